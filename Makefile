@@ -1,0 +1,31 @@
+# bridge — see README.md. The two commands for a newcomer: `make demo`, `make test`.
+GO       ?= go
+BIN      := bin/bridge
+PKGS     := ./...
+TESTFLAGS ?= -race -count=1 -timeout 15m
+
+.PHONY: build demo test test-go deps bench fuzz vet clean
+
+build:
+	$(GO) build -o $(BIN) ./bridge
+
+deps:
+	bash scripts/deps.sh
+
+demo: deps build
+	./$(BIN) demo
+
+test: deps vet
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+bench: deps build
+	bash scripts/bench.sh
+
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzParseBatch -fuzztime 60s ./collector/ingest/
+
+clean:
+	rm -rf bin data

@@ -1,0 +1,108 @@
+// Package site describes the websites (tenants) whose events the bridge accepts.
+package site
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// PIIPolicy says how the ClickHouse sink stores personal data (email, phone,
+// name) found in event payloads. Destinations always get the raw values.
+type PIIPolicy string
+
+const (
+	// PIIHash stores SHA-256 hex of the normalised value (the default).
+	PIIHash PIIPolicy = "hash"
+	// PIIRaw stores values as received.
+	PIIRaw PIIPolicy = "raw"
+	// PIIDrop removes the fields.
+	PIIDrop PIIPolicy = "drop"
+)
+
+// Site is one tenant. WriteKey is public: it routes events and limits spam,
+// it does not authenticate anyone.
+type Site struct {
+	ID       string   `yaml:"id" json:"id"`
+	WriteKey string   `yaml:"write_key" json:"write_key"`
+	Origins  []string `yaml:"origins" json:"origins"`
+	// PopinAPIKey is the X-API-KEY Popin's server webhooks must carry. "."
+	// (Popin's placeholder for "no key") makes the webhook endpoint
+	// unauthenticated for this site and must be set explicitly.
+	PopinAPIKey        string    `yaml:"popin_api_key" json:"popin_api_key,omitempty"`
+	PII                PIIPolicy `yaml:"pii" json:"pii"`
+	DefaultPhoneRegion string    `yaml:"default_phone_region" json:"default_phone_region,omitempty"`
+	// PixelDedup tells the SDK to fire the Meta Pixel with eventID = event id.
+	PixelDedup bool `yaml:"pixel_dedup" json:"pixel_dedup"`
+}
+
+// ApplyDefaults fills unset fields with their defaults.
+func (s *Site) ApplyDefaults() {
+	if s.PII == "" {
+		s.PII = PIIHash
+	}
+}
+
+// Validate reports every problem with the site at once.
+func (s *Site) Validate() error {
+	var errs []error
+	if s.ID == "" {
+		errs = append(errs, errors.New("id: required"))
+	} else if strings.ContainsAny(s.ID, " ./*>") {
+		errs = append(errs, fmt.Errorf("id %q: must not contain spaces, '.', '/', '*' or '>'", s.ID))
+	}
+	if s.WriteKey == "" {
+		errs = append(errs, errors.New("write_key: required"))
+	}
+	for _, o := range s.Origins {
+		if err := validateOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("origins: %q: %w", o, err))
+		}
+	}
+	switch s.PII {
+	case PIIHash, PIIRaw, PIIDrop, "":
+	default:
+		errs = append(errs, fmt.Errorf("pii: %q is not one of hash, raw, drop", s.PII))
+	}
+	if r := s.DefaultPhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
+		errs = append(errs, fmt.Errorf("default_phone_region: %q is not an ISO 3166 alpha-2 code like \"IN\"", r))
+	}
+	return errors.Join(errs...)
+}
+
+func validateOrigin(o string) error {
+	if o == "*" {
+		return nil
+	}
+	u, err := url.Parse(strings.Replace(o, "*.", "wildcard.", 1))
+	if err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+		return errors.New(`want "scheme://host[:port]", "scheme://*.domain" or "*"`)
+	}
+	return nil
+}
+
+// AllowsOrigin reports whether a browser Origin header value may send events
+// for this site. An empty allowlist allows no browser origin.
+func (s *Site) AllowsOrigin(origin string) bool {
+	for _, o := range s.Origins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+		if i := strings.Index(o, "://*."); i >= 0 {
+			scheme, suffix := o[:i], o[i+4:] // suffix keeps the leading '.'
+			if strings.HasPrefix(strings.ToLower(origin), strings.ToLower(scheme)+"://") &&
+				strings.HasSuffix(strings.ToLower(origin), strings.ToLower(suffix)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Registry looks sites up. Implementations are safe for concurrent use; the
+// returned Site must not be modified.
+type Registry interface {
+	ByWriteKey(key string) (*Site, bool)
+	ByID(id string) (*Site, bool)
+}
