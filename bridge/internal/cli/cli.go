@@ -1,0 +1,118 @@
+// Package cli implements the bridge command line (CONTRACT §2).
+// Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/popinbridge/bridge/bridge/internal/config"
+)
+
+// Version is set at build time with -ldflags "-X …/cli.Version=…".
+var Version = "dev"
+
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+type command struct {
+	name, summary string
+	run           func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run every part in one process", runServe},
+		{"migrate", "create or update the ClickHouse schema", runMigrate},
+		{"check-config", "validate the configuration and list every problem", runCheckConfig},
+		{"sdk", "write the bundled browser SDK", runSDK},
+		{"demo", "start ClickHouse, the bridge and a demo page", runDemo},
+		{"version", "print the version", func(_ []string, out, _ io.Writer) int { fmt.Fprintln(out, "bridge", Version); return exitOK }},
+	}
+}
+
+// Main runs the CLI and returns the process exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "bridge: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: bridge <command> [--config FILE]")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
+	}
+}
+
+// loadConfig parses --config. With no file it returns development defaults
+// and says so on stderr.
+func loadConfig(fs *flag.FlagSet, args []string, stderr io.Writer) (*config.Config, int) {
+	path := fs.String("config", os.Getenv("BRIDGE_CONFIG"), "YAML configuration file")
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		return nil, exitUsage
+	}
+	var cfg *config.Config
+	if *path == "" {
+		fmt.Fprintln(stderr, "bridge: no --config given; using built-in development defaults (see README: Configuration)")
+		cfg = config.Default()
+	} else {
+		var err error
+		if cfg, err = config.Load(*path); err != nil {
+			fmt.Fprintf(stderr, "bridge: %v\n", err)
+			return nil, exitUsage
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "bridge: invalid configuration:\n%s\n", indent(err))
+		return nil, exitUsage
+	}
+	return cfg, exitOK
+}
+
+func indent(err error) string {
+	lines := strings.Split(err.Error(), "\n")
+	return "  - " + strings.Join(lines, "\n  - ")
+}
+
+func runCheckConfig(args []string, stdout, stderr io.Writer) int {
+	cfg, code := loadConfig(flag.NewFlagSet("check-config", flag.ContinueOnError), args, stderr)
+	if cfg == nil {
+		return code
+	}
+	fmt.Fprintln(stdout, "configuration ok")
+	return exitOK
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+var errNotYet = errors.New("not available in this build")
