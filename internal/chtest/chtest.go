@@ -7,31 +7,15 @@
 package chtest
 
 import (
-	"context"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/popinbridge/bridge/internal/chlocal"
 )
 
 // Server is one running clickhouse-server process.
-type Server struct {
-	Dir      string
-	TCPPort  int
-	HTTPPort int
-
-	mu  sync.Mutex
-	cmd *exec.Cmd
-}
-
-// Addr is the native-protocol address, "127.0.0.1:PORT".
-func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.TCPPort) }
+type Server = chlocal.Server
 
 var (
 	sharedOnce sync.Once
@@ -40,7 +24,7 @@ var (
 )
 
 // Shared returns one server per test binary, started on first use. Tests
-// should isolate themselves with their own database (see NewDatabase).
+// should isolate themselves with their own database.
 // Call StopShared from TestMain after m.Run.
 func Shared(tb testing.TB) *Server {
 	tb.Helper()
@@ -48,7 +32,7 @@ func Shared(tb testing.TB) *Server {
 		var dir string
 		dir, sharedErr = os.MkdirTemp("", "chtest-")
 		if sharedErr == nil {
-			shared, sharedErr = Start(dir)
+			shared, sharedErr = chlocal.Start(dir)
 		}
 	})
 	if sharedErr != nil {
@@ -69,7 +53,7 @@ func StopShared() {
 // test stops or restarts ClickHouse.
 func New(tb testing.TB) *Server {
 	tb.Helper()
-	s, err := Start(tb.TempDir())
+	s, err := chlocal.Start(tb.TempDir())
 	if err != nil {
 		missing(tb, err)
 	}
@@ -84,209 +68,3 @@ func missing(tb testing.TB, err error) {
 	}
 	tb.Skipf("clickhouse not available: %v (run scripts/deps.sh)", err)
 }
-
-// Binary finds clickhouse-server.
-func Binary() (string, error) {
-	for _, name := range []string{"clickhouse-server", "/usr/sbin/clickhouse-server", "clickhouse"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("clickhouse-server not found in PATH or /usr/sbin")
-}
-
-// Start starts a server whose data lives in dir and waits until it answers.
-func Start(dir string) (*Server, error) {
-	bin, err := Binary()
-	if err != nil {
-		return nil, err
-	}
-	tcp, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	httpPort, err := freePort()
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{Dir: dir, TCPPort: tcp, HTTPPort: httpPort}
-	if err := s.writeConfig(); err != nil {
-		return nil, err
-	}
-	if err := s.start(bin); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
-func (s *Server) start(bin string) error {
-	args := []string{"--config-file=" + filepath.Join(s.Dir, "config.xml")}
-	if filepath.Base(bin) == "clickhouse" {
-		args = append([]string{"server"}, args...)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = s.Dir
-	out, err := os.Create(filepath.Join(s.Dir, "stdout.log"))
-	if err != nil {
-		return err
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		out.Close()
-		return fmt.Errorf("start %s: %w", bin, err)
-	}
-	go func() { cmd.Wait(); out.Close() }()
-	s.mu.Lock()
-	s.cmd = cmd
-	s.mu.Unlock()
-	if err := s.waitReady(60 * time.Second); err != nil {
-		s.Stop()
-		logs, _ := os.ReadFile(filepath.Join(s.Dir, "err.log"))
-		return fmt.Errorf("clickhouse did not become ready: %w\n%s", err, tail(string(logs), 2000))
-	}
-	return nil
-}
-
-// Stop terminates the server (SIGTERM, then SIGKILL after 10s). Safe twice.
-func (s *Server) Stop() {
-	s.mu.Lock()
-	cmd := s.cmd
-	s.cmd = nil
-	s.mu.Unlock()
-	if cmd == nil || cmd.Process == nil {
-		return
-	}
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		for cmd.ProcessState == nil {
-			if err := syscall.Kill(cmd.Process.Pid, 0); err != nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	}
-	// Wait until the port is free so a restart can reuse it.
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond)
-		if err != nil {
-			return
-		}
-		c.Close()
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// Restart starts a stopped server again on the same ports and data.
-func (s *Server) Restart() error {
-	bin, err := Binary()
-	if err != nil {
-		return err
-	}
-	return s.start(bin)
-}
-
-// Query runs SQL through clickhouse-client when present, else over HTTP.
-// Meant for test setup and assertions, not for the code under test.
-func (s *Server) Query(ctx context.Context, sql string) (string, error) {
-	if bin, err := exec.LookPath("clickhouse-client"); err == nil {
-		out, err := exec.CommandContext(ctx, bin, "--host", "127.0.0.1", "--port", fmt.Sprint(s.TCPPort), "--query", sql).CombinedOutput()
-		if err != nil {
-			return "", fmt.Errorf("clickhouse-client: %w: %s", err, out)
-		}
-		return strings.TrimSpace(string(out)), nil
-	}
-	return "", fmt.Errorf("clickhouse-client not found")
-}
-
-func (s *Server) waitReady(timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	var last error
-	for time.Now().Before(deadline) {
-		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
-		if err == nil {
-			c.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			_, last = s.Query(ctx, "SELECT 1")
-			cancel()
-			if last == nil {
-				return nil
-			}
-		} else {
-			last = err
-		}
-		s.mu.Lock()
-		exited := s.cmd == nil || (s.cmd.ProcessState != nil)
-		s.mu.Unlock()
-		if exited {
-			return fmt.Errorf("server exited: %v", last)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return last
-}
-
-func (s *Server) writeConfig() error {
-	for _, d := range []string{"data", "tmp", "user_files", "format_schemas"} {
-		if err := os.MkdirAll(filepath.Join(s.Dir, d), 0o755); err != nil {
-			return err
-		}
-	}
-	cfg := fmt.Sprintf(configXML, s.Dir, s.Dir, s.TCPPort, s.HTTPPort, s.Dir, s.Dir, s.Dir, s.Dir)
-	if err := os.WriteFile(filepath.Join(s.Dir, "config.xml"), []byte(cfg), 0o644); err != nil {
-		return err
-	}
-	return os.WriteFile(filepath.Join(s.Dir, "users.xml"), []byte(usersXML), 0o644)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tail(s string, n int) string {
-	if len(s) > n {
-		return s[len(s)-n:]
-	}
-	return s
-}
-
-const configXML = `<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>%s/server.log</log><errorlog>%s/err.log</errorlog><size>100M</size><count>1</count></logger>
-  <tcp_port>%d</tcp_port>
-  <http_port>%d</http_port>
-  <listen_host>127.0.0.1</listen_host>
-  <path>%s/data/</path>
-  <tmp_path>%s/tmp/</tmp_path>
-  <user_files_path>%s/user_files/</user_files_path>
-  <format_schema_path>%s/format_schemas/</format_schema_path>
-  <users_config>users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <mark_cache_size>268435456</mark_cache_size>
-  <uncompressed_cache_size>268435456</uncompressed_cache_size>
-  <max_concurrent_queries>200</max_concurrent_queries>
-  <mlock_executable>false</mlock_executable>
-</yandex>
-`
-
-const usersXML = `<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-`
