@@ -1,0 +1,48 @@
+package schemas
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+)
+
+// benchPayload is a realistic ~500-byte popin_user_captured webhook body.
+var benchPayload = json.RawMessage(`{"event":"popin_user_captured","user_id":"3ab7634bb5f3a7544fd16ca0e5107b07","email":null,` +
+	`"country_code":"+91","phone_number":"9792521396","full_phone_number":"+919792521396","timestamp":"2026-02-27 21:05:11",` +
+	`"properties":{"customer_name":"Asha Rao","customer_email":"asha@example.com","customer_country_code":"+91",` +
+	`"customer_phone_number":"9792521396","url":"https://www.acme.com/products/teak-sofa?ref=home",` +
+	`"product":{"name":"Teak Sofa","url":"https://www.acme.com/p/1","price":4599900},` +
+	`"meta":{"utm_source":"facebook","utm_medium":"cpc","utm_campaign":"spring_sale","partner_id":"p-17"}}}`)
+
+func BenchmarkValidate(b *testing.B) {
+	if _, err := Validate(ps, "popin_user_captured", benchPayload); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(benchPayload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = Validate(ps, "popin_user_captured", benchPayload)
+	}
+}
+
+// BenchmarkDecodeOnly is the baseline: decoding the same payload into any.
+func BenchmarkDecodeOnly(b *testing.B) {
+	b.SetBytes(int64(len(benchPayload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = decode(benchPayload)
+	}
+}
+
+// TestBenchValidate prints Validate's cost against the baseline of merely
+// decoding the payload, measured in the same run. Run with BRIDGE_BENCH=1.
+func TestBenchValidate(t *testing.T) {
+	if os.Getenv("BRIDGE_BENCH") != "1" {
+		t.Skip("set BRIDGE_BENCH=1 to run")
+	}
+	base := testing.Benchmark(BenchmarkDecodeOnly)
+	val := testing.Benchmark(BenchmarkValidate)
+	fmt.Printf("BENCH schemas.Validate %d bytes: %d ns/op, %d allocs/op; decode-only baseline %d ns/op; ratio %.2fx\n",
+		len(benchPayload), val.NsPerOp(), val.AllocsPerOp(), base.NsPerOp(), float64(val.NsPerOp())/float64(base.NsPerOp()))
+}
