@@ -101,7 +101,7 @@ func TestIndependentVerifiers(t *testing.T) {
 func TestValidID(t *testing.T) {
 	for id, want := range map[string]bool{
 		"0b6f6c1e-7f3a-4d2b-9a51-3f0c2d4e5a6b": true,
-		"msg_abc": true, "": false, "a.b": false, "a b": false, strings.Repeat("x", 257): false,
+		"msg_abc":                              true, "": false, "a.b": false, "a b": false, strings.Repeat("x", 257): false,
 	} {
 		if ValidID(id) != want {
 			t.Errorf("ValidID(%q) != %v", id, want)
