@@ -1,0 +1,84 @@
+package chdb_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/popinbridge/bridge/internal/chdb"
+)
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*chdb.Config)
+		want   []string // substrings of the error; none = valid
+	}{
+		{"defaults", func(*chdb.Config) {}, nil},
+		{"bad addr", func(c *chdb.Config) { c.Addr = "localhost" }, []string{"clickhouse.addr"}},
+		{"empty addr", func(c *chdb.Config) { c.Addr = "" }, []string{"clickhouse.addr: required"}},
+		{"bad database", func(c *chdb.Config) { c.Database = "my-db; DROP" }, []string{"clickhouse.database"}},
+		{"all at once", func(c *chdb.Config) {
+			c.Username = ""
+			c.DialTimeout = 0
+			c.ReadTimeout = -1
+			c.MaxOpenConns = 0
+			c.Compression = "zip"
+		}, []string{"clickhouse.username", "clickhouse.dial_timeout", "clickhouse.read_timeout", "clickhouse.max_open_conns", "clickhouse.compression"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := chdb.NewDefaultConfig()
+			tt.modify(&c)
+			err := c.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate() = nil, want errors naming %v", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFeaturesFor(t *testing.T) {
+	tests := []struct {
+		v    chdb.Version
+		want chdb.Features
+	}{
+		{chdb.Version{18, 16, 1}, chdb.Features{}},
+		{chdb.Version{20, 3, 0}, chdb.Features{LowCardinality: true, Codecs: true}},
+		{chdb.Version{24, 8, 0}, chdb.Features{LowCardinality: true, Codecs: true, InsertDedup: true}},
+	}
+	for _, tt := range tests {
+		if got := chdb.FeaturesFor(tt.v); got != tt.want {
+			t.Errorf("FeaturesFor(%v) = %+v, want %+v", tt.v, got, tt.want)
+		}
+	}
+}
+
+// The DDL for a modern server uses the gated features; 18.16's does not.
+func TestMigrationDDLGating(t *testing.T) {
+	old := chdb.FeaturesFor(chdb.Version{18, 16, 1})
+	modern := chdb.FeaturesFor(chdb.Version{24, 8, 0})
+	for _, m := range chdb.Migrations {
+		for _, s := range m.Statements(old) {
+			for _, bad := range []string{"LowCardinality", "CODEC", "TTL", "DateTime64", "non_replicated_deduplication_window"} {
+				if strings.Contains(s, bad) {
+					t.Errorf("migration %d on 18.16 uses %s", m.Version, bad)
+				}
+			}
+		}
+		joined := strings.Join(m.Statements(modern), "\n")
+		if !strings.Contains(joined, "LowCardinality(String)") || !strings.Contains(joined, "CODEC(ZSTD(3))") {
+			t.Errorf("migration %d on 24.8 does not use LowCardinality and CODEC:\n%s", m.Version, joined)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package chdb
+
+import "strings"
+
+// Migration is one schema step. Statements must be idempotent on their own
+// (IF NOT EXISTS): a crash between running them and recording the version
+// makes the next Migrate run them again.
+type Migration struct {
+	Version uint32
+	Name    string
+	// Statements returns the DDL for database db on a server with features f.
+	// "{db}" in the text is replaced by the quoted database name.
+	Statements func(f Features) []string
+}
+
+// Migrations is the schema history, in order. Never edit an applied step:
+// append a new one.
+var Migrations = []Migration{
+	{Version: 1, Name: "events", Statements: eventsDDL},
+	{Version: 2, Name: "deliveries", Statements: deliveriesDDL},
+}
+
+// eventsDDL: one row per accepted event (CONTRACT §7).
+//
+// Duplicates: the same event can reach the table more than once (the log
+// redelivers until the sink acks; a client resends after the log's dedup
+// window). ReplacingMergeTree collapses rows with equal sort keys inside one
+// partition, so PARTITION BY and ORDER BY may only use values that are the
+// same in every copy of an event. received_at is NOT such a value (a resent
+// copy is received later), so the keys use event_date, derived from the
+// event's own client time: event_time = client_ts when it lies within
+// [received_at-30d, received_at+1h], else received_at (a client with a wrong
+// clock must not spread rows over arbitrary months, which would also break
+// inserts with "too many partitions"). Copies therefore agree unless a copy
+// arrives more than 30 days after the event happened or the clock is off
+// by more than that window — then FINAL may show both; uniqExact(event_id)
+// still counts once. The sink computes event_time and event_date.
+//
+// ip holds the address after the site's PII policy: hash (the default)
+// keeps only the network (/24 for IPv4, /48 for IPv6), raw keeps it, drop
+// stores "". data is the payload JSON after the PII policy.
+func eventsDDL(f Features) []string {
+	lc := f.lc("String")
+	settings := "index_granularity = 8192"
+	if f.InsertDedup {
+		settings += ", non_replicated_deduplication_window = 1000"
+	}
+	return []string{`CREATE TABLE IF NOT EXISTS {db}.events (
+    event_id     String,
+    site_id      ` + lc + `,
+    name         ` + lc + `,
+    source       ` + lc + `,
+    known        UInt8,
+    uid          String,
+    aid          String,
+    sid          String,
+    seq          Int64,
+    client_ts    DateTime('UTC'),
+    received_at  DateTime('UTC'),
+    event_time   DateTime('UTC'),
+    event_date   Date,
+    url          String,
+    referrer     String,
+    title        String,
+    utm_source   ` + lc + `,
+    utm_medium   ` + lc + `,
+    utm_campaign ` + lc + `,
+    utm_term     String,
+    utm_content  String,
+    fbp          String,
+    fbc          String,
+    country      ` + lc + `,
+    ip           String,
+    user_agent   String,
+    data         String` + f.zstd() + `
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(event_date)
+ORDER BY (site_id, name, event_date, event_id)
+SETTINGS ` + settings}
+}
+
+// deliveriesDDL: one row per delivery attempt (CONTRACT §7, §10). Written by
+// the forwarder. ReplacingMergeTree with delivery_id and attempt in the key
+// makes a re-inserted identical attempt row collapse under FINAL.
+// next_attempt_at is 1970-01-01 00:00:00 (0) when no retry is planned.
+// state is one of succeeded, failed, retrying, dead, refused.
+func deliveriesDDL(f Features) []string {
+	lc := f.lc("String")
+	return []string{`CREATE TABLE IF NOT EXISTS {db}.deliveries (
+    delivery_id     String,
+    event_id        String,
+    endpoint_id     ` + lc + `,
+    site_id         ` + lc + `,
+    event_name      ` + lc + `,
+    webhook_id      String,
+    attempt         UInt32,
+    status_code     UInt16,
+    ok              UInt8,
+    latency_ms      UInt32,
+    error           String,
+    attempted_at    DateTime('UTC'),
+    next_attempt_at DateTime('UTC'),
+    test            UInt8,
+    request_url     String,
+    request_headers String,
+    request_body    String` + f.zstd() + `,
+    response_body   String` + f.zstd() + `,
+    state           ` + lc + `
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(attempted_at)
+ORDER BY (endpoint_id, attempted_at, delivery_id, attempt)
+SETTINGS index_granularity = 8192`}
+}
+
+// EventsColumns is the column list, in order, that inserts into events use.
+const EventsColumns = "event_id, site_id, name, source, known, uid, aid, sid, seq, client_ts, received_at, " +
+	"event_time, event_date, url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, " +
+	"fbp, fbc, country, ip, user_agent, data"
+
+// DeliveriesColumns is the column list, in order, that inserts into deliveries use.
+const DeliveriesColumns = "delivery_id, event_id, endpoint_id, site_id, event_name, webhook_id, attempt, status_code, " +
+	"ok, latency_ms, error, attempted_at, next_attempt_at, test, request_url, request_headers, request_body, " +
+	"response_body, state"
+
+func expand(stmt, db string) string {
+	return strings.ReplaceAll(stmt, "{db}", "`"+db+"`")
+}
