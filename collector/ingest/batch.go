@@ -1,0 +1,306 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/popinbridge/bridge/collector/event"
+)
+
+// Limits bounds what ParseBatch accepts. See Config for each field.
+type Limits struct {
+	MaxEventsPerBatch int
+	MaxEventBytes     int
+	MaxBatchBytes     int
+	MaxJSONDepth      int
+	MaxKeys           int
+	MaxStringBytes    int
+}
+
+// MaxNameBytes is the longest event name accepted.
+const MaxNameBytes = 128
+
+// Item is one batch entry after decoding. When Reject is non-nil the entry
+// is invalid and the other fields may be partial (ID may be empty).
+type Item struct {
+	ID         string
+	Name       string
+	Source     event.Source // browser or custom
+	ClientTime time.Time    // zero when the entry had no ts
+	Seq        int64
+	SessionID  string
+	AnonID     string
+	UID        string          // data.uid, when a string or number
+	Data       json.RawMessage // always a JSON object
+	Context    event.Context   // without IP, UserAgent and Country (the collector's to set)
+	Reject     *Reject
+}
+
+type wireItem struct {
+	ID   string          `json:"id"`
+	Name string          `json:"name"`
+	TS   *float64        `json:"ts"`
+	Seq  int64           `json:"seq"`
+	SID  string          `json:"sid"`
+	AID  string          `json:"aid"`
+	Src  string          `json:"src"`
+	Data json.RawMessage `json:"data"`
+	Ctx  wireContext     `json:"ctx"`
+}
+
+// wireContext is what a client may say about its page; ip, ua and country
+// are deliberately absent: the collector sets them.
+type wireContext struct {
+	URL     string            `json:"url"`
+	Ref     string            `json:"ref"`
+	Title   string            `json:"title"`
+	UTM     map[string]string `json:"utm"`
+	FBP     string            `json:"fbp"`
+	FBC     string            `json:"fbc"`
+	Consent map[string]bool   `json:"consent"`
+}
+
+type envelope struct {
+	Batch json.RawMessage `json:"batch"`
+}
+
+// ParseBatch decodes a frame or body {"batch":[…]} into items. It is pure
+// and safe on any input.
+//
+// A non-nil *Error refuses the whole batch: CodeTooLarge when raw exceeds a
+// size, count, depth, width or string limit (checked by a streaming scan
+// before any decoding), CodeMalformed when raw is not valid UTF-8 JSON of
+// that shape. Otherwise every entry yields one Item, except repeats of an id
+// already valid earlier in the same batch, which are dropped; an invalid
+// entry carries a Reject (CodeInvalidEvent naming the field, or
+// CodeTooLarge over MaxEventBytes).
+func ParseBatch(raw []byte, lim Limits) ([]Item, *Error) {
+	if len(raw) > lim.MaxBatchBytes {
+		return nil, refuse(CodeTooLarge, "batch of %d bytes exceeds %d", len(raw), lim.MaxBatchBytes)
+	}
+	if !utf8.Valid(raw) {
+		return nil, refuse(CodeMalformed, "not valid UTF-8")
+	}
+	if err := scanLimits(raw, lim); err != nil {
+		return nil, err
+	}
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, refuse(CodeMalformed, "%s", jsonErrorText(err))
+	}
+	var entries []json.RawMessage
+	if len(env.Batch) == 0 || env.Batch[0] != '[' {
+		return nil, refuse(CodeMalformed, `want {"batch":[…]}`)
+	}
+	if err := json.Unmarshal(env.Batch, &entries); err != nil {
+		return nil, refuse(CodeMalformed, "batch: %s", jsonErrorText(err))
+	}
+	if len(entries) > lim.MaxEventsPerBatch {
+		return nil, refuse(CodeTooLarge, "more than %d events in the batch", lim.MaxEventsPerBatch)
+	}
+	items := make([]Item, 0, len(entries))
+	seen := make(map[string]struct{}, len(entries))
+	for _, e := range entries {
+		it := parseItem(e, lim)
+		if it.Reject == nil {
+			if _, dup := seen[it.ID]; dup {
+				continue
+			}
+			seen[it.ID] = struct{}{}
+		}
+		items = append(items, it)
+	}
+	return items, nil
+}
+
+func parseItem(raw json.RawMessage, lim Limits) Item {
+	if len(raw) > lim.MaxEventBytes {
+		return Item{ID: peekID(raw), Reject: &Reject{Code: CodeTooLarge,
+			Error: fmt.Sprintf("event of %d bytes exceeds %d", len(raw), lim.MaxEventBytes)}}
+	}
+	invalid := func(id, format string, args ...any) Item {
+		return Item{ID: id, Reject: &Reject{ID: id, Code: CodeInvalidEvent, Error: fmt.Sprintf(format, args...)}}
+	}
+	if len(raw) == 0 || raw[0] != '{' {
+		return invalid("", "event: want an object")
+	}
+	var w wireItem
+	if err := json.Unmarshal(raw, &w); err != nil {
+		id := peekID(raw)
+		return invalid(id, "%s", jsonErrorText(err))
+	}
+	if w.ID == "" {
+		return invalid("", "id: required")
+	}
+	if !isUUID(w.ID) {
+		return invalid(safeID(w.ID), "id: want a UUID like 0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b")
+	}
+	it := Item{ID: w.ID, Name: w.Name, Seq: w.Seq, SessionID: w.SID, AnonID: w.AID}
+	if err := checkName(w.Name); err != nil {
+		return invalid(w.ID, "name: %v", err)
+	}
+	switch w.Src {
+	case "", string(event.SourceBrowser):
+		it.Source = event.SourceBrowser
+	case string(event.SourceCustom):
+		it.Source = event.SourceCustom
+	default:
+		return invalid(w.ID, `src: want "browser" or "custom"`)
+	}
+	if w.TS != nil {
+		ts := *w.TS
+		if ts < 0 || ts > 1e14 || math.IsNaN(ts) {
+			return invalid(w.ID, "ts: want milliseconds since 1970")
+		}
+		ms := int64(ts)
+		it.ClientTime = time.UnixMilli(ms).UTC()
+	}
+	data := bytes.TrimSpace(w.Data)
+	switch {
+	case len(data) == 0 || string(data) == "null":
+		it.Data = json.RawMessage(`{}`)
+	case data[0] == '{':
+		it.Data = data
+		uid, err := dataUID(data)
+		if err != nil {
+			return invalid(w.ID, "data.uid: %v", err)
+		}
+		it.UID = uid
+	default:
+		return invalid(w.ID, "data: want an object")
+	}
+	it.Context = event.Context{
+		URL: w.Ctx.URL, Referrer: w.Ctx.Ref, Title: w.Ctx.Title, UTM: w.Ctx.UTM,
+		FBP: w.Ctx.FBP, FBC: w.Ctx.FBC, Consent: w.Ctx.Consent,
+	}
+	return it
+}
+
+// dataUID returns data.uid as text when it is a string or a number.
+func dataUID(data json.RawMessage) (string, error) {
+	var d struct {
+		UID json.RawMessage `json:"uid"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil {
+		return "", errors.New(jsonErrorText(err))
+	}
+	v := bytes.TrimSpace(d.UID)
+	switch {
+	case len(v) == 0 || string(v) == "null":
+		return "", nil
+	case v[0] == '"':
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return "", err
+		}
+		return s, nil
+	case v[0] == '-' || (v[0] >= '0' && v[0] <= '9'):
+		return string(v), nil
+	default:
+		return "", errors.New("want a string")
+	}
+}
+
+// peekID returns the entry's id when it can be read, for naming a rejected
+// entry; "" otherwise.
+func peekID(raw json.RawMessage) string {
+	var p struct {
+		ID json.RawMessage `json:"id"`
+	}
+	if json.Unmarshal(raw, &p) != nil || len(p.ID) == 0 || p.ID[0] != '"' {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(p.ID, &s) != nil {
+		return ""
+	}
+	return safeID(s)
+}
+
+// safeID bounds an echoed, client-supplied id.
+func safeID(s string) string {
+	if len(s) > 64 {
+		return ""
+	}
+	return s
+}
+
+func checkName(n string) error {
+	if n == "" {
+		return errors.New("required")
+	}
+	if len(n) > MaxNameBytes {
+		return fmt.Errorf("longer than %d bytes", MaxNameBytes)
+	}
+	for _, r := range n {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return errors.New("contains a control character")
+		}
+	}
+	return nil
+}
+
+// isUUID reports whether s is a UUID in canonical 8-4-4-4-12 hex form (any case).
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// jsonErrorText names the field of a decoding error where encoding/json
+// knows it.
+func jsonErrorText(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		field := te.Field
+		if field == "" {
+			field = "value"
+		}
+		return fmt.Sprintf("%s: want %s, got JSON %s", field, goTypeName(te.Type.String()), te.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return "invalid JSON at byte " + strconv.FormatInt(se.Offset, 10) + ": " + se.Error()
+	}
+	return err.Error()
+}
+
+func goTypeName(t string) string {
+	switch t {
+	case "string":
+		return "a string"
+	case "int64", "*float64", "float64":
+		return "a number"
+	case "bool":
+		return "a boolean"
+	case "map[string]string":
+		return "an object of strings"
+	case "map[string]bool":
+		return "an object of booleans"
+	case "ingest.wireContext":
+		return "an object"
+	default:
+		return t
+	}
+}

@@ -1,0 +1,66 @@
+// Package ingest is the public front door of the collector: WebSocket and
+// HTTP ingest of SDK batches, and Popin's server webhooks.
+//
+// Routes (see Handler):
+//
+//	GET  /v1/ws?key=WRITE_KEY          WebSocket ingest (CONTRACT §5)
+//	POST /v1/events?key=WRITE_KEY      HTTP ingest, same batch body (application/json or text/plain)
+//	POST /v1/hooks/popin?key=WRITE_KEY Popin server webhooks (header X-API-KEY)
+//
+// # Guarantees
+//
+// An event id is acknowledged ({"ack":[…]} over WebSocket, "accepted" over
+// HTTP, 200 for a webhook) only after eventlog.Appender.Append returned nil,
+// that is after the event is fsynced. An event is rejected ({"reject":[…]},
+// "rejected") only when it will never be accepted as sent: the client may
+// drop it. Anything the server cannot take right now (log full or
+// unavailable, shutdown) is neither acked nor rejected: HTTP answers 503 with
+// Retry-After, WebSocket sends {"retry_after_ms":N} and closes with 1013; the
+// client keeps the events and sends them again. Resending is always safe: the
+// log deduplicates by id, and a duplicate is acked again.
+//
+// # Protocol decisions
+//
+//   - Write keys are public (routing and spam control, not authentication).
+//     An unknown key refuses the WebSocket upgrade with HTTP 401 and
+//     {"error":{"code":"bad_key",…}}: no socket is ever opened for it.
+//     Browsers only see a failed connection; the status is for other clients
+//     and for logs.
+//   - Origin: a browser Origin must be allowed by the site's origins list
+//     (site.AllowsOrigin), otherwise 403 {"error":{"code":"origin"}} before
+//     the upgrade (gorilla's CheckOrigin applies the same rule again). A
+//     request without Origin is a non-browser client and is allowed: Origin
+//     only protects browsers from cross-site use and any other client can
+//     forge it, so refusing a missing one would buy nothing. No cookies are
+//     read, so cross-site WebSocket hijacking gains an attacker nothing.
+//   - Frame-level errors close the socket: invalid UTF-8 or JSON, or a body
+//     that is not {"batch":[…]}, closes with 1007 ("malformed: …"); a frame
+//     over max_batch_bytes, a batch over max_events_per_batch, nesting over
+//     max_json_depth, an object or array over max_keys or a string over
+//     max_string_bytes closes with 1009 ("too_large: …"). The batch is refused
+//     whole and nothing of it is stored. The SDK must keep its batches within
+//     the limits; the close reason names the limit. A binary frame closes
+//     with 1003.
+//   - Per-event problems reject only that event: missing or non-UUID id, bad
+//     name, src, ts, data or ctx → code invalid_event naming the field; an
+//     event over max_event_bytes → too_large; a rate limit → rate_limited. A
+//     rejected event without a usable id is reported with "id": "".
+//   - Custom events: an item with "src":"custom" (sent by PopinBridge.track())
+//     is stored with source custom; "src" absent or "browser" means browser.
+//     Any other value, including "popin_server", is invalid_event: only the
+//     webhook route stores popin_server events.
+//   - Unknown event names are accepted, stored with Known=false.
+//   - Several batches may be in flight on one socket (up to
+//     websocket.max_in_flight); acks may come in any order and name ids.
+//
+// HTTP ingest answers 200 {"accepted":[…],"rejected":[…]} whenever the batch
+// was processed, even if some (or all) events were rejected: the per-event
+// outcome is in the body, like a 207. Whole-request refusals answer
+// {"error":{"code","message"}} with 400 malformed, 401 bad_key, 403 origin,
+// 413 too_large, 415 malformed, 429 rate_limited (+ Retry-After) or 503
+// unavailable (+ Retry-After).
+//
+// Rate limits are token buckets counted in events (per client IP and per
+// site). Over WebSocket an over-limit batch is rejected with rate_limited;
+// over HTTP it is answered 429 with Retry-After.
+package ingest

@@ -1,0 +1,63 @@
+package ingest
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	accepted    *prometheus.CounterVec // transport
+	rejected    *prometheus.CounterVec // transport, code
+	batches     *prometheus.CounterVec // transport
+	refusals    *prometheus.CounterVec // transport, code
+	conns       prometheus.Gauge
+	connsTotal  prometheus.Counter
+	appendDur   prometheus.Histogram
+	appendFails *prometheus.CounterVec // reason
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		accepted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_ingest_events_accepted_total",
+			Help: "Events durably appended and acknowledged, by transport (ws, http, hook).",
+		}, []string{"transport"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_ingest_events_rejected_total",
+			Help: "Events rejected for good (never stored), by transport and code.",
+		}, []string{"transport", "code"}),
+		batches: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_ingest_batches_total",
+			Help: "Batches (frames, bodies, webhooks) received, by transport.",
+		}, []string{"transport"}),
+		refusals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_ingest_refusals_total",
+			Help: "Whole requests, frames or connections refused, by transport and code.",
+		}, []string{"transport", "code"}),
+		conns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bridge_ingest_websocket_connections",
+			Help: "Open WebSocket ingest connections.",
+		}),
+		connsTotal: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_ingest_websocket_connections_total",
+			Help: "WebSocket ingest connections accepted since start.",
+		}),
+		appendDur: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "bridge_ingest_append_duration_seconds",
+			Help:    "Latency of event log appends made by ingest (durable, fsynced).",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 15),
+		}),
+		appendFails: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_ingest_append_failures_total",
+			Help: "Event log appends that failed (events kept by the client), by reason.",
+		}, []string{"reason"}),
+	}
+	for _, c := range []prometheus.Collector{m.accepted, m.rejected, m.batches, m.refusals,
+		m.conns, m.connsTotal, m.appendDur, m.appendFails} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("registering ingest metrics: %w", err)
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,95 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/collector/eventlog"
+)
+
+// prepare turns parsed items into events ready to append, validating each
+// against the schemas; invalid items become rejects. The returned ids are
+// the events' ids, in order.
+func (in *Ingest) prepare(c client, items []Item, now time.Time) ([]event.Event, []Reject) {
+	var evs []event.Event
+	var rejects []Reject
+	for i := range items {
+		it := &items[i]
+		if it.Reject != nil {
+			rejects = append(rejects, *it.Reject)
+			continue
+		}
+		known, err := in.validator.Validate(it.Source, it.Name, it.Data)
+		if err != nil {
+			rejects = append(rejects, Reject{ID: it.ID, Code: CodeInvalidEvent, Error: err.Error()})
+			continue
+		}
+		ctx := it.Context
+		ctx.IP = c.ip
+		ctx.UserAgent = c.userAgent
+		ct := it.ClientTime
+		if ct.IsZero() {
+			ct = now
+		}
+		if evs == nil {
+			evs = make([]event.Event, 0, len(items)-i)
+		}
+		evs = append(evs, event.Event{
+			ID: it.ID, SiteID: c.site.ID, Name: it.Name, Source: it.Source, Known: known,
+			UID: it.UID, AnonID: it.AnonID, SessionID: it.SessionID, Seq: it.Seq,
+			ClientTime: ct, ReceivedAt: now, Data: it.Data, Context: ctx,
+		})
+	}
+	return evs, rejects
+}
+
+// rateLimit spends n event tokens from the client's IP and site buckets. It
+// returns 0 when allowed, else how long the client should wait.
+func (in *Ingest) rateLimit(c client, n int, now time.Time) time.Duration {
+	if d := in.ipLimits.take(c.ip, n, now); d > 0 {
+		return d
+	}
+	return in.siteLimits.take(c.site.ID, n, now)
+}
+
+// commit appends evs durably. nil means every event is fsynced (ack them);
+// any error means none may be acked and the client keeps them: every append
+// failure is treated as retryable, since resending is always safe.
+func (in *Ingest) commit(ctx context.Context, c client, evs []event.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, in.cfg.AppendTimeout)
+	defer cancel()
+	start := time.Now()
+	err := in.appender.Append(ctx, evs)
+	in.m.appendDur.Observe(time.Since(start).Seconds())
+	if err == nil {
+		in.m.accepted.WithLabelValues(c.transport).Add(float64(len(evs)))
+		return nil
+	}
+	reason := "error"
+	switch {
+	case errors.Is(err, eventlog.ErrFull):
+		reason = "full"
+	case errors.Is(err, eventlog.ErrUnavailable):
+		reason = "unavailable"
+	case errors.Is(err, eventlog.ErrClosed):
+		reason = "closed"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		reason = "timeout"
+	}
+	in.m.appendFails.WithLabelValues(reason).Inc()
+	if reason == "error" {
+		in.logger.Warn("event log append failed", "site", c.site.ID, "events", len(evs), "err", err)
+	}
+	return err
+}
+
+func (in *Ingest) countRejects(transport string, rejects []Reject) {
+	for _, r := range rejects {
+		in.m.rejected.WithLabelValues(transport, string(r.Code)).Inc()
+	}
+}

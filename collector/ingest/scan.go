@@ -1,0 +1,65 @@
+package ingest
+
+// scanLimits walks raw once, without allocating beyond a depth-sized stack,
+// and refuses it as soon as nesting, the width of an object or array, the
+// batch's event count or a string's length exceeds lim. It runs before any
+// decoding so that hostile shapes (10,000-deep nesting, millions of tiny
+// keys) cost one linear pass over at most MaxBatchBytes bytes.
+//
+// It checks shape only, not grammar: json.Unmarshal validates afterwards, on
+// input the scan has proven shallow and narrow. An array directly inside
+// the frame object (depth 2, i.e. the batch) is bounded by
+// MaxEventsPerBatch; every other container by MaxKeys.
+func scanLimits(raw []byte, lim Limits) *Error {
+	// width[d] counts the commas seen in the container at depth d.
+	width := make([]int, lim.MaxJSONDepth+1)
+	isBatch := make([]bool, lim.MaxJSONDepth+1)
+	depth := 0
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '"':
+			j := i + 1
+			for j < len(raw) {
+				c := raw[j]
+				if c == '\\' {
+					j += 2
+					continue
+				}
+				if c == '"' {
+					break
+				}
+				j++
+			}
+			if n := j - i - 1; n > lim.MaxStringBytes {
+				return refuse(CodeTooLarge, "string longer than %d bytes", lim.MaxStringBytes)
+			}
+			i = j
+		case '{', '[':
+			depth++
+			if depth > lim.MaxJSONDepth {
+				return refuse(CodeTooLarge, "nesting deeper than %d", lim.MaxJSONDepth)
+			}
+			width[depth] = 0
+			isBatch[depth] = depth == 2 && raw[i] == '['
+		case '}', ']':
+			if depth == 0 {
+				return refuse(CodeMalformed, "unbalanced %q at byte %d", raw[i], i)
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				continue // a grammar error; json.Unmarshal reports it
+			}
+			width[depth]++
+			n := width[depth] + 1
+			if isBatch[depth] {
+				if n > lim.MaxEventsPerBatch {
+					return refuse(CodeTooLarge, "more than %d events in the batch", lim.MaxEventsPerBatch)
+				}
+			} else if n > lim.MaxKeys {
+				return refuse(CodeTooLarge, "object or array with more than %d entries", lim.MaxKeys)
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,388 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/collector/site"
+)
+
+// Close codes used by /v1/ws (RFC 6455 §7.4.1).
+const (
+	CloseInvalidPayload = websocket.CloseInvalidFramePayloadData // 1007: not UTF-8 JSON {"batch":[…]}
+	CloseTooBig         = websocket.CloseMessageTooBig           // 1009: over a size, count, depth, width or string limit
+	CloseUnsupported    = websocket.CloseUnsupportedData         // 1003: binary frame
+	CloseTryAgainLater  = websocket.CloseTryAgainLater           // 1013: the log cannot take events now
+	CloseGoingAway      = websocket.CloseGoingAway               // 1001: shutdown
+	CloseNormal         = websocket.CloseNormalClosure           // 1000: idle timeout
+)
+
+// maxCloseReason is the most bytes of a close reason (125 minus the code).
+const maxCloseReason = 123
+
+type siteCtxKey struct{}
+
+// checkOrigin is the Upgrader's CheckOrigin: the same rule serveWS applies
+// before upgrading, kept as a second line of defence. No Origin means a
+// non-browser client, allowed (Origin is forgeable outside browsers).
+func checkOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	s, _ := r.Context().Value(siteCtxKey{}).(*site.Site)
+	return s != nil && s.AllowsOrigin(origin)
+}
+
+// serveWS handles GET /v1/ws?key=WRITE_KEY. Refusals before the upgrade are
+// plain HTTP answers with {"error":{…}}: 401 bad_key, 403 origin, 429
+// rate_limited (too many sockets from this IP), 503 unavailable (too many
+// sockets in total, or shutting down).
+func (in *Ingest) serveWS(w http.ResponseWriter, r *http.Request) {
+	const tr = "ws"
+	refusal := func(status int, e *Error, retry time.Duration) {
+		in.m.refusals.WithLabelValues(tr, string(e.Code)).Inc()
+		writeRefusal(w, status, e, retry)
+	}
+	s, ok := in.siteFor(r)
+	if !ok {
+		refusal(http.StatusUnauthorized, refuse(CodeBadKey, "unknown or missing write key (?key=)"), 0)
+		return
+	}
+	if origin := r.Header.Get("Origin"); origin != "" && !s.AllowsOrigin(origin) {
+		refusal(http.StatusForbidden, refuse(CodeOrigin, "origin %q is not allowed for this site", trunc(origin, 100)), 0)
+		return
+	}
+	c := in.clientOf(r, s, tr)
+	if e, status := in.admit(c.ip); e != nil {
+		refusal(status, e, in.cfg.RetryAfter)
+		return
+	}
+	ws, err := in.upgrader.Upgrade(w, r.WithContext(context.WithValue(r.Context(), siteCtxKey{}, s)), nil)
+	if err != nil { // the Upgrader already answered
+		in.release(c.ip, nil)
+		in.m.refusals.WithLabelValues(tr, string(CodeMalformed)).Inc()
+		return
+	}
+	conn := newWSConn(in, ws, c)
+	in.mu.Lock()
+	in.conns[conn] = struct{}{}
+	in.mu.Unlock()
+	in.m.conns.Inc()
+	in.m.connsTotal.Inc()
+	defer func() {
+		in.m.conns.Dec()
+		in.release(c.ip, conn)
+	}()
+	conn.run()
+}
+
+// admit reserves a connection slot for ip, or says why not.
+func (in *Ingest) admit(ip string) (*Error, int) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	switch {
+	case in.closing:
+		return refuse(CodeUnavailable, "shutting down"), http.StatusServiceUnavailable
+	case in.total >= in.cfg.WebSocket.MaxConnections:
+		return refuse(CodeUnavailable, "too many connections"), http.StatusServiceUnavailable
+	case in.perIP[ip] >= in.cfg.WebSocket.MaxConnectionsPerIP:
+		return refuse(CodeRateLimited, "too many connections from %s", ip), http.StatusTooManyRequests
+	}
+	in.total++
+	in.perIP[ip]++
+	in.connsWG.Add(1)
+	return nil, 0
+}
+
+// release frees the slot taken by admit.
+func (in *Ingest) release(ip string, c *wsConn) {
+	in.mu.Lock()
+	in.total--
+	if in.perIP[ip]--; in.perIP[ip] <= 0 {
+		delete(in.perIP, ip)
+	}
+	if c != nil {
+		delete(in.conns, c)
+	}
+	in.mu.Unlock()
+	in.connsWG.Done()
+}
+
+//------------------------------------------------------------------------------
+
+// wsConn is one ingest socket: the reader (run, on the HTTP handler's
+// goroutine), one writer goroutine that owns every write, and up to
+// MaxInFlight short-lived append goroutines.
+type wsConn struct {
+	in     *Ingest
+	ws     *websocket.Conn
+	client client
+
+	out      chan wsOut    // to the writer; bounded
+	dead     chan struct{} // closed when the writer has stopped
+	sem      chan struct{} // in-flight batches
+	inflight sync.WaitGroup
+
+	lastData atomic.Int64 // unix nanos of the last batch
+	stop     atomic.Pointer[wsClose]
+	stopped  chan struct{} // closed by requestClose
+	stopOnce sync.Once
+}
+
+type wsOut struct {
+	text  []byte
+	close *wsClose // write this close frame and stop
+}
+
+type wsClose struct {
+	code   int
+	reason string
+}
+
+func newWSConn(in *Ingest, ws *websocket.Conn, c client) *wsConn {
+	n := in.cfg.WebSocket.MaxInFlight
+	conn := &wsConn{
+		in: in, ws: ws, client: c,
+		out:     make(chan wsOut, n+4),
+		dead:    make(chan struct{}),
+		sem:     make(chan struct{}, n),
+		stopped: make(chan struct{}),
+	}
+	conn.lastData.Store(time.Now().UnixNano())
+	return conn
+}
+
+// requestClose asks the reader to stop and close with code (first request
+// wins). Safe from any goroutine.
+func (c *wsConn) requestClose(code int, reason string) {
+	c.stop.CompareAndSwap(nil, &wsClose{code: code, reason: reason})
+	c.stopOnce.Do(func() {
+		close(c.stopped)
+		_ = c.ws.NetConn().SetReadDeadline(time.Now()) // unblock ReadMessage
+	})
+}
+
+// send hands a message to the writer unless it has stopped.
+func (c *wsConn) send(m wsOut) bool {
+	select {
+	case c.out <- m:
+		return true
+	case <-c.dead:
+		return false
+	}
+}
+
+// run is the reader. It returns when the socket is finished.
+func (c *wsConn) run() {
+	cfg := c.in.cfg.WebSocket
+	c.ws.SetReadLimit(int64(c.in.lim.MaxBatchBytes))
+	_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+	c.ws.SetPongHandler(func(string) error {
+		if c.stop.Load() != nil {
+			return nil
+		}
+		return c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+	})
+	go c.writer()
+
+	final := c.readLoop()
+
+	// Let in-flight batches finish (each bounded by AppendTimeout) so their
+	// acks go out before the close frame.
+	c.inflight.Wait()
+	if final != nil {
+		c.send(wsOut{close: final})
+	} else {
+		c.send(wsOut{close: &wsClose{code: -1}}) // stop the writer without a close frame
+	}
+	select {
+	case <-c.dead:
+	case <-time.After(cfg.WriteTimeout + time.Second):
+	}
+	if final != nil && final.code > 0 {
+		c.linger()
+	}
+	_ = c.ws.Close()
+}
+
+// readLoop reads frames until the socket must close; it returns the close
+// frame to send, or nil when none can or need be sent.
+func (c *wsConn) readLoop() *wsClose {
+	in, cfg := c.in, c.in.cfg.WebSocket
+	for {
+		mt, data, err := c.ws.ReadMessage()
+		if st := c.stop.Load(); st != nil {
+			return st
+		}
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				// gorilla has already sent 1009; no other frame may follow.
+				in.m.refusals.WithLabelValues(c.client.transport, string(CodeTooLarge)).Inc()
+				c.linger()
+				return nil
+			}
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return &wsClose{code: websocket.CloseNormalClosure} // echo the client's close
+			}
+			return nil // timeout (no pong) or broken connection
+		}
+		_ = c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
+		if st := c.stop.Load(); st != nil { // asked to stop while we renewed the deadline
+			return st
+		}
+		if mt != websocket.TextMessage {
+			in.m.refusals.WithLabelValues(c.client.transport, string(CodeMalformed)).Inc()
+			return &wsClose{code: CloseUnsupported, reason: "malformed: binary frames are not supported"}
+		}
+		c.lastData.Store(time.Now().UnixNano())
+		in.m.batches.WithLabelValues(c.client.transport).Inc()
+		items, perr := ParseBatch(data, in.lim)
+		if perr != nil {
+			in.m.refusals.WithLabelValues(c.client.transport, string(perr.Code)).Inc()
+			code := CloseInvalidPayload
+			if perr.Code == CodeTooLarge {
+				code = CloseTooBig
+			}
+			return &wsClose{code: code, reason: perr.Error()}
+		}
+		now := in.now()
+		evs, rejects := in.prepare(c.client, items, now)
+		if len(evs) > 0 {
+			if wait := in.rateLimit(c.client, len(evs), now); wait > 0 {
+				msg := "too many events; retry in " + wait.Round(time.Millisecond).String()
+				for i := range evs {
+					rejects = append(rejects, Reject{ID: evs[i].ID, Code: CodeRateLimited, Error: msg})
+				}
+				evs = nil
+			}
+		}
+		if len(rejects) > 0 {
+			in.countRejects(c.client.transport, rejects)
+			b, _ := json.Marshal(struct {
+				Reject []Reject `json:"reject"`
+			}{rejects})
+			if !c.send(wsOut{text: b}) {
+				return nil
+			}
+		}
+		if len(evs) == 0 {
+			continue
+		}
+		select {
+		case c.sem <- struct{}{}:
+		case <-c.stopped:
+			return c.stop.Load()
+		}
+		c.inflight.Add(1)
+		go c.append(evs)
+	}
+}
+
+// append stores one batch and acks it, or asks the client to retry later.
+func (c *wsConn) append(evs []event.Event) {
+	defer c.inflight.Done()
+	defer func() { <-c.sem }()
+	if err := c.in.commit(context.Background(), c.client, evs); err != nil {
+		retry := c.in.cfg.RetryAfter
+		c.in.m.refusals.WithLabelValues(c.client.transport, string(CodeUnavailable)).Inc()
+		c.send(wsOut{text: retryMessage(retry, evs)})
+		c.requestClose(CloseTryAgainLater, "unavailable: retry after "+retry.String())
+		return
+	}
+	c.send(wsOut{text: ackMessage(evs)})
+}
+
+// writer owns every write to the socket: messages, pings, the close frame.
+func (c *wsConn) writer() {
+	defer close(c.dead)
+	cfg := c.in.cfg.WebSocket
+	ping := time.NewTicker(cfg.PingInterval)
+	defer ping.Stop()
+	for {
+		select {
+		case m := <-c.out:
+			if m.close != nil {
+				if m.close.code > 0 {
+					_ = c.ws.WriteControl(websocket.CloseMessage,
+						websocket.FormatCloseMessage(m.close.code, closeReason(m.close.reason)),
+						time.Now().Add(cfg.WriteTimeout))
+				}
+				return
+			}
+			_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+			if err := c.ws.WriteMessage(websocket.TextMessage, m.text); err != nil {
+				c.requestClose(-1, "")
+				return
+			}
+		case <-ping.C:
+			idle := time.Since(time.Unix(0, c.lastData.Load()))
+			if idle > cfg.IdleTimeout {
+				c.requestClose(CloseNormal, "idle timeout")
+				continue // the reader now sends the close frame through out
+			}
+			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteTimeout)); err != nil {
+				c.requestClose(-1, "")
+				return
+			}
+		}
+	}
+}
+
+// linger drains what the client still sends for a moment after our close
+// frame, so that closing the TCP connection does not reset it before the
+// client has read the close frame.
+func (c *wsConn) linger() {
+	nc := c.ws.NetConn()
+	_ = nc.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	_, _ = io.CopyN(io.Discard, nc, int64(2*c.in.lim.MaxBatchBytes))
+}
+
+func closeReason(s string) string {
+	if len(s) <= maxCloseReason {
+		return s
+	}
+	return strings.ToValidUTF8(s[:maxCloseReason], "")
+}
+
+// ackMessage is {"ack":[ids]}; ids are validated UUIDs, so need no escaping.
+func ackMessage(evs []event.Event) []byte {
+	b := make([]byte, 0, 10+len(evs)*39)
+	b = append(b, `{"ack":[`...)
+	for i := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, evs[i].ID...)
+		b = append(b, '"')
+	}
+	return append(b, "]}"...)
+}
+
+// retryMessage is {"retry_after_ms":N,"retry":[ids]}: these events were
+// neither stored nor rejected; the client keeps them and resends after N ms.
+func retryMessage(d time.Duration, evs []event.Event) []byte {
+	b := []byte(`{"retry_after_ms":` + strconv.FormatInt(d.Milliseconds(), 10) + `,"retry":[`)
+	for i := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = append(b, evs[i].ID...)
+		b = append(b, '"')
+	}
+	return append(b, "]}"...)
+}
