@@ -1,0 +1,389 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
+
+	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
+	"github.com/popinbridge/bridge/collector/eventlog/internal/segcodec"
+)
+
+// committer is the group commit: Append callers put encoded events into the
+// open batch; one goroutine seals it after CommitDelay (or when full),
+// publishes it as one JetStream message and releases every caller when the
+// server acknowledges it, which with SyncAlways means after fsync. Up to
+// MaxInFlightCommits sealed batches await their ack while the next one fills.
+//
+// Dedup: every event key is either committed (in index), in flight (in
+// inflight, mapped to the batch carrying it) or unknown. Only unknown keys are
+// written; callers presenting an in-flight key wait for that batch.
+type committer struct {
+	cfg    Config
+	js     jetstream.JetStream
+	m      *metrics
+	logger *slog.Logger
+	now    func() time.Time
+	onFull func()
+
+	mu       sync.Mutex
+	closed   bool
+	open     *batch
+	sealed   chan struct{} // closed (and replaced) each time open is sealed
+	inflight map[dedup.Key]*batch
+	index    *dedup.Index
+	pending  map[*batch]struct{} // sealed, not yet finished
+
+	wake  chan struct{} // cap 1: open batch got its first event, or is full
+	stop  chan struct{} // closed by close()
+	slots chan struct{} // cap MaxInFlightCommits
+	wg    sync.WaitGroup
+	done  chan struct{} // run returned and all publishes finished
+}
+
+type batch struct {
+	seg   segcodec.Builder
+	keys  []dedup.Key
+	first time.Time
+	once  sync.Once
+	done  chan struct{}
+	err   error
+}
+
+func newBatch() *batch { return &batch{done: make(chan struct{})} }
+
+func (b *batch) finish(err error) bool {
+	fired := false
+	b.once.Do(func() {
+		b.err = err
+		close(b.done)
+		fired = true
+	})
+	return fired
+}
+
+func newCommitter(cfg Config, js jetstream.JetStream, index *dedup.Index, m *metrics, logger *slog.Logger,
+	now func() time.Time, onFull func()) *committer {
+	c := &committer{
+		cfg: cfg, js: js, m: m, logger: logger, now: now, onFull: onFull,
+		open:     newBatch(),
+		sealed:   make(chan struct{}),
+		inflight: make(map[dedup.Key]*batch),
+		index:    index,
+		pending:  make(map[*batch]struct{}),
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		slots:    make(chan struct{}, cfg.MaxInFlightCommits),
+		done:     make(chan struct{}),
+	}
+	m.dedupEntries.Set(float64(index.Len()))
+	go c.run()
+	return c
+}
+
+func (c *committer) full(b *batch, add int) bool {
+	return b.seg.Len() > 0 && (b.seg.Len()+1 > c.cfg.MaxCommitEvents || b.seg.Size()+add > c.cfg.MaxCommitBytes)
+}
+
+func (c *committer) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// submit writes recs (keyed by keys) and returns once all are committed.
+func (c *committer) submit(ctx context.Context, keys []dedup.Key, recs []segcodec.Record) error {
+	waits := make(map[*batch]struct{}, 1)
+	dups := 0
+	c.mu.Lock()
+	for i := 0; i < len(keys); i++ {
+		if c.closed {
+			c.mu.Unlock()
+			return ErrClosed
+		}
+		k := keys[i]
+		if c.index.Contains(k, c.now()) {
+			dups++
+			continue
+		}
+		if b, ok := c.inflight[k]; ok {
+			waits[b] = struct{}{}
+			dups++
+			continue
+		}
+		if c.full(c.open, len(recs[i])) {
+			// No room: have the committer seal the open batch, then redo this key.
+			ch := c.sealed
+			c.mu.Unlock()
+			c.signal()
+			select {
+			case <-ch:
+			case <-ctx.Done():
+				return fmt.Errorf("eventlog: append: %w", ctx.Err())
+			}
+			c.mu.Lock()
+			i--
+			continue
+		}
+		b := c.open
+		if b.seg.Len() == 0 {
+			b.first = time.Now()
+		}
+		b.seg.Add(recs[i])
+		b.keys = append(b.keys, k)
+		c.inflight[k] = b
+		waits[b] = struct{}{}
+		if b.seg.Len() == 1 || c.full(b, 0) {
+			c.signal()
+		}
+	}
+	c.mu.Unlock()
+	if dups > 0 {
+		c.m.duplicates.Add(float64(dups))
+	}
+	for b := range waits {
+		select {
+		case <-b.done:
+			if b.err != nil {
+				return b.err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("eventlog: append: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+func (c *committer) run() {
+	defer func() {
+		c.wg.Wait()
+		close(c.done)
+	}()
+	for {
+		select {
+		case <-c.wake:
+		case <-c.stop:
+			c.drain()
+			return
+		}
+		if !c.linger() {
+			c.drain()
+			return
+		}
+		select {
+		case c.slots <- struct{}{}:
+		case <-c.stop:
+			c.drain()
+			return
+		}
+		if b := c.seal(); b != nil {
+			c.publish(b)
+		} else {
+			<-c.slots
+		}
+	}
+}
+
+// linger waits until the open batch is full or CommitDelay has passed since
+// its first event. It returns false when the committer is stopping.
+func (c *committer) linger() bool {
+	if c.cfg.CommitDelay <= 0 {
+		return true
+	}
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		c.mu.Lock()
+		n, first, full := c.open.seg.Len(), c.open.first, c.full(c.open, 1) || c.open.seg.Len() >= c.cfg.MaxCommitEvents
+		c.mu.Unlock()
+		if n == 0 || full {
+			return true
+		}
+		d := time.Until(first.Add(c.cfg.CommitDelay))
+		if d <= 0 {
+			return true
+		}
+		if timer == nil {
+			timer = time.NewTimer(d)
+		} else {
+			timer.Reset(d)
+		}
+		select {
+		case <-timer.C:
+			return true
+		case <-c.wake:
+		case <-c.stop:
+			return false
+		}
+	}
+}
+
+// seal swaps in a new open batch and returns the old one, nil if it was empty.
+func (c *committer) seal() *batch {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.open
+	if b.seg.Len() == 0 {
+		return nil
+	}
+	c.open = newBatch()
+	close(c.sealed)
+	c.sealed = make(chan struct{})
+	c.pending[b] = struct{}{}
+	return b
+}
+
+// drain publishes what is left once closed is set; no new events arrive.
+func (c *committer) drain() {
+	c.slots <- struct{}{}
+	if b := c.seal(); b != nil {
+		c.publish(b)
+	} else {
+		<-c.slots
+	}
+}
+
+// publish writes b; it holds one slot, released when b is finished.
+func (c *committer) publish(b *batch) {
+	data := b.seg.Finish()
+	msg := &nats.Msg{Subject: c.cfg.Subject, Data: data, Header: nats.Header{}}
+	id := nuid.Next()
+	opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectStream(c.cfg.StreamName)}
+	start := time.Now()
+	fut, err := c.js.PublishMsgAsync(msg, opts...)
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		defer func() { <-c.slots }()
+		var ack *jetstream.PubAck
+		if err == nil {
+			select {
+			case ack = <-fut.Ok():
+			case err = <-fut.Err():
+			}
+		}
+		// An unanswered publish may still have been stored: resend with the
+		// same Nats-Msg-Id, which the stream deduplicates, to learn the outcome.
+		for attempt := 0; err != nil && retryablePublish(err) && attempt < 3; attempt++ {
+			select {
+			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
+			case <-c.stop:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			ack, err = c.js.PublishMsg(ctx, msg, opts...)
+			cancel()
+		}
+		c.complete(b, ack, err, time.Since(start), len(data))
+	}()
+}
+
+func retryablePublish(err error) bool {
+	return errors.Is(err, nats.ErrTimeout) || errors.Is(err, jetstream.ErrAsyncPublishTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+func (c *committer) complete(b *batch, ack *jetstream.PubAck, err error, took time.Duration, size int) {
+	c.m.commitLatency.Observe(took.Seconds())
+	c.mu.Lock()
+	delete(c.pending, b)
+	for _, k := range b.keys {
+		if c.inflight[k] == b {
+			delete(c.inflight, k)
+		}
+	}
+	if err == nil {
+		now := c.now()
+		evicted := 0
+		for _, k := range b.keys {
+			evicted += c.index.Add(k, now)
+		}
+		c.m.dedupEntries.Set(float64(c.index.Len()))
+		if evicted > 0 {
+			c.m.dedupEvictions.Add(float64(evicted))
+		}
+	}
+	c.mu.Unlock()
+
+	switch {
+	case err == nil:
+		c.m.commits.WithLabelValues("ok").Inc()
+		c.m.appended.Add(float64(len(b.keys)))
+		c.m.segmentBytes.Observe(float64(size))
+		c.m.segmentEvents.Observe(float64(len(b.keys)))
+		_ = ack
+	case isFull(err):
+		c.m.commits.WithLabelValues("full").Inc()
+		c.m.fullRejections.Inc()
+		err = fmt.Errorf("eventlog: append: %w (%v)", ErrFull, err)
+		if c.onFull != nil {
+			c.onFull()
+		}
+	default:
+		c.m.commits.WithLabelValues("error").Inc()
+		c.logger.Warn("event log commit failed", "events", len(b.keys), "error", err)
+		err = fmt.Errorf("eventlog: append: %w: %v", ErrUnavailable, err)
+	}
+	b.finish(err)
+}
+
+// isFull reports whether err is JetStream refusing a message for lack of room:
+// the stream's max_bytes with DiscardNew (10077 "maximum bytes exceeded") or
+// the server's storage (10047).
+func isFull(err error) bool {
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case errCodeStreamStoreFailed:
+		return strings.Contains(apiErr.Description, "maximum")
+	case errCodeStorageResourcesExceeded:
+		return true
+	}
+	return false
+}
+
+// JetStream error codes (nats-server jetstream_errors_generated.go).
+const (
+	errCodeStorageResourcesExceeded jetstream.ErrorCode = 10047
+	errCodeStreamStoreFailed        jetstream.ErrorCode = 10077
+)
+
+// close stops accepting appends and starts draining.
+func (c *committer) close() {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.mu.Unlock()
+	close(c.stop)
+}
+
+// abort fails every batch not yet finished; used when Shutdown's ctx ends.
+func (c *committer) abort() {
+	c.mu.Lock()
+	bs := []*batch{c.open}
+	for b := range c.pending {
+		bs = append(bs, b)
+	}
+	c.mu.Unlock()
+	for _, b := range bs {
+		b.finish(fmt.Errorf("eventlog: append: %w", ErrClosed))
+	}
+}

@@ -1,0 +1,131 @@
+package eventlog
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Config is the YAML configuration of the event log.
+type Config struct {
+	// Dir is where the embedded NATS server keeps its JetStream files. The
+	// bridge passes <data_dir>/log. Required unless URL is set.
+	Dir string `yaml:"dir"`
+	// URL selects an external NATS server instead of the embedded one. That
+	// server MUST run JetStream with `sync_interval: always`, otherwise an
+	// acked append may be lost in a power failure.
+	URL string `yaml:"url"`
+	// StreamName is the JetStream stream holding the log. Default BRIDGE_EVENTS.
+	StreamName string `yaml:"stream_name"`
+	// Subject the segments are published on. Default bridge.events.
+	Subject string `yaml:"subject"`
+	// MaxBytes caps the stream's size; at the cap Append fails with ErrFull
+	// (JetStream DiscardNew). Default 8 GiB.
+	MaxBytes int64 `yaml:"max_bytes"`
+	// MaxAge is a safety cap: segments older than this are removed even if a
+	// reader has not acked them. Default 7 days (168h).
+	MaxAge time.Duration `yaml:"max_age"`
+	// DedupWindow is how long an event ID is remembered; at least 1h,
+	// default 1h. Segments younger than this are kept so that the dedup index
+	// can be rebuilt at start.
+	DedupWindow time.Duration `yaml:"dedup_window"`
+	// DedupMaxEntries bounds the dedup index (about 25 bytes per entry).
+	// Default 2,000,000. Evictions are counted in
+	// bridge_eventlog_dedup_evictions_total.
+	DedupMaxEntries int `yaml:"dedup_max_entries"`
+	// CommitDelay is how long the committer waits for more events before it
+	// writes a segment. Default 2ms. 0 writes as soon as the previous commit
+	// allows.
+	CommitDelay time.Duration `yaml:"commit_delay"`
+	// MaxCommitEvents caps the events in one segment. Default 1000.
+	MaxCommitEvents int `yaml:"max_commit_events"`
+	// MaxCommitBytes caps the encoded size of one segment (a single larger
+	// event is written alone). Default 1 MiB.
+	MaxCommitBytes int `yaml:"max_commit_bytes"`
+	// MaxInFlightCommits is how many segments may await their fsync at once
+	// while the next one fills. Default 4.
+	MaxInFlightCommits int `yaml:"max_inflight_commits"`
+	// AckWait is how long a reader has to ack a segment before it is
+	// redelivered. Default 60s.
+	AckWait time.Duration `yaml:"ack_wait"`
+	// PurgeInterval is how often segments acked by every reader and older
+	// than the dedup window are removed. Default 1m.
+	PurgeInterval time.Duration `yaml:"purge_interval"`
+}
+
+// NewDefaultConfig returns the defaults documented on Config. Dir is empty:
+// the caller sets it (or URL).
+func NewDefaultConfig() Config {
+	return Config{
+		StreamName:         "BRIDGE_EVENTS",
+		Subject:            "bridge.events",
+		MaxBytes:           8 << 30,
+		MaxAge:             7 * 24 * time.Hour,
+		DedupWindow:        time.Hour,
+		DedupMaxEntries:    2_000_000,
+		CommitDelay:        2 * time.Millisecond,
+		MaxCommitEvents:    1000,
+		MaxCommitBytes:     1 << 20,
+		MaxInFlightCommits: 4,
+		AckWait:            60 * time.Second,
+		PurgeInterval:      time.Minute,
+	}
+}
+
+var (
+	streamNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	subjectRE    = regexp.MustCompile(`^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$`)
+)
+
+// maxSegmentBytes is the most MaxCommitBytes may be: the embedded server's
+// payload limit minus room for headers.
+const maxSegmentBytes = 7 << 20
+
+// Validate reports every problem of c, each naming its key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("eventlog.%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Dir == "" && c.URL == "" {
+		bad("dir", "required when eventlog.url is empty")
+	}
+	if !streamNameRE.MatchString(c.StreamName) {
+		bad("stream_name", "%q must be non-empty letters, digits, '_' or '-'", c.StreamName)
+	}
+	if !subjectRE.MatchString(c.Subject) {
+		bad("subject", "%q must be dot-separated tokens without wildcards", c.Subject)
+	}
+	if c.MaxBytes < 1<<20 {
+		bad("max_bytes", "%d is below the minimum of 1 MiB", c.MaxBytes)
+	}
+	if c.DedupWindow < time.Hour {
+		bad("dedup_window", "%s is below the minimum of 1h", c.DedupWindow)
+	}
+	if c.MaxAge < c.DedupWindow {
+		bad("max_age", "%s must be at least dedup_window (%s)", c.MaxAge, c.DedupWindow)
+	}
+	if c.DedupMaxEntries < 1000 {
+		bad("dedup_max_entries", "%d is below the minimum of 1000", c.DedupMaxEntries)
+	}
+	if c.CommitDelay < 0 || c.CommitDelay > time.Second {
+		bad("commit_delay", "%s must be between 0 and 1s", c.CommitDelay)
+	}
+	if c.MaxCommitEvents < 1 {
+		bad("max_commit_events", "%d must be at least 1", c.MaxCommitEvents)
+	}
+	if c.MaxCommitBytes < 1024 || c.MaxCommitBytes > maxSegmentBytes {
+		bad("max_commit_bytes", "%d must be between 1024 and %d", c.MaxCommitBytes, maxSegmentBytes)
+	}
+	if c.MaxInFlightCommits < 1 || c.MaxInFlightCommits > 64 {
+		bad("max_inflight_commits", "%d must be between 1 and 64", c.MaxInFlightCommits)
+	}
+	if c.AckWait < time.Second {
+		bad("ack_wait", "%s is below the minimum of 1s", c.AckWait)
+	}
+	if c.PurgeInterval < time.Second {
+		bad("purge_interval", "%s is below the minimum of 1s", c.PurgeInterval)
+	}
+	return errors.Join(errs...)
+}

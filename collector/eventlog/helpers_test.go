@@ -1,0 +1,116 @@
+package eventlog
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/collector/event"
+)
+
+func testLogger() *slog.Logger {
+	if os.Getenv("EVENTLOG_TEST_VERBOSE") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func testConfig(dir string) Config {
+	cfg := NewDefaultConfig()
+	cfg.Dir = dir
+	return cfg
+}
+
+// openLog creates and starts a Log in dir; it is shut down at test end.
+func openLog(t testing.TB, cfg Config) *Log {
+	t.Helper()
+	l, err := New(cfg, Settings{Logger: testLogger(), Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := l.Start(ctx); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { shutdown(t, l) })
+	return l
+}
+
+func shutdown(t testing.TB, l *Log) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := l.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+}
+
+func testEvent(id string) event.Event {
+	return event.Event{
+		ID: id, SiteID: "acme", Name: "popin_captured", Source: event.SourceBrowser, Known: true,
+		SessionID: "s1", AnonID: "a1", Seq: 1,
+		ClientTime: time.UnixMilli(1763920000123).UTC(), ReceivedAt: time.Now().UTC().Truncate(time.Millisecond),
+		Data:    json.RawMessage(`{"name":"Asha","email":"asha@example.com","mobile":"9876543210"}`),
+		Context: event.Context{URL: "https://www.acme.com/p/1", IP: "203.0.113.7", UserAgent: "test"},
+	}
+}
+
+func ids(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s-%06d", prefix, i)
+	}
+	return out
+}
+
+func events(ids ...string) []event.Event {
+	out := make([]event.Event, len(ids))
+	for i, id := range ids {
+		out[i] = testEvent(id)
+	}
+	return out
+}
+
+// readAll fetches and acks until want events arrived or the deadline passes,
+// returning how many times each id was seen.
+func readAll(t testing.TB, r Reader, want int, deadline time.Duration) map[string]int {
+	t.Helper()
+	seen := make(map[string]int)
+	total := 0
+	end := time.Now().Add(deadline)
+	for total < want && time.Now().Before(end) {
+		segs, err := r.Fetch(context.Background(), 64, 200*time.Millisecond)
+		if err != nil {
+			t.Fatalf("Fetch: %v", err)
+		}
+		for _, s := range segs {
+			for _, e := range s.Events() {
+				seen[e.ID]++
+				total++
+			}
+			if err := s.Ack(); err != nil {
+				t.Fatalf("Ack: %v", err)
+			}
+		}
+	}
+	return seen
+}
+
+// drainExtra fetches briefly and reports ids delivered beyond what was read.
+func assertNoMore(t testing.TB, r Reader) {
+	t.Helper()
+	segs, err := r.Fetch(context.Background(), 64, 300*time.Millisecond)
+	if err != nil {
+		t.Fatalf("Fetch: %v", err)
+	}
+	if len(segs) > 0 {
+		t.Fatalf("unexpected extra segments: %d (first seq %d, %d events)", len(segs), segs[0].Seq(), len(segs[0].Events()))
+	}
+}

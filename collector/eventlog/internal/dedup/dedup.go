@@ -1,0 +1,114 @@
+// Package dedup is a bounded, time-windowed set of event keys.
+//
+// Keys live in generations: a generation holds the keys added during one
+// sixteenth of the window (or until it holds a sixteenth of the maximum).
+// Whole generations expire once all their keys are older than the window, and
+// the oldest generation is evicted when the set holds more than its maximum.
+// A key is therefore remembered at least for the window unless evicted for
+// room; evictions are reported to the caller so they can be counted.
+//
+// An Index is not safe for concurrent use.
+package dedup
+
+import (
+	"hash/fnv"
+	"time"
+)
+
+// Key identifies an event: a 128-bit FNV-1a hash of site and event ID.
+type Key [16]byte
+
+// KeyOf returns the key of the event id of site.
+func KeyOf(site, id string) Key {
+	h := fnv.New128a()
+	h.Write([]byte(site))
+	h.Write([]byte{0})
+	h.Write([]byte(id))
+	var k Key
+	h.Sum(k[:0])
+	return k
+}
+
+const generations = 16
+
+type generation struct {
+	start time.Time
+	keys  map[Key]struct{}
+}
+
+// Index is the set. Create it with New.
+type Index struct {
+	window time.Duration
+	max    int
+	span   time.Duration
+	genMax int
+	gens   []*generation // oldest first
+	total  int
+}
+
+// New returns an Index remembering keys for window, holding at most max keys.
+func New(window time.Duration, max int) *Index {
+	if max < generations {
+		max = generations
+	}
+	return &Index{window: window, max: max, span: window / generations, genMax: max / generations}
+}
+
+// Len is the number of keys held.
+func (x *Index) Len() int { return x.total }
+
+// Contains reports whether k was added within the window before now.
+func (x *Index) Contains(k Key, now time.Time) bool {
+	x.expire(now)
+	for i := len(x.gens) - 1; i >= 0; i-- {
+		if _, ok := x.gens[i].keys[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Add remembers k as added at t and returns how many keys were evicted for room.
+// Adds should come in roughly increasing t.
+func (x *Index) Add(k Key, t time.Time) (evicted int) {
+	x.expire(t)
+	cur := x.current()
+	if cur == nil || t.Sub(cur.start) >= x.span || len(cur.keys) >= x.genMax {
+		cur = &generation{start: t, keys: make(map[Key]struct{}, 64)}
+		x.gens = append(x.gens, cur)
+	}
+	if _, ok := cur.keys[k]; ok {
+		return 0
+	}
+	cur.keys[k] = struct{}{}
+	x.total++
+	for x.total > x.max && len(x.gens) > 1 {
+		evicted += len(x.gens[0].keys)
+		x.drop()
+	}
+	return evicted
+}
+
+func (x *Index) current() *generation {
+	if len(x.gens) == 0 {
+		return nil
+	}
+	return x.gens[len(x.gens)-1]
+}
+
+// expire drops generations whose every key is older than the window: a
+// generation's keys are younger than the next generation's start.
+func (x *Index) expire(now time.Time) {
+	for len(x.gens) > 1 && now.Sub(x.gens[1].start) > x.window {
+		x.drop()
+	}
+	if len(x.gens) == 1 && now.Sub(x.gens[0].start) > x.window+x.span {
+		x.drop()
+	}
+}
+
+func (x *Index) drop() {
+	x.total -= len(x.gens[0].keys)
+	x.gens[0] = nil
+	x.gens = x.gens[1:]
+}

@@ -1,0 +1,269 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
+	"github.com/popinbridge/bridge/collector/eventlog/internal/natsrv"
+	"github.com/popinbridge/bridge/collector/eventlog/internal/segcodec"
+)
+
+// Settings are the code-supplied dependencies of a Log.
+type Settings struct {
+	Logger     *slog.Logger          // nil: slog.Default()
+	Registerer prometheus.Registerer // nil: metrics are not registered
+	_          struct{}
+}
+
+type lifecycle int
+
+const (
+	stateNew lifecycle = iota
+	stateStarted
+	stateClosed
+)
+
+// Log is the durable event log on NATS JetStream. It implements Appender;
+// Reader hands out named durable cursors. Create it with New, then Start.
+type Log struct {
+	cfg    Config
+	logger *slog.Logger
+	m      *metrics
+	now    func() time.Time // tests move the clock for retention
+
+	mu       sync.Mutex
+	state    lifecycle
+	readers  map[string]*reader
+	srv      *server.Server
+	nc       *nats.Conn
+	js       jetstream.JetStream // handed to other components
+	stream   jetstream.Stream
+	cancelBG context.CancelFunc
+	bg       sync.WaitGroup
+
+	c         atomic.Pointer[committer]
+	purgeKick chan struct{}
+}
+
+var _ Appender = (*Log)(nil)
+
+// New checks cfg and returns a Log that is not started yet.
+func New(cfg Config, set Settings) (*Log, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	logger := set.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	m, err := newMetrics(set.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Log{
+		cfg:       cfg,
+		logger:    logger.With("component", "eventlog"),
+		m:         m,
+		now:       time.Now,
+		readers:   make(map[string]*reader),
+		purgeKick: make(chan struct{}, 1),
+	}, nil
+}
+
+// Start connects to (or starts) NATS, creates or updates the stream, rebuilds
+// the dedup index from the segments of the last dedup window, binds the
+// registered readers and starts the committer and retention. Appends before
+// Start fail with ErrUnavailable.
+func (l *Log) Start(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch l.state {
+	case stateStarted:
+		return errors.New("eventlog: already started")
+	case stateClosed:
+		return ErrClosed
+	}
+	if err := l.start(ctx); err != nil {
+		l.closeConn()
+		l.nc, l.srv, l.js, l.stream = nil, nil, nil, nil
+		return err
+	}
+	l.state = stateStarted
+	return nil
+}
+
+func (l *Log) start(ctx context.Context) error {
+	var err error
+	if l.cfg.URL == "" {
+		if l.srv, err = natsrv.Start(l.cfg.Dir, l.logger, 30*time.Second); err != nil {
+			return fmt.Errorf("eventlog: %w", err)
+		}
+		l.nc, err = nats.Connect("", nats.InProcessServer(l.srv), nats.Name("bridge-eventlog"),
+			nats.MaxReconnects(-1))
+	} else {
+		l.nc, err = nats.Connect(l.cfg.URL, nats.Name("bridge-eventlog"), nats.MaxReconnects(-1),
+			nats.RetryOnFailedConnect(false))
+	}
+	if err != nil {
+		return fmt.Errorf("eventlog: connect to nats: %w: %v", ErrUnavailable, err)
+	}
+	if l.js, err = jetstream.New(l.nc); err != nil {
+		return fmt.Errorf("eventlog: jetstream: %w", err)
+	}
+	pub, err := jetstream.New(l.nc, jetstream.WithPublishAsyncTimeout(10*time.Second),
+		jetstream.WithPublishAsyncMaxPending(4*l.cfg.MaxInFlightCommits))
+	if err != nil {
+		return fmt.Errorf("eventlog: jetstream: %w", err)
+	}
+	if l.stream, err = l.js.CreateOrUpdateStream(ctx, l.streamConfig()); err != nil {
+		return fmt.Errorf("eventlog: create stream %s: %w", l.cfg.StreamName, err)
+	}
+	index := dedup.New(l.cfg.DedupWindow, l.cfg.DedupMaxEntries)
+	if err := l.rebuild(ctx, index); err != nil {
+		return err
+	}
+	for _, r := range l.readers {
+		if err := r.bind(ctx); err != nil {
+			return err
+		}
+	}
+	l.c.Store(newCommitter(l.cfg, pub, index, l.m, l.logger, l.now, l.kickPurge))
+	bgCtx, cancel := context.WithCancel(context.Background())
+	l.cancelBG = cancel
+	l.bg.Add(1)
+	go func() {
+		defer l.bg.Done()
+		l.retain(bgCtx)
+	}()
+	return nil
+}
+
+func (l *Log) streamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        l.cfg.StreamName,
+		Description: "bridge durable event log: one message per committed segment",
+		Subjects:    []string{l.cfg.Subject},
+		Retention:   jetstream.LimitsPolicy,
+		Discard:     jetstream.DiscardNew,
+		MaxBytes:    l.cfg.MaxBytes,
+		MaxAge:      l.cfg.MaxAge,
+		MaxMsgSize:  int32(l.cfg.MaxCommitBytes + 64<<10),
+		Storage:     jetstream.FileStorage,
+		Replicas:    1,
+		Duplicates:  2 * time.Minute, // for resending a segment whose ack was lost
+	}
+}
+
+// Append implements Appender. Events whose site and ID were committed within
+// the dedup window (or are being committed) are not written again; Append
+// still returns nil for them once their first copy is durable.
+func (l *Log) Append(ctx context.Context, events []event.Event) error {
+	c := l.c.Load()
+	if c == nil {
+		l.mu.Lock()
+		closed := l.state == stateClosed
+		l.mu.Unlock()
+		if closed {
+			return ErrClosed
+		}
+		return fmt.Errorf("eventlog: append: %w: not started", ErrUnavailable)
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	keys := make([]dedup.Key, len(events))
+	recs := make([]segcodec.Record, len(events))
+	for i := range events {
+		rec, err := segcodec.EncodeRecord(&events[i])
+		if err != nil {
+			return fmt.Errorf("eventlog: append: %w", err)
+		}
+		keys[i], recs[i] = dedup.KeyOf(events[i].SiteID, events[i].ID), rec
+	}
+	return c.submit(ctx, keys, recs)
+}
+
+// Ready reports whether the log can take appends now (for /readyz).
+func (l *Log) Ready(ctx context.Context) error {
+	l.mu.Lock()
+	state, nc, js := l.state, l.nc, l.js
+	l.mu.Unlock()
+	switch state {
+	case stateNew:
+		return fmt.Errorf("eventlog: %w: not started", ErrUnavailable)
+	case stateClosed:
+		return ErrClosed
+	}
+	if !nc.IsConnected() {
+		return fmt.Errorf("eventlog: %w: nats %s", ErrUnavailable, nc.Status())
+	}
+	if _, err := js.Stream(ctx, l.cfg.StreamName); err != nil {
+		return fmt.Errorf("eventlog: %w: stream %s: %v", ErrUnavailable, l.cfg.StreamName, err)
+	}
+	return nil
+}
+
+// JetStream is the JetStream context of the log's NATS connection, for other
+// components' streams and KV buckets on the same server. Nil before Start.
+func (l *Log) JetStream() jetstream.JetStream {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.js
+}
+
+// Conn is the log's NATS connection. Nil before Start; closed by Shutdown.
+func (l *Log) Conn() *nats.Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.nc
+}
+
+// Shutdown stops accepting appends, waits for the segments being committed
+// (until ctx ends: then their callers get ErrClosed), stops retention and
+// closes NATS (and the embedded server). Safe without Start and twice.
+func (l *Log) Shutdown(ctx context.Context) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state != stateStarted {
+		l.state = stateClosed
+		return nil
+	}
+	l.state = stateClosed
+	var err error
+	if c := l.c.Load(); c != nil {
+		c.close()
+		select {
+		case <-c.done:
+		case <-ctx.Done():
+			c.abort()
+			err = fmt.Errorf("eventlog: shutdown: commits still in flight: %w", ctx.Err())
+		}
+	}
+	l.cancelBG()
+	l.bg.Wait()
+	l.closeConn()
+	return err
+}
+
+func (l *Log) closeConn() {
+	if l.nc != nil {
+		_ = l.nc.FlushTimeout(time.Second)
+		l.nc.Close()
+	}
+	if l.srv != nil {
+		l.srv.Shutdown()
+		l.srv.WaitForShutdown()
+	}
+}

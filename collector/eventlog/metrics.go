@@ -1,0 +1,83 @@
+package eventlog
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	commits        *prometheus.CounterVec // result: ok | full | error
+	appended       prometheus.Counter
+	duplicates     prometheus.Counter
+	commitLatency  prometheus.Histogram
+	segmentBytes   prometheus.Histogram
+	segmentEvents  prometheus.Histogram
+	fullRejections prometheus.Counter
+	dedupEvictions prometheus.Counter
+	dedupEntries   prometheus.Gauge
+	purged         prometheus.Counter
+	corrupt        prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		commits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_eventlog_commits_total",
+			Help: "Segments the committer tried to write, by result (ok, full, error).",
+		}, []string{"result"}),
+		appended: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_events_appended_total",
+			Help: "Events durably appended to the log (duplicates excluded).",
+		}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_duplicates_skipped_total",
+			Help: "Appended events not written again because their ID was already committed or in flight.",
+		}),
+		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "bridge_eventlog_commit_latency_seconds",
+			Help:    "Time from sealing a segment to its fsynced acknowledgement.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}),
+		segmentBytes: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "bridge_eventlog_segment_bytes",
+			Help:    "Encoded size of written segments.",
+			Buckets: prometheus.ExponentialBuckets(256, 4, 9),
+		}),
+		segmentEvents: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "bridge_eventlog_segment_events",
+			Help:    "Events per written segment.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 12),
+		}),
+		fullRejections: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_full_rejections_total",
+			Help: "Appends refused because the log reached max_bytes.",
+		}),
+		dedupEvictions: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_dedup_evictions_total",
+			Help: "Event IDs dropped from the dedup index for room before their window ended.",
+		}),
+		dedupEntries: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bridge_eventlog_dedup_entries",
+			Help: "Event IDs currently held by the dedup index.",
+		}),
+		purged: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_purged_segments_total",
+			Help: "Segments removed by retention after every reader acked them.",
+		}),
+		corrupt: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_corrupt_segments_total",
+			Help: "Segments that could not be decoded and were terminated.",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.commits, m.appended, m.duplicates, m.commitLatency,
+		m.segmentBytes, m.segmentEvents, m.fullRejections, m.dedupEvictions, m.dedupEntries, m.purged, m.corrupt} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("eventlog: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}

@@ -1,0 +1,227 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/collector/eventlog/internal/segcodec"
+)
+
+// opTimeout bounds the acks and info requests of the contract's
+// context-free methods.
+const opTimeout = 5 * time.Second
+
+var readerNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// Reader returns the named durable cursor, creating it on first use. It is a
+// JetStream durable pull consumer named name with explicit acks and AckWait,
+// starting at the oldest retained segment. Readers may be registered before
+// Start (bound during Start) or after; a reader registered before Start is
+// counted by retention from the moment it is bound. Calling Reader twice with
+// one name returns the same Reader.
+func (l *Log) Reader(name string) (Reader, error) {
+	if !readerNameRE.MatchString(name) {
+		return nil, fmt.Errorf("eventlog: reader name %q: want 1-64 letters, digits, '_' or '-'", name)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state == stateClosed {
+		return nil, ErrClosed
+	}
+	if r, ok := l.readers[name]; ok {
+		return r, nil
+	}
+	r := &reader{l: l, name: name}
+	if l.state == stateStarted {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		if err := r.bind(ctx); err != nil {
+			return nil, err
+		}
+	}
+	l.readers[name] = r
+	return r, nil
+}
+
+// DeleteReader removes the named durable cursor from the log, so that it no
+// longer holds back retention. Use it when a consumer is retired for good.
+func (l *Log) DeleteReader(ctx context.Context, name string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.state != stateStarted {
+		return fmt.Errorf("eventlog: delete reader: %w: not started", ErrUnavailable)
+	}
+	delete(l.readers, name)
+	if err := l.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("eventlog: delete reader %s: %w", name, err)
+	}
+	return nil
+}
+
+type reader struct {
+	l    *Log
+	name string
+
+	mu   sync.Mutex
+	cons jetstream.Consumer
+}
+
+// bind creates or updates the consumer; called with l.mu held, after Start.
+func (r *reader) bind(ctx context.Context) error {
+	cons, err := r.l.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       r.name,
+		Description:   "bridge event log reader",
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       r.l.cfg.AckWait,
+		MaxDeliver:    -1,
+		FilterSubject: r.l.cfg.Subject,
+	})
+	if err != nil {
+		return fmt.Errorf("eventlog: reader %s: %w", r.name, err)
+	}
+	r.mu.Lock()
+	r.cons = cons
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *reader) consumer() (jetstream.Consumer, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.cons == nil {
+		return nil, fmt.Errorf("eventlog: reader %s: %w: log not started", r.name, ErrUnavailable)
+	}
+	return r.cons, nil
+}
+
+// Fetch implements Reader. A segment that cannot be decoded is terminated
+// (never redelivered), logged and counted in
+// bridge_eventlog_corrupt_segments_total.
+func (r *reader) Fetch(ctx context.Context, max int, wait time.Duration) ([]Segment, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cons, err := r.consumer()
+	if err != nil {
+		return nil, err
+	}
+	if max < 1 {
+		max = 1
+	}
+	var batch jetstream.MessageBatch
+	waitEnd := time.Now().Add(wait)
+	if wait <= 0 {
+		batch, err = cons.FetchNoWait(max)
+	} else {
+		fctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		batch, err = cons.Fetch(max, jetstream.FetchContext(fctx))
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("eventlog: reader %s: fetch: %w: %v", r.name, ErrUnavailable, err)
+	}
+	var segs []Segment
+	for msg := range batch.Messages() {
+		if s := r.segment(msg); s != nil {
+			segs = append(segs, s)
+		}
+	}
+	if len(segs) > 0 {
+		return segs, nil
+	}
+	// The server expires the pull a little before a ctx deadline; when ctx ends
+	// before wait, report that as the contract says.
+	if d, ok := ctx.Deadline(); ok && wait > 0 && !d.After(waitEnd) {
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Until(d) + 10*time.Millisecond):
+		}
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) &&
+		!errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.Canceled) {
+		return nil, fmt.Errorf("eventlog: reader %s: fetch: %w: %v", r.name, ErrUnavailable, err)
+	}
+	return nil, nil
+}
+
+func (r *reader) segment(msg jetstream.Msg) Segment {
+	meta, err := msg.Metadata()
+	if err != nil {
+		r.l.logger.Error("event log message without metadata", "reader", r.name, "error", err)
+		return nil
+	}
+	events, err := segcodec.Decode(msg.Data())
+	if err != nil {
+		r.l.m.corrupt.Inc()
+		r.l.logger.Error("terminating corrupt segment", "reader", r.name, "seq", meta.Sequence.Stream, "error", err)
+		_ = msg.Term()
+		return nil
+	}
+	return &segment{msg: msg, seq: meta.Sequence.Stream, deliveries: meta.NumDelivered, events: events}
+}
+
+// Pending implements Reader: segments not yet delivered plus those delivered
+// and awaiting an ack.
+func (r *reader) Pending() (uint64, error) {
+	cons, err := r.consumer()
+	if err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("eventlog: reader %s: info: %w: %v", r.name, ErrUnavailable, err)
+	}
+	return info.NumPending + uint64(info.NumAckPending), nil
+}
+
+type segment struct {
+	msg        jetstream.Msg
+	seq        uint64
+	deliveries uint64
+	events     []event.Event
+}
+
+func (s *segment) Seq() uint64           { return s.seq }
+func (s *segment) Events() []event.Event { return s.events }
+func (s *segment) Deliveries() uint64    { return s.deliveries }
+
+// Ack waits for the server to confirm the ack, so that a nil return means
+// the segment will not be redelivered.
+func (s *segment) Ack() error {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	if err := s.msg.DoubleAck(ctx); err != nil {
+		return fmt.Errorf("eventlog: ack segment %d: %w", s.seq, err)
+	}
+	return nil
+}
+
+// Nak asks for redelivery after delay (at once when delay <= 0).
+func (s *segment) Nak(delay time.Duration) error {
+	var err error
+	if delay > 0 {
+		err = s.msg.NakWithDelay(delay)
+	} else {
+		err = s.msg.Nak()
+	}
+	if err != nil {
+		return fmt.Errorf("eventlog: nak segment %d: %w", s.seq, err)
+	}
+	return nil
+}
