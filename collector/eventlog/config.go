@@ -118,6 +118,9 @@ func (c Config) Validate() error {
 	if c.MaxCommitBytes < 1024 || c.MaxCommitBytes > maxSegmentBytes {
 		bad("max_commit_bytes", "%d must be between 1024 and %d", c.MaxCommitBytes, maxSegmentBytes)
 	}
+	if c.MaxCommitBytes > 0 && c.MaxBytes >= 1<<20 && int64(c.MaxCommitBytes) > c.MaxBytes/4 {
+		bad("max_commit_bytes", "%d must be at most a quarter of max_bytes (%d)", c.MaxCommitBytes, c.MaxBytes)
+	}
 	if c.MaxInFlightCommits < 1 || c.MaxInFlightCommits > 64 {
 		bad("max_inflight_commits", "%d must be between 1 and 64", c.MaxInFlightCommits)
 	}

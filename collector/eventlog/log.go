@@ -41,7 +41,7 @@ type Log struct {
 	cfg    Config
 	logger *slog.Logger
 	m      *metrics
-	now    func() time.Time // tests move the clock for retention
+	skew   atomic.Int64 // nanoseconds added to the clock; tests move time forward
 
 	mu       sync.Mutex
 	state    lifecycle
@@ -76,7 +76,6 @@ func New(cfg Config, set Settings) (*Log, error) {
 		cfg:       cfg,
 		logger:    logger.With("component", "eventlog"),
 		m:         m,
-		now:       time.Now,
 		readers:   make(map[string]*reader),
 		purgeKick: make(chan struct{}, 1),
 	}, nil
@@ -165,6 +164,9 @@ func (l *Log) streamConfig() jetstream.StreamConfig {
 		Duplicates:  2 * time.Minute, // for resending a segment whose ack was lost
 	}
 }
+
+// now is the clock of the dedup window and retention.
+func (l *Log) now() time.Time { return time.Now().Add(time.Duration(l.skew.Load())) }
 
 // Append implements Appender. Events whose site and ID were committed within
 // the dedup window (or are being committed) are not written again; Append

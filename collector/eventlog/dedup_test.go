@@ -1,0 +1,131 @@
+package eventlog
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestDedupSequentialAndConcurrent(t *testing.T) {
+	l := openLog(t, testConfig(t.TempDir()))
+	r, err := l.Reader("sink")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	seq := ids("seq", 20)
+	if err := l.Append(ctx, events(seq...)); err != nil {
+		t.Fatal(err)
+	}
+	// Again, and once more with a duplicate inside one call.
+	if err := l.Append(ctx, events(seq...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(ctx, events("dup-in-call", "dup-in-call")); err != nil {
+		t.Fatal(err)
+	}
+	// Many goroutines append the same ids at once: the first copy is in flight
+	// while the others arrive.
+	conc := ids("conc", 50)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < len(conc); i += 5 {
+				if err := l.Append(ctx, events(conc[i:i+5]...)); err != nil {
+					t.Errorf("Append: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	want := len(seq) + 1 + len(conc)
+	seen := readAll(t, r, want, 20*time.Second)
+	if len(seen) != want {
+		t.Fatalf("read %d distinct ids, want %d", len(seen), want)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("id %s stored %d times", id, n)
+		}
+	}
+	assertNoMore(t, r)
+	if d := testutilCount(t, l.m.duplicates); d < float64(len(seq)+1+7*len(conc)) {
+		t.Fatalf("duplicates metric = %v, want >= %d", d, len(seq)+1+7*len(conc))
+	}
+}
+
+func TestDedupSameIDOtherSiteIsStored(t *testing.T) {
+	l := openLog(t, testConfig(t.TempDir()))
+	r, _ := l.Reader("sink")
+	a, b := testEvent("same"), testEvent("same")
+	b.SiteID = "other"
+	if err := l.Append(context.Background(), events("same")); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(context.Background(), append(events(), a, b)); err != nil {
+		t.Fatal(err)
+	}
+	segs := 0
+	n := 0
+	deadline := time.Now().Add(5 * time.Second)
+	for n < 2 && time.Now().Before(deadline) {
+		got, err := r.Fetch(context.Background(), 10, 200*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range got {
+			segs++
+			n += len(s.Events())
+			_ = s.Ack()
+		}
+	}
+	if n != 2 {
+		t.Fatalf("stored %d events, want 2 (one per site)", n)
+	}
+	assertNoMore(t, r)
+}
+
+func TestDedupSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	first := ids("restart", 100)
+
+	l1, err := New(cfg, Settings{Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := l1.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l1.Append(ctx, events(first...)); err != nil {
+		t.Fatal(err)
+	}
+	shutdown(t, l1)
+
+	l2 := openLog(t, cfg)
+	if got := l2.c.Load().index.Len(); got != len(first) {
+		t.Fatalf("rebuilt dedup index holds %d keys, want %d", got, len(first))
+	}
+	if err := l2.Append(ctx, events(first...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.Append(ctx, events("new-after-restart")); err != nil {
+		t.Fatal(err)
+	}
+	r, _ := l2.Reader("sink")
+	seen := readAll(t, r, len(first)+1, 10*time.Second)
+	assertNoMore(t, r)
+	if len(seen) != len(first)+1 {
+		t.Fatalf("read %d distinct ids, want %d", len(seen), len(first)+1)
+	}
+	for id, n := range seen {
+		if n != 1 {
+			t.Fatalf("id %s stored %d times after restart", id, n)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestShutdownWithoutStartAndTwice(t *testing.T) {
+	ctx := context.Background()
+	l, err := New(testConfig(t.TempDir()), Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Append(ctx, events("x")); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Append before Start = %v, want ErrUnavailable", err)
+	}
+	if err := l.Ready(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Ready before Start = %v, want ErrUnavailable", err)
+	}
+	for range 2 {
+		if err := l.Shutdown(ctx); err != nil {
+			t.Fatalf("Shutdown without Start: %v", err)
+		}
+	}
+	if err := l.Start(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Start after Shutdown = %v, want ErrClosed", err)
+	}
+
+	l2, err := New(testConfig(t.TempDir()), Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := l2.Reader("early") // before Start: bound during Start
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Fetch(ctx, 1, time.Millisecond); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Fetch before Start = %v, want ErrUnavailable", err)
+	}
+	if err := l2.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := l2.Ready(ctx); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+	if l2.JetStream() == nil || l2.Conn() == nil || !l2.Conn().IsConnected() {
+		t.Fatal("JetStream/Conn not available after Start")
+	}
+	if err := l2.Append(ctx, events("y")); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := r.Pending(); err != nil || p != 1 {
+		t.Fatalf("Pending = %d, %v; want 1", p, err)
+	}
+	for range 2 {
+		if err := l2.Shutdown(ctx); err != nil {
+			t.Fatalf("Shutdown: %v", err)
+		}
+	}
+	if err := l2.Append(ctx, events("z")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Append after Shutdown = %v, want ErrClosed", err)
+	}
+	if err := l2.Ready(ctx); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Ready after Shutdown = %v, want ErrClosed", err)
+	}
+}
+
+func TestShutdownDrainsInFlight(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.CommitDelay = 200 * time.Millisecond // appends sit in the open batch
+	l, err := New(cfg, Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := l.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- l.Append(ctx, events("drained")) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		l.c.Load().mu.Lock()
+		n := l.c.Load().open.seg.Len()
+		l.c.Load().mu.Unlock()
+		if n == 1 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := l.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Append in flight during Shutdown = %v, want nil (drained)", err)
+	}
+	l2 := openLog(t, cfg)
+	if got := l2.c.Load().index.Len(); got != 1 {
+		t.Fatalf("after reopen the log holds %d events, want 1", got)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Config)
+		want   []string // keys named in the error; empty = valid
+	}{
+		{"defaults with dir", func(c *Config) {}, nil},
+		{"url instead of dir", func(c *Config) { c.Dir = ""; c.URL = "nats://127.0.0.1:4222" }, nil},
+		{"no dir no url", func(c *Config) { c.Dir = "" }, []string{"eventlog.dir"}},
+		{"bad names", func(c *Config) { c.StreamName = "a.b"; c.Subject = "x.>" },
+			[]string{"eventlog.stream_name", "eventlog.subject"}},
+		{"short windows", func(c *Config) { c.DedupWindow = time.Minute; c.MaxAge = 30 * time.Second },
+			[]string{"eventlog.dedup_window", "eventlog.max_age"}},
+		{"everything wrong", func(c *Config) {
+			*c = Config{CommitDelay: -1}
+		}, []string{"eventlog.dir", "eventlog.stream_name", "eventlog.subject", "eventlog.max_bytes",
+			"eventlog.dedup_window", "eventlog.dedup_max_entries", "eventlog.commit_delay",
+			"eventlog.max_commit_events", "eventlog.max_commit_bytes", "eventlog.max_inflight_commits",
+			"eventlog.ack_wait", "eventlog.purge_interval"}},
+		{"segment too big", func(c *Config) { c.MaxCommitBytes = 64 << 20 }, []string{"eventlog.max_commit_bytes"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := testConfig("/tmp/x")
+			tt.mutate(&c)
+			err := c.Validate()
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate = nil, want errors naming %v", tt.want)
+			}
+			for _, key := range tt.want {
+				if !strings.Contains(err.Error(), key+":") {
+					t.Errorf("error does not name %s:\n%v", key, err)
+				}
+			}
+			if _, err := New(c, Settings{}); err == nil {
+				t.Error("New accepted an invalid config")
+			}
+		})
+	}
+}
