@@ -167,7 +167,7 @@ func fakeHook(siteID string, body []byte, receivedAt time.Time) (event.Event, er
 		return event.Event{}, fmt.Errorf("event: required")
 	}
 	return event.Event{ID: newUUID(), SiteID: siteID, Name: b.Event, Source: event.SourcePopinServer,
-		UID: b.UserID, ReceivedAt: receivedAt, Data: json.RawMessage(`{}`)}, nil
+		UID: b.UserID, ReceivedAt: receivedAt, Data: json.RawMessage(body)}, nil
 }
 
 func newHarness(t testing.TB, cfg Config) *harness {
