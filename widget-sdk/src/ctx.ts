@@ -1,0 +1,73 @@
+// Identity and page context attached to every event: session id, anonymous
+// id, URL, referrer, title, UTM parameters, Meta's fbp/fbc and consent.
+
+import { cookie, get, jp, now, set, uuid } from './util'
+
+const P = 'popinbridge:v1:'
+const SID = P + 'sid'
+const AID = P + 'aid'
+const FBC = P + 'fbc'
+const CONSENT = P + 'consent'
+
+// The session lives in sessionStorage as "id|last-activity-ms" and ends after
+// 30 minutes without events. The memory copy keeps it when storage is off.
+let ses: string[]
+
+export function sid(): string {
+  const t = now()
+  if (!ses[0] || t - +ses[1] > 18e5) ses[0] = uuid()
+  ses[1] = '' + t
+  set(SID, ses.join('|'), 1)
+  return ses[0]
+}
+
+// The anonymous id is first-party: localStorage, mirrored in the _pbaid cookie
+// so that either one can restore the other. Set by init.
+export let aid = ''
+
+// consent is the site's consent state, set by PopinBridge.consent and kept
+// across pages. Values are booleans (the ingest schema requires it).
+export let consent: Record<string, boolean>
+
+export function setConsent(o: any) {
+  for (const k in o) consent[k] = !!o[k]
+  set(CONSENT, JSON.stringify(consent))
+}
+
+// ads reports whether advertising use is allowed: true unless the site said
+// ads: false. Without it the SDK sends no fbp/fbc and fires no pixel event.
+export const ads = () => consent.ads !== false
+
+const utm: Record<string, string> = {}
+
+// init reads the stored state and the landing URL. It runs once, from main,
+// so that nothing happens on a page whose tag has no key.
+export function init() {
+  ses = (get(SID, 1) || '|0').split('|')
+  consent = jp(get(CONSENT)) || {}
+  aid = get(AID) || cookie('_pbaid') || uuid()
+  set(AID, aid)
+  cookie('_pbaid', aid)
+  const q = new URLSearchParams(location.search)
+  for (const k of ['source', 'medium', 'campaign', 'term', 'content']) {
+    const v = q.get('utm_' + k)
+    if (v) utm['utm_' + k] = v
+  }
+  // A landing URL with ?fbclid= gives fbc = fb.1.<ms>.<fbclid> (fbclid case
+  // preserved). It is kept so later pages and reloads send the same value.
+  const click = q.get('fbclid')
+  if (click && !(get(FBC) || '').endsWith('.' + click)) set(FBC, 'fb.1.' + now() + '.' + click)
+}
+
+export function ctx() {
+  const a = ads()
+  return {
+    url: location.href,
+    ref: document.referrer,
+    title: document.title,
+    utm,
+    fbp: a ? cookie('_fbp') : '',
+    fbc: a ? get(FBC) || cookie('_fbc') : '',
+    consent,
+  }
+}

@@ -1,0 +1,44 @@
+// The window.popinEvent hook. Popin's widget calls window.popinEvent(event,
+// data); the site may assign its own handler there before or after this SDK
+// runs. An accessor property keeps us first in line either way: reads return
+// our wrapper, writes replace the site's handler that the wrapper calls.
+
+// install captures every call with cap (first, errors swallowed) and then
+// calls the site's handler with the same this and arguments; the handler's
+// return value and exceptions reach the caller unchanged. Calls queued by the
+// inline stub (README) are replayed to cap only: the site's handler has seen
+// them already, or did not exist yet.
+export function install(cap: (name: any, data: any) => void) {
+  const w = window as any
+  const prev = w.popinEvent
+  let user: any
+  let q: any[] = []
+  if (prev) {
+    if (prev.h) (user = prev.h()), (q = prev.q || []) // accessor stub
+    else if (prev.q) q = prev.q // plain queue stub
+    else user = prev // the site's own handler
+  }
+  const f = function (this: any) {
+    try {
+      cap(arguments[0], arguments[1])
+    } catch (e) {}
+    if (typeof user == 'function') return user.apply(this, arguments)
+  }
+  try {
+    Object.defineProperty(w, 'popinEvent', {
+      configurable: true,
+      enumerable: true,
+      get: () => f,
+      set: (v) => {
+        if (v != f && v != prev) user = v
+      },
+    })
+  } catch (e) {
+    w.popinEvent = f
+  }
+  for (const a of q) {
+    try {
+      cap(a[0], a[1])
+    } catch (e) {}
+  }
+}

@@ -1,0 +1,115 @@
+// Entry point of /sdk.js. Reads the script tag, installs the popinEvent hook
+// and the window.PopinBridge API, and wires capture to the outbox and the
+// transport. Nothing here may throw into the page.
+//
+//   <script async src="https://HOST/sdk.js" data-key="pk_…"></script>
+//   optional: data-endpoint="https://…" data-debug="true" data-pixel-dedup="true"
+
+import { aid, ads, ctx, init, setConsent, sid } from './ctx'
+import { install } from './hook'
+import { outbox } from './outbox'
+import { transport } from './transport'
+import { get, now, uuid } from './util'
+
+// Meta Pixel events fired with our event id (eventID) for deduplication with
+// the Conversions API, when the tag has data-pixel-dedup="true".
+const PIXEL: Record<string, string> = {
+  popin_captured: 'Lead',
+  popin_schedule_created: 'Schedule',
+  popin_call_end: 'Contact',
+}
+
+const MAX = 32e3 // bytes per event (the collector's default limit is 32 KB)
+
+;(() => {
+  try {
+    main()
+  } catch (e) {}
+})()
+
+function main() {
+  const w = window as any
+  if (w.PopinBridge && w.PopinBridge.v) return
+  const s = (document.currentScript || document.querySelector('script[data-key]')) as HTMLScriptElement
+  const attr = (n: string) => s && s.getAttribute('data-' + n)
+  const key = attr('key')
+  if (!key) return
+  const base = (attr('endpoint') || (s.src ? new URL(s.src).origin : location.origin)).replace(/\/+$/, '')
+  init()
+  let debug = attr('debug') == 'true' || get('popinbridge:debug') == '1'
+  const log = (...a: any[]) => {
+    if (debug) console.log('[popinbridge]', ...a)
+  }
+  const o = outbox(key, log)
+  const t = transport(base, key, o, log)
+  let seq = 0
+
+  // cap builds one event (CONTRACT §5) and queues it; src "custom" marks
+  // events sent by the site with track/identify.
+  const cap = (name: any, data: any, src?: string) => {
+    if (typeof name != 'string' || !name) return
+    const e: any = {
+      id: uuid(),
+      name,
+      ts: now(),
+      seq: ++seq,
+      sid: sid(),
+      aid,
+      data: data && typeof data == 'object' ? data : data == null ? {} : { value: data },
+      ctx: ctx(),
+    }
+    if (src) e.src = src
+    const j = JSON.stringify(e) // also a snapshot: later changes to data do not leak in
+    if (j.length > MAX) return log('too large', name)
+    o.add([JSON.parse(j)])
+    t.send()
+    log(name, e)
+    if (!src && attr('pixel-dedup') == 'true' && w.fbq && PIXEL[name] && ads()) w.fbq('track', PIXEL[name], {}, { eventID: e.id })
+  }
+
+  // safe wraps an API function so that nothing it does reaches the page.
+  const safe =
+    (f: (...a: any[]) => any) =>
+    (...a: any[]) => {
+      try {
+        return f(...a)
+      } catch (e) {
+        log(e)
+      }
+    }
+
+  w.PopinBridge = {
+    v: 1,
+    consent: safe(setConsent),
+    identify: safe((id: any, traits?: any) => cap('identify', { user_id: '' + id, traits: traits || {} }, 'custom')),
+    track: safe((n: any, d?: any) => cap(n, d, 'custom')),
+    flush: () => {
+      try {
+        return t.flush()
+      } catch (e) {
+        return Promise.resolve(false)
+      }
+    },
+    debug: (on?: boolean) => {
+      debug = on !== false
+    },
+    stats: () => ({ pending: o.P.length, dropped: o.dropped, http: t.http }),
+  }
+
+  install(cap)
+  const adopt = () => o.adopt(t.pump)
+  adopt()
+  setInterval(
+    safe(() => {
+      if (o.P.length) o.save(), t.pump()
+      adopt()
+    }),
+    5e3,
+  )
+  addEventListener('pagehide', safe(() => t.exit(1)))
+  addEventListener('online', safe(t.flush))
+  document.addEventListener(
+    'visibilitychange',
+    safe(() => (document.visibilityState == 'hidden' ? t.exit() : o.P.forEach((e) => (e.x = 0)))),
+  )
+}

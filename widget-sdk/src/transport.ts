@@ -1,0 +1,157 @@
+// Transport: one WebSocket per page to /v1/ws, batched sends, per-event acks,
+// jittered exponential reconnect, HTTP POST /v1/events when WebSockets seem
+// blocked, and keepalive requests (or sendBeacon) when the page is hidden or
+// left. Messages (CONTRACT §5): {"ack":[ids]}, {"reject":[{id,code,error}]},
+// {"retry_after_ms":N}; HTTP answers {"accepted":[...],"rejected":[...]}.
+
+import type { Entry } from './outbox'
+import { jp, now } from './util'
+
+export const BATCH = 10 // events: send at once
+export const WAIT = 1e3 // ms: or after this delay
+
+export function transport(base: string, key: string, o: any, log: (...a: any[]) => void) {
+  const q = '?key=' + encodeURIComponent(key)
+  const wsURL = base.replace(/^http/, 'ws') + '/v1/ws' + q
+  const hURL = base + '/v1/events' + q
+  const P: Entry[] = o.P
+  let ws: WebSocket | null = null
+  let opened = 0 // a WebSocket opened at least once on this page
+  let fails = 0
+  let hold = 0 // no sending before this time (backoff, retry hints)
+  let timer: any = 0
+  const t = { http: 0, pump, soon, exit, send, flush }
+
+  // handle applies a server answer: acks/accepted and rejects/rejected leave
+  // the outbox; a retry hint keeps the events and holds sending.
+  function handle(m: any) {
+    if (!m) return
+    o.done(m.ack || m.accepted)
+    const r = m.reject || m.rejected
+    if (r && r.length) log('rejected', r), o.done(r)
+    if (m.retry_after_ms) later(m.retry_after_ms)
+  }
+
+  // later puts every in-flight event back and waits ms (default: backoff).
+  function later(ms?: number) {
+    for (const w of P) w.s = 0
+    hold = now() + (ms || Math.min(3e4, 500 * 2 ** fails) * (0.5 + Math.random() / 2))
+    soon(hold - now())
+  }
+
+  function fail(ms?: number) {
+    fails++
+    if (!opened && fails > 2 && !t.http) (t.http = 1), log('using HTTP')
+    later(ms)
+  }
+
+  function soon(ms: number) {
+    if (!timer) timer = setTimeout(pump, ms)
+  }
+
+  // send schedules a send: at once when BATCH events wait, else after WAIT.
+  function send() {
+    P.filter((w) => !w.s).length < BATCH ? soon(WAIT) : pump()
+  }
+
+  // chunks splits entries into bodies of at most 100 events and lim bytes.
+  function chunks(l: Entry[], lim: number) {
+    const r: Entry[][] = []
+    let c: Entry[] = []
+    let n = 9
+    for (const w of l) {
+      const b = new Blob([JSON.stringify(w.e)]).size + 1
+      if (c.length && (c.length > 99 || n + b > lim)) r.push(c), (c = []), (n = 9)
+      c.push(w), (n += b)
+    }
+    if (c.length) r.push(c)
+    return r
+  }
+  const body = (c: Entry[]) => JSON.stringify({ batch: c.map((w) => w.e) })
+
+  function pump() {
+    clearTimeout(timer)
+    timer = 0
+    const n = now()
+    if (!P.length) return
+    if (n < hold) return soon(hold - n)
+    for (const w of P) if (w.s && n - w.s > 15e3) w.s = 0 // no answer: resend
+    const l = chunks(
+      P.filter((w) => !w.s),
+      25e4,
+    )
+    if (t.http) return l.length && post(l[0])
+    if (!ws) return connect()
+    if (ws.readyState != 1) return
+    for (const c of l) ws.send(body(c)), c.forEach((w) => (w.s = n))
+  }
+
+  function connect() {
+    let s: WebSocket
+    try {
+      s = ws = new WebSocket(wsURL)
+    } catch (e) {
+      return fail()
+    }
+    s.onopen = () => {
+      ;(opened = 1), (fails = 0), pump()
+    }
+    s.onmessage = (m) => handle(jp(m.data))
+    s.onclose = (c) => {
+      if (ws != s) return
+      ws = null
+      const m = /retry_after_ms\D*(\d+)/.exec(c.reason)
+      if (P.length) fail(m ? +m[1] : c.code == 1013 ? 5e3 : 0)
+    }
+  }
+
+  // post sends one chunk over HTTP; keep marks a page-exit request, whose
+  // failure neither backs off nor marks the entries unsent.
+  function post(c: Entry[], keep?: 1) {
+    const b = body(c)
+    const ids = c.map((w) => w.e.id)
+    const beacon = () => navigator.sendBeacon && navigator.sendBeacon(hURL, b)
+    if (!keep) c.forEach((w) => (w.s = now()))
+    try {
+      fetch(hURL, { method: 'POST', body: b, keepalive: !!keep, credentials: 'omit', headers: { 'Content-Type': 'text/plain' } })
+        .then((r) => {
+          if (r.status == 429 || r.status > 499) throw +(r.headers.get('Retry-After') || 0) * 1e3 || 1
+          if (!r.ok) return log('refused', r.status), o.done(ids)
+          fails = 0
+          return r.json().then(handle, () => o.done(ids))
+        })
+        .then(() => keep || pump())
+        .catch((e) => (keep ? typeof e != 'number' && beacon() : fail(+e > 1 ? e : 0)))
+    } catch (e) {
+      keep && beacon()
+    }
+  }
+
+  // exit sends what is still unacked in keepalive requests of at most 64 KB
+  // (the browser's budget for requests that outlive the page). Entries stay
+  // in the outbox until acked; final releases this page's lease.
+  function exit(final?: 1) {
+    for (const c of chunks(
+      P.filter((w) => !w.x),
+      6e4,
+    ))
+      c.forEach((w) => (w.x = 1)), post(c, 1)
+    o.save(final ? 0 : undefined)
+  }
+
+  // flush sends now, ignoring backoff, and resolves true once every event
+  // pending at the call is acked or rejected, or false after 10 s.
+  function flush(): Promise<boolean> {
+    const ids = P.map((w) => w.e.id)
+    const t0 = now()
+    hold = 0
+    pump()
+    return new Promise((res) => {
+      const f = () =>
+        !P.some((w) => ids.indexOf(w.e.id) >= 0) ? res(true) : now() - t0 > 1e4 ? res(false) : setTimeout(f, 50)
+      f()
+    })
+  }
+
+  return t
+}

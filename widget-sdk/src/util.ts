@@ -1,0 +1,56 @@
+// Small helpers shared by the SDK: time, storage that never throws, cookies,
+// JSON parsing that never throws, and UUID v4.
+
+export const now = Date.now
+
+// get reads a key from localStorage (or sessionStorage when ses is set).
+// Storage can be missing or throw (private modes, sandboxed iframes, quota):
+// every access is wrapped so that the SDK keeps working in memory.
+export function get(k: string, ses?: 1): string | null {
+  try {
+    return (ses ? sessionStorage : localStorage).getItem(k)
+  } catch (e) {
+    return null
+  }
+}
+
+// set writes a key, or removes it when v is null.
+export function set(k: string, v: string | null, ses?: 1) {
+  try {
+    const s = ses ? sessionStorage : localStorage
+    v == null ? s.removeItem(k) : s.setItem(k, v)
+  } catch (e) {}
+}
+
+// jp parses JSON and answers undefined for anything that is not JSON.
+export function jp(s: any): any {
+  try {
+    return JSON.parse(s)
+  } catch (e) {}
+}
+
+// cookie returns the raw value of a first-party cookie, or "". With v it
+// writes the cookie instead. Sandboxed documents throw on both.
+export function cookie(n: string, v?: string): string {
+  try {
+    if (v) document.cookie = n + '=' + v + ';path=/;max-age=31536000;samesite=lax'
+    const m = document.cookie.match('(?:^|; )' + n + '=([^;]*)')
+    return m ? m[1] : ''
+  } catch (e) {
+    return ''
+  }
+}
+
+// uuid returns a random UUID v4: crypto.randomUUID where the browser has it
+// (secure contexts), else built from crypto.getRandomValues.
+export function uuid(): string {
+  const c: any = crypto
+  if (c.randomUUID) return c.randomUUID()
+  const b = c.getRandomValues(new Uint8Array(16))
+  b[6] = (b[6] & 15) | 64
+  b[8] = (b[8] & 63) | 128
+  let h = ''
+  // 0x2a8 has bits 3, 5, 7 and 9 set: a dash follows those bytes (8-4-4-4-12).
+  for (let i = 0; i < 16; i++) h += (b[i] + 256).toString(16).slice(1) + (0x2a8 >> i & 1 ? '-' : '')
+  return h
+}
