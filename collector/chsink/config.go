@@ -1,0 +1,62 @@
+package chsink
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Config is the `clickhouse_sink:` section of the bridge configuration.
+type Config struct {
+	// BatchSize: insert once this many rows are buffered (default 10000).
+	// A batch may exceed it by at most one fetch of segments.
+	BatchSize int `yaml:"batch_size"`
+	// FlushInterval: insert buffered rows at the latest this long after the
+	// first of them was read (default 1s).
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// FetchSegments is the most segments asked from the log at once (default 64).
+	FetchSegments int `yaml:"fetch_segments"`
+	// InsertTimeout bounds one insert attempt (default 30s).
+	InsertTimeout time.Duration `yaml:"insert_timeout"`
+	// RetryInitialBackoff and RetryMaxBackoff bound the wait between failed
+	// insert attempts, doubling from the first to the second (defaults
+	// 250ms, 10s). Attempts continue until success or Shutdown.
+	RetryInitialBackoff time.Duration `yaml:"retry_initial_backoff"`
+	RetryMaxBackoff     time.Duration `yaml:"retry_max_backoff"`
+}
+
+// NewDefaultConfig returns the documented defaults.
+func NewDefaultConfig() Config {
+	return Config{
+		BatchSize:           10000,
+		FlushInterval:       time.Second,
+		FetchSegments:       64,
+		InsertTimeout:       30 * time.Second,
+		RetryInitialBackoff: 250 * time.Millisecond,
+		RetryMaxBackoff:     10 * time.Second,
+	}
+}
+
+// Validate reports every problem at once, each naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.BatchSize < 1 || c.BatchSize > 1_000_000 {
+		errs = append(errs, fmt.Errorf("clickhouse_sink.batch_size: %d must be between 1 and 1000000", c.BatchSize))
+	}
+	if c.FlushInterval <= 0 {
+		errs = append(errs, fmt.Errorf("clickhouse_sink.flush_interval: %v must be positive", c.FlushInterval))
+	}
+	if c.FetchSegments < 1 {
+		errs = append(errs, fmt.Errorf("clickhouse_sink.fetch_segments: %d must be at least 1", c.FetchSegments))
+	}
+	if c.InsertTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("clickhouse_sink.insert_timeout: %v must be positive", c.InsertTimeout))
+	}
+	if c.RetryInitialBackoff <= 0 {
+		errs = append(errs, fmt.Errorf("clickhouse_sink.retry_initial_backoff: %v must be positive", c.RetryInitialBackoff))
+	}
+	if c.RetryMaxBackoff < c.RetryInitialBackoff {
+		errs = append(errs, errors.New("clickhouse_sink.retry_max_backoff: must be at least retry_initial_backoff"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,123 @@
+package chsink_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/popinbridge/bridge/collector/chsink"
+	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/collector/site"
+	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/chtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chtest.StopShared()
+	os.Exit(code)
+}
+
+var dbSeq atomic.Int64
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// openDB opens srv with a database of the test's own and migrates it.
+func openDB(t testing.TB, srv *chtest.Server) *chdb.DB {
+	t.Helper()
+	cfg := chdb.NewDefaultConfig()
+	cfg.Addr = srv.Addr()
+	cfg.Database = fmt.Sprintf("chsink_%d_%d", os.Getpid(), dbSeq.Add(1))
+	cfg.DialTimeout = 2 * time.Second
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func testSites() *site.Static {
+	return site.NewStatic([]site.Site{
+		{ID: "acme", WriteKey: "pk_acme", PII: site.PIIHash, DefaultPhoneRegion: "IN"},
+		{ID: "rawco", WriteKey: "pk_raw", PII: site.PIIRaw},
+		{ID: "dropco", WriteKey: "pk_drop", PII: site.PIIDrop},
+	})
+}
+
+func startSink(t testing.TB, db *chdb.DB, r eventlog.Reader, mod func(*chsink.Config)) *chsink.Sink {
+	t.Helper()
+	cfg := chsink.NewDefaultConfig()
+	cfg.FlushInterval = 50 * time.Millisecond
+	cfg.RetryInitialBackoff = 20 * time.Millisecond
+	cfg.RetryMaxBackoff = 200 * time.Millisecond
+	cfg.InsertTimeout = 5 * time.Second
+	if mod != nil {
+		mod(&cfg)
+	}
+	s, err := chsink.New(cfg, chsink.Settings{Logger: quiet, DB: db, Reader: r, Sites: testSites()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		s.Shutdown(ctx)
+	})
+	return s
+}
+
+var base = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
+
+// ev makes a browser event with a deterministic id.
+func ev(i int, siteID, name string, data any) event.Event {
+	raw, _ := json.Marshal(data)
+	return event.Event{
+		ID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), SiteID: siteID, Name: name,
+		Source: event.SourceBrowser, Known: true, UID: fmt.Sprintf("u-%d", i%7), AnonID: fmt.Sprintf("a-%d", i%5),
+		SessionID: fmt.Sprintf("s-%d", i%3), Seq: int64(i),
+		ClientTime: base.Add(time.Duration(i) * time.Second), ReceivedAt: base.Add(time.Duration(i)*time.Second + 300*time.Millisecond),
+		Data: raw,
+		Context: event.Context{URL: "https://www.acme.com/p/1", Referrer: "https://google.com/", Title: "P1",
+			UTM: map[string]string{"source": "fb", "medium": "cpc", "campaign": "c1", "term": "t", "content": "x"},
+			FBP: "fb.1.1.1", FBC: "fb.1.1.abc", Country: "IN", IP: "203.0.113.77", UserAgent: "Mozilla/5.0"},
+	}
+}
+
+// waitFor polls cond until it is true or the deadline passes.
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func queryUint(t testing.TB, db *chdb.DB, sql string) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var n uint64
+	if err := db.Conn().QueryRow(ctx, sql).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}

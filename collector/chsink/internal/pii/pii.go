@@ -1,0 +1,257 @@
+// Package pii applies a site's PII policy to an event payload before it is
+// stored in ClickHouse.
+package pii
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/popinbridge/bridge/collector/site"
+)
+
+// Kind is the personal-data category of an object member name.
+type Kind uint8
+
+const (
+	None Kind = iota
+	Email
+	Phone
+	Name
+)
+
+// Classify returns the category of an object member name (case- and
+// separator-insensitive): "email", "customer_email", "agentEmail" are
+// e-mails; "mobile", "phone_number", "full_phone_number" phones (but not
+// "phone_country_code"); "name", "customer_name", "first_name" names.
+func Classify(key string) Kind {
+	k := strings.ToLower(strings.NewReplacer("-", "_", " ", "_").Replace(key))
+	switch {
+	case strings.HasSuffix(k, "email") || strings.HasSuffix(k, "e_mail"):
+		return Email
+	case (strings.Contains(k, "phone") || strings.Contains(k, "mobile") || k == "msisdn") &&
+		!strings.Contains(k, "country") && !strings.Contains(k, "code") && !strings.Contains(k, "verified"):
+		return Phone
+	}
+	switch k {
+	case "name", "full_name", "fullname", "first_name", "firstname", "last_name", "lastname",
+		"customer_name", "customername", "agent_name", "guest_agent_name", "display_name":
+		return Name
+	}
+	return None
+}
+
+// ErrInvalid means the payload is not valid JSON.
+var ErrInvalid = errors.New("payload is not valid JSON")
+
+var opts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+
+// Apply returns data after policy, as compact JSON (ClickHouse's visitParam
+// functions need compact JSON). For PIIHash, e-mail and phone string (or
+// number) values anywhere in the document become the SHA-256 hex of their
+// normalised form; names are kept. For PIIDrop, e-mail, phone and name
+// members are removed. PIIRaw keeps the payload unchanged. Any other
+// policy (including "") is treated as PIIHash, so an unknown or
+// misconfigured site never stores raw e-mail or phone. phoneRegion (ISO
+// alpha-2, may be "") interprets national phone numbers.
+func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) ([]byte, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return []byte("{}"), nil
+	}
+	if policy == site.PIIRaw || !mayContainPII(data, policy == site.PIIDrop) {
+		return compact(data)
+	}
+	var out bytes.Buffer
+	out.Grow(len(data))
+	dec := jsontext.NewDecoder(bytes.NewReader(data), opts...)
+	enc := jsontext.NewEncoder(&out, opts...)
+	for {
+		depth := dec.StackDepth()
+		kind, n := dec.StackIndex(depth)
+		if kind == '{' && n%2 == 0 && dec.PeekKind() == '"' {
+			tok, err := dec.ReadToken()
+			if err != nil {
+				return nil, errors.Join(ErrInvalid, err)
+			}
+			nameTok := jsontext.String(tok.String())
+			if err := member(dec, enc, nameTok, Classify(tok.String()), policy, phoneRegion); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		tok, err := dec.ReadToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, errors.Join(ErrInvalid, err)
+		}
+		if err := enc.WriteToken(tok); err != nil {
+			return nil, errors.Join(ErrInvalid, err)
+		}
+	}
+	return bytes.TrimRight(out.Bytes(), "\n"), nil
+}
+
+// member handles one object member whose name token was just read.
+func member(dec *jsontext.Decoder, enc *jsontext.Encoder, name jsontext.Token, k Kind, policy site.PIIPolicy, region string) error {
+	fail := func(err error) error {
+		if err == nil {
+			return nil
+		}
+		return errors.Join(ErrInvalid, err)
+	}
+	if k == None || (k == Name && policy != site.PIIDrop) {
+		return fail(enc.WriteToken(name))
+	}
+	if policy == site.PIIDrop {
+		return fail(dec.SkipValue())
+	}
+	// Hash e-mail and phone scalars; containers are walked like any value.
+	switch dec.PeekKind() {
+	case '"', '0':
+		v, err := dec.ReadToken()
+		if err != nil {
+			return fail(err)
+		}
+		s := v.String()
+		if err := enc.WriteToken(name); err != nil {
+			return fail(err)
+		}
+		if s == "" {
+			return fail(enc.WriteToken(jsontext.String("")))
+		}
+		if k == Email {
+			return fail(enc.WriteToken(jsontext.String(HashEmail(s))))
+		}
+		return fail(enc.WriteToken(jsontext.String(HashPhone(s, region))))
+	}
+	return fail(enc.WriteToken(name))
+}
+
+// HashEmail is the SHA-256 hex of the trimmed, lower-cased address.
+func HashEmail(s string) string { return sum(strings.ToLower(strings.TrimSpace(s))) }
+
+// HashPhone is the SHA-256 hex of the number as E.164 digits without "+"
+// (national numbers interpreted in region when given); a value that does
+// not parse as a phone number is hashed as its digits only.
+func HashPhone(s, region string) string {
+	return sum(NormalizePhone(s, region))
+}
+
+// NormalizePhone returns E.164 digits without "+", or the digits of s.
+func NormalizePhone(s, region string) string {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "00") {
+		s = "+" + s[2:]
+	}
+	if strings.HasPrefix(s, "+") || region != "" {
+		if num, err := phonenumbers.Parse(s, strings.ToUpper(region)); err == nil && phonenumbers.IsPossibleNumber(num) {
+			return strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")
+		}
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func sum(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// IP applies the policy to a client address: hash keeps only the network
+// (/24 for IPv4, /48 for IPv6) so no individual address is stored, drop
+// stores nothing, raw keeps it. An unparsable address is stored as "".
+func IP(ip string, policy site.PIIPolicy) string {
+	if ip == "" || policy == site.PIIDrop {
+		return ""
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	a = a.Unmap()
+	if policy == site.PIIRaw {
+		return a.String()
+	}
+	bits := 48
+	if a.Is4() {
+		bits = 24
+	}
+	p, _ := a.WithZone("").Prefix(bits)
+	return p.Addr().String()
+}
+
+// mayContainPII is a fast pre-check: false only when no member name can be
+// personal data. Escapes force the full check (a name may be escaped).
+func mayContainPII(data []byte, names bool) bool {
+	if bytes.IndexByte(data, '\\') >= 0 {
+		return true
+	}
+	if containsFold(data, "mail") || containsFold(data, "phone") || containsFold(data, "mobile") || containsFold(data, "msisdn") {
+		return true
+	}
+	return names && containsFold(data, "name")
+}
+
+// containsFold reports whether needle (lower-case ASCII) occurs in b, ignoring ASCII case.
+func containsFold(b []byte, needle string) bool {
+	n := len(needle)
+	first, firstUp := needle[0], needle[0]-'a'+'A'
+	for i := 0; i+n <= len(b); i++ {
+		c := b[i]
+		if c != first && c != firstUp {
+			continue
+		}
+		j := 1
+		for ; j < n; j++ {
+			c := b[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				break
+			}
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
+}
+
+// compact returns data without insignificant whitespace, validating it.
+func compact(data []byte) ([]byte, error) {
+	if !hasSpace(data) {
+		if !jsontext.Value(data).IsValid(opts...) {
+			return nil, ErrInvalid
+		}
+		return data, nil
+	}
+	v := jsontext.Value(bytes.Clone(data))
+	if err := v.Compact(opts...); err != nil {
+		return nil, errors.Join(ErrInvalid, err)
+	}
+	return v, nil
+}
+
+func hasSpace(b []byte) bool {
+	for _, c := range b {
+		if c == ' ' || c == '\n' || c == '\t' || c == '\r' {
+			return true
+		}
+	}
+	return false
+}

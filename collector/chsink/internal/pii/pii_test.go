@@ -1,0 +1,112 @@
+package pii
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/popinbridge/bridge/collector/site"
+)
+
+func TestApply(t *testing.T) {
+	email := HashEmail("asha@example.com")
+	phoneIN := HashPhone("+919876543210", "")
+	tests := []struct {
+		name   string
+		policy site.PIIPolicy
+		region string
+		in     string
+		want   string
+	}{
+		{"hash captured", site.PIIHash, "IN",
+			`{"name":"Asha","email":" Asha@Example.com ","mobile":"98765 43210","country":"IN","uid":"u-1"}`,
+			`{"name":"Asha","email":"` + email + `","mobile":"` + phoneIN + `","country":"IN","uid":"u-1"}`},
+		{"hash nested webhook", site.PIIHash, "",
+			`{"email":null,"country_code":"+91","phone_number":"","full_phone_number":"+919876543210","properties":{"customer_email":"asha@example.com","customer_name":"Asha"}}`,
+			`{"email":null,"country_code":"+91","phone_number":"","full_phone_number":"` + phoneIN + `","properties":{"customer_email":"` + email + `","customer_name":"Asha"}}`},
+		{"hash numeric phone", site.PIIHash, "IN", `{"mobile":9876543210}`, `{"mobile":"` + phoneIN + `"}`},
+		{"hash no pii fast path compacts", site.PIIHash, "", "{ \"uid\": \"u-1\",\n \"screen\": \"home page\" }", `{"uid":"u-1","screen":"home page"}`},
+		{"hash escaped key", site.PIIHash, "", `{"em\u0061il":"asha@example.com"}`, `{"email":"` + email + `"}`},
+		{"unknown policy hashes", site.PIIPolicy(""), "", `{"email":"asha@example.com"}`, `{"email":"` + email + `"}`},
+		{"drop", site.PIIDrop, "",
+			`{"name":"Asha","email":"a@b.c","mobile":"1","captured":{"name":"A","mobile":"2"},"city":"Pune","uid":"u"}`,
+			`{"captured":{},"city":"Pune","uid":"u"}`},
+		{"raw", site.PIIRaw, "", `{"name":"Asha", "email":"asha@example.com"}`, `{"name":"Asha","email":"asha@example.com"}`},
+		{"empty", site.PIIHash, "", ``, `{}`},
+		{"array of objects", site.PIIHash, "", `[{"email":"asha@example.com"},1,"x"]`, `[{"email":"` + email + `"},1,"x"]`},
+		{"numbers kept exactly", site.PIIHash, "", `{"email":"","big":12345678901234567890,"f":1.50}`, `{"email":"","big":12345678901234567890,"f":1.50}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Apply([]byte(tt.in), tt.policy, tt.region)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got) != tt.want {
+				t.Errorf("Apply(%s)\n got %s\nwant %s", tt.in, got, tt.want)
+			}
+			if tt.policy != site.PIIRaw && (strings.Contains(string(got), "asha@example.com") || strings.Contains(string(got), "9876543210")) {
+				t.Errorf("raw PII left in %s", got)
+			}
+		})
+	}
+}
+
+func TestApplyInvalid(t *testing.T) {
+	for _, in := range []string{`{"email":`, `{"a":1`, `nope`, `{"uid":"x"`} {
+		for _, p := range []site.PIIPolicy{site.PIIHash, site.PIIDrop, site.PIIRaw} {
+			if _, err := Apply([]byte(in), p, ""); !errors.Is(err, ErrInvalid) {
+				t.Errorf("Apply(%q, %s) err = %v, want ErrInvalid", in, p, err)
+			}
+		}
+	}
+}
+
+func TestClassify(t *testing.T) {
+	tests := map[string]Kind{
+		"email": Email, "customer_email": Email, "agentEmail": Email, "E-Mail": Email,
+		"mobile": Phone, "phone": Phone, "phone_number": Phone, "full_phone_number": Phone, "customer_phone_number": Phone,
+		"country_code": None, "customer_country_code": None, "phone_country_code": None,
+		"name": Name, "customer_name": Name, "first_name": Name,
+		"uid": None, "screen": None, "product_name": None, "emailed": None,
+	}
+	for k, want := range tests {
+		if got := Classify(k); got != want {
+			t.Errorf("Classify(%q) = %d, want %d", k, got, want)
+		}
+	}
+}
+
+func TestNormalizePhone(t *testing.T) {
+	tests := []struct{ in, region, want string }{
+		{"+91 98765-43210", "", "919876543210"},
+		{"9876543210", "IN", "919876543210"},
+		{"0091 9876543210", "", "919876543210"},
+		{"98765 43210", "", "9876543210"},
+	}
+	for _, tt := range tests {
+		if got := NormalizePhone(tt.in, tt.region); got != tt.want {
+			t.Errorf("NormalizePhone(%q, %q) = %q, want %q", tt.in, tt.region, got, tt.want)
+		}
+	}
+}
+
+func TestIP(t *testing.T) {
+	tests := []struct {
+		ip     string
+		policy site.PIIPolicy
+		want   string
+	}{
+		{"203.0.113.77", site.PIIHash, "203.0.113.0"},
+		{"::ffff:203.0.113.77", site.PIIHash, "203.0.113.0"},
+		{"2001:db8:1234:5678::1", site.PIIHash, "2001:db8:1234::"},
+		{"203.0.113.77", site.PIIRaw, "203.0.113.77"},
+		{"203.0.113.77", site.PIIDrop, ""},
+		{"not an ip", site.PIIHash, ""},
+	}
+	for _, tt := range tests {
+		if got := IP(tt.ip, tt.policy); got != tt.want {
+			t.Errorf("IP(%q, %s) = %q, want %q", tt.ip, tt.policy, got, tt.want)
+		}
+	}
+}
