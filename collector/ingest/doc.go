@@ -15,7 +15,8 @@
 // "rejected") only when it will never be accepted as sent: the client may
 // drop it. Anything the server cannot take right now (log full or
 // unavailable, shutdown) is neither acked nor rejected: HTTP answers 503 with
-// Retry-After, WebSocket sends {"retry_after_ms":N} and closes with 1013; the
+// Retry-After, WebSocket sends {"retry_after_ms":N,"retry":[ids]} and closes
+// with 1013 (reason "unavailable: retry_after_ms=N"); the
 // client keeps the events and sends them again. Resending is always safe: the
 // log deduplicates by id, and a duplicate is acked again.
 //

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,13 +13,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/site"
 )
 
@@ -100,45 +102,100 @@ func mkEvent(name string) wireEvent {
 
 //------------------------------------------------------------------------------
 
-// memLog is an in-memory Appender that deduplicates by id, counts appends per
-// id and can be told to fail.
-type memLog struct {
-	mu      sync.Mutex
-	byID    map[string]event.Event
-	appends map[string]int
-	fail    atomic.Pointer[error]
+// testLog is the real embedded JetStream event log in t.TempDir(), with a
+// reader that collects what was committed.
+type testLog struct {
+	*eventlog.Log
+	t testing.TB
+	r eventlog.Reader
+
+	mu    sync.Mutex
+	byID  map[string]event.Event
+	count map[string]int
 }
 
-func newMemLog() *memLog {
-	return &memLog{byID: map[string]event.Event{}, appends: map[string]int{}}
-}
-
-func (m *memLog) Append(_ context.Context, evs []event.Event) error {
-	if e := m.fail.Load(); e != nil {
-		return *e
+func openTestLog(t testing.TB, mutate func(*eventlog.Config)) *testLog {
+	t.Helper()
+	cfg := eventlog.NewDefaultConfig()
+	cfg.Dir = t.TempDir()
+	if mutate != nil {
+		mutate(&cfg)
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, e := range evs {
-		m.appends[e.ID]++
-		if _, ok := m.byID[e.ID]; !ok {
-			m.byID[e.ID] = e
+	l, err := eventlog.New(cfg, eventlog.Settings{
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registerer: prometheus.NewRegistry(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := l.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = l.Shutdown(ctx)
+	})
+	r, err := l.Reader("ingest_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testLog{Log: l, t: t, r: r, byID: map[string]event.Event{}, count: map[string]int{}}
+}
+
+// sync reads every committed segment not read yet.
+func (l *testLog) sync() {
+	l.t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := 0; i < 10000; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		segs, err := l.r.Fetch(ctx, 100, 50*time.Millisecond)
+		cancel()
+		if err != nil {
+			l.t.Fatalf("fetch: %v", err)
+		}
+		if len(segs) == 0 {
+			return
+		}
+		for _, s := range segs {
+			for _, e := range s.Events() {
+				l.count[e.ID]++
+				if _, ok := l.byID[e.ID]; !ok {
+					l.byID[e.ID] = e
+				}
+			}
+			if err := s.Ack(); err != nil {
+				l.t.Fatalf("ack: %v", err)
+			}
 		}
 	}
-	return nil
 }
 
-func (m *memLog) get(id string) (event.Event, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	e, ok := m.byID[id]
+// get returns the stored event with id.
+func (l *testLog) get(id string) (event.Event, bool) {
+	l.sync()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.byID[id]
 	return e, ok
 }
 
-func (m *memLog) len() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.byID)
+// times is how many times id was committed (1 when deduplicated).
+func (l *testLog) times(id string) int {
+	l.sync()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.count[id]
+}
+
+func (l *testLog) len() int {
+	l.sync()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.byID)
 }
 
 //------------------------------------------------------------------------------
@@ -147,7 +204,7 @@ type harness struct {
 	t   testing.TB
 	in  *Ingest
 	srv *httptest.Server
-	log *memLog
+	log *testLog
 }
 
 func testConfig() Config {
@@ -157,27 +214,18 @@ func testConfig() Config {
 	return cfg
 }
 
-func fakeHook(siteID string, body []byte, receivedAt time.Time) (event.Event, error) {
-	var b struct {
-		Event  string          `json:"event"`
-		UserID string          `json:"user_id"`
-		Data   json.RawMessage `json:"data"`
-	}
-	if err := json.Unmarshal(body, &b); err != nil || b.Event == "" {
-		return event.Event{}, fmt.Errorf("event: required")
-	}
-	return event.Event{ID: newUUID(), SiteID: siteID, Name: b.Event, Source: event.SourcePopinServer,
-		UID: b.UserID, ReceivedAt: receivedAt, Data: json.RawMessage(body)}, nil
-}
-
 func newHarness(t testing.TB, cfg Config) *harness {
 	t.Helper()
-	log := newMemLog()
+	return newHarnessWith(t, cfg, openTestLog(t, nil))
+}
+
+func newHarnessWith(t testing.TB, cfg Config, log *testLog) *harness {
+	t.Helper()
 	in, err := New(cfg, Settings{
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Sites:     testSites(),
-		Log:       log,
-		PopinHook: fakeHook,
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Registerer: prometheus.NewRegistry(),
+		Sites:      testSites(),
+		Log:        log,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -335,4 +383,38 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 
 func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
+}
+
+// fullLog returns a real log of the smallest size, filled until Append
+// answers ErrFull.
+func fullLog(t testing.TB) *testLog {
+	t.Helper()
+	l := openTestLog(t, func(c *eventlog.Config) {
+		c.MaxBytes = 1 << 20
+		c.MaxCommitBytes = 64 << 10
+	})
+	// Fill with ever smaller appends so that not even a small event fits.
+	for _, step := range []struct{ n, pad int }{{10, 4000}, {1, 4000}, {1, 500}, {1, 50}, {1, 0}} {
+		pad := json.RawMessage(`{"pad":"` + strings.Repeat("x", step.pad) + `"}`)
+		for i := 0; ; i++ {
+			if i > 5000 {
+				t.Fatal("log never became full")
+			}
+			evs := make([]event.Event, step.n)
+			for j := range evs {
+				evs[j] = event.Event{ID: newUUID(), SiteID: "acme", Name: "filler", Source: event.SourceBrowser,
+					ReceivedAt: time.Now(), Data: pad}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			err := l.Append(ctx, evs)
+			cancel()
+			if errors.Is(err, eventlog.ErrFull) {
+				break
+			}
+			if err != nil {
+				t.Fatalf("filling the log: %v", err)
+			}
+		}
+	}
+	return l
 }

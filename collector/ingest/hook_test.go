@@ -1,12 +1,14 @@
 package ingest
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/popinbridge/bridge/collector/event"
-	"github.com/popinbridge/bridge/collector/eventlog"
 )
 
 func postHook(t *testing.T, h *harness, key, apiKey, body string) (int, string) {
@@ -21,32 +23,35 @@ func postHook(t *testing.T, h *harness, key, apiKey, body string) (int, string) 
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var b strings.Builder
-	_, _ = strings.NewReader("").WriteTo(&b)
-	buf := make([]byte, 4096)
-	n, _ := resp.Body.Read(buf)
-	return resp.StatusCode, string(buf[:n])
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
-const hookBody = `{"event":"popin_call_successful","user_id":"u-9","data":{"call_id":"c-1"}}`
+// hookBody is a Popin server webhook as documented (schemas/popin example).
+const hookBody = `{"event":"popin_call_successful","user_id":"3ab7634bb5f3a7544fd16ca0e5107b07","email":"asha@example.com",
+"country_code":"+91","phone_number":"9792521396","timestamp":"2026-02-27 21:05:11",
+"properties":{"customer_name":"Asha Rao","call_duration":"185","url":"https://www.acme.com/p/1"}}`
 
 func TestPopinHook(t *testing.T) {
 	h := newHarness(t, testConfig())
+	other := strings.Replace(hookBody, "185", "186", 1) // another webhook, another id
 	tests := []struct {
 		name, key, apiKey, body string
 		status                  int
 		code                    Code
 	}{
 		{"right key", testKey, "k3y", hookBody, 200, ""},
-		{"wrong key", testKey, "nope", hookBody, 401, CodeBadKey},
-		{"missing key", testKey, "", hookBody, 401, CodeBadKey},
-		{"key of another case", testKey, "K3Y", hookBody, 401, CodeBadKey},
+		{"same webhook again", testKey, "k3y", hookBody, 200, ""},
+		{"wrong key", testKey, "nope", other, 401, CodeBadKey},
+		{"missing key", testKey, "", other, 401, CodeBadKey},
+		{"key of another case", testKey, "K3Y", other, 401, CodeBadKey},
 		{"dot site without key", "pk_open", "", hookBody, 200, ""},
-		{"dot site with any key", "pk_open", "whatever", hookBody, 200, ""},
-		{"site without popin_api_key", "pk_nohooks", "", hookBody, 403, CodeBadKey},
-		{"site without popin_api_key, key sent", "pk_nohooks", "k3y", hookBody, 403, CodeBadKey},
-		{"unknown write key", "pk_nope", "k3y", hookBody, 401, CodeBadKey},
+		{"dot site with any key", "pk_open", "whatever", other, 200, ""},
+		{"site without popin_api_key", "pk_nohooks", "", other, 403, CodeBadKey},
+		{"site without popin_api_key, key sent", "pk_nohooks", "k3y", other, 403, CodeBadKey},
+		{"unknown write key", "pk_nope", "k3y", other, 401, CodeBadKey},
 		{"malformed", testKey, "k3y", `{"event":`, 400, CodeMalformed},
+		{"no event name", testKey, "k3y", `{"user_id":"u"}`, 400, CodeMalformed},
 		{"deep", testKey, "k3y", strings.Repeat("[", 10000), 413, CodeTooLarge},
 	}
 	for _, tc := range tests {
@@ -56,21 +61,31 @@ func TestPopinHook(t *testing.T) {
 			if status != tc.status || (tc.code != "" && !strings.Contains(body, `"`+string(tc.code)+`"`)) {
 				t.Fatalf("%d %s, want %d %s", status, body, tc.status, tc.code)
 			}
-			if tc.status == 200 {
-				r := decodeResult(t, []byte(body))
-				e, ok := h.log.get(r.Accepted[0])
-				if !ok || e.Source != event.SourcePopinServer || e.Name != "popin_call_successful" || e.UID != "u-9" || !e.Known {
-					t.Fatalf("stored %+v (%v)", e, ok)
+			if tc.status != 200 {
+				if h.log.len() != before {
+					t.Fatal("refused webhook was stored")
 				}
-			} else if h.log.len() != before {
-				t.Fatal("refused webhook was stored")
+				return
+			}
+			r := decodeResult(t, []byte(body))
+			e, ok := h.log.get(r.Accepted[0])
+			if !ok || e.Source != event.SourcePopinServer || e.Name != "popin_call_successful" ||
+				e.UID != "3ab7634bb5f3a7544fd16ca0e5107b07" || !e.Known {
+				t.Fatalf("stored %+v (%v)", e, ok)
+			}
+			if n := h.log.times(e.ID); n != 1 {
+				t.Fatalf("stored %d times", n)
 			}
 		})
 	}
 
-	full := error(eventlog.ErrUnavailable)
-	h.log.fail.Store(&full)
-	if status, body := postHook(t, h, testKey, "k3y", hookBody); status != 503 || !strings.Contains(body, "unavailable") {
-		t.Fatalf("log unavailable: %d %s", status, body)
+	// The log goes away: Popin is told to retry.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.log.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := postHook(t, h, testKey, "k3y", other); status != 503 || !strings.Contains(body, "unavailable") {
+		t.Fatalf("log closed: %d %s", status, body)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/popinbridge/bridge/collector/eventlog"
 )
 
 func (h *harness) eventsURL(key string) string { return h.srv.URL + "/v1/events?key=" + key }
@@ -40,8 +38,10 @@ func TestHTTPAcceptsEveryEventNameAndDedups(t *testing.T) {
 				}
 			}
 			checkStored(t, h, sent)
-			if n := h.log.len(); n != len(sent) {
-				t.Errorf("log holds %d, want %d", n, len(sent))
+			for _, w := range sent {
+				if n := h.log.times(w.ID); n != 1 {
+					t.Errorf("%s stored %d times, want once", w.ID, n)
+				}
 			}
 		})
 	}
@@ -140,10 +140,7 @@ func TestHTTPRetryableRefusals(t *testing.T) {
 	cfg.MaxEventsPerBatch = 5
 	cfg.RateLimit.PerSiteEventsPerSecond = 0.01
 	cfg.RateLimit.PerSiteBurst = 5
-	h := newHarness(t, cfg)
-
-	full := error(eventlog.ErrFull)
-	h.log.fail.Store(&full)
+	h := newHarnessWith(t, cfg, fullLog(t))
 	e := mkEvent("popin_captured")
 	resp, b := postEvents(t, h.eventsURL(testKey), "application/json", "", batchJSON(t, e))
 	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || !strings.Contains(string(b), string(CodeUnavailable)) {

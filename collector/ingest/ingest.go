@@ -18,6 +18,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/collector/popinhook"
 	"github.com/popinbridge/bridge/collector/site"
 	"github.com/popinbridge/bridge/schemas"
 )
@@ -48,7 +49,7 @@ type Settings struct {
 	Sites      site.Registry         // required
 	Log        eventlog.Appender     // required; acks wait for its Append
 	Validator  Validator             // nil: schemas.Validate
-	PopinHook  HookParser            // required for /v1/hooks/popin
+	PopinHook  HookParser            // nil: popinhook.Parse
 	Now        func() time.Time      // nil: time.Now
 }
 
@@ -91,9 +92,6 @@ func New(cfg Config, settings Settings) (*Ingest, error) {
 	if settings.Log == nil {
 		errs = append(errs, errors.New("settings.Log: required"))
 	}
-	if settings.PopinHook == nil {
-		errs = append(errs, errors.New("settings.PopinHook: required"))
-	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -105,6 +103,9 @@ func New(cfg Config, settings Settings) (*Ingest, error) {
 	}
 	if settings.Validator == nil {
 		settings.Validator = ValidatorFunc(schemas.Validate)
+	}
+	if settings.PopinHook == nil {
+		settings.PopinHook = popinhook.Parse
 	}
 	if settings.Now == nil {
 		settings.Now = time.Now

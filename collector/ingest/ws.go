@@ -299,7 +299,7 @@ func (c *wsConn) append(evs []event.Event) {
 		retry := c.in.cfg.RetryAfter
 		c.in.m.refusals.WithLabelValues(c.client.transport, string(CodeUnavailable)).Inc()
 		c.send(wsOut{text: retryMessage(retry, evs)})
-		c.requestClose(CloseTryAgainLater, "unavailable: retry after "+retry.String())
+		c.requestClose(CloseTryAgainLater, "unavailable: retry_after_ms="+strconv.FormatInt(retry.Milliseconds(), 10))
 		return
 	}
 	c.send(wsOut{text: ackMessage(evs)})
