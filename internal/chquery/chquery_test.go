@@ -1,0 +1,240 @@
+package chquery_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/chquery"
+	"github.com/popinbridge/bridge/internal/chtest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chtest.StopShared()
+	os.Exit(code)
+}
+
+type seed struct {
+	day                          int // days before today
+	site, name, source, uid, aid string
+	sid, data                    string
+	id                           string // "" = generated
+}
+
+// The seeded story (site acme, two days ago = D1, yesterday = D2):
+// u1 goes the whole way, u2 calls via Popin's server, u3 opens, u4 only
+// sees the nudge, u5 is captured without a nudge; u6 only reaches Popin's
+// server. One event is stored twice (same id) to show the queries ignore
+// not-yet-merged duplicates.
+var seeds = []seed{
+	{2, "acme", "nudge_show", "browser", "u1", "a1", "s1", `{"uid":"u1"}`, "dup-1"},
+	{2, "acme", "nudge_show", "browser", "u1", "a1", "s1", `{"uid":"u1"}`, "dup-1"},
+	{2, "acme", "nudge_open", "browser", "u1", "a1", "s1", `{"uid":"u1"}`, ""},
+	{2, "acme", "popin_permission_given", "browser", "u1", "a1", "s1", `{"uid":"u1","audio":true,"video":true}`, ""},
+	{2, "acme", "popin_captured", "browser", "u1", "a1", "s1", `{"uid":"u1","email":"x"}`, ""},
+	{2, "acme", "popin_call_end", "browser", "u1", "a1", "s1", `{"uid":"u1","callId":"c1","invited":false}`, ""},
+	{2, "acme", "popin_screen_change", "browser", "u1", "a1", "s1", `{"uid":"u1","screen":"home"}`, ""},
+	{2, "acme", "popin_screen_change", "browser", "u1", "a1", "s1", `{"uid":"u1","screen":"call"}`, ""},
+	{2, "acme", "nudge_show", "browser", "u2", "a2", "s2", `{"uid":"u2"}`, ""},
+	{2, "acme", "nudge_open", "browser", "u2", "a2", "s2", `{"uid":"u2"}`, ""},
+	{2, "acme", "popin_permission_given", "browser", "u2", "a2", "s2", `{"uid":"u2"}`, ""},
+	{2, "acme", "popin_captured", "browser", "u2", "a2", "s2", `{"uid":"u2"}`, ""},
+	{2, "acme", "popin_screen_change", "browser", "u2", "a2", "s2", `{"uid":"u2","screen":"home"}`, ""},
+	{2, "acme", "popin_call_successful", "popin_server", "u2", "", "", `{"properties":{"call_duration":61}}`, ""},
+	{2, "acme", "popin_user_captured", "popin_server", "u2", "", "", `{"properties":{}}`, ""},
+	{2, "acme", "nudge_show", "browser", "u3", "a3", "s3", `{"uid":"u3"}`, ""},
+	{2, "acme", "nudge_open", "browser", "u3", "a3", "s3", `{"uid":"u3"}`, ""},
+	{2, "acme", "popin_permission_given", "browser", "u3", "a3", "s3", `{"uid":"u3"}`, ""},
+	{2, "acme", "popin_expert_busy", "browser", "u3", "a3", "s3", `{"uid":"u3"}`, ""},
+	{2, "acme", "nudge_show", "browser", "u4", "a4", "s4", `{"uid":"u4"}`, ""},
+	{2, "acme", "popin_permission_denied", "browser", "u4", "a4", "s4", `{"uid":"u4"}`, ""},
+	{2, "acme", "popin_call_missed", "browser", "u4", "a4", "s4", `{"uid":"u4"}`, ""},
+	{2, "acme", "popin_captured", "browser", "u5", "a5", "s5", `{"uid":"u5"}`, ""},
+	{2, "acme", "popin_call_missed", "popin_server", "u5", "", "", `{"properties":{}}`, ""},
+	{2, "acme", "popin_user_captured", "popin_server", "u6", "", "", `{"properties":{}}`, ""},
+	{1, "acme", "nudge_show", "browser", "", "a7", "s7", `{}`, ""},
+	{1, "acme", "nudge_open", "browser", "", "a7", "s7", `{}`, ""},
+	{1, "acme", "popin_screen_change", "browser", "", "a7", "s7", `{"screen":"schedule"}`, ""},
+	{1, "other", "nudge_show", "browser", "u8", "a8", "s8", `{"uid":"u8"}`, ""},
+	{40, "acme", "nudge_show", "browser", "old", "old", "old", `{}`, ""}, // outside the 30-day window
+}
+
+// want holds the expected rows per query title; D1/D2 stand for the dates.
+var want = map[string][]string{
+	"Widget funnel per day": {
+		"D1 acme 4 3 2 2",
+		"D2 acme 1 1 0 0",
+		"D2 other 1 0 0 0",
+	},
+	"Camera and microphone permission: given vs denied": {
+		"D1 acme 3 1 0.75",
+	},
+	"Experts-busy rate per session": {
+		"D1 acme 5 2 0.4",
+		"D2 acme 1 0 0",
+		"D2 other 1 0 0",
+	},
+	"Leads per day": {
+		"D1 acme 3 2 4",
+	},
+	"Screens reached": {
+		"D1 acme home 2 2",
+		"D1 acme call 1 1",
+		"D2 acme schedule 1 1",
+	},
+}
+
+func TestDocumentedQueries(t *testing.T) {
+	md, err := os.ReadFile("../../docs/queries.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := chquery.Parse(md)
+	if len(queries) < 6 {
+		t.Fatalf("found %d sql blocks in docs/queries.md, want at least 6", len(queries))
+	}
+	srv := chtest.Shared(t)
+	cfg := chdb.NewDefaultConfig()
+	cfg.Addr = srv.Addr()
+	cfg.Database = fmt.Sprintf("chquery_%d", os.Getpid())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := chdb.Open(ctx, cfg, chdb.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	insertSeeds(t, ctx, db, today)
+
+	expect := map[string][]string{"Events per day by name": eventsPerDay(today)}
+	for k, v := range want {
+		expect[k] = v
+	}
+	d1, d2 := today.AddDate(0, 0, -2).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly)
+	seen := map[string]bool{}
+	for _, q := range queries {
+		t.Run(q.Title, func(t *testing.T) {
+			seen[q.Title] = true
+			exp, ok := expect[q.Title]
+			if !ok {
+				t.Fatalf("no expected result for query %q; add one to this test", q.Title)
+			}
+			got, err := run(ctx, db, q.SQL)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, q.SQL)
+			}
+			var wantRows []string
+			for _, r := range exp {
+				wantRows = append(wantRows, strings.NewReplacer("D1", d1, "D2", d2).Replace(r))
+			}
+			if strings.Join(got, "\n") != strings.Join(wantRows, "\n") {
+				t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
+			}
+		})
+	}
+	for title := range expect {
+		if !seen[title] {
+			t.Errorf("query %q is expected but not in docs/queries.md", title)
+		}
+	}
+}
+
+func insertSeeds(t *testing.T, ctx context.Context, db *chdb.DB, today time.Time) {
+	t.Helper()
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO events (event_id, site_id, name, source, known, uid, aid, sid, client_ts, received_at, event_time, event_date, data)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range seeds {
+		id := s.id
+		if id == "" {
+			id = fmt.Sprintf("ev-%d", i)
+		}
+		at := today.AddDate(0, 0, -s.day).Add(time.Duration(i) * time.Minute)
+		if err := b.Append(id, s.site, s.name, s.source, uint8(1), s.uid, s.aid, s.sid, at, at, at, at.Truncate(24*time.Hour), s.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventsPerDay computes the first query's expected rows from the seeds.
+func eventsPerDay(today time.Time) []string {
+	ids := map[string]map[string]bool{}
+	for i, s := range seeds {
+		if s.day > 30 {
+			continue
+		}
+		id := s.id
+		if id == "" {
+			id = fmt.Sprint(i)
+		}
+		k := today.AddDate(0, 0, -s.day).Format(time.DateOnly) + " " + s.site + " " + s.name
+		if ids[k] == nil {
+			ids[k] = map[string]bool{}
+		}
+		ids[k][id] = true
+	}
+	var out []string
+	for k, v := range ids {
+		out = append(out, fmt.Sprintf("%s %d", k, len(v)))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// run executes sql and renders each row as space-separated values.
+func run(ctx context.Context, db *chdb.DB, sql string) ([]string, error) {
+	rows, err := db.Conn().Query(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	types := rows.ColumnTypes()
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(types))
+		for i, ct := range types {
+			vals[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(vals...); err != nil {
+			return nil, err
+		}
+		var cells []string
+		for _, v := range vals {
+			cells = append(cells, render(reflect.ValueOf(v).Elem().Interface()))
+		}
+		out = append(out, strings.Join(cells, " "))
+	}
+	return out, rows.Err()
+}
+
+func render(v any) string {
+	switch x := v.(type) {
+	case time.Time:
+		if x.Equal(x.Truncate(24 * time.Hour)) {
+			return x.Format(time.DateOnly)
+		}
+		return x.Format(time.DateTime)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	default:
+		return fmt.Sprint(x)
+	}
+}
