@@ -1,0 +1,312 @@
+// Package forwarder delivers events from the durable event log to
+// destinations: signed webhooks and the Facebook Conversions API.
+//
+// Flow: a fan-out reads the event log (eventlog.Reader "forwarder") and
+// enqueues one delivery per (event, subscribed endpoint) in a durable
+// JetStream work queue with one subject and one durable consumer per
+// endpoint; it acks a log segment only after every delivery of it is
+// stored. Each endpoint's runner pulls at most its concurrency of
+// deliveries, makes the attempt, and acks (success), schedules a retry with
+// NakWithDelay (retryable failure; the pending retry is on disk), or moves
+// the delivery to the dead letters (permanent failure, exhausted schedule,
+// too old for Meta). Every attempt is a row in the delivery log
+// (ClickHouse), written in batches off the delivery path.
+//
+// Guarantees: at least once per (event, endpoint) across crashes; the same
+// webhook-id on every attempt so receivers can drop duplicates; a slow or
+// dead endpoint only delays itself.
+package forwarder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/collector/site"
+	"github.com/popinbridge/bridge/forwarder/internal/ssrf"
+)
+
+// Log is what the forwarder needs from the event log: a named durable
+// cursor and the JetStream of the same server, for the delivery queue and
+// state buckets. *eventlog.Log implements it. JetStream is called at Start,
+// so the log must be started first.
+type Log interface {
+	Reader(name string) (eventlog.Reader, error)
+	JetStream() jetstream.JetStream
+}
+
+// SecretBox seals secrets stored at rest (rotated webhook secrets), e.g.
+// with the bridge's master key. Optional.
+type SecretBox interface {
+	Seal(plaintext []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+}
+
+// Observer is told about every attempt (management API: failure tracking,
+// operational events). Calls must not block.
+type Observer interface {
+	AttemptDone(a Attempt)
+}
+
+// Settings are the code-supplied dependencies.
+type Settings struct {
+	Logger     *slog.Logger          // nil: slog.Default()
+	Registerer prometheus.Registerer // nil: metrics not registered
+	Log        Log                   // required for Start
+	Sites      site.Registry         // default_phone_region of sites; optional
+	DB         DeliveryWriter        // delivery log; nil: attempts are not recorded
+	Observer   Observer              // optional
+	SecretBox  SecretBox             // optional; nil stores rotated secrets unsealed
+	_          struct{}
+}
+
+type lifecycle int
+
+const (
+	stateNew lifecycle = iota
+	stateStarted
+	stateClosed
+)
+
+// Forwarder is the delivery engine. Create with New, then Start.
+type Forwarder struct {
+	cfg    Config
+	p      parsed
+	set    Settings
+	logger *slog.Logger
+	m      *metrics
+	guard  *ssrf.Guard
+	client *http.Client
+	names  queueNames
+	dlog   *deliveryLog
+
+	mu        sync.Mutex
+	state     lifecycle
+	base      []EndpointConfig
+	overrides map[string]endpointState
+	runners   map[string]*runner
+	js        jetstream.JetStream
+	stream    jetstream.Stream
+	stateKV   jetstream.KeyValue
+	deadKV    jetstream.KeyValue
+	cancel    context.CancelFunc
+	bg        sync.WaitGroup
+
+	routes atomic.Pointer[routeTable]
+}
+
+// routeTable is the fan-out's view of endpoints, by site.
+type routeTable struct {
+	bySite map[string][]*endpointRuntime
+	byID   map[string]*endpointRuntime
+}
+
+// New checks cfg (and cfg.Endpoints) and returns a Forwarder not yet started.
+func New(cfg Config, set Settings) (*Forwarder, error) {
+	p, err := cfg.parse()
+	if err != nil {
+		return nil, err
+	}
+	if err := ValidateEndpoints(cfg.Endpoints, nil, cfg.AllowedPrivateTargets); err != nil {
+		return nil, err
+	}
+	logger := set.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	logger = logger.With("component", "forwarder")
+	m, err := newMetrics(set.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	guard, _ := ssrf.New(cfg.AllowedPrivateTargets)
+	f := &Forwarder{
+		cfg: cfg, p: p, set: set, logger: logger, m: m, guard: guard,
+		names:     names(cfg.StreamPrefix),
+		overrides: map[string]endpointState{},
+		runners:   map[string]*runner{},
+	}
+	f.client = newHTTPClient(guard, p.timeout, max(cfg.Concurrency*2, 16))
+	f.dlog = newDeliveryLog(set.DB, cfg.LogBufferRows, p.logFlush, logger, m)
+	f.base = append([]EndpointConfig(nil), cfg.Endpoints...)
+	if err := f.rebuildLocked(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// Start creates the queue, loads endpoint state and starts the fan-out and
+// one runner per endpoint. The event log must be started.
+func (f *Forwarder) Start(ctx context.Context) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch f.state {
+	case stateStarted:
+		return nil
+	case stateClosed:
+		return errors.New("forwarder: start after shutdown")
+	}
+	if f.set.Log == nil {
+		return errors.New("forwarder: Settings.Log is required")
+	}
+	js := f.set.Log.JetStream()
+	if js == nil {
+		return errors.New("forwarder: the event log is not started (no JetStream)")
+	}
+	reader, err := f.set.Log.Reader(f.cfg.ReaderName)
+	if err != nil {
+		return fmt.Errorf("forwarder: reader %s: %w", f.cfg.ReaderName, err)
+	}
+	st, stateKV, deadKV, err := setupQueue(ctx, js, f.names, &f.cfg, f.p)
+	if err != nil {
+		return err
+	}
+	f.js, f.stream, f.stateKV, f.deadKV = js, st, stateKV, deadKV
+	if err := f.loadStateLocked(ctx); err != nil {
+		return err
+	}
+	if err := f.rebuildLocked(); err != nil {
+		return err
+	}
+	bgctx, cancel := context.WithCancel(context.Background())
+	f.cancel = cancel
+	f.state = stateStarted
+	for id := range f.routes.Load().byID {
+		if err := f.startRunnerLocked(ctx, id); err != nil {
+			f.logger.Error("endpoint runner not started", "endpoint", id, "err", err)
+		}
+	}
+	f.dlog.start()
+	f.bg.Add(2)
+	go func() { defer f.bg.Done(); f.fanout(bgctx, reader) }()
+	go func() { defer f.bg.Done(); f.watchState(bgctx) }()
+	return nil
+}
+
+// Shutdown stops the fan-out and every runner, waits for attempts in
+// flight (until ctx ends: unfinished ones are redelivered after a restart),
+// and flushes the delivery log. Safe without Start and twice.
+func (f *Forwarder) Shutdown(ctx context.Context) error {
+	f.mu.Lock()
+	if f.state != stateStarted {
+		f.state = stateClosed
+		f.mu.Unlock()
+		return nil
+	}
+	f.state = stateClosed
+	f.cancel()
+	runners := make([]*runner, 0, len(f.runners))
+	for _, r := range f.runners {
+		runners = append(runners, r)
+	}
+	f.runners = map[string]*runner{}
+	f.mu.Unlock()
+
+	var errs []error
+	for _, r := range runners {
+		r.stop()
+	}
+	for _, r := range runners {
+		if err := r.wait(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("endpoint %s: %w", r.id, err))
+		}
+	}
+	done := make(chan struct{})
+	go func() { f.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("forwarder: fan-out: %w", ctx.Err()))
+	}
+	f.dlog.stop(ctx)
+	return errors.Join(errs...)
+}
+
+// SetEndpoints replaces the declared endpoints (e.g. after a change through
+// the management API): new ones start, removed ones stop (their queued
+// deliveries stay in the queue until the endpoint comes back or the queue
+// is purged), changed ones take effect for the next attempt.
+func (f *Forwarder) SetEndpoints(ctx context.Context, eps []EndpointConfig) error {
+	if err := ValidateEndpoints(eps, nil, f.cfg.AllowedPrivateTargets); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old := f.base
+	f.base = append([]EndpointConfig(nil), eps...)
+	if err := f.rebuildLocked(); err != nil {
+		f.base = old
+		return err
+	}
+	return f.syncRunnersLocked(ctx)
+}
+
+// rebuildLocked recomputes the route table from base and overrides.
+func (f *Forwarder) rebuildLocked() error {
+	rt := &routeTable{bySite: map[string][]*endpointRuntime{}, byID: map[string]*endpointRuntime{}}
+	var errs []error
+	for _, c := range f.base {
+		e, err := buildRuntime(c, f.overrides[c.ID], f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		rt.byID[c.ID] = e
+		rt.bySite[c.Site] = append(rt.bySite[c.Site], e)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	f.routes.Store(rt)
+	return nil
+}
+
+// syncRunnersLocked starts runners of new endpoints, stops removed ones and
+// wakes the others so they see status changes.
+func (f *Forwarder) syncRunnersLocked(ctx context.Context) error {
+	if f.state != stateStarted {
+		return nil
+	}
+	routes := f.routes.Load()
+	var errs []error
+	for id, r := range f.runners {
+		if _, ok := routes.byID[id]; !ok {
+			r.stop()
+			delete(f.runners, id)
+			f.m.queueDepth.DeleteLabelValues(id)
+			continue
+		}
+		r.wake()
+	}
+	for id := range routes.byID {
+		if _, ok := f.runners[id]; !ok {
+			if err := f.startRunnerLocked(ctx, id); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (f *Forwarder) startRunnerLocked(ctx context.Context, id string) error {
+	cons, err := consumerFor(ctx, f.stream, f.names, id, f.p.timeout)
+	if err != nil {
+		return err
+	}
+	r := newRunner(f, id, cons)
+	f.runners[id] = r
+	r.start()
+	return nil
+}
+
+func formatUnix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }

@@ -1,0 +1,62 @@
+package forwarder
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	attempts     *prometheus.CounterVec
+	successes    *prometheus.CounterVec
+	failures     *prometheus.CounterVec
+	deadLetters  *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	queueDepth   *prometheus.GaugeVec
+	enqueued     *prometheus.CounterVec
+	enqueueDrops *prometheus.CounterVec
+	logDropped   prometheus.Counter
+	logErrors    prometheus.Counter
+	logBuffered  prometheus.Gauge
+	fanoutErrors prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	ep := []string{"endpoint"}
+	m := &metrics{
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_attempts_total",
+			Help: "Delivery attempts per endpoint (test attempts excluded)."}, ep),
+		successes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_successes_total",
+			Help: "Successful delivery attempts per endpoint."}, ep),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_failures_total",
+			Help: "Failed delivery attempts per endpoint, by kind (retryable, permanent, ssrf)."}, []string{"endpoint", "kind"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_dead_letters_total",
+			Help: "Deliveries moved to the dead letters per endpoint."}, ep),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "bridge_forwarder_attempt_duration_seconds",
+			Help: "Duration of delivery attempts per endpoint.", Buckets: prometheus.ExponentialBuckets(0.001, 2.5, 14)}, ep),
+		queueDepth: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_queue_depth",
+			Help: "Deliveries waiting or being retried per endpoint."}, ep),
+		enqueued: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_enqueued_total",
+			Help: "Deliveries put in the durable queue per endpoint."}, ep),
+		enqueueDrops: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_enqueue_dropped_total",
+			Help: "Deliveries not enqueued, by reason (queue_full, disabled)."}, []string{"endpoint", "reason"}),
+		logDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_delivery_log_dropped_total",
+			Help: "Delivery-log rows dropped because the buffer was full or ClickHouse stayed down at shutdown."}),
+		logErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_delivery_log_write_errors_total",
+			Help: "Failed writes of delivery-log batches (rows are kept and retried)."}),
+		logBuffered: prometheus.NewGauge(prometheus.GaugeOpts{Name: "bridge_forwarder_delivery_log_buffered_rows",
+			Help: "Delivery-log rows waiting to be written."}),
+		fanoutErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_fanout_errors_total",
+			Help: "Log segments whose deliveries could not be enqueued (the segment is retried)."}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
+		m.enqueued, m.enqueueDrops, m.logDropped, m.logErrors, m.logBuffered, m.fanoutErrors} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("forwarder metrics: %w", err)
+		}
+	}
+	return m, nil
+}

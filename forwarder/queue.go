@@ -1,0 +1,157 @@
+package forwarder
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/forwarder/internal/signing"
+)
+
+// The durable delivery queue is one JetStream stream, <prefix>_DELIVERIES,
+// with one subject per endpoint (<prefix lower>.deliveries.<endpoint id>) and
+// one durable pull consumer per endpoint filtered on its subject. Work-queue
+// retention removes a delivery once acked. Each endpoint's consumer has its
+// own ack window and redelivery timers, so a dead or slow endpoint holds
+// only its own messages: other endpoints' consumers never wait on it.
+// Retries are NakWithDelay: the pending retry lives in the consumer's state
+// on disk and survives kill -9. Nats-Msg-Id = delivery id (a hash of
+// endpoint and event id) makes a re-read log segment enqueue nothing twice
+// within the dedup window.
+
+// message is one delivery as stored in the queue.
+type message struct {
+	DeliveryID string      `json:"delivery_id"`
+	WebhookID  string      `json:"webhook_id"`
+	EndpointID string      `json:"endpoint_id"`
+	Event      event.Event `json:"event"`
+	EnqueuedAt time.Time   `json:"enqueued_at"`
+	// PriorAttempts counts attempts made before this message was (re)queued
+	// by a manual retry; attempt numbers continue from it.
+	PriorAttempts int `json:"prior_attempts,omitempty"`
+	// Manual marks a manual retry: one attempt, no scheduled retries.
+	Manual bool `json:"manual,omitempty"`
+}
+
+// DeliveryID is the id of the delivery of event eventID to endpoint
+// endpointID: stable, so the same pair always gives the same id.
+func DeliveryID(endpointID, eventID string) string {
+	s := sha256.Sum256([]byte(endpointID + "\x00" + eventID))
+	return "dlv_" + hex.EncodeToString(s[:12])
+}
+
+// WebhookID is the webhook-id sent for an event: the event id itself (the
+// event's identity everywhere, CONTRACT §6), or a hash of it when it cannot
+// be used in the signed content (contains '.', spaces, …).
+func WebhookID(eventID string) string {
+	if signing.ValidID(eventID) {
+		return eventID
+	}
+	s := sha256.Sum256([]byte(eventID))
+	return "evt_" + hex.EncodeToString(s[:16])
+}
+
+type queueNames struct {
+	stream, subjectPrefix, statusBucket, deadBucket string
+}
+
+func names(prefix string) queueNames {
+	return queueNames{
+		stream:        prefix + "_DELIVERIES",
+		subjectPrefix: "fwd." + prefix + ".deliveries.",
+		statusBucket:  prefix + "_FORWARDER_STATE",
+		deadBucket:    prefix + "_DEAD_LETTERS",
+	}
+}
+
+func (n queueNames) subject(endpointID string) string { return n.subjectPrefix + endpointID }
+
+func (n queueNames) consumer(endpointID string) string { return "fwd_" + endpointID }
+
+// setupQueue creates or updates the stream and buckets.
+func setupQueue(ctx context.Context, js jetstream.JetStream, n queueNames, c *Config, p parsed) (jetstream.Stream, jetstream.KeyValue, jetstream.KeyValue, error) {
+	scfg := jetstream.StreamConfig{
+		Name:                 n.stream,
+		Description:          "bridge forwarder: one durable delivery queue per endpoint",
+		Subjects:             []string{n.subjectPrefix + ">"},
+		Retention:            jetstream.WorkQueuePolicy,
+		Storage:              jetstream.FileStorage,
+		Discard:              jetstream.DiscardNew,
+		DiscardNewPerSubject: true,
+		MaxMsgsPerSubject:    c.MaxQueuedPerEndpoint,
+		MaxBytes:             c.QueueMaxBytes,
+		Duplicates:           p.dedup,
+	}
+	st, err := js.CreateOrUpdateStream(ctx, scfg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("forwarder: stream %s: %w", n.stream, err)
+	}
+	state, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      n.statusBucket,
+		Description: "bridge forwarder: endpoint status (410-disabled, paused) and rotated secrets",
+		History:     1,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("forwarder: kv %s: %w", n.statusBucket, err)
+	}
+	dead, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      n.deadBucket,
+		Description: "bridge forwarder: dead deliveries, kept for manual retry",
+		History:     1,
+		TTL:         p.deadTTL,
+		MaxBytes:    1 << 30,
+		Storage:     jetstream.FileStorage,
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("forwarder: kv %s: %w", n.deadBucket, err)
+	}
+	return st, state, dead, nil
+}
+
+// ackWait is how long a fetched delivery may stay unacked before JetStream
+// hands it out again (after a crash): well beyond one attempt.
+func ackWait(timeout time.Duration) time.Duration { return 2*timeout + 30*time.Second }
+
+// consumerFor creates or updates an endpoint's durable consumer.
+func consumerFor(ctx context.Context, st jetstream.Stream, n queueNames, id string, timeout time.Duration) (jetstream.Consumer, error) {
+	c, err := st.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:       n.consumer(id),
+		Description:   "bridge forwarder deliveries of endpoint " + id,
+		FilterSubject: n.subject(id),
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       ackWait(timeout),
+		MaxDeliver:    -1,
+		MaxAckPending: 100_000,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("forwarder: consumer for endpoint %s: %w", id, err)
+	}
+	return c, nil
+}
+
+// publish enqueues one delivery; a duplicate within the window is success.
+func publish(ctx context.Context, js jetstream.JetStream, n queueNames, m *message, msgID string) (jetstream.PubAckFuture, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return js.PublishAsync(n.subject(m.EndpointID), b, jetstream.WithMsgID(msgID))
+}
+
+// isEndpointQueueFull reports a publish refused because the endpoint's own
+// queue holds max_queued_per_endpoint deliveries.
+func isEndpointQueueFull(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == 10077 && // JSStreamStoreFailedF
+		strings.Contains(apiErr.Description, "maximum messages per subject")
+}

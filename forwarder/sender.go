@@ -1,0 +1,123 @@
+package forwarder
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/popinbridge/bridge/forwarder/internal/retry"
+	"github.com/popinbridge/bridge/forwarder/internal/ssrf"
+)
+
+// result is the outcome of one HTTP attempt.
+type result struct {
+	status     int
+	err        error // nil: success; retry.IsPermanent: do not retry
+	latency    time.Duration
+	retryAfter time.Duration
+	disable    bool // 410 Gone: disable the endpoint
+	reqURL     string
+	reqHeaders map[string]string
+	reqBody    []byte
+	respBody   []byte
+}
+
+// newHTTPClient returns the client of every delivery: SSRF guard in the
+// dialer, no proxy (the guard must see the target's address), no redirects,
+// TLS 1.2 or later.
+func newHTTPClient(guard *ssrf.Guard, timeout time.Duration, conns int) *http.Client {
+	d := guard.Dialer(net.Dialer{Timeout: min(timeout, 10*time.Second), KeepAlive: 30 * time.Second})
+	tr := &http.Transport{
+		Proxy:                 nil,
+		DialContext:           d.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          1024,
+		MaxIdleConnsPerHost:   conns,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   min(timeout, 10*time.Second),
+		ResponseHeaderTimeout: timeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	tr.TLSClientConfig = tlsConfig()
+	return &http.Client{
+		Transport:     tr,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// do sends one POST and classifies the outcome once: 2xx ok; 408/425/429/5xx
+// and network errors retryable; SSRF refusals and other statuses
+// permanent; 410 also disables the endpoint.
+func (f *Forwarder) do(ctx context.Context, url string, h http.Header, body []byte) result {
+	r := result{reqURL: url, reqBody: body}
+	ctx, cancel := context.WithTimeout(ctx, f.p.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		r.err = retry.Permanent(fmt.Errorf("request: %w", err))
+		return r
+	}
+	req.Header = h
+	start := time.Now()
+	resp, err := f.client.Do(req)
+	if err != nil {
+		r.latency = time.Since(start)
+		if errors.Is(err, ssrf.ErrBlocked) {
+			var be *ssrf.BlockedError
+			if errors.As(err, &be) {
+				r.err = retry.Permanent(be)
+			} else {
+				r.err = retry.Permanent(fmt.Errorf("%w: %v", ssrf.ErrBlocked, err))
+			}
+			return r
+		}
+		r.err = fmt.Errorf("network: %w", unwrapURLError(err))
+		return r
+	}
+	defer resp.Body.Close()
+	r.respBody, _ = io.ReadAll(io.LimitReader(resp.Body, f.cfg.MaxResponseBytes))
+	r.latency = time.Since(start)
+	r.status = resp.StatusCode
+	r.err = retry.FromStatus(resp.StatusCode, resp.Header, time.Now())
+	var se *retry.StatusError
+	if errors.As(r.err, &se) {
+		r.retryAfter = se.RetryAfter
+	}
+	r.disable = resp.StatusCode == http.StatusGone
+	return r
+}
+
+func unwrapURLError(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}
+
+// redactHeaders copies h for the delivery log without credentials.
+func redactHeaders(h http.Header, secretHeaders ...string) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		val := strings.Join(v, ", ")
+		lk := strings.ToLower(k)
+		if lk == "authorization" || lk == "x-api-key" || lk == "cookie" {
+			val = "REDACTED"
+		}
+		for _, s := range secretHeaders {
+			if strings.EqualFold(s, k) {
+				val = "REDACTED"
+			}
+		}
+		out[lk] = val
+	}
+	return out
+}
