@@ -1,0 +1,129 @@
+// Package app wires the bridge's parts into one process: it builds them from
+// the configuration, starts them in data-flow order (log, consumers, ingest,
+// HTTP) and shuts them down in reverse so that intake stops first and
+// in-flight work drains.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/popinbridge/bridge/bridge/internal/config"
+	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/collector/ingest"
+	"github.com/popinbridge/bridge/collector/site"
+	"github.com/popinbridge/bridge/internal/chdb"
+)
+
+// Options are code-supplied additions, e.g. the demo's pages.
+type Options struct {
+	// Mounts adds handlers to the listener's mux (pattern → handler).
+	Mounts map[string]http.Handler
+}
+
+// App is the running bridge.
+type App struct {
+	cfg  *config.Config
+	log  *slog.Logger
+	reg  *prometheus.Registry
+	opts Options
+
+	sites  *site.Static
+	elog   *eventlog.Log
+	ingest *ingest.Ingest
+	http   *httpServer
+	store  *storage // ClickHouse and its consumers, connected in the background
+
+	bgCancel context.CancelFunc
+	bgDone   sync.WaitGroup
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// New builds every part; nothing is started and no port is bound.
+func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
+	a := &App{cfg: cfg, log: logger, reg: prometheus.NewRegistry(), opts: opts}
+	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	sites := cfg.Sites
+	if len(sites) == 0 {
+		sites = config.DevSites(cfg.Listen)
+		logger.Warn("no sites configured; using the development site", "id", sites[0].ID, "write_key", sites[0].WriteKey, "origins", sites[0].Origins)
+	}
+	a.sites = site.NewStatic(sites)
+
+	logCfg := cfg.EventLog
+	if logCfg.Dir == "" && logCfg.URL == "" {
+		logCfg.Dir = filepath.Join(cfg.DataDir, "log")
+	}
+	var err error
+	if a.elog, err = eventlog.New(logCfg, eventlog.Settings{Logger: logger.With("part", "event_log"), Registerer: a.reg}); err != nil {
+		return nil, fmt.Errorf("event_log: %w", err)
+	}
+	if a.ingest, err = ingest.New(cfg.Ingest, ingest.Settings{
+		Logger: logger.With("part", "ingest"), Registerer: a.reg, Sites: a.sites, Log: a.elog,
+	}); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	a.store = newStorage(a)
+	a.http = newHTTPServer(cfg.Listen, a.routes())
+	ingest.ServerTimeouts().Apply(a.http.srv)
+	return a, nil
+}
+
+// Addr is the HTTP listener's address once started.
+func (a *App) Addr() string { return a.http.Addr() }
+
+// Start starts the parts in data-flow order. ClickHouse is connected in the
+// background: ingest acks as soon as events are in the log, whether or not
+// ClickHouse is reachable yet.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.elog.Start(ctx); err != nil {
+		return fmt.Errorf("event_log: %w", err)
+	}
+	var err error
+	if a.store.reader, err = a.elog.Reader("clickhouse"); err != nil {
+		return fmt.Errorf("event_log: reader: %w", err)
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	a.bgCancel = cancel
+	a.bgDone.Add(1)
+	go func() { defer a.bgDone.Done(); a.store.run(bg) }()
+	if err := a.ingest.Start(ctx); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	if err := a.http.Start(ctx); err != nil {
+		return err
+	}
+	a.log.Info("bridge listening", "addr", a.Addr())
+	return nil
+}
+
+// Shutdown stops intake first (HTTP, ingest), then the consumers, then the
+// log, each within ctx. Safe without Start and twice.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.shutdownOnce.Do(func() {
+		var errs []error
+		errs = append(errs, a.http.Shutdown(ctx), a.ingest.Shutdown(ctx))
+		if a.bgCancel != nil {
+			a.bgCancel()
+			a.bgDone.Wait()
+		}
+		errs = append(errs, a.store.shutdown(ctx))
+		errs = append(errs, a.elog.Shutdown(ctx))
+		a.shutdownErr = errors.Join(errs...)
+	})
+	return a.shutdownErr
+}
+
+// DB is the ClickHouse connection, or nil while it is not established.
+func (a *App) DB() *chdb.DB { return a.store.DB() }

@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	widgetsdk "github.com/popinbridge/bridge/widget-sdk"
+)
+
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/v1/", a.ingest.Handler())
+	mux.Handle("GET /sdk.js", widgetsdk.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /readyz", a.serveReady)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.reg, promhttp.HandlerOpts{Registry: a.reg}))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "bridge: see /sdk.js, /v1/ws, /v1/events, /v1/hooks/popin, /admin/, /api/v1/, /healthz, /readyz, /metrics")
+	})
+	for pattern, h := range a.opts.Mounts {
+		mux.Handle(pattern, h)
+	}
+	return mux
+}
+
+// serveReady answers 200 when the log takes writes and ClickHouse answers,
+// 503 naming what is not ready otherwise.
+func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	var problems []string
+	if err := a.elog.Ready(ctx); err != nil {
+		problems = append(problems, "event_log: "+err.Error())
+	}
+	if err := a.store.ready(ctx); err != nil {
+		problems = append(problems, "clickhouse: "+err.Error())
+	}
+	if len(problems) > 0 {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		for _, p := range problems {
+			fmt.Fprintln(w, p)
+		}
+		return
+	}
+	fmt.Fprintln(w, "ready")
+}
