@@ -225,6 +225,8 @@ func decodeBytes(raw []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		switch {
+		case errors.As(err, &te) && te.Field == "":
+			return badRequest("", "malformed: the body must be a JSON object")
 		case errors.As(err, &te):
 			return invalid(te.Field, "%s: must be %s, not %s", te.Field, jsonKind(te.Type.Kind().String()), te.Value)
 		case strings.HasPrefix(err.Error(), "json: unknown field "):

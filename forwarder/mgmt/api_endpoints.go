@@ -181,7 +181,10 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	raw, _ := json.Marshal(patch)
-	var generated bool
+	var (
+		generated bool
+		oldStatus string
+	)
 	e, err := st.updateEndpoint(r.Context(), id, func(cur *Endpoint, _ *string) error {
 		in := inputOf(*cur)
 		if err := decodeBytes(raw, &in); err != nil {
@@ -191,7 +194,8 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 			return invalid("id", "id cannot be changed")
 		}
 		next := cur.clone()
-		oldStatus, oldAuth := next.Status, next.Auth
+		var oldAuth string
+		oldStatus, oldAuth = next.Status, next.Auth
 		in.applyTo(&next)
 		if next.Auth != oldAuth {
 			next.Secret, next.PreviousSecrets = "", nil
@@ -216,6 +220,9 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if e.Status != oldStatus {
+		m.log.Info("mgmt: endpoint status changed by an admin", "endpoint", id, "from", oldStatus, "to", e.Status)
+	}
 	v := m.viewEndpoint(e)
 	if generated {
 		v.Secret, v.Token = e.Secret, e.Token
@@ -226,7 +233,7 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 
 // statusChanged records a status change made by an admin: active clears
 // the disabled and failing state (re-enable).
-func (m *Manager) statusChanged(e *Endpoint, old string) {
+func (m *Manager) statusChanged(e *Endpoint, _ string) {
 	now := m.now().UTC()
 	switch e.Status {
 	case StatusActive:
@@ -236,7 +243,6 @@ func (m *Manager) statusChanged(e *Endpoint, old string) {
 	case StatusPaused:
 		e.DisabledReason, e.DisabledAt = "", nil
 	}
-	m.log.Info("mgmt: endpoint status changed", "endpoint", e.ID, "from", old, "to", e.Status)
 }
 
 func (m *Manager) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {

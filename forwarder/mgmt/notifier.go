@@ -145,7 +145,7 @@ func (n *notifier) send(id string, body []byte) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "bridge-ops/1")
-	signing.SetHeaders(req.Header, id, n.now(), body, n.key)
+	signing.SetHeaders(req.Header, id, time.Now(), body, n.key) // wall clock: receivers check it
 	resp, err := n.client.Do(req)
 	if err != nil {
 		return err
