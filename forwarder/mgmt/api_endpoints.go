@@ -3,6 +3,7 @@ package mgmt
 import (
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
@@ -27,18 +28,25 @@ type endpointInput struct {
 	Token         string   `json:"token"`
 	AccessToken   string   `json:"access_token"`
 	Status        string   `json:"status"`
+
+	APIKeyHeader  string            `json:"api_key_header"`
+	Headers       map[string]string `json:"headers"`
+	Concurrency   int               `json:"concurrency"`
+	EventMap      map[string]string `json:"event_map"`
+	DefaultRegion string            `json:"default_region"`
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
-		e.AccessToken, e.Status}
+		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
 	e.ID, e.Site, e.Type, e.Description, e.URL, e.Events, e.Auth, e.Template = in.ID, in.Site, in.Type, in.Description, in.URL, in.Events, in.Auth, in.Template
 	e.RetrySchedule, e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode = in.RetrySchedule, in.PixelID, in.APIVersion, in.GraphURL, in.TestEventCode
 	e.Secret, e.Token, e.AccessToken, e.Status = in.Secret, in.Token, in.AccessToken, in.Status
+	e.APIKeyHeader, e.Headers, e.Concurrency, e.EventMap, e.DefaultRegion = in.APIKeyHeader, in.Headers, in.Concurrency, in.EventMap, in.DefaultRegion
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only

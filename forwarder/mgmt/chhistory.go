@@ -257,7 +257,7 @@ func (h *ClickHouseHistory) Stats(ctx context.Context, endpointID string, window
 		p50, p95        float64
 		lastOK, lastBad time.Time
 	)
-	err := h.conn.QueryRow(ctx, `SELECT count(), countIf(ok = 1), quantile(0.5)(latency_ms), quantile(0.95)(latency_ms),
+	err := h.conn.QueryRow(ctx, `SELECT count(), countIf(ok = 1), toFloat64(quantile(0.5)(latency_ms)), toFloat64(quantile(0.95)(latency_ms)),
   maxIf(attempted_at, ok = 1), maxIf(attempted_at, ok = 0)
 FROM `+h.deliveries+` FINAL WHERE endpoint_id = ? AND test = 0 AND attempted_at >= toDateTime(?)`,
 		endpointID, from).Scan(&s.Attempts, &s.Succeeded, &p50, &p95, &lastOK, &lastBad)
@@ -308,7 +308,7 @@ func (h *ClickHouseHistory) series(ctx context.Context, s *Stats, endpointID str
 	end := now.Unix()/step*step + step
 	start := end - 24*step
 	rows, err := h.conn.Query(ctx, `SELECT intDiv(toUInt32(attempted_at), ?) * ? AS b, countIf(ok = 1), countIf(ok = 0),
-  quantile(0.95)(latency_ms)
+  toFloat64(quantile(0.95)(latency_ms))
 FROM `+h.deliveries+` FINAL WHERE endpoint_id = ? AND test = 0 AND attempted_at >= toDateTime(?) GROUP BY b ORDER BY b`,
 		step, step, endpointID, start)
 	if err != nil {

@@ -1,6 +1,7 @@
 package mgmt
 
 import (
+	"maps"
 	"slices"
 	"time"
 )
@@ -46,12 +47,22 @@ type Endpoint struct {
 	// RetrySchedule overrides forwarder.retry_schedule for this endpoint
 	// (Go durations, e.g. ["5s","1m"]); empty means the global schedule.
 	RetrySchedule []string `json:"retry_schedule,omitempty" yaml:"retry_schedule"`
+	// APIKeyHeader names the header of auth api_key (forwarder default X-API-KEY).
+	APIKeyHeader string `json:"api_key_header,omitempty" yaml:"api_key_header"`
+	// Headers are extra static request headers.
+	Headers map[string]string `json:"headers,omitempty" yaml:"headers"`
+	// Concurrency overrides forwarder.concurrency (0: the global value).
+	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency"`
 
 	// Facebook Conversions API fields.
 	PixelID       string `json:"pixel_id,omitempty" yaml:"pixel_id"`
 	APIVersion    string `json:"api_version,omitempty" yaml:"api_version"`
 	GraphURL      string `json:"graph_url,omitempty" yaml:"graph_url"`
 	TestEventCode string `json:"test_event_code,omitempty" yaml:"test_event_code"`
+	// EventMap maps event names to Meta event names ("" drops an event).
+	EventMap map[string]string `json:"event_map,omitempty" yaml:"event_map"`
+	// DefaultRegion is the phone region when neither event nor site gives one.
+	DefaultRegion string `json:"default_region,omitempty" yaml:"default_region"`
 
 	// Credentials: never returned by reads.
 	Secret      string `json:"secret,omitempty" yaml:"secret"`             // auth signature: whsec_…
@@ -111,6 +122,8 @@ func (e Endpoint) clone() Endpoint {
 	e.Events = slices.Clone(e.Events)
 	e.RetrySchedule = slices.Clone(e.RetrySchedule)
 	e.PreviousSecrets = slices.Clone(e.PreviousSecrets)
+	e.Headers = maps.Clone(e.Headers)
+	e.EventMap = maps.Clone(e.EventMap)
 	if e.DisabledAt != nil {
 		t := *e.DisabledAt
 		e.DisabledAt = &t

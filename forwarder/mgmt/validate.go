@@ -107,6 +107,12 @@ func (e *Endpoint) validate(ctx context.Context, checkURL func(context.Context, 
 	default:
 		errs = append(errs, fieldErr("type", "%q is not one of webhook, facebook_capi", e.Type))
 	}
+	if e.Concurrency < 0 || e.Concurrency > 256 {
+		errs = append(errs, fieldErr("concurrency", "%d is not between 0 and 256", e.Concurrency))
+	}
+	if r := e.DefaultRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
+		errs = append(errs, fieldErr("default_region", "%q is not an ISO 3166 alpha-2 code like \"IN\"", r))
+	}
 	if len(e.RetrySchedule) > 20 {
 		errs = append(errs, fieldErr("retry_schedule", "at most 20 steps"))
 	}
@@ -136,6 +142,14 @@ func (e *Endpoint) validateWebhook(ctx context.Context, checkURL func(context.Co
 	case AuthNone:
 	default:
 		errs = append(errs, fieldErr("auth", "%q is not one of signature, bearer, api_key, none", e.Auth))
+	}
+	if strings.ContainsAny(e.APIKeyHeader, " :\r\n") {
+		errs = append(errs, fieldErr("api_key_header", "%q is not a header name", e.APIKeyHeader))
+	}
+	for k, v := range e.Headers {
+		if k == "" || strings.ContainsAny(k, " :\r\n") || strings.ContainsAny(v, "\r\n") {
+			errs = append(errs, fieldErr("headers", "%q: not a valid header", k))
+		}
 	}
 	if len(e.Template) > 64<<10 {
 		errs = append(errs, fieldErr("template", "longer than 64 KiB"))
@@ -171,6 +185,9 @@ func (e *Endpoint) validateCAPI(ctx context.Context, checkURL func(context.Conte
 	}
 	if e.Template != "" {
 		errs = append(errs, fieldErr("template", "only for type webhook"))
+	}
+	if len(e.Headers) > 0 || e.APIKeyHeader != "" {
+		errs = append(errs, fieldErr("headers", "only for type webhook"))
 	}
 	return errs
 }
