@@ -7,7 +7,8 @@
 // calls the site's handler with the same this and arguments; the handler's
 // return value and exceptions reach the caller unchanged. Calls queued by the
 // inline stub (README) are replayed to cap only: the site's handler has seen
-// them already, or did not exist yet.
+// them already, or did not exist yet. A widget that kept a reference to the
+// stub from before the SDK ran still gets captured through the stub's queue.
 export function install(cap: (name: any, data: any) => void) {
   const w = window as any
   const prev = w.popinEvent
@@ -18,10 +19,15 @@ export function install(cap: (name: any, data: any) => void) {
     else if (prev.q) q = prev.q // plain queue stub
     else user = prev // the site's own handler
   }
-  const f = function (this: any) {
+  // c captures one call's arguments; nothing it does escapes.
+  const c = (a: any) => {
     try {
-      cap(arguments[0], arguments[1])
+      cap(a[0], a[1])
     } catch (e) {}
+    return 0
+  }
+  const f = function (this: any) {
+    c(arguments)
     if (typeof user == 'function') return user.apply(this, arguments)
   }
   try {
@@ -36,9 +42,9 @@ export function install(cap: (name: any, data: any) => void) {
   } catch (e) {
     w.popinEvent = f
   }
-  for (const a of q) {
-    try {
-      cap(a[0], a[1])
-    } catch (e) {}
-  }
+  q.forEach(c)
+  // A caller that kept a reference to a stub still reaches capture: the
+  // stubs push onto q (or onto our f.q), and push now captures.
+  ;(f as any).q = q
+  q.push = c
 }

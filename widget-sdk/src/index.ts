@@ -106,7 +106,8 @@ function main() {
     }),
     5e3,
   )
-  addEventListener('pagehide', safe(() => t.exit(1)))
+  addEventListener('pagehide', safe(() => ((o.gone = 1), t.exit())))
+  addEventListener('pageshow', () => (o.gone = 0))
   addEventListener('online', safe(t.flush))
   document.addEventListener(
     'visibilitychange',

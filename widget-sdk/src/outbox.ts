@@ -21,12 +21,14 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   const me = OB + uuid()
   const LOCK = pfx + 'lock'
   const P: Entry[] = []
-  const o = { P, dropped: 0, save, add, done, adopt }
+  // gone is set from pagehide until pageshow: the page is leaving, so its
+  // lease is released (x = 0) for the next page to adopt at once.
+  const o = { P, dropped: 0, gone: 0, save, add, done, adopt }
 
-  // save writes this page's entries with a lease ending at x (default: now +
-  // LEASE); an empty outbox removes the key.
-  function save(x?: number) {
-    set(me, P.length ? JSON.stringify({ x: x == null ? now() + LEASE : x, e: P.map((w) => w.e) }) : null)
+  // save writes this page's entries with a lease ending now + LEASE, or
+  // released when the page is gone; an empty outbox removes the key.
+  function save() {
+    set(me, P.length ? JSON.stringify({ x: o.gone ? 0 : now() + LEASE, e: P.map((w) => w.e) }) : null)
   }
 
   // add merges events, deduplicated by id, oldest first, capped at CAP.

@@ -20,16 +20,27 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
   let fails = 0
   let hold = 0 // no sending before this time (backoff, retry hints)
   let timer: any = 0
+  let solo = 0 // after a refused frame: one event per frame, one frame in flight
   const t = { http: 0, pump, soon, exit, send, flush }
 
   // handle applies a server answer: acks/accepted and rejects/rejected leave
-  // the outbox; a retry hint keeps the events and holds sending.
+  // the outbox; a retry hint keeps the events and holds sending. A reject
+  // with code rate_limited is taken as a retry hint, not as final.
   function handle(m: any) {
     if (!m) return
     o.done(m.ack || m.accepted)
-    const r = m.reject || m.rejected
-    if (r && r.length) log('rejected', r), o.done(r)
-    if (m.retry_after_ms) later(m.retry_after_ms)
+    const r = m.reject || m.rejected || []
+    const rl = (x: any) => x && x.code == 'rate_limited'
+    if (r.length) log('rejected', r), o.done(r.filter((x: any) => !rl(x)))
+    if (m.retry_after_ms || r.some(rl)) later(m.retry_after_ms || 5e3)
+  }
+
+  // refused handles a frame or body the server refused whole (close 1007 or
+  // 1009, HTTP 400 or 413): one bad event must not block the others, so the
+  // SDK goes on one event at a time and drops an event refused on its own.
+  function refused(c: Entry[]) {
+    if (solo && c.length == 1) log('refused', c[0].e), o.done([c[0].e.id])
+    solo = 1
   }
 
   // later puts every in-flight event back and waits ms (default: backoff).
@@ -78,12 +89,12 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
     for (const w of P) if (w.s && n - w.s > 15e3) w.s = 0 // no answer: resend
     const l = chunks(
       P.filter((w) => !w.s),
-      25e4,
+      solo ? 1 : 25e4,
     )
     if (t.http) return l.length && post(l[0])
     if (!ws) return connect()
-    if (ws.readyState != 1) return
-    for (const c of l) ws.send(body(c)), c.forEach((w) => (w.s = n))
+    if (ws.readyState != 1 || (solo && P.some((w) => w.s))) return
+    for (const c of solo ? l.slice(0, 1) : l) ws.send(body(c)), c.forEach((w) => (w.s = n))
   }
 
   function connect() {
@@ -101,6 +112,7 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
       if (ws != s) return
       ws = null
       const m = /retry_after_ms\D*(\d+)/.exec(c.reason)
+      if (c.code == 1007 || c.code == 1009) refused(P.filter((w) => w.s))
       if (P.length) fail(m ? +m[1] : c.code == 1013 ? 5e3 : 0)
     }
   }
@@ -116,6 +128,7 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
       fetch(hURL, { method: 'POST', body: b, keepalive: !!keep, credentials: 'omit', headers: { 'Content-Type': 'text/plain' } })
         .then((r) => {
           if (r.status == 429 || r.status > 499) throw +(r.headers.get('Retry-After') || 0) * 1e3 || 1
+          if (r.status == 400 || r.status == 413) return keep || (refused(c), later())
           if (!r.ok) return log('refused', r.status), o.done(ids)
           fails = 0
           return r.json().then(handle, () => o.done(ids))
@@ -129,14 +142,14 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
 
   // exit sends what is still unacked in keepalive requests of at most 64 KB
   // (the browser's budget for requests that outlive the page). Entries stay
-  // in the outbox until acked; final releases this page's lease.
-  function exit(final?: 1) {
+  // in the outbox until acked.
+  function exit() {
     for (const c of chunks(
       P.filter((w) => !w.x),
       6e4,
     ))
       c.forEach((w) => (w.x = 1)), post(c, 1)
-    o.save(final ? 0 : undefined)
+    o.save()
   }
 
   // flush sends now, ignoring backoff, and resolves true once every event
