@@ -14,7 +14,11 @@ import (
 // chConfig returns the clickhouse: and sites: sections for a test bridge
 // using its own database on srv.
 func chConfig(srv *chtest.Server, db string) string {
-	return fmt.Sprintf(`clickhouse:
+	return fmt.Sprintf(`ingest:
+  rate_limit:
+    per_ip_events_per_second: 0
+    per_site_events_per_second: 0
+clickhouse:
   addr: %q
   database: %q
 sites:
@@ -71,6 +75,11 @@ func TestKill9WhileStreaming(t *testing.T) {
 			close(killedCh)
 		}
 	})
+	if len(c.rejected) > 0 {
+		for id, code := range c.rejected {
+			t.Fatalf("%d events rejected, e.g. %s: %s", len(c.rejected), id, code)
+		}
+	}
 	if !killed.Load() {
 		t.Fatal("the bridge was never killed: test did not exercise the crash")
 	}
