@@ -16,7 +16,7 @@ import (
 
 // inactiveDelay is when a delivery fetched just as its endpoint stopped
 // being active is offered again.
-const inactiveDelay = 30 * time.Second
+const inactiveDelay = 5 * time.Second
 
 func (r *runner) handleWebhook(msg jetstream.Msg) {
 	m, ok := r.decode(msg)
