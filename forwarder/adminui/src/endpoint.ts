@@ -1,0 +1,269 @@
+import { get, post, patch, del, List, Endpoint, Stats, Delivery, enc } from "./api";
+import { h, s, field, pct, when, status, errorText } from "./dom";
+import { secretBox } from "./endpoints";
+
+export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
+  const base = "/endpoints/" + enc(id);
+  let ep = await get<Endpoint>(base);
+  const msg = h("div", { role: "status", "aria-live": "polite", class: "status" });
+  const healthBox = h("section", { "aria-labelledby": "health-h" });
+  const attemptsBox = h("section", { "aria-labelledby": "attempts-h" });
+  const detailBox = h("section", { "aria-live": "polite" });
+  const info = h("dl", { class: "facts" });
+
+  const renderInfo = () => {
+    const row = (k: string, v: string | Node) => [h("dt", {}, k), h("dd", {}, v)];
+    info.replaceChildren(
+      ...row("Status", h("span", { class: "badge " + ep.status }, ep.status)),
+      ...(ep.disabled_reason ? row("Reason", ep.disabled_reason) : []),
+      ...row("Site", ep.site),
+      ...row("Type", ep.type),
+      ...(ep.url ? row("URL", ep.url) : []),
+      ...row("Events", ep.events.join(", ")),
+      ...(ep.auth ? row("Authentication", ep.auth) : []),
+      ...(ep.failing_since ? row("Failing since", when(ep.failing_since)) : []),
+      ...(ep.previous_secret_expires_at ? row("Previous secret valid until", when(ep.previous_secret_expires_at)) : []),
+    );
+    pauseBtn.textContent = ep.status === "active" ? "Pause" : ep.status === "paused" ? "Resume" : "Re-enable";
+  };
+
+  const act = async (label: string, f: () => Promise<void>) => {
+    status(msg, label + "…", "info");
+    try {
+      await f();
+    } catch (err) {
+      status(msg, errorText(err), "error");
+    }
+  };
+
+  const testBtn = h("button", { type: "button" }, "Send test");
+  testBtn.addEventListener("click", () =>
+    act("Sending a test event", async () => {
+      const a = await post(base + "/test");
+      status(
+        msg,
+        a.ok ? `Test delivered: ${a.status_code} in ${a.latency_ms} ms.` : `Test failed: ${a.status_code || "no answer"} ${a.error || ""}`.trim(),
+        a.ok ? "ok" : "error",
+      );
+      await loadAttempts();
+    }),
+  );
+
+  const overlap = h("input", { name: "overlap", value: "24h", size: 6 }) as HTMLInputElement;
+  const rotateBtn = h("button", { type: "button" }, "Rotate secret");
+  rotateBtn.addEventListener("click", () =>
+    act("Rotating the secret", async () => {
+      const r = await post(base + "/rotate-secret", { overlap: overlap.value.trim() || "24h" });
+      msg.replaceChildren(
+        h("p", {}, `Secret rotated. The previous one keeps signing until ${when(r.previous_expires_at)}.`),
+        secretBox("New signing secret", r.secret),
+      );
+      msg.className = "status ok";
+      ep = await get<Endpoint>(base);
+      renderInfo();
+    }),
+  );
+
+  const pauseBtn = h("button", { type: "button" }, "Pause");
+  pauseBtn.addEventListener("click", () =>
+    act("Changing status", async () => {
+      ep = await patch<Endpoint>(base, { status: ep.status === "active" ? "paused" : "active" });
+      renderInfo();
+      status(msg, `Endpoint is now ${ep.status}.`, "ok");
+    }),
+  );
+
+  const since = h("input", { name: "since", value: "24h", size: 8 }) as HTMLInputElement;
+  const retryFailedBtn = h("button", { type: "button" }, "Retry failed");
+  retryFailedBtn.addEventListener("click", () =>
+    act("Queueing retries", async () => {
+      const r = await post(`${base}/retry-failed?since=${enc(since.value.trim())}`);
+      status(msg, `${r.queued} failed deliveries queued for retry${r.truncated ? " (more remain)" : ""}.`, "ok");
+    }),
+  );
+
+  const from = h("input", { name: "from", type: "datetime-local" }) as HTMLInputElement;
+  const to = h("input", { name: "to", type: "datetime-local" }) as HTMLInputElement;
+  const replayBtn = h("button", { type: "button" }, "Replay");
+  replayBtn.addEventListener("click", () =>
+    act("Replaying stored events", async () => {
+      if (!from.value) throw new Error("from: choose the start of the range");
+      const body: Record<string, string> = { from: new Date(from.value).toISOString() };
+      if (to.value) body.to = new Date(to.value).toISOString();
+      const r = await post(base + "/replay", body);
+      status(msg, `${r.queued} events queued.${r.warning ? " Note: " + r.warning : ""}`, r.warning ? "info" : "ok");
+    }),
+  );
+
+  const deleteBtn = h("button", { type: "button", class: "danger" }, "Delete endpoint");
+  deleteBtn.addEventListener("click", () =>
+    act("Deleting", async () => {
+      if (!confirm(`Delete endpoint ${id}?`)) return;
+      await del(base);
+      location.hash = "#/endpoints";
+    }),
+  );
+
+  // Attempts log with filters.
+  const fStatus = h("select", { name: "status" }, ...[["", "All"], ["ok", "Succeeded"], ["failed", "Failed"]].map(([v, t]) => h("option", { value: v }, t))) as HTMLSelectElement;
+  const fEvent = h("input", { name: "event", placeholder: "event name" }) as HTMLInputElement;
+  let cursor = "";
+  const tbody = h("tbody");
+  const more = h("button", { type: "button", hidden: true }, "Older attempts");
+
+  const loadAttempts = async (append = false) => {
+    const q = new URLSearchParams({ limit: "25" });
+    if (fStatus.value) q.set("status", fStatus.value);
+    if (fEvent.value.trim()) q.set("event", fEvent.value.trim());
+    if (append && cursor) q.set("cursor", cursor);
+    try {
+      const l = await get<List<Delivery>>(`${base}/deliveries?${q}`);
+      if (!append) tbody.replaceChildren();
+      for (const d of l.data) tbody.append(attemptRow(d));
+      if (!tbody.children.length) tbody.append(h("tr", {}, h("td", { colspan: 8 }, "No attempts yet.")));
+      cursor = l.next_cursor;
+      more.hidden = !cursor;
+    } catch (err) {
+      tbody.replaceChildren(h("tr", {}, h("td", { colspan: 8 }, "Delivery log unavailable: " + errorText(err))));
+    }
+  };
+  more.addEventListener("click", () => loadAttempts(true));
+
+  const attemptRow = (d: Delivery) => {
+    const details = h("button", { type: "button", "aria-label": `Details of attempt ${d.attempt} of ${d.delivery_id}` }, "Details");
+    details.addEventListener("click", () => showDetail(d.delivery_id));
+    const retry = h("button", { type: "button", "aria-label": `Retry ${d.delivery_id}`, disabled: d.test }, "Retry");
+    retry.addEventListener("click", () =>
+      act("Retrying", async () => {
+        await post(`/deliveries/${enc(d.delivery_id)}/retry`);
+        status(msg, `Delivery ${d.delivery_id} queued for retry.`, "ok");
+      }),
+    );
+    return h(
+      "tr",
+      { class: d.ok ? "ok" : "failed" },
+      h("td", {}, when(d.attempted_at)),
+      h("td", {}, d.event_name + (d.test ? " (test)" : "")),
+      h("td", {}, String(d.attempt)),
+      h("td", {}, d.ok ? "OK" : "Failed"),
+      h("td", {}, d.status_code ? String(d.status_code) : "—"),
+      h("td", {}, d.latency_ms + " ms"),
+      h("td", { class: "err" }, d.error || ""),
+      h("td", {}, details, " ", retry),
+    );
+  };
+
+  const showDetail = async (deliveryID: string) => {
+    try {
+      const d = await get<Delivery>(`/deliveries/${enc(deliveryID)}`);
+      const hdrs = Object.entries(d.request_headers || {}).map(([k, v]) => `${k}: ${v}`).join("\n");
+      detailBox.replaceChildren(
+        h("h2", { id: "detail-h" }, `Delivery ${d.delivery_id}`),
+        h("p", {}, `Attempt ${d.attempt} at ${when(d.attempted_at)}: ${d.ok ? "succeeded" : "failed"}, status ${d.status_code || "none"}, ${d.latency_ms} ms. Webhook id ${d.webhook_id}.`),
+        h("h3", {}, "Request"),
+        h("p", {}, "POST " + (d.request_url || "")),
+        h("pre", { "aria-label": "Request headers" }, hdrs),
+        h("pre", { "aria-label": "Request body" }, pretty(d.request_body || "")),
+        h("h3", {}, "Response"),
+        h("pre", { "aria-label": "Response body" }, d.response_body || "(empty)"),
+        d.error ? h("p", { class: "status error" }, d.error) : "",
+      );
+      (detailBox.querySelector("h2") as HTMLElement).setAttribute("tabindex", "-1");
+      (detailBox.querySelector("h2") as HTMLElement).focus();
+    } catch (err) {
+      detailBox.replaceChildren(h("p", { class: "status error" }, errorText(err)));
+    }
+  };
+
+  const filterForm = h("form", { class: "inline", "aria-label": "Filter attempts" }, field("Status", fStatus), field("Event", fEvent), h("button", { type: "submit" }, "Filter"));
+  filterForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    loadAttempts();
+  });
+  attemptsBox.replaceChildren(
+    h("h2", { id: "attempts-h" }, "Attempts"),
+    filterForm,
+    h(
+      "table",
+      {},
+      h("caption", {}, "Delivery attempts, newest first"),
+      h("thead", {}, h("tr", {}, ...["Time", "Event", "Attempt", "Result", "Status", "Latency", "Error", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+      tbody,
+    ),
+    more,
+  );
+
+  renderInfo();
+  el.replaceChildren(
+    h("p", {}, h("a", { href: "#/endpoints" }, "← Endpoints")),
+    h("h1", {}, "Endpoint " + ep.id),
+    info,
+    h(
+      "section",
+      { class: "actions", "aria-labelledby": "actions-h" },
+      h("h2", { id: "actions-h" }, "Actions"),
+      h("div", { class: "row" }, testBtn, pauseBtn),
+      ep.auth === "signature" ? h("div", { class: "row" }, field("Overlap", overlap, "How long the old secret keeps signing."), rotateBtn) : "",
+      h("div", { class: "row" }, field("Failed since", since, "RFC 3339 time or a duration like 24h."), retryFailedBtn),
+      h("div", { class: "row" }, field("Replay from", from), field("to", to), replayBtn),
+      h("div", { class: "row" }, deleteBtn),
+      msg,
+    ),
+    healthBox,
+    attemptsBox,
+    detailBox,
+  );
+  await Promise.all([loadHealth(healthBox, base), loadAttempts()]);
+}
+
+function pretty(body: string): string {
+  try {
+    return JSON.stringify(JSON.parse(body), null, 2);
+  } catch {
+    return body;
+  }
+}
+
+async function loadHealth(box: HTMLElement, base: string): Promise<void> {
+  box.replaceChildren(h("h2", { id: "health-h" }, "Health, last 24 hours"));
+  let st: Stats;
+  try {
+    st = await get<Stats>(base + "/stats?window=24h");
+  } catch (err) {
+    box.append(h("p", {}, "Statistics unavailable: " + errorText(err)));
+    return;
+  }
+  const facts = h(
+    "dl",
+    { class: "facts" },
+    h("dt", {}, "Success rate"),
+    h("dd", {}, st.attempts ? pct(st.success_rate) : "no attempts"),
+    h("dt", {}, "Attempts"),
+    h("dd", {}, String(st.attempts)),
+    h("dt", {}, "Latency p50 / p95"),
+    h("dd", {}, `${st.p50_ms} ms / ${st.p95_ms} ms`),
+    h("dt", {}, "Last success"),
+    h("dd", {}, when(st.last_success_at)),
+    h("dt", {}, "By status"),
+    h("dd", {}, Object.entries(st.counts).map(([k, v]) => `${k}: ${v}`).join(", ") || "—"),
+  );
+  box.append(facts, chart(st));
+}
+
+// chart draws stacked bars of succeeded and failed attempts per bucket.
+function chart(st: Stats): SVGElement {
+  const W = 480, H = 120, n = st.series.length || 1, bw = W / n;
+  const max = Math.max(1, ...st.series.map((b) => b.succeeded + b.failed));
+  const total = st.series.reduce((a, b) => a + b.succeeded + b.failed, 0);
+  const failed = st.series.reduce((a, b) => a + b.failed, 0);
+  const svg = s("svg", { viewBox: `0 0 ${W} ${H + 16}`, role: "img", class: "chart", "aria-labelledby": "chart-t" },
+    s("title", { id: "chart-t" }, `Attempts per hour over 24 hours: ${total} in all, ${failed} failed.`));
+  st.series.forEach((b, i) => {
+    const hOK = (b.succeeded / max) * H, hBad = (b.failed / max) * H;
+    const x = i * bw + 1;
+    if (b.succeeded) svg.append(s("rect", { x, y: H - hOK, width: bw - 2, height: hOK, class: "ok" }, s("title", {}, `${new Date(b.start).toLocaleTimeString()}: ${b.succeeded} succeeded`)));
+    if (b.failed) svg.append(s("rect", { x, y: H - hOK - hBad, width: bw - 2, height: hBad, class: "failed" }, s("title", {}, `${new Date(b.start).toLocaleTimeString()}: ${b.failed} failed`)));
+  });
+  svg.append(s("line", { x1: 0, y1: H + 0.5, x2: W, y2: H + 0.5, class: "axis" }));
+  return svg;
+}
