@@ -174,17 +174,24 @@ func (l *testLog) sync() {
 	}
 }
 
-// get returns the stored event with id.
+// get returns the stored event with id, reading the log for up to 10s
+// (an acked event is committed, but the reader may see it a little later).
 func (l *testLog) get(id string) (event.Event, bool) {
-	l.sync()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	e, ok := l.byID[id]
-	return e, ok
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		l.mu.Lock()
+		e, ok := l.byID[id]
+		l.mu.Unlock()
+		if ok || time.Now().After(deadline) {
+			return e, ok
+		}
+		l.sync()
+	}
 }
 
 // times is how many times id was committed (1 when deduplicated).
 func (l *testLog) times(id string) int {
+	l.get(id)
 	l.sync()
 	l.mu.Lock()
 	defer l.mu.Unlock()

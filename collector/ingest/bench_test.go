@@ -1,0 +1,206 @@
+package ingest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// TestBenchIngest measures WebSocket ingest end to end (ingest → validate →
+// real embedded eventlog with fsync → ack) against a baseline gorilla server
+// that decodes the same batches and acks every id, storing nothing.
+// BRIDGE_BENCH=1 runs it; BRIDGE_BENCH_EVENTS sets the total (default 200000).
+func TestBenchIngest(t *testing.T) {
+	if os.Getenv("BRIDGE_BENCH") != "1" {
+		t.Skip("set BRIDGE_BENCH=1")
+	}
+	total := 200_000
+	if v, err := strconv.Atoi(os.Getenv("BRIDGE_BENCH_EVENTS")); err == nil && v > 0 {
+		total = v
+	}
+	const conns, perBatch, window = 8, 50, 16
+	frames := benchFrames(t, total/perBatch, perBatch)
+
+	base := benchBaseline(t)
+	baseRate := benchLoad(t, "ws"+strings.TrimPrefix(base.URL, "http")+"/v1/ws?key="+testKey, frames, conns, window, perBatch)
+
+	cfg := testConfig()
+	cfg.WebSocket.MaxConnectionsPerIP = conns
+	cfg.WebSocket.MaxInFlight = window
+	h := newHarness(t, cfg)
+	fullRate := benchLoad(t, h.wsURL(testKey), frames, conns, window, perBatch)
+	var m dto.Metric
+	_ = h.in.m.appendDur.Write(&m)
+	if hm := m.GetHistogram(); hm.GetSampleCount() > 0 {
+		t.Logf("full path: %d appends, mean append latency %.1f ms", hm.GetSampleCount(),
+			1000*hm.GetSampleSum()/float64(hm.GetSampleCount()))
+	}
+	want := len(frames) * perBatch
+	got := 0
+	for deadline := time.Now().Add(2 * time.Minute); got < want && time.Now().Before(deadline); {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		segs, err := h.log.r.Fetch(ctx, 10, 2*time.Second)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sg := range segs {
+			got += len(sg.Events())
+			_ = sg.Ack()
+		}
+	}
+	if got != want {
+		t.Errorf("read %d events back from the log, want %d", got, want)
+	}
+	fmt.Printf("BENCH ingest: full %.0f ev/s, baseline %.0f ev/s, ratio %.2f (target >= 0.3)\n",
+		fullRate, baseRate, fullRate/baseRate)
+}
+
+// benchFrames makes n frames of per events of 300–800 bytes each.
+func benchFrames(t testing.TB, n, per int) [][]byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	frames := make([][]byte, n)
+	for i := range frames {
+		evs := make([]wireEvent, per)
+		for j := range evs {
+			e := mkEvent("popin_captured")
+			e.Data["note"] = strings.Repeat("n", r.IntN(500))
+			evs[j] = e
+		}
+		frames[i] = batchJSON(t, evs...)
+	}
+	return frames
+}
+
+// benchLoad sends frames over conns sockets, each with up to window batches
+// unacked, and returns acked events per second.
+func benchLoad(t *testing.T, url string, frames [][]byte, conns, window, per int) float64 {
+	t.Helper()
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for c := 0; c < conns; c++ {
+		var mine [][]byte
+		for i := c; i < len(frames); i += conns {
+			mine = append(mine, frames[i])
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- benchConn(url, mine, window, per)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return float64(len(frames)*per) / time.Since(start).Seconds()
+}
+
+func benchConn(url string, frames [][]byte, window, per int) error {
+	hdr := http.Header{"Origin": {testOrigin}}
+	ws, _, err := websocket.DefaultDialer.Dial(url, hdr)
+	if err != nil {
+		return err
+	}
+	defer ws.Close()
+	credit := make(chan struct{}, window)
+	for i := 0; i < window; i++ {
+		credit <- struct{}{}
+	}
+	want := len(frames) * per
+	done := make(chan error, 1)
+	go func() {
+		acked := 0
+		for acked < want {
+			_ = ws.SetReadDeadline(time.Now().Add(60 * time.Second))
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				done <- fmt.Errorf("after %d acks: %w", acked, err)
+				return
+			}
+			var m serverMsg
+			if err := json.Unmarshal(b, &m); err != nil || len(m.Reject) > 0 || m.RetryAfterMS > 0 {
+				done <- fmt.Errorf("unexpected %s", b)
+				return
+			}
+			acked += len(m.Ack)
+			for k := 0; k < len(m.Ack)/per; k++ {
+				credit <- struct{}{}
+			}
+		}
+		done <- nil
+	}()
+	for _, f := range frames {
+		select {
+		case <-credit:
+		case err := <-done:
+			return err
+		}
+		if err := ws.WriteMessage(websocket.TextMessage, f); err != nil {
+			return err
+		}
+	}
+	return <-done
+}
+
+// benchBaseline is a gorilla server that decodes each batch and acks every
+// id at once, storing nothing.
+func benchBaseline(t *testing.T) *httptest.Server {
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			_, b, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			var batch struct {
+				Batch []struct {
+					ID   string          `json:"id"`
+					Name string          `json:"name"`
+					Data json.RawMessage `json:"data"`
+				} `json:"batch"`
+			}
+			if json.Unmarshal(b, &batch) != nil {
+				return
+			}
+			ids := make([]string, len(batch.Batch))
+			for i, e := range batch.Batch {
+				ids[i] = e.ID
+			}
+			out, _ := json.Marshal(map[string][]string{"ack": ids})
+			if ws.WriteMessage(websocket.TextMessage, out) != nil {
+				return
+			}
+		}
+	}))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
