@@ -247,7 +247,8 @@ async function loadHealth(box: HTMLElement, base: string): Promise<void> {
     h("dt", {}, "By status"),
     h("dd", {}, Object.entries(st.counts).map(([k, v]) => `${k}: ${v}`).join(", ") || "—"),
   );
-  box.append(facts, chart(st));
+  const total = st.series.reduce((a, b) => a + b.succeeded + b.failed, 0);
+  box.append(facts, total ? chart(st) : h("p", {}, "No deliveries in the last 24 hours (test sends are not counted)."));
 }
 
 // chart draws stacked bars of succeeded and failed attempts per bucket.

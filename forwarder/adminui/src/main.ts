@@ -6,6 +6,7 @@ import { endpointPage } from "./endpoint";
 import { sitesPage } from "./sites";
 import { catalogPage } from "./catalog";
 
+let signingIn = false;
 const main = () => document.getElementById("main") as HTMLElement;
 
 function loginPage(message?: string): void {
@@ -24,6 +25,7 @@ function loginPage(message?: string): void {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     setToken(input.value.trim());
+    signingIn = true;
     try {
       await get("/event-types");
       nav(true);
@@ -32,6 +34,9 @@ function loginPage(message?: string): void {
     } catch (err) {
       setToken(null);
       status(msg, err instanceof APIError && err.status === 401 ? "That token was refused." : errorText(err), "error");
+      input.select();
+    } finally {
+      signingIn = false;
     }
   });
   nav(false);
@@ -92,6 +97,7 @@ async function route(): Promise<void> {
 }
 
 whenUnauthorized(() => {
+  if (signingIn) return;
   setToken(null);
   loginPage("The admin token was refused; sign in again.");
 });
