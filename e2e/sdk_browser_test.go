@@ -77,6 +77,7 @@ type tab struct {
 
 	mu     sync.Mutex
 	errors []string
+	logs   []string // every console call, for failure reports
 }
 
 // openTab opens a new tab in the browser (same profile, so the same
@@ -86,6 +87,13 @@ func openTab(t *testing.T, browser context.Context) *tab {
 	ctx, cancel := chromedp.NewContext(browser)
 	t.Cleanup(cancel)
 	tb := &tab{t: t, ctx: ctx}
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("E2E_CONSOLE") == "1" {
+			tb.mu.Lock()
+			t.Logf("console of the tab:\n%s", strings.Join(tb.logs, "\n"))
+			tb.mu.Unlock()
+		}
+	})
 	if err := chromedp.Listen(ctx, tb.onEvent); err != nil {
 		t.Fatalf("open tab: %v", err)
 	}
@@ -102,9 +110,6 @@ func (tb *tab) onEvent(ev any) {
 			msg = "uncaught: " + strings.SplitN(d.Exception.Description, "\n", 2)[0]
 		}
 	case *runtime.EventConsoleAPICalled:
-		if ev.Type != runtime.ConsoleAPICalledTypeError {
-			return
-		}
 		var parts []string
 		for _, a := range ev.Args {
 			if a.Value != nil {
@@ -112,6 +117,15 @@ func (tb *tab) onEvent(ev any) {
 			} else {
 				parts = append(parts, a.Description)
 			}
+		}
+		line := time.Now().Format("15:04:05.000") + " console." + string(ev.Type) + ": " + strings.Join(parts, " ")
+		tb.mu.Lock()
+		if len(tb.logs) < 2000 {
+			tb.logs = append(tb.logs, line)
+		}
+		tb.mu.Unlock()
+		if ev.Type != runtime.ConsoleAPICalledTypeError {
+			return
 		}
 		msg = "console.error: " + strings.Join(parts, " ")
 	default:

@@ -65,6 +65,37 @@ type fakeIngest struct {
 	srv   *http.Server
 	conns map[*websocket.Conn]bool
 	up    bool
+
+	// Push-back knobs, set by tests under mu.
+	blockWS     bool // refuse WebSocket upgrades (403), as a blocking proxy would
+	retryFrames int  // answer this many next frames with retry_after_ms and close 1013
+	busyPosts   int  // answer this many next POSTs with 503 Retry-After: 1
+	pushedBack  int  // frames and POSTs answered with a retry so far
+}
+
+// set changes the push-back knobs under the lock.
+func (f *fakeIngest) set(fn func(f *fakeIngest)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn(f)
+}
+
+func (f *fakeIngest) pushed() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.pushedBack
+}
+
+// takeRetry reports whether this request must be answered with a retry.
+func (f *fakeIngest) takeRetry(n *int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if *n <= 0 {
+		return false
+	}
+	*n--
+	f.pushedBack++
+	return true
 }
 
 func startFakeIngest(t *testing.T) *fakeIngest {
@@ -177,6 +208,13 @@ func (f *fakeIngest) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":{"code":"bad_key"}}`, http.StatusUnauthorized)
 		return
 	}
+	f.mu.Lock()
+	blocked := f.blockWS
+	f.mu.Unlock()
+	if blocked {
+		http.Error(w, "websockets blocked", http.StatusForbidden)
+		return
+	}
 	c, err := fakeUpgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return
@@ -201,6 +239,11 @@ func (f *fakeIngest) serveWS(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
+		if f.takeRetry(&f.retryFrames) {
+			_ = c.WriteJSON(map[string]any{"retry_after_ms": 300})
+			_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, "retry_after_ms=300"), time.Now().Add(time.Second))
+			return
+		}
 		ack, reject, err := f.record(msg, "ws")
 		if err != nil {
 			_ = c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseInvalidFramePayloadData, "malformed"), time.Now().Add(time.Second))
@@ -222,6 +265,7 @@ func (f *fakeIngest) serveWS(w http.ResponseWriter, r *http.Request) {
 func (f *fakeIngest) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if o := r.Header.Get("Origin"); o != "" {
 		w.Header().Set("Access-Control-Allow-Origin", o)
+		w.Header().Set("Access-Control-Expose-Headers", "Retry-After") // else the SDK cannot read it
 		w.Header().Set("Vary", "Origin")
 	}
 	if r.Method == http.MethodOptions {
@@ -240,6 +284,11 @@ func (f *fakeIngest) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 512<<10))
 	if err != nil {
+		return
+	}
+	if f.takeRetry(&f.busyPosts) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, `{"error":{"code":"unavailable"}}`, http.StatusServiceUnavailable)
 		return
 	}
 	ack, reject, err := f.record(body, "http")

@@ -10,6 +10,7 @@ package e2e
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -423,4 +424,90 @@ func TestSDKTwoTabs(t *testing.T) {
 		checkHandler(t, tb)
 		checkNoPageErrors(t, tb)
 	}
+}
+
+// TestSDKReadmeStub keeps the stub the tests use identical to the one the
+// README tells sites to paste.
+func TestSDKReadmeStub(t *testing.T) {
+	readme, err := os.ReadFile("../widget-sdk/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), stubJS) {
+		t.Error("widget-sdk/README.md does not contain the stub of e2e/sdk_pages_test.go (stubJS); keep them identical")
+	}
+}
+
+// TestSDKServerPushback drives the retry paths with the in-process server's
+// knobs: retry hints over the WebSocket, WebSockets blocked (HTTP fallback),
+// HTTP 503, and the outbox cap.
+func TestSDKServerPushback(t *testing.T) {
+	browser := startChromium(t)
+	site := startSite(t)
+	fake := func(t *testing.T) *fakeIngest {
+		f, ok := newSDKIngest(t).(*fakeIngest)
+		if !ok {
+			t.Skip("needs the in-process test server's knobs")
+		}
+		return f
+	}
+	t.Run("retry hint and close 1013 over WebSocket", func(t *testing.T) {
+		ing := fake(t)
+		ing.set(func(f *fakeIngest) { f.retryFrames = 2 })
+		tb := openTab(t, browser)
+		tb.navigate(site.page("retry", sdkTag(ing, ""), customerJS, widgetJS))
+		tb.waitJS("window.PopinBridge && window.fakePopin", 10*time.Second)
+		fire(tb)
+		got := waitReceived(t, ing, times(1), 20*time.Second)
+		if ing.pushed() != 2 {
+			t.Errorf("server pushed back %d frames, want 2", ing.pushed())
+		}
+		for _, e := range got {
+			if e.Via[0] != "ws" {
+				t.Errorf("%s came by %v", e.Name, e.Via)
+			}
+		}
+		checkNoPageErrors(t, tb)
+	})
+	t.Run("WebSocket blocked, HTTP with 503s", func(t *testing.T) {
+		ing := fake(t)
+		ing.set(func(f *fakeIngest) { f.blockWS, f.busyPosts = true, 2 })
+		tb := openTab(t, browser)
+		tb.navigate(site.page("blocked", sdkTag(ing, ""), customerJS, widgetJS))
+		tb.waitJS("window.PopinBridge && window.fakePopin", 10*time.Second)
+		fire(tb)
+		got := waitReceived(t, ing, times(1), 30*time.Second)
+		for _, e := range got {
+			if e.Via[len(e.Via)-1] != "http" {
+				t.Errorf("%s came by %v", e.Name, e.Via)
+			}
+		}
+		if ing.pushed() != 2 {
+			t.Errorf("server answered 503 %d times, want 2", ing.pushed())
+		}
+		if !eval[bool](tb, `PopinBridge.stats().http == 1`) {
+			t.Error("SDK did not switch to HTTP")
+		}
+		checkNoPageErrors(t, tb)
+	})
+	t.Run("outbox keeps the newest 500", func(t *testing.T) {
+		ing := fake(t)
+		tb := openTab(t, browser)
+		tb.navigate(site.page("cap", sdkTag(ing, ""), customerJS, widgetJS))
+		tb.waitJS("window.PopinBridge", 10*time.Second)
+		ing.Stop(t)
+		eval[bool](tb, `for (var i = 1; i <= 600; i++) PopinBridge.track('bulk', {i: i}); true`)
+		if s := eval[string](tb, `JSON.stringify(PopinBridge.stats())`); !strings.Contains(s, `"pending":500,"dropped":100`) {
+			t.Errorf("stats %s, want 500 pending and 100 dropped", s)
+		}
+		ing.Start(t)
+		got := waitReceived(t, ing, map[string]int{"bulk": 500}, 40*time.Second)
+		for _, e := range got {
+			if e.Seq <= 100 {
+				t.Errorf("event seq %d arrived: the oldest 100 should have been dropped", e.Seq)
+				break
+			}
+		}
+		checkNoPageErrors(t, tb)
+	})
 }

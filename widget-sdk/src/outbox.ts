@@ -31,13 +31,16 @@ export function outbox(key: string, log: (...a: any[]) => void) {
     set(me, P.length ? JSON.stringify({ x: o.gone ? 0 : now() + LEASE, e: P.map((w) => w.e) }) : null)
   }
 
-  // add merges events, deduplicated by id, oldest first, capped at CAP.
+  // add merges events, deduplicated by id, oldest first, capped at CAP. The
+  // write to storage waits for the end of the task, so that a burst costs one
+  // write (pagehide writes synchronously anyway).
+  let due: any = 0
   function add(evs: any[]) {
     for (const e of evs) if (e && e.id && !P.some((w) => w.e.id == e.id)) P.push({ e, s: 0 })
     P.sort((a, b) => a.e.ts - b.e.ts)
     const n = P.length - CAP
     if (n > 0) (o.dropped += n), P.splice(0, n), log('dropped', n)
-    save()
+    due = due || setTimeout(() => ((due = 0), save()))
   }
 
   // done removes the events the server acked or rejected (ids or {id}).

@@ -46,13 +46,13 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
   // later puts every in-flight event back and waits ms (default: backoff).
   function later(ms?: number) {
     for (const w of P) w.s = 0
-    hold = now() + (ms || Math.min(3e4, 500 * 2 ** fails) * (0.5 + Math.random() / 2))
+    hold = now() + (ms || Math.min(3e4, 300 * 2 ** fails) * (0.5 + Math.random() / 2))
     soon(hold - now())
   }
 
   function fail(ms?: number) {
     fails++
-    if (!opened && fails > 2 && !t.http) (t.http = 1), log('using HTTP')
+    if (!opened && fails > 2 && !t.http) (t.http = 1), (fails = 0), log('using HTTP')
     later(ms)
   }
 
@@ -87,13 +87,15 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
     if (!P.length) return
     if (n < hold) return soon(hold - n)
     for (const w of P) if (w.s && n - w.s > 15e3) w.s = 0 // no answer: resend
+    if (!t.http) {
+      if (!ws) return connect()
+      if (ws.readyState != 1 || (solo && P.some((w) => w.s))) return
+    }
     const l = chunks(
       P.filter((w) => !w.s),
       solo ? 1 : 25e4,
     )
     if (t.http) return l.length && post(l[0])
-    if (!ws) return connect()
-    if (ws.readyState != 1 || (solo && P.some((w) => w.s))) return
     for (const c of solo ? l.slice(0, 1) : l) ws.send(body(c)), c.forEach((w) => (w.s = n))
   }
 
