@@ -11,6 +11,30 @@
 //     caller must assume none of the events were stored, and may resend.
 //   - Readers see segments (groups of events committed together) in commit
 //     order, at least once. A segment is redelivered until acked.
+//
+// Implementation (Log, see New): NATS JetStream, embedded by default (no
+// network listener; files under Config.Dir; sync_interval always, so the
+// server acks a message only after fsync) or an external server given by
+// Config.URL, which must then run with `sync_interval: always` for the
+// guarantee above to hold across power loss.
+//
+//   - Group commit: one committer goroutine gathers the events of all
+//     concurrent Append calls for up to CommitDelay (or MaxCommitEvents /
+//     MaxCommitBytes) into one segment, publishes it as ONE JetStream message,
+//     and releases every caller when the fsynced PubAck arrives. Up to
+//     MaxInFlightCommits segments await their ack while the next one fills.
+//   - Dedup: key = (site, event ID). A key committed within DedupWindow is
+//     skipped (Append still returns nil); a key whose first copy is in flight
+//     waits for that commit. The index is bounded (DedupMaxEntries, evictions
+//     counted) and rebuilt at Start from the segments of the last window, so
+//     a client resending after kill -9 does not create duplicates. Dedup is
+//     best effort beyond that (an append whose outcome was unknown, e.g. a
+//     lost PubAck after retries, may be stored twice when resent): consumers
+//     must stay idempotent on event ID.
+//   - Retention: Limits policy, DiscardNew at MaxBytes (Append fails with
+//     ErrFull), MaxAge as a safety cap, plus a purge of the segments that every
+//     durable reader has acked and that are older than the dedup window.
+//   - Readers are JetStream durable pull consumers (explicit ack, AckWait).
 package eventlog
 
 import (

@@ -61,9 +61,6 @@ func TestChildAppender(t *testing.T) {
 }
 
 func TestKill9KeepsAckedEvents(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns child processes")
-	}
 	dir := t.TempDir()
 	acked := make(map[string]bool)
 	for round := range 2 {

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/popinbridge/bridge/collector/event"
@@ -102,10 +103,16 @@ func (r *reader) consumer() (jetstream.Consumer, error) {
 	return r.cons, nil
 }
 
-// Fetch implements Reader. A segment that cannot be decoded is terminated
-// (never redelivered), logged and counted in
-// bridge_eventlog_corrupt_segments_total.
-func (r *reader) Fetch(ctx context.Context, max int, wait time.Duration) ([]Segment, error) {
+// Fetch implements Reader: it returns as soon as at least one segment is
+// there. A segment that cannot be decoded is terminated (never redelivered),
+// logged and counted in bridge_eventlog_corrupt_segments_total.
+//
+// Pulls expire on the server (after wait, or a little before ctx's deadline),
+// never by cancelling the client side: a client-side cancel would drop
+// segments already on their way, which then come back only after AckWait. If
+// ctx is cancelled mid-fetch, the segments received so far are nak'ed for
+// immediate redelivery and ctx.Err() is returned.
+func (r *reader) Fetch(ctx context.Context, maxn int, wait time.Duration) ([]Segment, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -113,46 +120,78 @@ func (r *reader) Fetch(ctx context.Context, max int, wait time.Duration) ([]Segm
 	if err != nil {
 		return nil, err
 	}
-	if max < 1 {
-		max = 1
+	n := min(max(maxn, 1), 1024)
+	// What is there now, at once.
+	segs, err := r.pull(ctx, cons, n, 0)
+	if err != nil || len(segs) > 0 || wait <= 0 {
+		return segs, err
 	}
-	var batch jetstream.MessageBatch
-	waitEnd := time.Now().Add(wait)
-	if wait <= 0 {
-		batch, err = cons.FetchNoWait(max)
-	} else {
-		fctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		batch, err = cons.Fetch(max, jetstream.FetchContext(fctx))
+	ctxFirst := false
+	if d, ok := ctx.Deadline(); ok {
+		if left := time.Until(d); left <= wait {
+			ctxFirst = true
+			wait = max(left-left/10, time.Millisecond)
+		}
 	}
-	if err != nil {
-		if ctx.Err() != nil {
+	// Wait for one, then top up with what arrived meanwhile.
+	if segs, err = r.pull(ctx, cons, 1, wait); err != nil {
+		return nil, err
+	}
+	if len(segs) == 0 {
+		if ctxFirst {
+			<-ctx.Done() // the server expired the pull just before ctx's deadline
 			return nil, ctx.Err()
 		}
+		return nil, nil
+	}
+	if n > 1 {
+		more, err := r.pull(ctx, cons, n-1, 0)
+		if err != nil {
+			for _, s := range segs {
+				_ = s.Nak(0)
+			}
+			return nil, err
+		}
+		segs = append(segs, more...)
+	}
+	return segs, nil
+}
+
+// pull runs one pull request for up to n segments: NoWait when wait <= 0.
+func (r *reader) pull(ctx context.Context, cons jetstream.Consumer, n int, wait time.Duration) ([]Segment, error) {
+	var batch jetstream.MessageBatch
+	var err error
+	if wait <= 0 {
+		batch, err = cons.FetchNoWait(n)
+	} else {
+		batch, err = cons.Fetch(n, jetstream.FetchMaxWait(wait))
+	}
+	if err != nil {
 		return nil, fmt.Errorf("eventlog: reader %s: fetch: %w: %v", r.name, ErrUnavailable, err)
 	}
 	var segs []Segment
-	for msg := range batch.Messages() {
-		if s := r.segment(msg); s != nil {
-			segs = append(segs, s)
+	for msgs := batch.Messages(); msgs != nil; {
+		select {
+		case msg, ok := <-msgs:
+			if !ok {
+				msgs = nil
+				break
+			}
+			if s := r.segment(msg); s != nil {
+				segs = append(segs, s)
+			}
+		case <-ctx.Done():
+			for _, s := range segs {
+				_ = s.Nak(0)
+			}
+			return nil, ctx.Err()
 		}
 	}
 	if len(segs) > 0 {
 		return segs, nil
 	}
-	// The server expires the pull a little before a ctx deadline; when ctx ends
-	// before wait, report that as the contract says.
-	if d, ok := ctx.Deadline(); ok && wait > 0 && !d.After(waitEnd) {
-		select {
-		case <-ctx.Done():
-		case <-time.After(time.Until(d) + 10*time.Millisecond):
-		}
-	}
-	if ctx.Err() != nil {
-		return nil, ctx.Err()
-	}
-	if err := batch.Error(); err != nil && !errors.Is(err, context.DeadlineExceeded) &&
-		!errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.Canceled) {
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) &&
+		!errors.Is(err, nats.ErrTimeout) {
 		return nil, fmt.Errorf("eventlog: reader %s: fetch: %w: %v", r.name, ErrUnavailable, err)
 	}
 	return nil, nil

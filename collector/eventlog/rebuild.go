@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
@@ -40,7 +41,7 @@ func (l *Log) rebuild(ctx context.Context, index *dedup.Index) error {
 	}
 	segments, keys, evicted := 0, 0, 0
 	for done := false; !done; {
-		batch, err := cons.Fetch(512, jetstream.FetchMaxWait(2*time.Second))
+		batch, err := cons.FetchNoWait(512) // everything wanted is stored already
 		if err != nil {
 			return fmt.Errorf("eventlog: rebuild dedup index: %w", err)
 		}
@@ -67,7 +68,7 @@ func (l *Log) rebuild(ctx context.Context, index *dedup.Index) error {
 			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) &&
-			!errors.Is(err, context.DeadlineExceeded) {
+			!errors.Is(err, nats.ErrTimeout) {
 			return fmt.Errorf("eventlog: rebuild dedup index: %w", err)
 		}
 		if got == 0 {
