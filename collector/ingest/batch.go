@@ -68,7 +68,7 @@ type wireContext struct {
 }
 
 type envelope struct {
-	Batch json.RawMessage `json:"batch"`
+	Batch *[]json.RawMessage `json:"batch"`
 }
 
 // ParseBatch decodes a frame or body {"batch":[…]} into items. It is pure
@@ -95,13 +95,10 @@ func ParseBatch(raw []byte, lim Limits) ([]Item, *Error) {
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return nil, refuse(CodeMalformed, "%s", jsonErrorText(err))
 	}
-	var entries []json.RawMessage
-	if len(env.Batch) == 0 || env.Batch[0] != '[' {
-		return nil, refuse(CodeMalformed, `want {"batch":[…]}`)
+	if env.Batch == nil {
+		return nil, refuse(CodeMalformed, `batch: required, want {"batch":[…]}`)
 	}
-	if err := json.Unmarshal(env.Batch, &entries); err != nil {
-		return nil, refuse(CodeMalformed, "batch: %s", jsonErrorText(err))
-	}
+	entries := *env.Batch
 	if len(entries) > lim.MaxEventsPerBatch {
 		return nil, refuse(CodeTooLarge, "more than %d events in the batch", lim.MaxEventsPerBatch)
 	}
@@ -183,15 +180,10 @@ func parseItem(raw json.RawMessage, lim Limits) Item {
 	return it
 }
 
-// dataUID returns data.uid as text when it is a string or a number.
+// dataUID returns data.uid as text when it is a string or a number. data
+// must be a valid JSON object.
 func dataUID(data json.RawMessage) (string, error) {
-	var d struct {
-		UID json.RawMessage `json:"uid"`
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		return "", errors.New(jsonErrorText(err))
-	}
-	v := bytes.TrimSpace(d.UID)
+	v := topLevelValue(data, "uid")
 	switch {
 	case len(v) == 0 || string(v) == "null":
 		return "", nil

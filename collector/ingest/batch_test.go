@@ -176,6 +176,50 @@ func FuzzParseBatch(f *testing.F) {
 			if !json.Valid(it.Data) || !bytes.HasPrefix(it.Data, []byte("{")) {
 				t.Fatalf("data %q", it.Data)
 			}
+			if want := refDataUID(it.Data); it.UID != want {
+				t.Fatalf("uid %q, encoding/json says %q (data %s)", it.UID, want, it.Data)
+			}
 		}
 	})
+}
+
+// refDataUID is data.uid read with encoding/json, the reference for
+// topLevelValue.
+func refDataUID(data []byte) string {
+	var d struct {
+		UID json.RawMessage `json:"uid"`
+	}
+	if json.Unmarshal(data, &d) != nil {
+		return "?"
+	}
+	v := bytes.TrimSpace(d.UID)
+	switch {
+	case len(v) == 0 || string(v) == "null":
+		return ""
+	case v[0] == '"':
+		var s string
+		_ = json.Unmarshal(v, &s)
+		return s
+	default:
+		return string(v)
+	}
+}
+
+func TestTopLevelValue(t *testing.T) {
+	tests := []struct{ obj, want string }{
+		{`{"uid":"a"}`, `"a"`},
+		{` { "x" : {"uid":"inner"} , "uid" : 5 } `, `5`},
+		{`{"uid":"a","uid":"b"}`, `"b"`},
+		{`{"UID":"c"}`, `"c"`},
+		{`{"u\u0069d":"d"}`, `"d"`},
+		{`{"a":"\"uid\":1","b":[{"uid":2}]}`, ``},
+		{`{}`, ``},
+		{`{"uid":null}`, `null`},
+		{`{"uid":[1,{"a":"]"}]}`, `[1,{"a":"]"}]`},
+	}
+	for _, tc := range tests {
+		if got := string(topLevelValue([]byte(tc.obj), "uid")); got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.obj, got, tc.want)
+		}
+	}
 }
