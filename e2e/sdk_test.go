@@ -322,21 +322,40 @@ func TestSDKSiteHandlerThrows(t *testing.T) {
 }
 
 // TestSDKNavigateAwayAfterBurst: 14 events and, in the same task, the visitor
-// leaves for a page without the SDK. The pagehide keepalive request (or what
-// the socket got out) must deliver all of them.
+// leaves for a page without the SDK. What the socket got out or the pagehide
+// keepalive request must deliver all of them; with WebSockets blocked only
+// the keepalive request can.
 func TestSDKNavigateAwayAfterBurst(t *testing.T) {
 	browser := startChromium(t)
 	site := startSite(t)
-	ing := newSDKIngest(t)
-	tb := openTab(t, browser)
-	tb.navigate(site.page("burst", sdkTag(ing, ""), customerJS, widgetJS))
-	tb.waitJS("window.PopinBridge && window.fakePopin", 10*time.Second)
-	eval[bool](tb, `fakePopin.fire({burst:true}); location.href='/blank'; true`)
-	got := waitReceived(t, ing, times(1), 15*time.Second)
-	n, via := duplicates(got)
-	t.Logf("delivered %d events; %d ids twice on the wire %v", len(got), n, via)
-	tb.waitJS(`location.pathname=='/blank'`, 5*time.Second)
-	checkNoPageErrors(t, tb)
+	for i, blocked := range []bool{false, true} {
+		t.Run(fmt.Sprintf("websocket blocked=%v", blocked), func(t *testing.T) {
+			ing := newSDKIngest(t)
+			if blocked {
+				f, ok := ing.(*fakeIngest)
+				if !ok {
+					t.Skip("needs the in-process test server's knobs")
+				}
+				f.set(func(f *fakeIngest) { f.blockWS = true })
+			}
+			tb := openTab(t, browser)
+			tb.navigate(site.page(fmt.Sprintf("burst%d", i), sdkTag(ing, ""), customerJS, widgetJS))
+			tb.waitJS("window.PopinBridge && window.fakePopin", 10*time.Second)
+			eval[bool](tb, `fakePopin.fire({burst:true}); location.href='/blank'; true`)
+			got := waitReceived(t, ing, times(1), 15*time.Second)
+			vias := map[string]int{}
+			for _, e := range got {
+				vias[strings.Join(e.Via, "+")]++
+			}
+			n, _ := duplicates(got)
+			t.Logf("delivered %d events by %v; %d ids twice on the wire", len(got), vias, n)
+			if blocked && vias["http"] != len(got) {
+				t.Errorf("with WebSockets blocked, want every event once by HTTP, got %v", vias)
+			}
+			tb.waitJS(`location.pathname=='/blank'`, 5*time.Second)
+			checkNoPageErrors(t, tb)
+		})
+	}
 }
 
 // TestSDKServerOutage: the server goes away while the page fires events and
