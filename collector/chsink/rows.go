@@ -38,7 +38,19 @@ type rows struct {
 
 func (r *rows) len() int { return len(r.eventID) }
 
-func (r *rows) reset() { *r = rows{} }
+// reset empties the batch, keeping the allocated capacity.
+func (r *rows) reset() {
+	for _, p := range []*[]string{&r.eventID, &r.siteID, &r.name, &r.source, &r.uid, &r.aid, &r.sid,
+		&r.url, &r.referrer, &r.title, &r.utmSource, &r.utmMedium, &r.utmCampaign, &r.utmTerm, &r.utmContent,
+		&r.fbp, &r.fbc, &r.country, &r.ip, &r.userAgent, &r.data} {
+		clear(*p) // drop references so the strings can be collected
+		*p = (*p)[:0]
+	}
+	for _, p := range []*[]time.Time{&r.clientTS, &r.receivedAt, &r.eventTime, &r.eventDate} {
+		*p = (*p)[:0]
+	}
+	r.known, r.seq = r.known[:0], r.seq[:0]
+}
 
 // add converts one event; it reports false when its data was not valid
 // JSON (stored as {} so that no unchecked PII is written).

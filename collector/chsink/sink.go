@@ -26,6 +26,12 @@ type Settings struct {
 
 // Sink moves events from the log into ClickHouse. Start it once; Shutdown
 // is safe without Start and twice.
+//
+// Two goroutines: the reader fetches segments and converts them into a
+// batch; the inserter inserts full batches and acks their segments. At most
+// two batches are in memory (one being filled, one being inserted), so
+// conversion overlaps the insert and memory stays bounded; while an insert
+// is being retried the reader stops fetching once its next batch is full.
 type Sink struct {
 	cfg Config
 	set Settings
@@ -38,11 +44,15 @@ type Sink struct {
 	abort    context.CancelFunc
 	done     chan struct{}
 
-	// Owned by the run goroutine.
-	buf     rows
+	queue chan *batch // reader → inserter; unbuffered
+	free  chan *batch // recycled batches
+}
+
+// batch is a set of segments converted to rows, inserted and acked together.
+type batch struct {
+	rows    rows
 	segs    []eventlog.Segment
 	firstAt time.Time
-	lastLag time.Time
 }
 
 // New checks cfg and settings; it does not touch the log or ClickHouse.
@@ -70,11 +80,12 @@ func New(cfg Config, set Settings) (*Sink, error) {
 	return &Sink{
 		cfg: cfg, set: set, log: log.With("component", "chsink"), m: newMetrics(set.Registerer),
 		stopping: make(chan struct{}), done: make(chan struct{}),
+		queue: make(chan *batch), free: make(chan *batch, 2),
 	}, nil
 }
 
-// Start launches the sink's loop and returns at once. ctx only bounds
-// Start itself; the loop runs until Shutdown.
+// Start launches the sink and returns at once. ctx only bounds Start
+// itself; the sink runs until Shutdown.
 func (s *Sink) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -89,12 +100,23 @@ func (s *Sink) Start(ctx context.Context) error {
 	s.started = true
 	runCtx, abort := context.WithCancel(context.Background())
 	s.abort = abort
-	go s.run(runCtx)
+	inserterDone := make(chan struct{})
+	go func() {
+		defer close(inserterDone)
+		s.insertLoop(runCtx)
+	}()
+	go func() {
+		s.readLoop(runCtx)
+		close(s.queue)
+		<-inserterDone
+		abort()
+		close(s.done)
+	}()
 	return nil
 }
 
 // Shutdown stops fetching, inserts what is buffered and acks it, and
-// returns once done. If ctx ends first, the insert is abandoned and the
+// returns once done. If ctx ends first, inserting is abandoned and the
 // buffered segments are left un-acked (Nak) so the log redelivers them.
 func (s *Sink) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
@@ -118,11 +140,11 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 	}
 }
 
-func (s *Sink) run(ctx context.Context) {
-	defer close(s.done)
-	defer s.abort()
-	// fetchCtx ends when Shutdown starts, interrupting a waiting Fetch.
+// readLoop fetches and converts until Shutdown, handing full or due
+// batches to the inserter.
+func (s *Sink) readLoop(ctx context.Context) {
 	fetchCtx, cancelFetch := context.WithCancel(ctx)
+	defer cancelFetch()
 	go func() {
 		select {
 		case <-s.stopping:
@@ -130,103 +152,129 @@ func (s *Sink) run(ctx context.Context) {
 		}
 		cancelFetch()
 	}()
+	cur := s.newBatch()
+	lastLag := time.Time{}
 	fetchBackoff := s.cfg.RetryInitialBackoff
-	for {
-		if s.stopped() {
-			s.flush(ctx)
-			return
-		}
+	for !s.stopped() && ctx.Err() == nil {
 		wait := s.cfg.FlushInterval
-		if len(s.segs) > 0 {
-			wait = max(0, time.Until(s.firstAt.Add(s.cfg.FlushInterval)))
+		if len(cur.segs) > 0 {
+			wait = max(0, time.Until(cur.firstAt.Add(s.cfg.FlushInterval)))
 		}
 		segs, err := s.set.Reader.Fetch(fetchCtx, s.cfg.FetchSegments, wait)
-		if err != nil && !s.stopped() {
+		if err != nil && fetchCtx.Err() == nil {
 			s.m.fetchErrors.Inc()
 			s.log.Warn("event log fetch failed", "err", err, "retry_in", fetchBackoff)
-			if !s.sleep(ctx, fetchBackoff) {
-				s.flush(ctx)
+			sleep(fetchCtx, fetchBackoff)
+			fetchBackoff = min(2*fetchBackoff, s.cfg.RetryMaxBackoff)
+		} else if err == nil {
+			fetchBackoff = s.cfg.RetryInitialBackoff
+		}
+		for _, seg := range segs {
+			s.add(cur, seg)
+		}
+		due := len(cur.segs) > 0 && !time.Now().Before(cur.firstAt.Add(s.cfg.FlushInterval))
+		if cur.rows.len() >= s.cfg.BatchSize || due {
+			if !s.hand(ctx, cur) {
 				return
 			}
-			fetchBackoff = min(2*fetchBackoff, s.cfg.RetryMaxBackoff)
-			continue
+			cur = s.newBatch()
 		}
-		fetchBackoff = s.cfg.RetryInitialBackoff
-		for _, seg := range segs {
-			s.add(seg)
+		if time.Since(lastLag) >= time.Second {
+			lastLag = time.Now()
+			s.updateLag()
 		}
-		if s.buf.len() >= s.cfg.BatchSize || (len(s.segs) > 0 && !time.Now().Before(s.firstAt.Add(s.cfg.FlushInterval))) {
-			s.flush(ctx)
-		}
-		s.updateLag(false)
+	}
+	if len(cur.segs) > 0 {
+		s.hand(ctx, cur)
 	}
 }
 
-func (s *Sink) add(seg eventlog.Segment) {
-	if len(s.segs) == 0 {
-		s.firstAt = time.Now()
+// hand passes b to the inserter; false (and b released) if ctx ended first.
+func (s *Sink) hand(ctx context.Context, b *batch) bool {
+	select {
+	case s.queue <- b:
+		return true
+	case <-ctx.Done():
+		s.release(b)
+		return false
 	}
-	s.segs = append(s.segs, seg)
+}
+
+func (s *Sink) newBatch() *batch {
+	select {
+	case b := <-s.free:
+		return b
+	default:
+		return &batch{}
+	}
+}
+
+func (s *Sink) add(b *batch, seg eventlog.Segment) {
+	if len(b.segs) == 0 {
+		b.firstAt = time.Now()
+	}
+	b.segs = append(b.segs, seg)
 	evs := seg.Events()
 	for i := range evs {
-		if !s.buf.add(&evs[i], s.set.Sites) {
+		if !b.rows.add(&evs[i], s.set.Sites) {
 			s.m.badData.Inc()
 			s.log.Warn("event data is not valid JSON; stored as {}", "event_id", evs[i].ID, "site", evs[i].SiteID)
 		}
 	}
 }
 
-// flush inserts the buffer, retrying with backoff until it succeeds or ctx
-// ends (Shutdown's deadline). Only after success are the segments acked;
-// otherwise they are Nak'ed for prompt redelivery.
-func (s *Sink) flush(ctx context.Context) {
-	if len(s.segs) == 0 {
-		return
+// insertLoop inserts batches in order until the queue is closed.
+func (s *Sink) insertLoop(ctx context.Context) {
+	for b := range s.queue {
+		if ctx.Err() != nil || !s.insert(ctx, b) {
+			s.release(b)
+			continue
+		}
+		for _, seg := range b.segs {
+			if err := seg.Ack(); err != nil {
+				s.m.ackErrors.Inc()
+				s.log.Warn("ack failed; the segment will be redelivered and its rows collapse", "seq", seg.Seq(), "err", err)
+			}
+		}
+		s.recycle(b)
+		s.updateLag()
 	}
+}
+
+// insert inserts b, retrying with bounded backoff until it succeeds (true)
+// or ctx ends (false).
+func (s *Sink) insert(ctx context.Context, b *batch) bool {
 	backoff := s.cfg.RetryInitialBackoff
+	defer s.m.retrying.Set(0)
 	for attempt := 1; ; attempt++ {
-		err := s.insertOnce(ctx)
+		err := s.insertOnce(ctx, b)
 		if err == nil {
-			break
+			return true
 		}
 		s.m.errors.Inc()
 		s.m.retrying.Set(1)
 		if ctx.Err() != nil {
-			s.m.retrying.Set(0)
-			s.release()
-			return
+			return false
 		}
 		lvl := slog.LevelWarn
 		if !chdb.Retryable(err) {
-			lvl = slog.LevelError // schema or config problem: needs a human, keep retrying
+			lvl = slog.LevelError // schema or config problem: needs a human; keep retrying
 		}
 		s.log.Log(ctx, lvl, "clickhouse insert failed; events stay in the log", "err", err,
-			"rows", s.buf.len(), "segments", len(s.segs), "attempt", attempt, "retry_in", backoff)
-		if !s.sleep(ctx, backoff) {
-			s.m.retrying.Set(0)
-			s.release()
-			return
+			"rows", b.rows.len(), "segments", len(b.segs), "attempt", attempt, "retry_in", backoff)
+		if !sleep(ctx, backoff) {
+			return false
 		}
 		backoff = min(2*backoff, s.cfg.RetryMaxBackoff)
 	}
-	s.m.retrying.Set(0)
-	for _, seg := range s.segs {
-		if err := seg.Ack(); err != nil {
-			s.m.ackErrors.Inc()
-			s.log.Warn("ack failed; the segment will be redelivered and its rows collapse", "seq", seg.Seq(), "err", err)
-		}
-	}
-	s.segs = s.segs[:0]
-	s.buf.reset()
-	s.updateLag(true)
 }
 
-func (s *Sink) insertOnce(ctx context.Context) error {
+func (s *Sink) insertOnce(ctx context.Context, b *batch) error {
 	ictx, cancel := context.WithTimeout(ctx, s.cfg.InsertTimeout)
 	defer cancel()
 	start := time.Now()
-	n := s.buf.len()
-	if err := s.buf.insert(ictx, s.set.DB); err != nil {
+	n := b.rows.len()
+	if err := b.rows.insert(ictx, s.set.DB); err != nil {
 		return err
 	}
 	s.m.insertTime.Observe(time.Since(start).Seconds())
@@ -235,24 +283,29 @@ func (s *Sink) insertOnce(ctx context.Context) error {
 	return nil
 }
 
-// release gives the buffered segments back to the log un-acked.
-func (s *Sink) release() {
-	for _, seg := range s.segs {
+// release gives a batch's segments back to the log un-acked.
+func (s *Sink) release(b *batch) {
+	for _, seg := range b.segs {
 		if err := seg.Nak(0); err != nil {
 			s.log.Debug("nak failed; the log redelivers after its ack wait", "seq", seg.Seq(), "err", err)
 		}
 	}
-	s.log.Info("sink stopped with un-inserted events; left to the log", "segments", len(s.segs), "rows", s.buf.len())
-	s.segs = s.segs[:0]
-	s.buf.reset()
+	s.log.Info("sink stopped with un-inserted events; left to the log", "segments", len(b.segs), "rows", b.rows.len())
+	s.recycle(b)
 }
 
-// updateLag refreshes the lag gauge, at most once a second unless forced.
-func (s *Sink) updateLag(force bool) {
-	if !force && time.Since(s.lastLag) < time.Second {
-		return
+func (s *Sink) recycle(b *batch) {
+	b.rows.reset()
+	clear(b.segs)
+	b.segs = b.segs[:0]
+	select {
+	case s.free <- b:
+	default:
 	}
-	s.lastLag = time.Now()
+}
+
+// updateLag refreshes the lag gauge from the reader.
+func (s *Sink) updateLag() {
 	if n, err := s.set.Reader.Pending(); err == nil {
 		s.m.lag.Set(float64(n))
 	}
@@ -268,7 +321,7 @@ func (s *Sink) stopped() bool {
 }
 
 // sleep waits d; false if ctx ended first.
-func (s *Sink) sleep(ctx context.Context, d time.Duration) bool {
+func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -27,12 +27,14 @@ const (
 	Name
 )
 
+var keyReplacer = strings.NewReplacer("-", "_", " ", "_")
+
 // Classify returns the category of an object member name (case- and
 // separator-insensitive): "email", "customer_email", "agentEmail" are
 // e-mails; "mobile", "phone_number", "full_phone_number" phones (but not
 // "phone_country_code"); "name", "customer_name", "first_name" names.
 func Classify(key string) Kind {
-	k := strings.ToLower(strings.NewReplacer("-", "_", " ", "_").Replace(key))
+	k := strings.ToLower(keyReplacer.Replace(key))
 	switch {
 	case strings.HasSuffix(k, "email") || strings.HasSuffix(k, "e_mail"):
 		return Email

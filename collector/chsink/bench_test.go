@@ -1,0 +1,204 @@
+package chsink_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/collector/chsink"
+	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/internal/chtest"
+)
+
+// TestBenchSink compares the sink's rows/s into MergeTree with
+// clickhouse-client inserting the same rows from a Native file (R3 in
+// performance-anchors.md; target ratio >= 0.7). BRIDGE_BENCH=1 to run.
+func TestBenchSink(t *testing.T) {
+	if os.Getenv("BRIDGE_BENCH") != "1" {
+		t.Skip("benchmark; set BRIDGE_BENCH=1")
+	}
+	client, err := exec.LookPath("clickhouse-client")
+	if err != nil {
+		t.Fatal("clickhouse-client not found")
+	}
+	const n, perSeg = 200_000, 100
+	srv := chtest.Shared(t)
+	db := openDB(t, srv)
+	log := newGenLog(n, perSeg)
+	cfg := chsink.NewDefaultConfig()
+	cfg.FlushInterval = 200 * time.Millisecond
+	if v := os.Getenv("BENCH_BATCH"); v != "" {
+		fmt.Sscan(v, &cfg.BatchSize)
+	}
+	reg := prometheus.NewRegistry()
+	s, err := chsink.New(cfg, chsink.Settings{Logger: quiet, Registerer: reg, DB: db, Reader: log, Sites: testSites()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Minute, "all segments acked", func() bool { return log.acked.Load() == int64(n/perSeg) })
+	sinkDur := time.Since(start)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.Shutdown(ctx)
+	if got := queryUint(t, db, "SELECT count() FROM events"); got != n {
+		t.Fatalf("events has %d rows, want %d", got, n)
+	}
+
+	// Baseline: the same rows as a Native file, inserted by clickhouse-client.
+	file := filepath.Join(t.TempDir(), "events.native")
+	args := []string{"--host", "127.0.0.1", "--port", fmt.Sprint(srv.TCPPort), "--database", db.Database()}
+	sh := func(query, stdin, stdout string) time.Duration {
+		t.Helper()
+		cmd := exec.Command(client, append(args, "--query", query)...)
+		if stdin != "" {
+			f, err := os.Open(stdin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			cmd.Stdin = f
+		}
+		var out strings.Builder
+		cmd.Stderr = &out
+		if stdout != "" {
+			f, err := os.Create(stdout)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			cmd.Stdout = f
+		}
+		st := time.Now()
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("%s: %v: %s", query, err, out.String())
+		}
+		return time.Since(st)
+	}
+	cols := "event_id, site_id, name, source, known, uid, aid, sid, seq, client_ts, received_at, event_time, event_date, " +
+		"url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, fbp, fbc, country, ip, user_agent, data"
+	sh("SELECT "+cols+" FROM events FORMAT Native", "", file)
+	sh("CREATE TABLE events_copy AS events", "", "")
+	clientDur := sh("INSERT INTO events_copy ("+cols+") FORMAT Native", file, "")
+	if got := queryUint(t, db, "SELECT count() FROM events_copy"); got != n {
+		t.Fatalf("events_copy has %d rows, want %d", got, n)
+	}
+	st, _ := os.Stat(file)
+	var insertSecs float64
+	var inserts uint64
+	mfs, _ := reg.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "bridge_chsink_insert_duration_seconds" {
+			insertSecs = mf.GetMetric()[0].GetHistogram().GetSampleSum()
+			inserts = mf.GetMetric()[0].GetHistogram().GetSampleCount()
+		}
+	}
+	fmt.Printf("BENCH chsink detail: %d inserts, %.2fs inside inserts of %.2fs total\n", inserts, insertSecs, sinkDur.Seconds())
+	sinkRate := float64(n) / sinkDur.Seconds()
+	clientRate := float64(n) / clientDur.Seconds()
+	fmt.Printf("BENCH chsink: sink %.0f rows/s, clickhouse-client native %.0f rows/s, ratio %.2f (target >= 0.7) [%d rows, native file %d bytes, avg %d B/row]\n",
+		sinkRate, clientRate, sinkRate/clientRate, n, st.Size(), st.Size()/n)
+}
+
+// benchEvent is a 300-800 byte event shaped like real traffic: mostly
+// widget events, some screens, one in ten a captured lead with PII.
+func benchEvent(i int) event.Event {
+	e := ev(i, "acme", "nudge_show", nil)
+	e.Context.URL = fmt.Sprintf("https://www.acme.com/products/category-%d/item-%d?ref=home&variant=blue", i%50, i%997)
+	e.Context.Title = "Acme Store — Premium item with a reasonably long product title"
+	e.Context.UserAgent = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	switch {
+	case i%10 == 0:
+		e.Name = "popin_captured"
+		e.Data = []byte(fmt.Sprintf(`{"name":"Visitor %d","email":"visitor%d@example.com","country":"IN","mobile":"98765%05d","city":"Pune","pin_code":"411001","group":"sales","uid":"u-%d"}`, i, i, i%100000, i%7))
+	case i%10 < 4:
+		e.Name = "popin_screen_change"
+		e.Data = []byte(fmt.Sprintf(`{"uid":"u-%d","screen":"screen-%d"}`, i%7, i%6))
+	default:
+		e.Data = []byte(fmt.Sprintf(`{"uid":"u-%d"}`, i%7))
+	}
+	return e
+}
+
+// genLog is an eventlog.Reader that makes its segments on demand from a
+// pool of event templates, so the benchmark measures the sink rather than a
+// heap full of pre-built events (a real log decodes segments as they are
+// read, too).
+type genLog struct {
+	n, perSeg int
+	templates []event.Event
+	next      atomic.Int64
+	acked     atomic.Int64
+	mu        sync.Mutex
+	retry     []eventlog.Segment
+}
+
+func newGenLog(n, perSeg int) *genLog {
+	l := &genLog{n: n, perSeg: perSeg}
+	for i := 0; i < 1000; i++ {
+		l.templates = append(l.templates, benchEvent(i))
+	}
+	return l
+}
+
+func (l *genLog) Fetch(ctx context.Context, max int, wait time.Duration) ([]eventlog.Segment, error) {
+	l.mu.Lock()
+	out := l.retry
+	l.retry = nil
+	l.mu.Unlock()
+	for len(out) < max {
+		seg := int(l.next.Add(1) - 1)
+		if seg*l.perSeg >= l.n {
+			break
+		}
+		evs := make([]event.Event, l.perSeg)
+		for j := range evs {
+			i := seg*l.perSeg + j
+			evs[j] = l.templates[i%len(l.templates)]
+			evs[j].ID = "00000000-0000-4000-8000-" + fmt.Sprintf("%012d", i)
+		}
+		out = append(out, &genSeg{l: l, seq: uint64(seg + 1), events: evs})
+	}
+	if len(out) == 0 {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+	return out, nil
+}
+
+func (l *genLog) Pending() (uint64, error) {
+	return uint64(int64(l.n/l.perSeg) - l.acked.Load()), nil
+}
+
+type genSeg struct {
+	l      *genLog
+	seq    uint64
+	events []event.Event
+}
+
+func (s *genSeg) Seq() uint64           { return s.seq }
+func (s *genSeg) Events() []event.Event { return s.events }
+func (s *genSeg) Deliveries() uint64    { return 1 }
+func (s *genSeg) Ack() error            { s.l.acked.Add(1); return nil }
+func (s *genSeg) Nak(time.Duration) error {
+	s.l.mu.Lock()
+	s.l.retry = append(s.l.retry, s)
+	s.l.mu.Unlock()
+	return nil
+}
