@@ -40,8 +40,9 @@ type Config struct {
 	CommitDelay time.Duration `yaml:"commit_delay"`
 	// MaxCommitEvents caps the events in one segment. Default 1000.
 	MaxCommitEvents int `yaml:"max_commit_events"`
-	// MaxCommitBytes caps the encoded size of one segment (a single larger
-	// event is written alone). Default 1 MiB.
+	// MaxCommitBytes caps the encoded size of one segment, and so of one
+	// event (Append refuses a larger event with ErrTooLarge). Default 1 MiB;
+	// at most a quarter of max_bytes.
 	MaxCommitBytes int `yaml:"max_commit_bytes"`
 	// MaxInFlightCommits is how many segments may await their fsync at once
 	// while the next one fills. Default 4.

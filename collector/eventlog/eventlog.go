@@ -50,6 +50,9 @@ var (
 	ErrFull = errors.New("event log is full")
 	// ErrUnavailable means the log cannot accept writes right now; retry later.
 	ErrUnavailable = errors.New("event log unavailable")
+	// ErrTooLarge means one event is larger than a segment may be
+	// (max_commit_bytes); it is permanent for that event.
+	ErrTooLarge = errors.New("event too large for the event log")
 	// ErrClosed is returned after Shutdown.
 	ErrClosed = errors.New("event log closed")
 )

@@ -192,6 +192,10 @@ func (l *Log) Append(ctx context.Context, events []event.Event) error {
 		if err != nil {
 			return fmt.Errorf("eventlog: append: %w", err)
 		}
+		if len(rec) > l.cfg.MaxCommitBytes {
+			return fmt.Errorf("eventlog: append: event %q encodes to %d bytes, over max_commit_bytes %d: %w",
+				events[i].ID, len(rec), l.cfg.MaxCommitBytes, ErrTooLarge)
+		}
 		keys[i], recs[i] = dedup.KeyOf(events[i].SiteID, events[i].ID), rec
 	}
 	return c.submit(ctx, keys, recs)

@@ -43,6 +43,11 @@ func TestFullThenPurgeRecovers(t *testing.T) {
 	if n := testutilCount(t, l.m.fullRejections); n < 1 {
 		t.Fatalf("full rejections metric = %v", n)
 	}
+	huge := testEvent("huge")
+	huge.Data = json.RawMessage(bigEvent(huge.ID, 70<<10))
+	if err := l.Append(ctx, append(events(), huge)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("append of an event over max_commit_bytes = %v, want ErrTooLarge", err)
+	}
 	// Retry of the refused id is refused again (not silently "deduplicated").
 	e := testEvent("after-full")
 	e.Data = json.RawMessage(bigEvent(e.ID, 20<<10))
