@@ -68,6 +68,9 @@ func (r *runner) handleCAPI(msgs []jetstream.Msg) {
 		// Meta rejects a whole batch for one bad event: try each alone so
 		// only the bad ones fail.
 		for i := range send {
+			for _, m := range send[i:] {
+				_ = m.InProgress() // restart the ack wait of those still to send
+			}
 			one := r.f.sendCAPI(r.ctx, rt, evs[i:i+1])
 			r.finish(rt, send[i], ms[i], one, time.Now())
 		}
@@ -93,7 +96,7 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res 
 	case res.err == nil:
 		f.m.successes.WithLabelValues(r.id).Inc()
 		rec.State = StateDelivered
-		if err := msg.DoubleAck(ctx); err != nil {
+		if err := msg.Ack(); err != nil {
 			f.logger.Warn("ack failed; the delivery may be sent again (same webhook-id)", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
 		}
 	case res.disable:
@@ -138,7 +141,7 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res 
 			break
 		}
 		f.m.deadLetters.WithLabelValues(r.id).Inc()
-		if err := msg.DoubleAck(ctx); err != nil {
+		if err := msg.Ack(); err != nil {
 			f.logger.Warn("ack of dead delivery failed", "endpoint", r.id, "err", err)
 		}
 	}

@@ -54,7 +54,7 @@ func checkFor(t testing.TB, total time.Duration, fn func() error) {
 func startNATS(tb testing.TB, dir string) (*server.Server, jetstream.JetStream) {
 	tb.Helper()
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: dir,
-		NoLog: true, NoSigs: true, SyncAlways: true})
+		NoLog: true, NoSigs: true, SyncAlways: os.Getenv("BENCH_NOSYNC") == ""})
 	if err != nil {
 		tb.Fatal(err)
 	}

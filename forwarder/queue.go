@@ -118,8 +118,9 @@ func setupQueue(ctx context.Context, js jetstream.JetStream, n queueNames, c *Co
 }
 
 // ackWait is how long a fetched delivery may stay unacked before JetStream
-// hands it out again (after a crash): well beyond one attempt.
-func ackWait(timeout time.Duration) time.Duration { return 2*timeout + 30*time.Second }
+// hands it out again (after a crash): beyond one attempt; longer work calls
+// InProgress.
+func ackWait(timeout time.Duration) time.Duration { return timeout + 10*time.Second }
 
 // consumerFor creates or updates an endpoint's durable consumer.
 func consumerFor(ctx context.Context, st jetstream.Stream, n queueNames, id string, timeout time.Duration) (jetstream.Consumer, error) {

@@ -1,0 +1,91 @@
+package forwarder
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/forwarder/internal/payload"
+	"github.com/popinbridge/bridge/forwarder/internal/signing"
+)
+
+// TestBenchForwarder compares signed, queued and logged deliveries per
+// second with a plain net/http POST loop against the same loopback receiver
+// at the same concurrency. Skipped unless BRIDGE_BENCH=1.
+func TestBenchForwarder(t *testing.T) {
+	if os.Getenv("BRIDGE_BENCH") != "1" {
+		t.Skip("set BRIDGE_BENCH=1")
+	}
+	const n, conc = 5000, 8
+	secret := signing.NewSecret()
+	var hits atomic.Int64
+	srv := newReceiver(t) // plain handler below; no verification in the hot path
+	srv.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var buf bytes.Buffer
+		_, _ = buf.ReadFrom(r.Body)
+		hits.Add(1)
+		w.WriteHeader(200)
+	})
+	url := srv.url()
+
+	// Baseline: plain POSTs of the same body.
+	ev := testEvent("popin_captured")
+	body, _ := payload.DefaultBody(&ev)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}
+	start := time.Now()
+	var wg sync.WaitGroup
+	var next atomic.Int64
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= n {
+				resp, err := client.Post(url, "application/json", bytes.NewReader(body))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				_, _ = new(bytes.Buffer).ReadFrom(resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	wg.Wait()
+	plain := float64(n) / time.Since(start).Seconds()
+
+	// Forwarder: events appended to the log, fanned out, queued, signed, sent, logged.
+	cfg := testConfig(webhookEP("bench", url, secret))
+	cfg.Concurrency = conc
+	e := newEnv(t, cfg)
+	hits.Store(0)
+	evs := make([]event.Event, n)
+	for i := range evs {
+		evs[i] = testEvent("popin_captured")
+	}
+	start = time.Now()
+	for i := 0; i < n; i += 500 {
+		e.log.Append(evs[i : i+500]...)
+	}
+	checkFor(t, 120*time.Second, func() error {
+		if h := hits.Load(); h < n {
+			return fmt.Errorf("%d of %d", h, n)
+		}
+		return nil
+	})
+	fwd := float64(n) / time.Since(start).Seconds()
+	checkFor(t, 10*time.Second, func() error {
+		if r := len(e.w.all()); r < n {
+			return fmt.Errorf("%d rows logged", r)
+		}
+		return nil
+	})
+	_ = context.Background()
+	fmt.Printf("BENCH forwarder: %.0f deliveries/s vs plain %.0f/s ratio %.2f (target >= 0.8)\n", fwd, plain, fwd/plain)
+}
