@@ -61,6 +61,20 @@
 // 413 too_large, 415 malformed, 429 rate_limited (+ Retry-After) or 503
 // unavailable (+ Retry-After).
 //
+// Popin webhooks: X-API-KEY must equal the site's popin_api_key (constant
+// time). popin_api_key "." accepts any or no X-API-KEY: the endpoint is then
+// explicitly unauthenticated for that site (anyone knowing the public write
+// key can post server events). An empty popin_api_key refuses every webhook
+// with 403. The body is parsed by popinhook and checked against the schemas;
+// a body that does not fit is answered 400 invalid_event (never stored), one
+// that cannot be parsed 400 malformed. The event id is derived from the body,
+// so Popin's retries are stored once.
+//
+// The client IP (Context.IP, rate limits, connection caps) is the TCP peer,
+// or with trust_proxy the right-most X-Forwarded-For entry. Context.UserAgent
+// is the request's User-Agent (first 512 bytes). A client's own ctx.ip,
+// ctx.ua and ctx.country are ignored.
+//
 // Rate limits are token buckets counted in events (per client IP and per
 // site). Over WebSocket an over-limit batch is rejected with rate_limited;
 // over HTTP it is answered 429 with Retry-After.

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/collector/eventlog"
 )
 
 // PopinAPIKeyNone is the popin_api_key value that makes a site's webhook
@@ -101,7 +102,10 @@ func (in *Ingest) serveHook(w http.ResponseWriter, r *http.Request) {
 	}
 	ev.Known = known
 	c := client{site: s, transport: tr}
-	if err := in.commit(r.Context(), c, []event.Event{ev}); err != nil {
+	if err := in.commit(r.Context(), c, []event.Event{ev}); errors.Is(err, eventlog.ErrTooLarge) {
+		refusal(http.StatusRequestEntityTooLarge, refuse(CodeTooLarge, "webhook larger than the event log accepts"))
+		return
+	} else if err != nil {
 		refusal(http.StatusServiceUnavailable, refuse(CodeUnavailable, "event log cannot take events now; retry later"))
 		return
 	}

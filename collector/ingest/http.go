@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/popinbridge/bridge/collector/eventlog"
 )
 
 // httpResult is the body of a processed POST /v1/events.
@@ -83,7 +85,10 @@ func (in *Ingest) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if err := in.commit(r.Context(), c, evs); err != nil {
+	if err := in.commit(r.Context(), c, evs); errors.Is(err, eventlog.ErrTooLarge) {
+		refusal(http.StatusRequestEntityTooLarge, refuse(CodeTooLarge, "an event is larger than the event log accepts"), 0)
+		return
+	} else if err != nil {
 		refusal(http.StatusServiceUnavailable, refuse(CodeUnavailable, "event log cannot take events now; retry later"), in.cfg.RetryAfter)
 		return
 	}

@@ -55,8 +55,9 @@ func (in *Ingest) rateLimit(c client, n int, now time.Time) time.Duration {
 }
 
 // commit appends evs durably. nil means every event is fsynced (ack them);
-// any error means none may be acked and the client keeps them: every append
-// failure is treated as retryable, since resending is always safe.
+// any error means none may be acked. eventlog.ErrTooLarge is permanent (the
+// callers reject); every other failure is retryable (the client keeps the
+// events), since resending is always safe.
 func (in *Ingest) commit(ctx context.Context, c client, evs []event.Event) error {
 	if len(evs) == 0 {
 		return nil
@@ -76,6 +77,8 @@ func (in *Ingest) commit(ctx context.Context, c client, evs []event.Event) error
 		reason = "full"
 	case errors.Is(err, eventlog.ErrUnavailable):
 		reason = "unavailable"
+	case errors.Is(err, eventlog.ErrTooLarge):
+		reason = "too_large"
 	case errors.Is(err, eventlog.ErrClosed):
 		reason = "closed"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

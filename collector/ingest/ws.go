@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/site"
 )
 
@@ -295,7 +296,20 @@ func (c *wsConn) readLoop() *wsClose {
 func (c *wsConn) append(evs []event.Event) {
 	defer c.inflight.Done()
 	defer func() { <-c.sem }()
-	if err := c.in.commit(context.Background(), c.client, evs); err != nil {
+	err := c.in.commit(context.Background(), c.client, evs)
+	if errors.Is(err, eventlog.ErrTooLarge) { // permanent: an event the log can never hold
+		rejects := make([]Reject, len(evs))
+		for i := range evs {
+			rejects[i] = Reject{ID: evs[i].ID, Code: CodeTooLarge, Error: "batch holds an event larger than the event log accepts"}
+		}
+		c.in.countRejects(c.client.transport, rejects)
+		b, _ := json.Marshal(struct {
+			Reject []Reject `json:"reject"`
+		}{rejects})
+		c.send(wsOut{text: b})
+		return
+	}
+	if err != nil {
 		retry := c.in.cfg.RetryAfter
 		c.in.m.refusals.WithLabelValues(c.client.transport, string(CodeUnavailable)).Inc()
 		c.send(wsOut{text: retryMessage(retry, evs)})
