@@ -50,8 +50,10 @@ type receivedEvent struct {
 	Via   []string        `json:"-"` // "ws" or "http", per arrival
 }
 
-// newSDKIngest starts the server the browser tests talk to.
-var newSDKIngest = func(t *testing.T) sdkIngest { return startFakeIngest(t) }
+// newSDKIngest starts the server the browser tests talk to: the real bridge
+// binary with a real ClickHouse (sdk_bridge_test.go). Tests that need to
+// script the server's answers call startFakeIngest instead.
+var newSDKIngest = func(t *testing.T) sdkIngest { return startBridgeIngest(t) }
 
 // fakeIngest speaks the SDK's protocol: it acks every event by id, rejects
 // events whose name starts with "reject_", and records what it got. It also

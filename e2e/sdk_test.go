@@ -167,7 +167,9 @@ func TestSDKLoadOrders(t *testing.T) {
 func TestSDKEventContents(t *testing.T) {
 	browser := startChromium(t)
 	site := startSite(t)
-	ing := newSDKIngest(t)
+	// Event contents are the SDK's business: check them as they come over
+	// the wire, before any server-side processing.
+	ing := startFakeIngest(t)
 	tb := openTab(t, browser)
 	url := site.page("contents",
 		`<script>document.cookie='_fbp=fb.1.1700000000000.123456789;path=/';window.fbqCalls=[];window.fbq=function(){fbqCalls.push([].slice.call(arguments))}</script>`,
@@ -330,13 +332,13 @@ func TestSDKNavigateAwayAfterBurst(t *testing.T) {
 	site := startSite(t)
 	for i, blocked := range []bool{false, true} {
 		t.Run(fmt.Sprintf("websocket blocked=%v", blocked), func(t *testing.T) {
-			ing := newSDKIngest(t)
+			var ing sdkIngest
 			if blocked {
-				f, ok := ing.(*fakeIngest)
-				if !ok {
-					t.Skip("needs the in-process test server's knobs")
-				}
+				f := startFakeIngest(t) // needs the in-process server's knobs
 				f.set(func(f *fakeIngest) { f.blockWS = true })
+				ing = f
+			} else {
+				ing = newSDKIngest(t)
 			}
 			tb := openTab(t, browser)
 			tb.navigate(site.page(fmt.Sprintf("burst%d", i), sdkTag(ing, ""), customerJS, widgetJS))
@@ -463,13 +465,7 @@ func TestSDKReadmeStub(t *testing.T) {
 func TestSDKServerPushback(t *testing.T) {
 	browser := startChromium(t)
 	site := startSite(t)
-	fake := func(t *testing.T) *fakeIngest {
-		f, ok := newSDKIngest(t).(*fakeIngest)
-		if !ok {
-			t.Skip("needs the in-process test server's knobs")
-		}
-		return f
-	}
+	fake := startFakeIngest // these cases need the in-process server's knobs
 	t.Run("retry hint and close 1013 over WebSocket", func(t *testing.T) {
 		ing := fake(t)
 		ing.set(func(f *fakeIngest) { f.retryFrames = 2 })

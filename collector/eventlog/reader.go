@@ -76,7 +76,7 @@ type reader struct {
 
 // bind creates or updates the consumer; called with l.mu held, after Start.
 func (r *reader) bind(ctx context.Context) error {
-	cons, err := r.l.stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+	cfg := jetstream.ConsumerConfig{
 		Durable:       r.name,
 		Description:   "bridge event log reader",
 		DeliverPolicy: jetstream.DeliverAllPolicy,
@@ -84,13 +84,50 @@ func (r *reader) bind(ctx context.Context) error {
 		AckWait:       r.l.cfg.AckWait,
 		MaxDeliver:    -1,
 		FilterSubject: r.l.cfg.Subject,
-	})
+	}
+	if r.l.cfg.URL == "" {
+		if err := r.rewindStale(ctx, &cfg); err != nil {
+			return err
+		}
+	}
+	cons, err := r.l.stream.CreateOrUpdateConsumer(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("eventlog: reader %s: %w", r.name, err)
 	}
 	r.mu.Lock()
 	r.cons = cons
 	r.mu.Unlock()
+	return nil
+}
+
+// rewindStale makes segments that a previous run of this process fetched but
+// never acked (it crashed) available again at once, instead of after
+// AckWait. Only for the embedded server: nobody else can hold its cursors.
+// The cursor is recreated just after its ack floor, so segments acked out of
+// order above the floor are read again; readers are idempotent.
+func (r *reader) rewindStale(ctx context.Context, cfg *jetstream.ConsumerConfig) error {
+	old, err := r.l.stream.Consumer(ctx, r.name)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("eventlog: reader %s: %w", r.name, err)
+	}
+	info := old.CachedInfo()
+	if info == nil {
+		return nil
+	}
+	// The start position of an existing cursor cannot be updated: keep it.
+	cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
+	if info.NumAckPending == 0 {
+		return nil
+	}
+	if err := r.l.stream.DeleteConsumer(ctx, r.name); err != nil {
+		return fmt.Errorf("eventlog: reader %s: rewind: %w", r.name, err)
+	}
+	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+	cfg.OptStartSeq = info.AckFloor.Stream + 1
+	r.l.logger.Info("reader rewound to its ack floor after an unclean stop", "reader", r.name, "unacked", info.NumAckPending, "from_seq", cfg.OptStartSeq)
 	return nil
 }
 
