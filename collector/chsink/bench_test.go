@@ -37,8 +37,9 @@ func TestBenchSink(t *testing.T) {
 	log := newGenLog(n, perSeg)
 	cfg := chsink.NewDefaultConfig()
 	cfg.FlushInterval = 200 * time.Millisecond
-	if v := os.Getenv("BENCH_BATCH"); v != "" {
+	if v := os.Getenv("BRIDGE_BENCH_BATCH"); v != "" { // e.g. 200000 for one insert, like the baseline
 		fmt.Sscan(v, &cfg.BatchSize)
+		cfg.FlushInterval = 10 * time.Second
 	}
 	reg := prometheus.NewRegistry()
 	s, err := chsink.New(cfg, chsink.Settings{Logger: quiet, Registerer: reg, DB: db, Reader: log, Sites: testSites()})

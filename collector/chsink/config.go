@@ -16,6 +16,9 @@ type Config struct {
 	FlushInterval time.Duration `yaml:"flush_interval"`
 	// FetchSegments is the most segments asked from the log at once (default 64).
 	FetchSegments int `yaml:"fetch_segments"`
+	// InsertConcurrency is how many batches may be inserted at once
+	// (default 2): one is encoded while the server writes another.
+	InsertConcurrency int `yaml:"insert_concurrency"`
 	// InsertTimeout bounds one insert attempt (default 30s).
 	InsertTimeout time.Duration `yaml:"insert_timeout"`
 	// RetryInitialBackoff and RetryMaxBackoff bound the wait between failed
@@ -31,6 +34,7 @@ func NewDefaultConfig() Config {
 		BatchSize:           10000,
 		FlushInterval:       time.Second,
 		FetchSegments:       64,
+		InsertConcurrency:   2,
 		InsertTimeout:       30 * time.Second,
 		RetryInitialBackoff: 250 * time.Millisecond,
 		RetryMaxBackoff:     10 * time.Second,
@@ -48,6 +52,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FetchSegments < 1 {
 		errs = append(errs, fmt.Errorf("clickhouse_sink.fetch_segments: %d must be at least 1", c.FetchSegments))
+	}
+	if c.InsertConcurrency < 1 || c.InsertConcurrency > 16 {
+		errs = append(errs, fmt.Errorf("clickhouse_sink.insert_concurrency: %d must be between 1 and 16", c.InsertConcurrency))
 	}
 	if c.InsertTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("clickhouse_sink.insert_timeout: %v must be positive", c.InsertTimeout))

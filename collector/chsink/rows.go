@@ -38,15 +38,34 @@ type rows struct {
 
 func (r *rows) len() int { return len(r.eventID) }
 
+// grow preallocates room for n rows.
+func (r *rows) grow(n int) {
+	for _, p := range r.strCols() {
+		*p = make([]string, 0, n)
+	}
+	for _, p := range r.timeCols() {
+		*p = make([]time.Time, 0, n)
+	}
+	r.known, r.seq = make([]uint8, 0, n), make([]int64, 0, n)
+}
+
+func (r *rows) strCols() []*[]string {
+	return []*[]string{&r.eventID, &r.siteID, &r.name, &r.source, &r.uid, &r.aid, &r.sid,
+		&r.url, &r.referrer, &r.title, &r.utmSource, &r.utmMedium, &r.utmCampaign, &r.utmTerm, &r.utmContent,
+		&r.fbp, &r.fbc, &r.country, &r.ip, &r.userAgent, &r.data}
+}
+
+func (r *rows) timeCols() []*[]time.Time {
+	return []*[]time.Time{&r.clientTS, &r.receivedAt, &r.eventTime, &r.eventDate}
+}
+
 // reset empties the batch, keeping the allocated capacity.
 func (r *rows) reset() {
-	for _, p := range []*[]string{&r.eventID, &r.siteID, &r.name, &r.source, &r.uid, &r.aid, &r.sid,
-		&r.url, &r.referrer, &r.title, &r.utmSource, &r.utmMedium, &r.utmCampaign, &r.utmTerm, &r.utmContent,
-		&r.fbp, &r.fbc, &r.country, &r.ip, &r.userAgent, &r.data} {
+	for _, p := range r.strCols() {
 		clear(*p) // drop references so the strings can be collected
 		*p = (*p)[:0]
 	}
-	for _, p := range []*[]time.Time{&r.clientTS, &r.receivedAt, &r.eventTime, &r.eventDate} {
+	for _, p := range r.timeCols() {
 		*p = (*p)[:0]
 	}
 	r.known, r.seq = r.known[:0], r.seq[:0]
@@ -62,7 +81,7 @@ func (r *rows) add(e *event.Event, sites site.Registry) bool {
 	data, err := pii.Apply(e.Data, policy, region)
 	valid := err == nil
 	if !valid {
-		data = []byte("{}")
+		data = "{}"
 	}
 	client, received := clampTime(e.ClientTime), clampTime(e.ReceivedAt)
 	evTime := eventTime(client, received, e.ClientTime.IsZero(), e.ReceivedAt.IsZero())
@@ -94,7 +113,7 @@ func (r *rows) add(e *event.Event, sites site.Registry) bool {
 	r.country = append(r.country, c.Country)
 	r.ip = append(r.ip, pii.IP(c.IP, policy))
 	r.userAgent = append(r.userAgent, c.UserAgent)
-	r.data = append(r.data, string(data))
+	r.data = append(r.data, data)
 	return valid
 }
 

@@ -27,11 +27,13 @@ type Settings struct {
 // Sink moves events from the log into ClickHouse. Start it once; Shutdown
 // is safe without Start and twice.
 //
-// Two goroutines: the reader fetches segments and converts them into a
-// batch; the inserter inserts full batches and acks their segments. At most
-// two batches are in memory (one being filled, one being inserted), so
-// conversion overlaps the insert and memory stays bounded; while an insert
-// is being retried the reader stops fetching once its next batch is full.
+// Goroutines: one reader fetches segments and converts them into a batch;
+// Config.InsertConcurrency inserters each insert a full batch and ack its
+// segments. At most InsertConcurrency+1 batches are in memory (one being
+// filled, the others being inserted), so conversion, client-side encoding
+// and the server's work overlap while memory stays bounded; while inserts
+// are being retried the reader stops fetching once its next batch is full.
+// Segments may be acked out of order (each is independent in the log).
 type Sink struct {
 	cfg Config
 	set Settings
@@ -80,7 +82,7 @@ func New(cfg Config, set Settings) (*Sink, error) {
 	return &Sink{
 		cfg: cfg, set: set, log: log.With("component", "chsink"), m: newMetrics(set.Registerer),
 		stopping: make(chan struct{}), done: make(chan struct{}),
-		queue: make(chan *batch), free: make(chan *batch, 2),
+		queue: make(chan *batch), free: make(chan *batch, cfg.InsertConcurrency+1),
 	}, nil
 }
 
@@ -100,15 +102,14 @@ func (s *Sink) Start(ctx context.Context) error {
 	s.started = true
 	runCtx, abort := context.WithCancel(context.Background())
 	s.abort = abort
-	inserterDone := make(chan struct{})
-	go func() {
-		defer close(inserterDone)
-		s.insertLoop(runCtx)
-	}()
+	var inserters sync.WaitGroup
+	for range s.cfg.InsertConcurrency {
+		inserters.Go(func() { s.insertLoop(runCtx) })
+	}
 	go func() {
 		s.readLoop(runCtx)
 		close(s.queue)
-		<-inserterDone
+		inserters.Wait()
 		abort()
 		close(s.done)
 	}()
@@ -205,7 +206,9 @@ func (s *Sink) newBatch() *batch {
 	case b := <-s.free:
 		return b
 	default:
-		return &batch{}
+		b := &batch{}
+		b.rows.grow(s.cfg.BatchSize)
+		return b
 	}
 }
 
@@ -223,7 +226,7 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 	}
 }
 
-// insertLoop inserts batches in order until the queue is closed.
+// insertLoop inserts batches until the queue is closed.
 func (s *Sink) insertLoop(ctx context.Context) {
 	for b := range s.queue {
 		if ctx.Err() != nil || !s.insert(ctx, b) {

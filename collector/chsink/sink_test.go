@@ -78,7 +78,7 @@ func TestSinkWritesFieldsPerSource(t *testing.T) {
 				{"utm_campaign", r.UTMCampaign, e.Context.UTM["campaign"]}, {"utm_term", r.UTMTerm, e.Context.UTM["term"]},
 				{"utm_content", r.UTMCt, e.Context.UTM["content"]},
 				{"fbp", r.FBP, e.Context.FBP}, {"fbc", r.FBC, e.Context.FBC}, {"country", r.Country, e.Context.Country},
-				{"ip", r.IP, tt.wantIP}, {"user_agent", r.UserAgent, e.Context.UserAgent}, {"data", r.Data, string(wantData)},
+				{"ip", r.IP, tt.wantIP}, {"user_agent", r.UserAgent, e.Context.UserAgent}, {"data", r.Data, wantData},
 			}
 			for _, c := range checks {
 				if c.got != c.want {

