@@ -39,7 +39,6 @@ func TestBenchSink(t *testing.T) {
 	cfg.FlushInterval = 200 * time.Millisecond
 	if v := os.Getenv("BRIDGE_BENCH_BATCH"); v != "" { // e.g. 200000 for one insert, like the baseline
 		fmt.Sscan(v, &cfg.BatchSize)
-		cfg.FlushInterval = 10 * time.Second
 	}
 	reg := prometheus.NewRegistry()
 	s, err := chsink.New(cfg, chsink.Settings{Logger: quiet, Registerer: reg, DB: db, Reader: log, Sites: testSites()})
