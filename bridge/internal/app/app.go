@@ -40,7 +40,8 @@ type App struct {
 	elog   *eventlog.Log
 	ingest *ingest.Ingest
 	http   *httpServer
-	store  *storage // ClickHouse and its consumers, connected in the background
+	store  *storage    // ClickHouse and its consumers, connected in the background
+	manage *management // forwarder and management API
 
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
@@ -75,6 +76,9 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	a.store = newStorage(a)
+	if a.manage, err = newManagement(a); err != nil {
+		return nil, err
+	}
 	a.http = newHTTPServer(cfg.Listen, a.routes())
 	ingest.ServerTimeouts().Apply(a.http.srv)
 	return a, nil
@@ -93,6 +97,9 @@ func (a *App) Start(ctx context.Context) error {
 	var err error
 	if a.store.reader, err = a.elog.Reader("clickhouse"); err != nil {
 		return fmt.Errorf("event_log: reader: %w", err)
+	}
+	if err := a.manage.start(ctx); err != nil {
+		return err
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	a.bgCancel = cancel
@@ -118,7 +125,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			a.bgCancel()
 			a.bgDone.Wait()
 		}
-		errs = append(errs, a.store.shutdown(ctx))
+		errs = append(errs, a.manage.shutdown(ctx), a.store.shutdown(ctx))
 		errs = append(errs, a.elog.Shutdown(ctx))
 		a.shutdownErr = errors.Join(errs...)
 	})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/popinbridge/bridge/forwarder/adminui"
 	widgetsdk "github.com/popinbridge/bridge/widget-sdk"
 )
 
@@ -15,6 +16,8 @@ func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", a.ingest.Handler())
 	mux.Handle("GET /sdk.js", widgetsdk.Handler())
+	mux.Handle("/api/v1/", a.manage)
+	mux.Handle("/admin/", adminui.Handler("/admin/"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

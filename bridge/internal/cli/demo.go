@@ -29,6 +29,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	if len(cfg.Sites) == 0 {
 		cfg.Sites = config.DevSites(cfg.Listen)
 	}
+	configureDemo(cfg)
 	if !reachable(cfg.ClickHouse.Addr) {
 		srv, err := startLocalClickHouse(cfg, stdout)
 		if err != nil {

@@ -4,6 +4,8 @@ import (
 	"github.com/popinbridge/bridge/collector/chsink"
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/ingest"
+	"github.com/popinbridge/bridge/forwarder"
+	"github.com/popinbridge/bridge/forwarder/mgmt"
 	"github.com/popinbridge/bridge/internal/chdb"
 )
 
@@ -14,6 +16,17 @@ type Components struct {
 	EventLog       eventlog.Config `yaml:"event_log"`
 	ClickHouse     chdb.Config     `yaml:"clickhouse"`
 	ClickHouseSink chsink.Config   `yaml:"clickhouse_sink"`
+	Forwarder      Forwarder       `yaml:"forwarder"`
+	// Endpoints are declared destinations, upserted into the management
+	// store at startup (the API can add more).
+	Endpoints []forwarder.EndpointConfig `yaml:"endpoints"`
+}
+
+// Forwarder is the `forwarder:` section: delivery settings plus the
+// management plane's own (`forwarder.management`).
+type Forwarder struct {
+	forwarder.Config `yaml:",inline"`
+	Management       mgmt.Config `yaml:"management"`
 }
 
 func defaultComponents() Components {
@@ -22,6 +35,7 @@ func defaultComponents() Components {
 		EventLog:       eventlog.NewDefaultConfig(),
 		ClickHouse:     chdb.NewDefaultConfig(),
 		ClickHouseSink: chsink.NewDefaultConfig(),
+		Forwarder:      Forwarder{Config: forwarder.NewDefaultConfig(), Management: mgmt.NewDefaultConfig()},
 	}
 }
 
@@ -41,5 +55,10 @@ func (c *Components) validate(siteIDs map[string]bool) []error {
 	add("event_log", logCfg.Validate())
 	add("clickhouse", c.ClickHouse.Validate())
 	add("clickhouse_sink", c.ClickHouseSink.Validate())
+	add("forwarder", c.Forwarder.Config.Validate())
+	add("forwarder.management", c.Forwarder.Management.Validate())
+	if err := forwarder.ValidateEndpoints(c.Endpoints, siteIDs, c.Forwarder.AllowedPrivateTargets); err != nil {
+		errs = append(errs, err)
+	}
 	return errs
 }
