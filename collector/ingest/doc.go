@@ -44,7 +44,7 @@
 //     with 1003.
 //   - Per-event problems reject only that event: missing or non-UUID id, bad
 //     name, src, ts, data or ctx → code invalid_event naming the field; an
-//     event over max_event_bytes → too_large; a rate limit → rate_limited. A
+//     event over max_event_bytes → too_large. A
 //     rejected event without a usable id is reported with "id": "".
 //   - Custom events: an item with "src":"custom" (sent by PopinBridge.track())
 //     is stored with source custom; "src" absent or "browser" means browser.
@@ -76,6 +76,8 @@
 // ctx.ua and ctx.country are ignored.
 //
 // Rate limits are token buckets counted in events (per client IP and per
-// site). Over WebSocket an over-limit batch is rejected with rate_limited;
-// over HTTP it is answered 429 with Retry-After.
+// site). Being over a limit means "not now", never "never": over WebSocket
+// the batch gets {"retry_after_ms":N,"retry":[ids]} and the socket stays
+// open (the client keeps the events); over HTTP it is answered 429 with
+// Retry-After (readable cross-origin: CORS exposes it).
 package ingest

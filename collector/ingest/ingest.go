@@ -157,6 +157,8 @@ func (in *Ingest) routes() http.Handler {
 		},
 		AllowedMethods: []string{http.MethodPost},
 		AllowedHeaders: []string{"Content-Type"},
+		// Retry-After must be readable by the SDK on a cross-origin 429/503.
+		ExposedHeaders: []string{"Retry-After"},
 		MaxAge:         600,
 	})
 	mux.Handle("/v1/events", c.Handler(http.HandlerFunc(in.serveEvents)))

@@ -261,13 +261,16 @@ func (c *wsConn) readLoop() *wsClose {
 		}
 		now := in.now()
 		evs, rejects := in.prepare(c.client, items, now)
+		var limited []event.Event
 		if len(evs) > 0 {
 			if wait := in.rateLimit(c.client, len(evs), now); wait > 0 {
-				msg := "too many events; retry in " + wait.Round(time.Millisecond).String()
-				for i := range evs {
-					rejects = append(rejects, Reject{ID: evs[i].ID, Code: CodeRateLimited, Error: msg})
+				// Over the limit is "not now", not "never" (CONTRACT §5):
+				// neither acked nor rejected; the client keeps the events.
+				in.m.refusals.WithLabelValues(c.client.transport, string(CodeRateLimited)).Inc()
+				limited, evs = evs, nil
+				if !c.send(wsOut{text: retryMessage(wait, limited)}) {
+					return nil
 				}
-				evs = nil
 			}
 		}
 		if len(rejects) > 0 {

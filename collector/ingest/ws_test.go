@@ -3,7 +3,9 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"runtime"
 	"strings"
@@ -358,12 +360,30 @@ func TestWSRateLimited(t *testing.T) {
 	if acked, _ := sendAndWait(t, c, batchJSON(t, evs...), ids); len(acked) != 5 {
 		t.Fatalf("first batch: %d acked", len(acked))
 	}
+	// Over the limit: neither acked nor rejected, a retry hint naming every
+	// id, and the socket stays open (CONTRACT §5: "not now" is not "never").
 	evs, ids = batch()
-	_, rejected := sendAndWait(t, c, batchJSON(t, evs...), ids)
-	for _, id := range ids {
-		if rejected[id].Code != CodeRateLimited {
-			t.Fatalf("%s: %+v, want rate_limited", id, rejected[id])
+	if err := c.WriteMessage(websocket.TextMessage, batchJSON(t, evs...)); err != nil {
+		t.Fatal(err)
+	}
+	m, err := readMsg(t, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.RetryAfterMS <= 0 || len(m.Retry) != len(ids) || len(m.Ack)+len(m.Reject) > 0 {
+		t.Fatalf("over the rate limit got %+v, want only a retry hint for all %d ids", m, len(ids))
+	}
+	for i, id := range ids {
+		if m.Retry[i] != id {
+			t.Fatalf("retry ids %v, want %v", m.Retry, ids)
 		}
+	}
+	// The server does not close the socket: reading only times out.
+	_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	_, _, err = c.ReadMessage()
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("after a rate limit the read ended with %v, want a timeout (socket still open)", err)
 	}
 }
 

@@ -24,15 +24,15 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
   const t = { http: 0, pump, soon, exit, send, flush }
 
   // handle applies a server answer: acks/accepted and rejects/rejected leave
-  // the outbox; a retry hint keeps the events and holds sending. A reject
-  // with code rate_limited is taken as a retry hint, not as final.
+  // the outbox (a rejected event is never resent); a retry hint
+  // ({"retry_after_ms":N}, e.g. over a rate limit) keeps the events and
+  // holds sending.
   function handle(m: any) {
     if (!m) return
     o.done(m.ack || m.accepted)
     const r = m.reject || m.rejected || []
-    const rl = (x: any) => x && x.code == 'rate_limited'
-    if (r.length) log('rejected', r), o.done(r.filter((x: any) => !rl(x)))
-    if (m.retry_after_ms || r.some(rl)) later(m.retry_after_ms || 5e3)
+    if (r.length) log('rejected', r), o.done(r)
+    if (m.retry_after_ms) later(m.retry_after_ms)
   }
 
   // refused handles a frame or body the server refused whole (close 1007 or
