@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,12 +46,14 @@ func TestBenchSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cpu0 := cpuTime()
 	start := time.Now()
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Minute, "all segments acked", func() bool { return log.acked.Load() == int64(n/perSeg) })
 	sinkDur := time.Since(start)
+	sinkCPU := cpuTime() - cpu0
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.Shutdown(ctx)
@@ -106,7 +109,8 @@ func TestBenchSink(t *testing.T) {
 			inserts = mf.GetMetric()[0].GetHistogram().GetSampleCount()
 		}
 	}
-	fmt.Printf("BENCH chsink detail: %d inserts, %.2fs inside inserts of %.2fs total\n", inserts, insertSecs, sinkDur.Seconds())
+	fmt.Printf("BENCH chsink detail: %d inserts, %.2fs inside inserts (summed over %d inserters), %.2fs wall, %.2fs CPU of the sink process (%.1f us/row)\n",
+		inserts, insertSecs, cfg.InsertConcurrency, sinkDur.Seconds(), sinkCPU.Seconds(), sinkCPU.Seconds()*1e6/n)
 	sinkRate := float64(n) / sinkDur.Seconds()
 	clientRate := float64(n) / clientDur.Seconds()
 	fmt.Printf("BENCH chsink: sink %.0f rows/s, clickhouse-client native %.0f rows/s, ratio %.2f (target >= 0.7) [%d rows, native file %d bytes, avg %d B/row]\n",
@@ -201,4 +205,13 @@ func (s *genSeg) Nak(time.Duration) error {
 	s.l.retry = append(s.l.retry, s)
 	s.l.mu.Unlock()
 	return nil
+}
+
+// cpuTime is the user+system CPU time used by this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

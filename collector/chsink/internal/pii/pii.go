@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/nyaruka/phonenumbers"
@@ -58,7 +59,8 @@ var ErrInvalid = errors.New("payload is not valid JSON")
 var opts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
 // Apply returns data after policy, as compact JSON (ClickHouse's visitParam
-// functions need compact JSON). For PIIHash, e-mail and phone string (or
+// functions need compact JSON). The result may share data's memory, which
+// therefore must not change afterwards (event payloads never do). For PIIHash, e-mail and phone string (or
 // number) values anywhere in the document become the SHA-256 hex of their
 // normalised form; names are kept. For PIIDrop, e-mail, phone and name
 // members are removed. PIIRaw keeps the payload unchanged. Any other
@@ -70,8 +72,7 @@ func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) (string, erro
 		return "{}", nil
 	}
 	if policy == site.PIIRaw || !mayContainPII(data, policy == site.PIIDrop) {
-		c, err := compact(data)
-		return string(c), err
+		return compact(data)
 	}
 	st := states.Get().(*state)
 	defer states.Put(st)
@@ -282,18 +283,20 @@ func containsFold(b []byte, needle string) bool {
 }
 
 // compact returns data without insignificant whitespace, validating it.
-func compact(data []byte) ([]byte, error) {
+// When data is already compact the result shares its memory (no copy):
+// event payloads are immutable once in the log (see package event).
+func compact(data []byte) (string, error) {
 	if !hasSpace(data) {
 		if !jsontext.Value(data).IsValid(opts...) {
-			return nil, ErrInvalid
+			return "", ErrInvalid
 		}
-		return data, nil
+		return unsafe.String(unsafe.SliceData(data), len(data)), nil
 	}
 	v := jsontext.Value(bytes.Clone(data))
 	if err := v.Compact(opts...); err != nil {
-		return nil, errors.Join(ErrInvalid, err)
+		return "", errors.Join(ErrInvalid, err)
 	}
-	return v, nil
+	return string(v), nil
 }
 
 func hasSpace(b []byte) bool {
