@@ -23,8 +23,9 @@ type Server struct {
 	TCPPort  int
 	HTTPPort int
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd's Wait returns
 }
 
 // Addr is the native-protocol address, "127.0.0.1:PORT".
@@ -86,9 +87,10 @@ func (s *Server) start(bin string) error {
 		out.Close()
 		return fmt.Errorf("start %s: %w", bin, err)
 	}
-	go func() { cmd.Wait(); out.Close() }()
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); out.Close(); close(exited) }()
 	s.mu.Lock()
-	s.cmd = cmd
+	s.cmd, s.exited = cmd, exited
 	s.mu.Unlock()
 	if err := s.waitReady(60 * time.Second); err != nil {
 		s.Stop()
@@ -101,27 +103,18 @@ func (s *Server) start(bin string) error {
 // Stop terminates the server (SIGTERM, then SIGKILL after 10s). Safe twice.
 func (s *Server) Stop() {
 	s.mu.Lock()
-	cmd := s.cmd
+	cmd, exited := s.cmd, s.exited
 	s.cmd = nil
 	s.mu.Unlock()
 	if cmd == nil || cmd.Process == nil {
 		return
 	}
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		for cmd.ProcessState == nil {
-			if err := syscall.Kill(cmd.Process.Pid, 0); err != nil {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		close(done)
-	}()
 	select {
-	case <-done:
+	case <-exited:
 	case <-time.After(10 * time.Second):
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-exited
 	}
 	// Wait until the port is free so a restart can reuse it.
 	deadline := time.Now().Add(10 * time.Second)
@@ -174,8 +167,16 @@ func (s *Server) waitReady(timeout time.Duration) error {
 			last = err
 		}
 		s.mu.Lock()
-		exited := s.cmd == nil || (s.cmd.ProcessState != nil)
+		cmd, done := s.cmd, s.exited
 		s.mu.Unlock()
+		exited := cmd == nil
+		if !exited {
+			select {
+			case <-done:
+				exited = true
+			default:
+			}
+		}
 		if exited {
 			return fmt.Errorf("server exited: %v", last)
 		}

@@ -3,7 +3,6 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -65,21 +64,31 @@ func usage(w io.Writer) {
 	}
 }
 
-// loadConfig parses --config. With no file it returns development defaults
-// and says so on stderr.
+// configFlag registers --config (default $BRIDGE_CONFIG).
+func configFlag(fs *flag.FlagSet) *string {
+	return fs.String("config", os.Getenv("BRIDGE_CONFIG"), "YAML configuration file")
+}
+
+// loadConfig parses the flags (just --config) and loads the configuration.
 func loadConfig(fs *flag.FlagSet, args []string, stderr io.Writer) (*config.Config, int) {
-	path := fs.String("config", os.Getenv("BRIDGE_CONFIG"), "YAML configuration file")
 	fs.SetOutput(stderr)
+	path := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return nil, exitUsage
 	}
+	return load(*path, stderr)
+}
+
+// load reads path, or the development defaults when it is empty (and says
+// so), and validates the result.
+func load(path string, stderr io.Writer) (*config.Config, int) {
 	var cfg *config.Config
-	if *path == "" {
+	if path == "" {
 		fmt.Fprintln(stderr, "bridge: no --config given; using built-in development defaults (see README: Configuration)")
 		cfg = config.Default()
 	} else {
 		var err error
-		if cfg, err = config.Load(*path); err != nil {
+		if cfg, err = config.Load(path); err != nil {
 			fmt.Fprintf(stderr, "bridge: %v\n", err)
 			return nil, exitUsage
 		}
@@ -97,8 +106,22 @@ func indent(err error) string {
 }
 
 func runCheckConfig(args []string, stdout, stderr io.Writer) int {
-	cfg, code := loadConfig(flag.NewFlagSet("check-config", flag.ContinueOnError), args, stderr)
-	if cfg == nil {
+	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	printDefaults := fs.Bool("print-defaults", false, "print every key with its default value and exit")
+	path := configFlag(fs)
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *printDefaults {
+		b, err := config.DefaultYAML()
+		if err != nil {
+			fmt.Fprintf(stderr, "bridge: %v\n", err)
+			return exitRuntime
+		}
+		_, _ = stdout.Write(b)
+		return exitOK
+	}
+	if cfg, code := load(*path, stderr); cfg == nil {
 		return code
 	}
 	fmt.Fprintln(stdout, "configuration ok")
@@ -114,5 +137,3 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
-var errNotYet = errors.New("not available in this build")
