@@ -107,6 +107,7 @@ func indent(err error) string {
 
 func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check-config", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	printDefaults := fs.Bool("print-defaults", false, "print every key with its default value and exit")
 	path := configFlag(fs)
 	if err := fs.Parse(args); err != nil {
