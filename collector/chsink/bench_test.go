@@ -46,14 +46,14 @@ func TestBenchSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpu0 := cpuTime()
+	cpu0, srv0 := cpuTime(), serverCPU(srv.Dir)
 	start := time.Now()
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Minute, "all segments acked", func() bool { return log.acked.Load() == int64(n/perSeg) })
 	sinkDur := time.Since(start)
-	sinkCPU := cpuTime() - cpu0
+	sinkCPU, sinkSrvCPU := cpuTime()-cpu0, serverCPU(srv.Dir)-srv0
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.Shutdown(ctx)
@@ -95,7 +95,9 @@ func TestBenchSink(t *testing.T) {
 		"url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, fbp, fbc, country, ip, user_agent, data"
 	sh("SELECT "+cols+" FROM events FORMAT Native", "", file)
 	sh("CREATE TABLE events_copy AS events", "", "")
+	srv1 := serverCPU(srv.Dir)
 	clientDur := sh("INSERT INTO events_copy ("+cols+") FORMAT Native", file, "")
+	clientSrvCPU := serverCPU(srv.Dir) - srv1
 	if got := queryUint(t, db, "SELECT count() FROM events_copy"); got != n {
 		t.Fatalf("events_copy has %d rows, want %d", got, n)
 	}
@@ -109,8 +111,9 @@ func TestBenchSink(t *testing.T) {
 			inserts = mf.GetMetric()[0].GetHistogram().GetSampleCount()
 		}
 	}
-	fmt.Printf("BENCH chsink detail: %d inserts, %.2fs inside inserts (summed over %d inserters), %.2fs wall, %.2fs CPU of the sink process (%.1f us/row)\n",
-		inserts, insertSecs, cfg.InsertConcurrency, sinkDur.Seconds(), sinkCPU.Seconds(), sinkCPU.Seconds()*1e6/n)
+	fmt.Printf("BENCH chsink detail: sink %d inserts, %.2fs inside inserts (summed over %d inserters), %.2fs wall, CPU %.2fs sink process (%.1f us/row) + %.2fs server; clickhouse-client %.2fs wall, %.2fs server CPU\n",
+		inserts, insertSecs, cfg.InsertConcurrency, sinkDur.Seconds(), sinkCPU.Seconds(), sinkCPU.Seconds()*1e6/n, sinkSrvCPU.Seconds(),
+		clientDur.Seconds(), clientSrvCPU.Seconds())
 	sinkRate := float64(n) / sinkDur.Seconds()
 	clientRate := float64(n) / clientDur.Seconds()
 	fmt.Printf("BENCH chsink: sink %.0f rows/s, clickhouse-client native %.0f rows/s, ratio %.2f (target >= 0.7) [%d rows, native file %d bytes, avg %d B/row]\n",
@@ -214,4 +217,29 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU is the CPU time used so far by the clickhouse-server whose
+// command line mentions dir (0 if not found).
+func serverCPU(dir string) time.Duration {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		cmd, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(cmd), dir) || !strings.Contains(string(cmd), "clickhouse") {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
+		if err != nil {
+			continue
+		}
+		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+		if len(f) < 13 {
+			continue
+		}
+		var ut, st int64
+		fmt.Sscan(f[11], &ut)
+		fmt.Sscan(f[12], &st)
+		return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
+	}
+	return 0
 }
