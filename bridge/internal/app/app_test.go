@@ -1,0 +1,95 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/popinbridge/bridge/bridge/internal/config"
+)
+
+// testConfig points ClickHouse at a closed port: the bridge must run, ack
+// and answer everything but readiness without it.
+func testConfig(t *testing.T) *config.Config {
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.AdminToken = "test-admin-token-0123456789"
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ClickHouse.Addr = l.Addr().String()
+	l.Close()
+	return cfg
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestShutdownWithoutStartAndTwice(t *testing.T) {
+	a, err := New(testConfig(t), quietLogger(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown without Start: %v", err)
+	}
+	if err := a.Shutdown(ctx); err != nil {
+		t.Fatalf("second Shutdown: %v", err)
+	}
+}
+
+func TestRoutesWithoutClickHouse(t *testing.T) {
+	a, err := New(testConfig(t), quietLogger(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown(ctx)
+	base := "http://" + a.Addr()
+	cases := []struct {
+		method, path string
+		auth         bool
+		status       int
+		bodyHas      string
+	}{
+		{"GET", "/healthz", false, 200, "ok"},
+		{"GET", "/readyz", false, 503, "clickhouse"},
+		{"GET", "/metrics", false, 200, "bridge_eventlog_"},
+		{"GET", "/sdk.js", false, 200, "popinEvent"},
+		{"GET", "/admin/", false, 200, "<html"},
+		{"GET", "/api/v1/sites", false, 401, "error"},
+		{"GET", "/api/v1/sites", true, 200, `"id":"demo"`},
+		{"GET", "/api/v1/openapi.json", true, 200, "openapi"},
+		{"POST", "/v1/events?key=nope", false, 401, "bad_key"},
+		{"GET", "/nowhere", false, 404, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			req, _ := http.NewRequest(tc.method, base+tc.path, strings.NewReader(`{"batch":[]}`))
+			if tc.auth {
+				req.Header.Set("Authorization", "Bearer test-admin-token-0123456789")
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != tc.status || !strings.Contains(string(b), tc.bodyHas) {
+				t.Fatalf("%d %.300s; want %d containing %q", resp.StatusCode, b, tc.status, tc.bodyHas)
+			}
+		})
+	}
+}
