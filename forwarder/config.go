@@ -22,6 +22,15 @@ type Config struct {
 	Timeout string `yaml:"timeout"`
 	// AllowedPrivateTargets are CIDRs exempt from the SSRF guard.
 	AllowedPrivateTargets []string `yaml:"allowed_private_targets"`
+	// FastPathBudget: the fan-out makes the first attempt of a delivery to a
+	// healthy webhook endpoint itself, without writing it to the durable
+	// queue, if that attempt can start and finish within this budget; past
+	// it the delivery is handed to the queue (see README). "0s" sends every
+	// delivery through the queue. Default "1s".
+	FastPathBudget string `yaml:"fast_path_budget"`
+	// FastPathCooldown is how long an endpoint stays off the fast path after
+	// a retryable failure or an attempt slower than the budget. Default "30s".
+	FastPathCooldown string `yaml:"fast_path_cooldown"`
 	// Concurrency is how many attempts may run at once per endpoint. Default 8.
 	Concurrency int `yaml:"concurrency"`
 	// MaxResponseBytes is how much of a response body is read. Default 65536.
@@ -68,6 +77,8 @@ func NewDefaultConfig() Config {
 		RetryJitter:          0.1,
 		MaxRetryAfter:        "1h",
 		Timeout:              "15s",
+		FastPathBudget:       "1s",
+		FastPathCooldown:     "30s",
 		Concurrency:          8,
 		MaxResponseBytes:     64 << 10,
 		MaxLoggedBodyBytes:   16 << 10,
@@ -93,6 +104,8 @@ type parsed struct {
 	deadTTL       time.Duration
 	capiWait      time.Duration
 	logFlush      time.Duration
+	fastBudget    time.Duration
+	fastCooldown  time.Duration
 }
 
 func parseDur(key, s string, min time.Duration, errs *[]error) time.Duration {
@@ -125,6 +138,11 @@ func (c *Config) parse() (parsed, error) {
 	p.deadTTL = parseDur("dead_letter_ttl", c.DeadLetterTTL, time.Minute, &errs)
 	p.capiWait = parseDur("capi_batch_wait", c.CAPIBatchWait, time.Millisecond, &errs)
 	p.logFlush = parseDur("log_flush_interval", c.LogFlushInterval, time.Millisecond, &errs)
+	p.fastBudget = parseDur("fast_path_budget", c.FastPathBudget, 0, &errs)
+	p.fastCooldown = parseDur("fast_path_cooldown", c.FastPathCooldown, 0, &errs)
+	if p.fastBudget > 0 && p.timeout > 0 && p.fastBudget > p.timeout {
+		errs = append(errs, fmt.Errorf("fast_path_budget: %s is longer than timeout %s", p.fastBudget, p.timeout))
+	}
 	if _, err := ssrf.New(c.AllowedPrivateTargets); err != nil {
 		errs = append(errs, fmt.Errorf("allowed_private_targets: %w", err))
 	}

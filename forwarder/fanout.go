@@ -2,17 +2,29 @@ package forwarder
 
 import (
 	"context"
-	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 )
 
-// fanout reads the event log and enqueues deliveries, acking a segment only
-// once every delivery of it is stored in the queue.
+// openSegments bounds the log segments the fan-out holds unacked (and so
+// the first attempts in memory): beyond it, it stops reading the log until
+// some settle. Every delivery settles within about fast_path_budget plus
+// one group of queue writes, so this window drains quickly even when an
+// endpoint is slow.
+const openSegments = 256
+
+// fanout reads the event log and dispatches one delivery per (event,
+// endpoint that wants it): a first attempt on the fast path (lane.go) for
+// a healthy webhook endpoint, else a write to the durable queue. A segment
+// is acked once every delivery of it is settled (attempted successfully,
+// or stored in the queue, or dead-lettered), and nak'ed for a new reading
+// if any could not be.
 func (f *Forwarder) fanout(ctx context.Context, reader eventlog.Reader) {
+	window := make(chan struct{}, openSegments)
 	for ctx.Err() == nil {
 		segs, err := reader.Fetch(ctx, 16, time.Second)
 		if err != nil {
@@ -24,54 +36,42 @@ func (f *Forwarder) fanout(ctx context.Context, reader eventlog.Reader) {
 			continue
 		}
 		for _, seg := range segs {
-			if err := f.enqueueSegment(ctx, seg); err != nil {
-				f.m.fanoutErrors.Inc()
-				if ctx.Err() == nil {
-					f.logger.Warn("deliveries of a log segment not enqueued; will retry", "seq", seg.Seq(), "err", err)
-				}
-				_ = seg.Nak(time.Second)
-				continue
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				return // unacked: read again after a restart
 			}
-			if err := seg.Ack(); err != nil {
-				f.logger.Warn("log segment ack failed; it will be re-read (deliveries are deduplicated)", "seq", seg.Seq(), "err", err)
-			}
+			t := &segTracker{seg: seg, done: func(t *segTracker) { <-window; f.acks <- t }}
+			f.dispatchSegment(t)
 		}
 	}
 }
 
-// enqueueSegment publishes one delivery per (event, endpoint that wants it)
-// and waits for every publish acknowledgement.
-func (f *Forwarder) enqueueSegment(ctx context.Context, seg eventlog.Segment) error {
+// segTracker counts a segment's deliveries not yet settled.
+type segTracker struct {
+	seg     eventlog.Segment
+	pending atomic.Int64
+	failed  atomic.Pointer[error]
+	done    func(*segTracker)
+}
+
+func (t *segTracker) settle(err error) {
+	if err != nil {
+		t.failed.CompareAndSwap(nil, &err)
+	}
+	if t.pending.Add(-1) == 0 {
+		t.done(t)
+	}
+}
+
+// dispatchSegment hands out the deliveries of a segment.
+func (f *Forwarder) dispatchSegment(t *segTracker) {
 	routes := f.routes.Load()
-	type pending struct {
-		fut jetstream.PubAckFuture
-		ep  string
-	}
-	var futs []pending
-	var errs []error
-	wait := func() error {
-		for _, p := range futs {
-			select {
-			case ack := <-p.fut.Ok():
-				if !ack.Duplicate {
-					f.m.enqueued.WithLabelValues(p.ep).Inc()
-				}
-			case err := <-p.fut.Err():
-				if isEndpointQueueFull(err) {
-					f.m.enqueueDrops.WithLabelValues(p.ep, "queue_full").Inc()
-					f.logger.Error("endpoint queue full: delivery dropped", "endpoint", p.ep, "limit", f.cfg.MaxQueuedPerEndpoint)
-					continue
-				}
-				errs = append(errs, err)
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		}
-		futs = futs[:0]
-		return nil
-	}
+	runners := f.lanes.Load()
+	t.pending.Store(1) // held until every delivery is handed out
 	now := time.Now()
-	evs := seg.Events()
+	deadline := now.Add(f.p.fastBudget)
+	evs := t.seg.Events()
 	for i := range evs {
 		ev := &evs[i]
 		for _, rt := range routes.bySite[ev.SiteID] {
@@ -83,21 +83,113 @@ func (f *Forwarder) enqueueSegment(ctx context.Context, seg eventlog.Segment) er
 				continue
 			}
 			id := DeliveryID(rt.cfg.ID, ev.ID)
-			m := &message{DeliveryID: id, WebhookID: WebhookID(ev.ID), EndpointID: rt.cfg.ID, Event: *ev, EnqueuedAt: now}
-			fut, err := publish(ctx, f.js, f.names, m, id)
-			if err != nil {
-				return err
+			if f.recent.has(id) { // a segment read again: settled already
+				continue
 			}
-			futs = append(futs, pending{fut, rt.cfg.ID})
-			if len(futs) >= 512 { // stay under the client's async publish window
-				if err := wait(); err != nil {
-					return err
+			t.pending.Add(1)
+			d := &delivery{id: id, ev: ev, ep: rt.cfg.ID, seg: t, deadline: deadline}
+			if r := (*runners)[rt.cfg.ID]; r != nil && rt.cfg.Type == TypeWebhook && rt.active() && r.fastOK(now) && r.offer(d) {
+				continue
+			}
+			f.enqueueFirst(d)
+		}
+	}
+	t.settle(nil)
+}
+
+// enqueueFirst stores a delivery in the durable queue for its first
+// attempt (group-committed with others; see publisher). A full endpoint
+// queue drops it, counted.
+func (f *Forwarder) enqueueFirst(d *delivery) {
+	f.pub.submit(context.Background(), d.message(), d.id, func(err error) {
+		switch {
+		case err == nil:
+			f.m.enqueued.WithLabelValues(d.ep).Inc()
+		case isEndpointQueueFull(err):
+			f.m.enqueueDrops.WithLabelValues(d.ep, "queue_full").Inc()
+			f.logger.Error("endpoint queue full: delivery dropped", "endpoint", d.ep, "limit", f.cfg.MaxQueuedPerEndpoint)
+			err = nil
+		}
+		d.settle(f, err)
+	})
+}
+
+// acker acks (or naks, when a delivery could not be settled) finished
+// segments, off the delivery path. It runs until stop is closed, then acks
+// what already finished.
+func (f *Forwarder) acker(stop <-chan struct{}) {
+	one := func(t *segTracker) {
+		if errp := t.failed.Load(); errp != nil {
+			f.m.fanoutErrors.Inc()
+			if *errp != errStopped {
+				f.logger.Warn("deliveries of a log segment not settled; it will be read again", "seq", t.seg.Seq(), "err", *errp)
+			}
+			_ = t.seg.Nak(time.Second)
+			return
+		}
+		if err := t.seg.Ack(); err != nil {
+			f.logger.Warn("log segment ack failed; it will be read again", "seq", t.seg.Seq(), "err", err)
+		}
+	}
+	for {
+		select {
+		case t := <-f.acks:
+			one(t)
+		case <-stop:
+			for {
+				select {
+				case t := <-f.acks:
+					one(t)
+				default:
+					return
 				}
 			}
 		}
 	}
-	if err := wait(); err != nil {
-		return err
-	}
-	return errors.Join(errs...)
 }
+
+// recentSet remembers the deliveries settled in this process for
+// dedup_window (at most recentMax), so that a segment read again (after a
+// nak) does not send them again. Across a restart the durable queue's
+// Nats-Msg-Id dedup covers queued deliveries; fast-path ones may be sent
+// twice (same webhook-id).
+type recentSet struct {
+	mu     sync.Mutex
+	window time.Duration
+	m      map[string]time.Time
+	order  []string
+}
+
+const recentMax = 200_000
+
+func (s *recentSet) add(id string) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]time.Time{}
+	}
+	if _, ok := s.m[id]; ok {
+		return
+	}
+	// Evict expired entries and, at the bound, the oldest.
+	for len(s.order) > 0 {
+		old := s.order[0]
+		if len(s.order) < recentMax && now.Sub(s.m[old]) < s.window {
+			break
+		}
+		delete(s.m, old)
+		s.order = s.order[1:]
+	}
+	s.m[id] = now
+	s.order = append(s.order, id)
+}
+
+func (s *recentSet) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.m[id]
+	return ok && time.Since(at) < s.window
+}
+
+func retryMsgID(deliveryID string, attempt int) string { return fmt.Sprintf("%s-a%d", deliveryID, attempt) }

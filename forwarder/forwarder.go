@@ -103,6 +103,15 @@ type Forwarder struct {
 	bg        sync.WaitGroup
 
 	routes atomic.Pointer[routeTable]
+	// lanes is the runners by endpoint id, for the fan-out (copy on write
+	// under mu).
+	lanes    atomic.Pointer[map[string]*runner]
+	pub      *publisher
+	recent   recentSet
+	handoffs handoffs
+	acks     chan *segTracker
+	ackStop  chan struct{}
+	ackDone  chan struct{}
 }
 
 // routeTable is the fan-out's view of endpoints, by site.
@@ -135,7 +144,12 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 		names:     names(cfg.StreamPrefix),
 		overrides: map[string]endpointState{},
 		runners:   map[string]*runner{},
+		acks:      make(chan *segTracker, openSegments),
+		ackStop:   make(chan struct{}),
+		ackDone:   make(chan struct{}),
 	}
+	f.recent.window = p.dedup
+	f.lanes.Store(&map[string]*runner{})
 	f.client = newHTTPClient(guard, p.timeout, max(cfg.Concurrency*2, 16))
 	f.dlog = newDeliveryLog(set.DB, cfg.LogBufferRows, p.logFlush, logger, m)
 	f.base = append([]EndpointConfig(nil), cfg.Endpoints...)
@@ -172,6 +186,7 @@ func (f *Forwarder) Start(ctx context.Context) error {
 		return err
 	}
 	f.js, f.stream, f.stateKV, f.deadKV = js, st, stateKV, deadKV
+	f.pub = newPublisher(js, f.names, f.logger, f.wakeRunner)
 	if err := f.loadStateLocked(ctx); err != nil {
 		return err
 	}
@@ -186,7 +201,9 @@ func (f *Forwarder) Start(ctx context.Context) error {
 			f.logger.Error("endpoint runner not started", "endpoint", id, "err", err)
 		}
 	}
+	f.publishLanesLocked()
 	f.dlog.start()
+	go func() { defer close(f.ackDone); f.acker(f.ackStop) }()
 	f.bg.Add(2)
 	go func() { defer f.bg.Done(); f.fanout(bgctx, reader) }()
 	go func() { defer f.bg.Done(); f.watchState(bgctx) }()
@@ -210,6 +227,7 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 		runners = append(runners, r)
 	}
 	f.runners = map[string]*runner{}
+	f.publishLanesLocked()
 	f.mu.Unlock()
 
 	var errs []error
@@ -227,6 +245,14 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 	case <-done:
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("forwarder: fan-out: %w", ctx.Err()))
+	}
+	// Retries and hand-offs of the attempts that ended are written, then
+	// the segments they settled are acked.
+	f.pub.stop(ctx)
+	close(f.ackStop)
+	select {
+	case <-f.ackDone:
+	case <-ctx.Done():
 	}
 	f.dlog.stop(ctx)
 	return errors.Join(errs...)
@@ -295,7 +321,24 @@ func (f *Forwarder) syncRunnersLocked(ctx context.Context) error {
 			}
 		}
 	}
+	f.publishLanesLocked()
 	return errors.Join(errs...)
+}
+
+// publishLanesLocked gives the fan-out the current runners.
+func (f *Forwarder) publishLanesLocked() {
+	m := make(map[string]*runner, len(f.runners))
+	for id, r := range f.runners {
+		m[id] = r
+	}
+	f.lanes.Store(&m)
+}
+
+// wakeRunner tells an endpoint's runner that its queue got deliveries.
+func (f *Forwarder) wakeRunner(id string) {
+	if r := (*f.lanes.Load())[id]; r != nil {
+		r.wake()
+	}
 }
 
 func (f *Forwarder) startRunnerLocked(ctx context.Context, id string) error {

@@ -19,13 +19,9 @@ import (
 const inactiveDelay = 5 * time.Second
 
 func (r *runner) handleWebhook(msg jetstream.Msg) {
-	m, ok := r.decode(msg)
-	if !ok {
-		return
-	}
 	rt := r.runtime()
-	if rt == nil || !rt.active() {
-		_ = msg.NakWithDelay(inactiveDelay)
+	m, ok := r.ready(rt, msg)
+	if !ok {
 		return
 	}
 	at := time.Now()
@@ -39,12 +35,8 @@ func (r *runner) handleCAPI(msgs []jetstream.Msg) {
 	var ms []*message
 	now := time.Now()
 	for _, msg := range msgs {
-		m, ok := r.decode(msg)
+		m, ok := r.ready(rt, msg)
 		if !ok {
-			continue
-		}
-		if rt == nil || !rt.active() {
-			_ = msg.NakWithDelay(inactiveDelay)
 			continue
 		}
 		if capi.TooOld(&m.Event, now) {
@@ -81,24 +73,72 @@ func (r *runner) handleCAPI(msgs []jetstream.Msg) {
 	}
 }
 
-// finish records an attempt and settles the queued delivery: ack on
-// success; on failure, a retry per the schedule (NakWithDelay, kept on disk)
-// or the dead letters.
+// finish settles a delivery fetched from the queue after its attempt: ack
+// on success or dead letter; on a retry, the next attempt is written to the
+// queue (with its NotBefore) before this one is acked.
 func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res result, at time.Time) {
+	n := m.PriorAttempts + 1
+	out := r.conclude(rt, m, n, res, at)
+	switch out.action {
+	case actDone:
+		if err := msg.Ack(); err != nil {
+			r.f.logger.Warn("ack failed; the delivery may be sent again (same webhook-id)", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
+		}
+	case actRetry:
+		next := *m
+		next.PriorAttempts, next.NotBefore, next.Handoff = n, time.Now().Add(out.delay), false
+		ctx, cancel := context.WithTimeout(context.Background(), 2*pubAckTimeout)
+		err := r.f.pub.publish(ctx, &next, retryMsgID(m.DeliveryID, n))
+		cancel()
+		if err != nil {
+			// Keep this copy instead (the attempt number will repeat).
+			r.f.logger.Warn("retry not queued; the delivery is kept as it is", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
+			r.putBack(msg, out.delay)
+			return
+		}
+		if err := msg.Ack(); err != nil {
+			r.f.logger.Warn("ack after queuing the retry failed; the delivery may be attempted twice", "endpoint", r.id, "err", err)
+		}
+	default:
+		_ = msg.Nak() // stopping: attempted again after the restart
+	}
+}
+
+type action int
+
+const (
+	actDone    action = iota // settled: delivered or dead-lettered
+	actRetry                 // attempt again after delay
+	actAbandon               // cut short by shutdown: leave it for the next run
+)
+
+type outcome struct {
+	action action
+	delay  time.Duration
+}
+
+// conclude records attempt n (delivery log, metrics, observer), classifies
+// it once and does what does not depend on where the delivery came from:
+// dead letter, disabling after a 410, the endpoint's circuit. The caller
+// then settles the delivery per the returned action.
+func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at time.Time) outcome {
 	f := r.f
-	n := attemptNo(msg, m)
+	if res.err != nil && r.ctx.Err() != nil && errors.Is(res.err, context.Canceled) {
+		return outcome{action: actAbandon}
+	}
 	rec := f.record(rt, m, n, res, at)
 	f.m.attempts.WithLabelValues(r.id).Inc()
 	f.m.latency.WithLabelValues(r.id).Observe(res.latency.Seconds())
+	if f.p.fastBudget > 0 && res.latency > f.p.fastBudget {
+		r.trip(time.Now()) // slow: keep it off the fast path for a while
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	var out outcome
 	switch {
 	case res.err == nil:
 		f.m.successes.WithLabelValues(r.id).Inc()
 		rec.State = StateDelivered
-		if err := msg.Ack(); err != nil {
-			f.logger.Warn("ack failed; the delivery may be sent again (same webhook-id)", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
-		}
 	case res.disable:
 		f.m.failures.WithLabelValues(r.id, "permanent").Inc()
 		rec.State = StateDisabled
@@ -110,7 +150,7 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res 
 		} else {
 			f.logger.Warn("endpoint disabled: it answered 410 Gone", "endpoint", r.id)
 		}
-		_ = msg.NakWithDelay(inactiveDelay) // kept for when the endpoint is enabled again
+		out = outcome{actRetry, inactiveDelay} // kept for when the endpoint is enabled again
 	default:
 		kind := "retryable"
 		if retry.IsPermanent(res.err) {
@@ -118,15 +158,15 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res 
 			if errors.Is(res.err, ssrf.ErrBlocked) {
 				kind = "ssrf"
 			}
+		} else {
+			r.trip(time.Now())
 		}
 		f.m.failures.WithLabelValues(r.id, kind).Inc()
-		delay, again := rt.schedule.Next(n-m.PriorAttempts, res.retryAfter)
+		delay, again := rt.schedule.Next(n, res.retryAfter)
 		if kind == "retryable" && again && !m.Manual {
 			rec.State = StateRetrying
 			rec.NextAttemptAt = time.Now().Add(delay)
-			if err := msg.NakWithDelay(delay); err != nil {
-				f.logger.Warn("retry scheduling failed; redelivered after the ack wait", "endpoint", r.id, "err", err)
-			}
+			out = outcome{actRetry, delay}
 			break
 		}
 		rec.State = StateDead
@@ -137,18 +177,17 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res 
 		if err := f.bury(ctx, m, n, res.status, reason, at); err != nil {
 			f.logger.Error("dead letter not stored; delivery will be retried", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
 			rec.State = StateRetrying
-			_ = msg.NakWithDelay(time.Minute)
+			rec.NextAttemptAt = time.Now().Add(time.Minute)
+			out = outcome{actRetry, time.Minute}
 			break
 		}
 		f.m.deadLetters.WithLabelValues(r.id).Inc()
-		if err := msg.Ack(); err != nil {
-			f.logger.Warn("ack of dead delivery failed", "endpoint", r.id, "err", err)
-		}
 	}
 	f.dlog.Add(rec)
 	if f.set.Observer != nil {
 		f.set.Observer.AttemptDone(attemptOf(rec))
 	}
+	return out
 }
 
 // record builds the delivery-log row of an attempt.

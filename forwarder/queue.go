@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -22,10 +21,15 @@ import (
 // retention removes a delivery once acked. Each endpoint's consumer has its
 // own ack window and redelivery timers, so a dead or slow endpoint holds
 // only its own messages: other endpoints' consumers never wait on it.
-// Retries are NakWithDelay: the pending retry lives in the consumer's state
-// on disk and survives kill -9. Nats-Msg-Id = delivery id (a hash of
-// endpoint and event id) makes a re-read log segment enqueue nothing twice
-// within the dedup window.
+//
+// It holds what the fast path (lane.go) does not settle: first attempts of
+// endpoints that are paused, unhealthy, busy or CAPI, and every retry. A
+// retry is a new message (attempt count and NotBefore inside) written before
+// the failed one is acked, so it survives kill -9 and its attempt number is
+// exact; a delivery fetched before its NotBefore is put back
+// (NakWithDelay) without an attempt. Nats-Msg-Id (delivery id, plus
+// "-a<n>" for the retry after attempt n, "-h" for a hand-off) makes a
+// repeated write within the dedup window a no-op.
 
 // message is one delivery as stored in the queue.
 type message struct {
@@ -34,11 +38,16 @@ type message struct {
 	EndpointID string      `json:"endpoint_id"`
 	Event      event.Event `json:"event"`
 	EnqueuedAt time.Time   `json:"enqueued_at"`
-	// PriorAttempts counts attempts made before this message was (re)queued
-	// by a manual retry; attempt numbers continue from it.
+	// PriorAttempts counts attempts made before this message was queued (by
+	// a retry, a hand-off or a manual retry); this one is PriorAttempts+1.
 	PriorAttempts int `json:"prior_attempts,omitempty"`
 	// Manual marks a manual retry: one attempt, no scheduled retries.
 	Manual bool `json:"manual,omitempty"`
+	// NotBefore: the attempt is not made before then (a scheduled retry).
+	NotBefore time.Time `json:"not_before,omitzero"`
+	// Handoff marks the copy of a fast-path first attempt that overran its
+	// budget (see lane.go).
+	Handoff bool `json:"handoff,omitempty"`
 }
 
 // DeliveryID is the id of the delivery of event eventID to endpoint
@@ -138,15 +147,6 @@ func consumerFor(ctx context.Context, st jetstream.Stream, n queueNames, id stri
 		return nil, fmt.Errorf("forwarder: consumer for endpoint %s: %w", id, err)
 	}
 	return c, nil
-}
-
-// publish enqueues one delivery; a duplicate within the window is success.
-func publish(ctx context.Context, js jetstream.JetStream, n queueNames, m *message, msgID string) (jetstream.PubAckFuture, error) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	return js.PublishAsync(n.subject(m.EndpointID), b, jetstream.WithMsgID(msgID))
 }
 
 // isEndpointQueueFull reports a publish refused because the endpoint's own

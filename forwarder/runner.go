@@ -5,19 +5,38 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// runner delivers one endpoint's queue: it pulls no more deliveries than it
-// has free slots (the endpoint's concurrency), so a slow endpoint holds only
-// its own slots, and nothing waits in memory that is not being attempted.
+// idlePoll is the longest an idle runner waits before looking at its queue
+// again (retries become due on the server without waking it).
+const idlePoll = time.Second
+
+// runner is one endpoint's delivery engine. Its slots (the endpoint's
+// concurrency) are shared by two sources: first attempts handed over by the
+// fan-out (the lane, see lane.go) and deliveries from the endpoint's durable
+// queue (retries, overflow, paused backlog). It fetches from the queue no
+// more than it has free slots, so a slow endpoint holds only its own slots,
+// and nothing fetched waits in memory without being attempted.
 type runner struct {
 	f    *Forwarder
 	id   string
 	cons jetstream.Consumer
-	sem  chan struct{}
+
+	slotMu sync.Mutex
+	slots  chan struct{}
+
+	lane lane
+
+	// badUntil (unix ns): until then the endpoint gets no first attempts
+	// from the fan-out, only the durable queue (circuit open after a
+	// retryable failure or an attempt over the fast-path budget).
+	badUntil atomic.Int64
+	// nextDue (unix ns): the earliest delayed delivery this runner put back.
+	nextDue atomic.Int64
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -28,11 +47,22 @@ type runner struct {
 
 func newRunner(f *Forwarder, id string, cons jetstream.Consumer) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &runner{f: f, id: id, cons: cons, ctx: ctx, cancel: cancel,
+	r := &runner{f: f, id: id, cons: cons, ctx: ctx, cancel: cancel,
 		wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
+	r.lane.init()
+	if rt := r.runtime(); rt != nil {
+		r.slots = make(chan struct{}, rt.conc)
+	} else {
+		r.slots = make(chan struct{}, 1)
+	}
+	return r
 }
 
-func (r *runner) start() { go r.loop() }
+func (r *runner) start() {
+	r.inflight.Add(1)
+	go func() { defer r.inflight.Done(); r.dispatch() }()
+	go r.loop()
+}
 
 func (r *runner) stop() { r.cancel() }
 
@@ -57,13 +87,79 @@ func (r *runner) wait(ctx context.Context) error {
 
 func (r *runner) runtime() *endpointRuntime { return r.f.routes.Load().byID[r.id] }
 
+// slotPool returns the current slot pool, resized when the endpoint's
+// concurrency changed (attempts holding the old pool finish on it).
+func (r *runner) slotPool(rt *endpointRuntime) chan struct{} {
+	r.slotMu.Lock()
+	defer r.slotMu.Unlock()
+	if rt != nil && cap(r.slots) != rt.conc {
+		r.slots = make(chan struct{}, rt.conc)
+	}
+	return r.slots
+}
+
+// acquire takes one slot, or fails when the runner stops or deadline (if
+// not nil) fires first. It returns the pool to release the slot to.
+func (r *runner) acquire(deadline <-chan time.Time) (chan struct{}, bool) {
+	s := r.slotPool(r.runtime())
+	select {
+	case s <- struct{}{}:
+		return s, true
+	case <-r.ctx.Done():
+		return nil, false
+	case <-deadline:
+		return nil, false
+	}
+}
+
+// fastOK says whether the fan-out may make first attempts for this endpoint
+// now (healthy circuit).
+func (r *runner) fastOK(now time.Time) bool {
+	return r.f.p.fastBudget > 0 && now.UnixNano() >= r.badUntil.Load() && r.ctx.Err() == nil
+}
+
+// trip opens the circuit: first attempts go through the durable queue for
+// the cool-down.
+func (r *runner) trip(now time.Time) {
+	r.badUntil.Store(now.Add(r.f.p.fastCooldown).UnixNano())
+}
+
+// later notes that a delivery put back comes due after d.
+func (r *runner) later(d time.Duration) {
+	due := time.Now().Add(d).UnixNano()
+	for {
+		cur := r.nextDue.Load()
+		if cur != 0 && cur <= due && cur > time.Now().UnixNano() {
+			return
+		}
+		if r.nextDue.CompareAndSwap(cur, due) {
+			return
+		}
+	}
+}
+
+func (r *runner) idleWait() {
+	d := idlePoll
+	if due := r.nextDue.Load(); due != 0 {
+		if until := time.Until(time.Unix(0, due)); until < d {
+			d = max(until, 10*time.Millisecond)
+		}
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-r.ctx.Done():
+	case <-r.wakeCh:
+	case <-t.C:
+		r.nextDue.Store(0)
+	}
+}
+
 func (r *runner) loop() {
 	defer close(r.done)
 	depth := time.NewTicker(5 * time.Second)
 	defer depth.Stop()
 	r.updateDepth()
-	var slots chan struct{}
-	conc := 0
 	for r.ctx.Err() == nil {
 		select {
 		case <-depth.C:
@@ -82,79 +178,68 @@ func (r *runner) loop() {
 			}
 			continue
 		}
-		if rt.conc != conc { // concurrency changed: new slot pool once the old one drains
-			r.inflight.Wait()
-			conc = rt.conc
-			slots = make(chan struct{}, conc)
-		}
 		if rt.cfg.Type == TypeFacebookCAPI {
-			r.pullCAPI(rt, slots)
-		} else {
-			r.pullWebhook(slots)
+			r.pullCAPI(rt)
+		} else if !r.pullWebhook() {
+			r.idleWait()
 		}
 	}
 }
 
-// acquire takes one slot, or fails when the runner stops.
-func (r *runner) acquire(slots chan struct{}) bool {
-	select {
-	case slots <- struct{}{}:
-		return true
-	case <-r.ctx.Done():
+// pullWebhook takes the free slots (at least one, waiting for it), fetches
+// at most that many queued deliveries without waiting on the server, and
+// attempts each in its own goroutine. It reports whether any came.
+func (r *runner) pullWebhook() bool {
+	s, ok := r.acquire(nil)
+	if !ok {
 		return false
 	}
-}
-
-// pullWebhook fetches up to the free slots and attempts each delivery in
-// its own goroutine as it arrives.
-func (r *runner) pullWebhook(slots chan struct{}) {
-	if !r.acquire(slots) {
-		return
-	}
 	n := 1
-	for n < cap(slots) {
+	for n < cap(s) {
 		select {
-		case slots <- struct{}{}:
+		case s <- struct{}{}:
 			n++
 			continue
 		default:
 		}
 		break
 	}
-	batch, err := r.cons.Fetch(n, jetstream.FetchMaxWait(time.Second))
+	batch, err := r.cons.FetchNoWait(n)
 	if err != nil {
 		for i := 0; i < n; i++ {
-			<-slots
+			<-s
 		}
 		r.fetchFailed(err)
-		return
+		return false
 	}
 	used := 0
 	for msg := range batch.Messages() {
 		used++
 		r.inflight.Add(1)
 		go func() {
-			defer func() { <-slots; r.inflight.Done() }()
+			defer func() { <-s; r.inflight.Done() }()
 			r.handleWebhook(msg)
 		}()
 	}
 	for i := used; i < n; i++ {
-		<-slots
+		<-s
 	}
 	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) && !errors.Is(err, context.DeadlineExceeded) {
 		r.fetchFailed(err)
 	}
+	return used > 0
 }
 
 // pullCAPI fetches up to capi_batch_size deliveries (waiting at most
 // capi_batch_wait for the batch to fill) and sends them in one request.
-func (r *runner) pullCAPI(rt *endpointRuntime, slots chan struct{}) {
-	if !r.acquire(slots) {
+func (r *runner) pullCAPI(rt *endpointRuntime) {
+	s, ok := r.acquire(nil)
+	if !ok {
 		return
 	}
 	batch, err := r.cons.Fetch(r.f.cfg.CAPIBatchSize, jetstream.FetchMaxWait(r.f.p.capiWait))
 	if err != nil {
-		<-slots
+		<-s
 		r.fetchFailed(err)
 		return
 	}
@@ -163,12 +248,12 @@ func (r *runner) pullCAPI(rt *endpointRuntime, slots chan struct{}) {
 		msgs = append(msgs, msg)
 	}
 	if len(msgs) == 0 {
-		<-slots
+		<-s
 		return
 	}
 	r.inflight.Add(1)
 	go func() {
-		defer func() { <-slots; r.inflight.Done() }()
+		defer func() { <-s; r.inflight.Done() }()
 		r.handleCAPI(msgs)
 	}()
 }
@@ -201,11 +286,46 @@ func (r *runner) decode(msg jetstream.Msg) (*message, bool) {
 	return &m, true
 }
 
-// attemptNo is the attempt number of this delivery of msg.
-func attemptNo(msg jetstream.Msg, m *message) int {
-	n := 1
-	if md, err := msg.Metadata(); err == nil {
-		n = int(md.NumDelivered)
+// putBack returns a fetched delivery to the queue for d without an attempt.
+func (r *runner) putBack(msg jetstream.Msg, d time.Duration) {
+	if err := msg.NakWithDelay(d); err != nil {
+		r.f.logger.Warn("delivery not put back; redelivered after the ack wait", "endpoint", r.id, "err", err)
 	}
-	return m.PriorAttempts + n
+	r.later(d)
+}
+
+// ready decodes a fetched delivery and decides whether to attempt it now:
+// not before its NotBefore (put back until then), not while the endpoint is
+// inactive, and for a hand-off not if the fast-path attempt it stands for
+// already settled it (see lane.go).
+func (r *runner) ready(rt *endpointRuntime, msg jetstream.Msg) (*message, bool) {
+	m, ok := r.decode(msg)
+	if !ok {
+		return nil, false
+	}
+	now := time.Now()
+	if rt == nil || !rt.active() {
+		r.putBack(msg, inactiveDelay)
+		return nil, false
+	}
+	if m.NotBefore.After(now) {
+		r.putBack(msg, m.NotBefore.Sub(now))
+		return nil, false
+	}
+	if m.Handoff {
+		switch o, ok := r.f.handoffs.get(m.DeliveryID); {
+		case !ok:
+			// Unknown here (e.g. after a restart): attempt it.
+		case o.settled:
+			r.f.handoffs.del(m.DeliveryID)
+			_ = msg.Ack()
+			return nil, false
+		case o.retryAt.After(now):
+			r.putBack(msg, o.retryAt.Sub(now))
+			return nil, false
+		default:
+			r.f.handoffs.del(m.DeliveryID)
+		}
+	}
+	return m, true
 }
