@@ -25,6 +25,6 @@ func TestReadmeListsEveryDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	if block != string(want) {
-		t.Errorf("README.md configuration reference is out of date; replace the block with the output of `bridge check-config --print-defaults`:\n%s", want)
+		t.Errorf("README.md configuration reference is out of date; run scripts/update-readme-defaults.sh:\n%s", want)
 	}
 }
