@@ -36,16 +36,16 @@ clickhouse_sink:
   flush_interval: 200ms
 sites:
   - id: "e2e"
-    write_key: "pk_e2e"
+    write_key: %q
     origins: ["*"]
     popin_api_key: "k3y"
     pii: raw
-`, ch.Addr(), db)
+`, ch.Addr(), db, "pk_"+db)
 	return &bridgeIngest{proc: startBridge(t, cfg), ch: ch, db: db}
 }
 
 func (b *bridgeIngest) BaseURL() string  { return "http://" + b.proc.addr }
-func (b *bridgeIngest) Key() string      { return "pk_e2e" }
+func (b *bridgeIngest) Key() string      { return "pk_" + b.db }
 func (b *bridgeIngest) Stop(*testing.T)  { b.proc.kill() }
 func (b *bridgeIngest) Start(*testing.T) { b.proc.restart() }
 

@@ -3,11 +3,13 @@ package e2e
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -100,8 +102,12 @@ func (f *fakeIngest) takeRetry(n *int) bool {
 	return true
 }
 
+var fakeSeq atomic.Int64
+
 func startFakeIngest(t *testing.T) *fakeIngest {
-	f := &fakeIngest{key: "pk_e2e", got: map[string]*receivedEvent{}, conns: map[*websocket.Conn]bool{}}
+	// A key of its own: the browser profile (and its localStorage outbox,
+	// kept per key) is shared by all tests of the binary.
+	f := &fakeIngest{key: fmt.Sprintf("pk_fake%d", fakeSeq.Add(1)), got: map[string]*receivedEvent{}, conns: map[*websocket.Conn]bool{}}
 	f.Start(t)
 	t.Cleanup(func() { f.Stop(t) })
 	return f
