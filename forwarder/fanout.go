@@ -10,12 +10,18 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 )
 
-// openSegments bounds the log segments the fan-out holds unacked (and so
-// the first attempts in memory): beyond it, it stops reading the log until
-// some settle. Every delivery settles within about fast_path_budget plus
-// one group of queue writes, so this window drains quickly even when an
-// endpoint is slow.
-const openSegments = 256
+// openSegments and openDeliveries bound what the fan-out holds unsettled:
+// log segments not yet acked and their deliveries. Beyond either it stops
+// reading the log until some settle. Every delivery settles within about
+// fast_path_budget plus one group of queue writes, and a lane admits no
+// more than its endpoint can attempt within half the budget (the rest is
+// queued at once), so the window drains quickly even when an endpoint is
+// slow; for healthy endpoints it paces reading to their speed instead of
+// spilling a burst into the queue.
+const (
+	openSegments   = 256
+	openDeliveries = 4096
+)
 
 // fanout reads the event log and dispatches one delivery per (event,
 // endpoint that wants it): a first attempt on the fast path (lane.go) for
@@ -41,10 +47,67 @@ func (f *Forwarder) fanout(ctx context.Context, reader eventlog.Reader) {
 			case <-ctx.Done():
 				return // unacked: read again after a restart
 			}
-			t := &segTracker{seg: seg, done: func(t *segTracker) { <-window; f.acks <- t }}
+			n := f.deliveriesOf(seg)
+			if !f.win.acquire(ctx, n) {
+				<-window
+				return
+			}
+			t := &segTracker{seg: seg, done: func(t *segTracker) { f.win.release(n); <-window; f.acks <- t }}
 			f.dispatchSegment(t)
 		}
 	}
+}
+
+// deliveriesOf counts the deliveries a segment will make (for the window).
+func (f *Forwarder) deliveriesOf(seg eventlog.Segment) int64 {
+	routes := f.routes.Load()
+	var n int64
+	evs := seg.Events()
+	for i := range evs {
+		for _, rt := range routes.bySite[evs[i].SiteID] {
+			if rt.wants(evs[i].SiteID, evs[i].Name) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// window is a counting semaphore of open deliveries; one segment larger
+// than the whole window still gets in when nothing else is open.
+type window struct {
+	mu      sync.Mutex
+	max     int64
+	open    int64
+	changed chan struct{}
+}
+
+func newWindow(max int64) *window { return &window{max: max, changed: make(chan struct{})} }
+
+func (w *window) acquire(ctx context.Context, n int64) bool {
+	for {
+		w.mu.Lock()
+		if w.open == 0 || w.open+n <= w.max {
+			w.open += n
+			w.mu.Unlock()
+			return true
+		}
+		ch := w.changed
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+func (w *window) release(n int64) {
+	w.mu.Lock()
+	w.open -= n
+	close(w.changed)
+	w.changed = make(chan struct{})
+	w.mu.Unlock()
 }
 
 // segTracker counts a segment's deliveries not yet settled.
@@ -88,7 +151,7 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 			}
 			t.pending.Add(1)
 			d := &delivery{id: id, ev: ev, ep: rt.cfg.ID, seg: t, deadline: deadline}
-			if r := (*runners)[rt.cfg.ID]; r != nil && rt.cfg.Type == TypeWebhook && rt.active() && r.fastOK(now) && r.offer(d) {
+			if r := (*runners)[rt.cfg.ID]; r != nil && rt.cfg.Type == TypeWebhook && rt.active() && r.fastOK(now) && r.offer(d, now) {
 				continue
 			}
 			f.enqueueFirst(d)
@@ -192,4 +255,6 @@ func (s *recentSet) has(id string) bool {
 	return ok && time.Since(at) < s.window
 }
 
-func retryMsgID(deliveryID string, attempt int) string { return fmt.Sprintf("%s-a%d", deliveryID, attempt) }
+func retryMsgID(deliveryID string, attempt int) string {
+	return fmt.Sprintf("%s-a%d", deliveryID, attempt)
+}

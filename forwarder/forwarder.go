@@ -2,15 +2,19 @@
 // destinations: signed webhooks and the Facebook Conversions API.
 //
 // Flow: a fan-out reads the event log (eventlog.Reader "forwarder") and
-// enqueues one delivery per (event, subscribed endpoint) in a durable
-// JetStream work queue with one subject and one durable consumer per
-// endpoint; it acks a log segment only after every delivery of it is
-// stored. Each endpoint's runner pulls at most its concurrency of
-// deliveries, makes the attempt, and acks (success), schedules a retry with
-// NakWithDelay (retryable failure; the pending retry is on disk), or moves
-// the delivery to the dead letters (permanent failure, exhausted schedule,
-// too old for Meta). Every attempt is a row in the delivery log
-// (ClickHouse), written in batches off the delivery path.
+// makes one delivery per (event, subscribed endpoint). A healthy webhook
+// endpoint gets its first attempt straight from the fan-out (fast path, in
+// the endpoint's slots, within fast_path_budget); everything else — paused,
+// unhealthy or saturated endpoints, CAPI, retries, attempts over the
+// budget — goes through a durable JetStream work queue with one subject
+// and one durable consumer per endpoint, written in group-committed async
+// publishes. A log segment is acked only once every delivery of it is
+// settled (delivered, stored in the queue, or dead-lettered). Each
+// endpoint's runner fetches at most its free slots of queued deliveries;
+// a retry is a new queued message with its NotBefore; permanent failures,
+// exhausted schedules and events too old for Meta go to the dead letters.
+// Every attempt is a row in the delivery log (ClickHouse), written in
+// batches off the delivery path.
 //
 // Guarantees: at least once per (event, endpoint) across crashes; the same
 // webhook-id on every attempt so receivers can drop duplicates; a slow or
@@ -109,6 +113,7 @@ type Forwarder struct {
 	pub      *publisher
 	recent   recentSet
 	handoffs handoffs
+	win      *window
 	acks     chan *segTracker
 	ackStop  chan struct{}
 	ackDone  chan struct{}
@@ -144,6 +149,7 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 		names:     names(cfg.StreamPrefix),
 		overrides: map[string]endpointState{},
 		runners:   map[string]*runner{},
+		win:       newWindow(openDeliveries),
 		acks:      make(chan *segTracker, openSegments),
 		ackStop:   make(chan struct{}),
 		ackDone:   make(chan struct{}),

@@ -129,6 +129,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 	rec := f.record(rt, m, n, res, at)
 	f.m.attempts.WithLabelValues(r.id).Inc()
 	f.m.latency.WithLabelValues(r.id).Observe(res.latency.Seconds())
+	r.observe(res.latency)
 	if f.p.fastBudget > 0 && res.latency > f.p.fastBudget {
 		r.trip(time.Now()) // slow: keep it off the fast path for a while
 	}

@@ -20,11 +20,13 @@ import (
 // webhook-id).
 //
 // A slow endpoint must not hold segments (and so every other endpoint's
-// deliveries) for long, so each delivery has a budget (fast_path_budget)
-// from the moment the fan-out handed it over:
-//   - not attempted within the budget (no free slot) → it is put in the
-//     durable queue as it is;
-//   - attempt still running at the budget → a hand-off copy is put in the
+// deliveries) for long, so a segment waits for a delivery at most about
+// twice the budget (fast_path_budget):
+//   - a lane admits no more than the endpoint can attempt within the budget
+//     at its recent latency (Little's law); the rest is queued at once;
+//   - not attempted within the budget after the fan-out handed it over (no
+//     free slot) → it is put in the durable queue as it is;
+//   - attempt still running a budget after it started → a hand-off copy is put in the
 //     durable queue (NotBefore after the attempt's timeout) and the segment
 //     no longer waits. When the attempt ends its outcome is noted in memory
 //     (handoffs); the runner, fetching the copy, acks it without sending if
@@ -105,14 +107,52 @@ func (l *lane) drain() []*delivery {
 	return out
 }
 
-// offer gives a first attempt to the runner. It fails when the runner is
-// stopping (the caller queues the delivery instead).
-func (r *runner) offer(d *delivery) bool {
+func (l *lane) len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.items)
+}
+
+// offer gives a first attempt to the runner. It fails (the caller queues
+// the delivery instead) when the runner is stopping or when its lane
+// already holds what the endpoint can attempt within the budget at its
+// recent latency (Little's law: concurrency × time / latency).
+func (r *runner) offer(d *delivery, now time.Time) bool {
 	if r.ctx.Err() != nil {
+		return false
+	}
+	if r.lane.len() >= r.laneCap() {
 		return false
 	}
 	r.lane.push(d)
 	return true
+}
+
+// Lane admission bounds.
+const (
+	maxLane = 65536
+)
+
+func (r *runner) laneCap() int {
+	lat := time.Duration(r.latency.Load())
+	if lat <= 0 {
+		return maxLane // not measured yet: the budget still bounds the wait
+	}
+	conc := cap(r.slotPool(nil))
+	// Twice the estimate: latency swings under load (GC, CPU) must not spill
+	// healthy traffic into the queue; the budget still bounds the wait.
+	n := 2 * int64(conc) * int64(r.f.p.fastBudget) / int64(max(lat, 50*time.Microsecond))
+	return int(min(max(n, 16*int64(conc)), maxLane))
+}
+
+// observe folds an attempt's latency into the endpoint's moving average.
+func (r *runner) observe(d time.Duration) {
+	old := r.latency.Load()
+	if old == 0 {
+		r.latency.Store(int64(d))
+		return
+	}
+	r.latency.Store((7*old + int64(d)) / 8)
 }
 
 // dispatch runs first attempts from the lane in the endpoint's slots.
@@ -170,7 +210,7 @@ func (r *runner) attemptFirst(d *delivery) {
 	}
 	m := d.message()
 	at := time.Now()
-	handoff := time.AfterFunc(time.Until(d.deadline), func() { r.handOff(d, m, at) })
+	handoff := time.AfterFunc(r.f.p.fastBudget, func() { r.handOff(d, m, at) })
 	res := r.f.sendWebhook(r.ctx, rt, m.WebhookID, &m.Event)
 	out := r.conclude(rt, m, 1, res, at)
 	if !handoff.Stop() {

@@ -35,6 +35,8 @@ type runner struct {
 	// from the fan-out, only the durable queue (circuit open after a
 	// retryable failure or an attempt over the fast-path budget).
 	badUntil atomic.Int64
+	// latency (ns) is a moving average of attempt latencies.
+	latency atomic.Int64
 	// nextDue (unix ns): the earliest delayed delivery this runner put back.
 	nextDue atomic.Int64
 

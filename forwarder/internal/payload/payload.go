@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+	"unicode/utf8"
 
 	"github.com/popinbridge/bridge/collector/event"
 )
@@ -29,21 +30,98 @@ type Default struct {
 	Context   event.Context   `json:"context"`
 }
 
-// DefaultBody renders the default body of ev.
+// DefaultBody renders the default body of ev: the same bytes as
+// json.Marshal of Default (field order, HTML-safe escaping, compacted data;
+// data that is not valid JSON becomes {}), written in one pass since it is
+// on every delivery's path.
 func DefaultBody(ev *event.Event) ([]byte, error) {
-	data := ev.Data
-	if len(bytes.TrimSpace(data)) == 0 || !json.Valid(data) {
-		data = json.RawMessage("{}")
+	ctx, err := json.Marshal(ev.Context)
+	if err != nil {
+		return nil, err
 	}
-	return json.Marshal(Default{
-		ID:        ev.ID,
-		Type:      ev.Name,
-		Timestamp: Timestamp(ev).UTC().Format(time.RFC3339Nano),
-		Site:      ev.SiteID,
-		Source:    string(ev.Source),
-		Data:      data,
-		Context:   ev.Context,
-	})
+	b := make([]byte, 0, 128+len(ev.ID)+len(ev.Name)+len(ev.SiteID)+len(ev.Data)+len(ctx))
+	b = append(b, `{"id":`...)
+	b = appendString(b, ev.ID)
+	b = append(b, `,"type":`...)
+	b = appendString(b, ev.Name)
+	b = append(b, `,"timestamp":"`...)
+	b = Timestamp(ev).UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","site":`...)
+	b = appendString(b, ev.SiteID)
+	b = append(b, `,"source":`...)
+	b = appendString(b, string(ev.Source))
+	b = append(b, `,"data":`...)
+	buf := bytes.NewBuffer(b)
+	n := buf.Len()
+	if len(bytes.TrimSpace(ev.Data)) == 0 || json.Compact(buf, ev.Data) != nil {
+		buf.Truncate(n)
+		buf.WriteString("{}")
+	} else if bytes.ContainsAny(buf.Bytes()[n:], "<>&\u2028\u2029") {
+		// json.Marshal escapes these inside RawMessage too.
+		c := bytes.Clone(buf.Bytes()[n:])
+		buf.Truncate(n)
+		json.HTMLEscape(buf, c)
+	}
+	b = buf.Bytes()
+	b = append(b, `,"context":`...)
+	b = append(b, ctx...)
+	b = append(b, '}')
+	return b, nil
+}
+
+// appendString appends s as a JSON string escaped as encoding/json does by
+// default (HTML-safe, invalid UTF-8 as U+FFFD, U+2028/2029 escaped).
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // Timestamp is when the event happened: the client's time, or the receive

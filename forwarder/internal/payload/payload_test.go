@@ -71,3 +71,31 @@ func TestTemplateRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultBodyMatchesMarshal: the one-pass writer gives the bytes of
+// json.Marshal(Default{…}).
+func TestDefaultBodyMatchesMarshal(t *testing.T) {
+	odd := "a\"b\\c<d>&e\n\t\x01\x1f é \u2028\u2029 \xff\xfe 💥"
+	for i, data := range []string{`{"a": 1, "b": [1, 2], "s": "x<y"}`, ``, `  `, `not json`, `{"a":`, `[1]`, `"str"`, `{}`} {
+		ev := Sample()
+		ev.ID, ev.Name, ev.SiteID = "id-"+odd, "n"+odd, "s"+odd
+		ev.Data = json.RawMessage(data)
+		ev.Context.URL = "https://x/?a=1&b=<2>" + odd
+		got, err := DefaultBody(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := ev.Data
+		if len(strings.TrimSpace(string(d))) == 0 || !json.Valid(d) {
+			d = json.RawMessage("{}")
+		}
+		want, err := json.Marshal(Default{ID: ev.ID, Type: ev.Name, Timestamp: Timestamp(ev).UTC().Format("2006-01-02T15:04:05.999999999Z07:00"),
+			Site: ev.SiteID, Source: string(ev.Source), Data: d, Context: ev.Context})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("case %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
+}
