@@ -12,7 +12,8 @@ build:
 deps:
 	bash scripts/deps.sh
 
-demo: deps build
+demo: build
+	BRIDGE_SKIP_BROWSER=1 bash scripts/deps.sh
 	./$(BIN) demo
 
 test: deps vet
