@@ -29,7 +29,7 @@ type Config struct {
 	// delivery through the queue. Default "1s".
 	FastPathBudget string `yaml:"fast_path_budget"`
 	// FastPathCooldown is how long an endpoint stays off the fast path after
-	// a retryable failure or an attempt slower than the budget. Default "30s".
+	// a retryable failure or while its average attempt latency exceeds the budget. Default "30s".
 	FastPathCooldown string `yaml:"fast_path_cooldown"`
 	// Concurrency is how many attempts may run at once per endpoint. Default 8.
 	Concurrency int `yaml:"concurrency"`

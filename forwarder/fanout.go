@@ -20,7 +20,7 @@ import (
 // spilling a burst into the queue.
 const (
 	openSegments   = 256
-	openDeliveries = 4096
+	openDeliveries = 2048
 )
 
 // fanout reads the event log and dispatches one delivery per (event,

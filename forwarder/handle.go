@@ -130,8 +130,8 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 	f.m.attempts.WithLabelValues(r.id).Inc()
 	f.m.latency.WithLabelValues(r.id).Observe(res.latency.Seconds())
 	r.observe(res.latency)
-	if f.p.fastBudget > 0 && res.latency > f.p.fastBudget {
-		r.trip(time.Now()) // slow: keep it off the fast path for a while
+	if f.p.fastBudget > 0 && time.Duration(r.latency.Load()) > f.p.fastBudget {
+		r.trip(time.Now()) // slow on average: keep it off the fast path for a while
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

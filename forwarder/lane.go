@@ -32,8 +32,8 @@ import (
 //     (handoffs); the runner, fetching the copy, acks it without sending if
 //     the attempt settled it, waits for the scheduled retry otherwise, and
 //     after a restart (nothing noted) simply attempts it.
-// A retryable failure or an attempt over the budget opens the endpoint's
-// circuit for fast_path_cooldown: meanwhile its deliveries go straight to
+// A retryable failure or an average attempt latency over the budget opens
+// the endpoint's circuit for fast_path_cooldown: meanwhile its deliveries go straight to
 // the durable queue.
 
 var errStopped = errors.New("forwarder: stopping")
@@ -239,7 +239,6 @@ func (r *runner) attemptFirst(d *delivery) {
 // handOff stores the copy of a first attempt that overran its budget, then
 // releases its segment.
 func (r *runner) handOff(d *delivery, m *message, at time.Time) {
-	r.trip(time.Now())
 	cp := *m
 	cp.PriorAttempts, cp.Handoff, cp.NotBefore = 1, true, at.Add(r.f.p.timeout+handoffMargin)
 	r.f.pub.submit(context.Background(), &cp, d.id+"-h", func(err error) { d.settle(r.f, err) })
