@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/forwarder"
 )
 
 // Engine is what the management API needs from the delivery engine (the
@@ -46,23 +47,9 @@ type Lifecycle interface {
 	AttemptsExhausted(ctx context.Context, a Attempt)
 }
 
-// Attempt is the outcome of one delivery attempt.
-type Attempt struct {
-	DeliveryID  string    `json:"delivery_id,omitempty"`
-	EndpointID  string    `json:"endpoint_id"`
-	EventID     string    `json:"event_id,omitempty"`
-	EventName   string    `json:"event_name,omitempty"`
-	WebhookID   string    `json:"webhook_id,omitempty"`
-	Attempt     int       `json:"attempt"`
-	OK          bool      `json:"ok"`
-	StatusCode  int       `json:"status_code"`
-	LatencyMS   int64     `json:"latency_ms"`
-	Error       string    `json:"error,omitempty"`
-	AttemptedAt time.Time `json:"attempted_at"`
-	Test        bool      `json:"test"`
-	// ResponseBody is an excerpt of what the endpoint answered.
-	ResponseBody string `json:"response_body,omitempty"`
-}
+// Attempt is the outcome of one delivery attempt: the forwarder's own type,
+// so the engine reports it without conversion.
+type Attempt = forwarder.Attempt
 
 // Delivery is one recorded attempt, as stored in ClickHouse deliveries.
 type Delivery struct {

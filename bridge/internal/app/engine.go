@@ -56,11 +56,7 @@ func (e *engine) Apply(eps []mgmt.Endpoint) {
 
 // Test implements mgmt.Engine.
 func (e *engine) Test(ctx context.Context, ep mgmt.Endpoint, ev event.Event) (mgmt.Attempt, error) {
-	a, err := e.fwd.Test(ctx, ep.ID, &ev)
-	if err != nil {
-		return mgmt.Attempt{}, err
-	}
-	return toMgmtAttempt(a), nil
+	return e.fwd.Test(ctx, ep.ID, &ev)
 }
 
 // Retry implements mgmt.Engine: a dead delivery gets one new attempt with
@@ -85,10 +81,9 @@ func (e *engine) AttemptDone(a forwarder.Attempt) {
 	if m == nil || a.Test {
 		return
 	}
-	ma := toMgmtAttempt(a)
-	m.AttemptDone(context.Background(), ma)
+	m.AttemptDone(context.Background(), a)
 	if a.State == forwarder.StateDead {
-		m.AttemptsExhausted(context.Background(), ma)
+		m.AttemptsExhausted(context.Background(), a)
 	}
 }
 
@@ -128,14 +123,6 @@ func fromForwarder(c *forwarder.EndpointConfig) mgmt.Endpoint {
 		PixelID: c.PixelID, AccessToken: c.AccessToken, APIVersion: c.APIVersion, GraphURL: c.GraphURL,
 		TestEventCode: c.TestEventCode, EventMap: c.EventMap, DefaultRegion: c.DefaultRegion,
 		RetrySchedule: c.RetrySchedule, Concurrency: c.Concurrency,
-	}
-}
-
-func toMgmtAttempt(a forwarder.Attempt) mgmt.Attempt {
-	return mgmt.Attempt{
-		DeliveryID: a.DeliveryID, EndpointID: a.EndpointID, EventID: a.EventID, EventName: a.EventName,
-		WebhookID: a.WebhookID, Attempt: a.Attempt, OK: a.OK, StatusCode: a.StatusCode, LatencyMS: a.LatencyMS,
-		Error: a.Error, AttemptedAt: a.AttemptedAt, Test: a.Test, ResponseBody: a.ResponseBody,
 	}
 }
 
