@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"time"
+	"unsafe"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/popinbridge/bridge/collector/chsink/internal/pii"
 	"github.com/popinbridge/bridge/collector/event"
@@ -14,61 +17,96 @@ import (
 // Window within which the client's clock is trusted for event_time (see
 // the events DDL in internal/chdb for why the keys depend on it).
 const (
-	clientPast   = 30 * 24 * time.Hour
-	clientFuture = time.Hour
+	clientPast   = int64(30 * 24 * time.Hour / time.Second)
+	clientFuture = int64(time.Hour / time.Second)
 )
 
+// DateTime range, in Unix seconds.
 var (
-	minDateTime = time.Unix(0, 0).UTC()
-	maxDateTime = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC)
+	minDateTime = int64(0)
+	maxDateTime = time.Date(2105, 12, 31, 0, 0, 0, 0, time.UTC).Unix()
 )
+
+const secondsPerDay = 24 * 60 * 60
+
+// strCol is a String column held as one byte buffer plus each row's end
+// offset: appending a value is one copy, and the column holds no pointer
+// per row, so a full batch costs the garbage collector nothing to scan.
+type strCol struct {
+	buf []byte
+	end []int
+}
+
+func (c *strCol) add(s string) {
+	c.buf = append(c.buf, s...)
+	c.end = append(c.end, len(c.buf))
+}
+
+// seal records the row whose bytes were appended to c.buf since the last row.
+func (c *strCol) seal() { c.end = append(c.end, len(c.buf)) }
+
+func (c *strCol) reset() { c.buf, c.end = c.buf[:0], c.end[:0] }
+
+// views fills dst with rows [lo, lo+len(dst)) as strings that share
+// c.buf's memory. They are valid until c is next appended to or reset.
+func (c *strCol) views(dst []string, lo int) {
+	start := 0
+	if lo > 0 {
+		start = c.end[lo-1]
+	}
+	for i, end := range c.end[lo : lo+len(dst)] {
+		if end > start {
+			dst[i] = unsafe.String(&c.buf[start], end-start)
+		} else {
+			dst[i] = ""
+		}
+		start = end
+	}
+}
 
 // rows holds a batch column by column, in chdb.EventsColumns order, so a
-// failed insert can be re-sent without converting the events again.
+// failed insert can be re-sent without converting the events again. The
+// batch copies what it needs from the events and keeps no reference to
+// them.
 type rows struct {
-	eventID, siteID, name, source                          []string
+	eventID, siteID, name, source                          strCol
 	known                                                  []uint8
-	uid, aid, sid                                          []string
+	uid, aid, sid                                          strCol
 	seq                                                    []int64
-	clientTS, receivedAt, eventTime, eventDate             []time.Time
-	url, referrer, title                                   []string
-	utmSource, utmMedium, utmCampaign, utmTerm, utmContent []string
-	fbp, fbc, country, ip, userAgent, data                 []string
+	clientTS, receivedAt, eventTime, eventDate             []int64 // Unix seconds
+	url, referrer, title                                   strCol
+	utmSource, utmMedium, utmCampaign, utmTerm, utmContent strCol
+	fbp, fbc, country, ip, userAgent, data                 strCol
+
+	// Scratch for insert: string views of one column, dates as time.Time.
+	views []string
+	dates []time.Time
 }
 
-func (r *rows) len() int { return len(r.eventID) }
+func (r *rows) len() int { return len(r.known) }
 
-// grow preallocates room for n rows.
-func (r *rows) grow(n int) {
-	for _, p := range r.strCols() {
-		*p = make([]string, 0, n)
+// size is the bytes buffered, about what the batch weighs on the wire.
+func (r *rows) size() int {
+	n := len(r.known) * (1 + 8 + 4*4)
+	for _, c := range r.strCols() {
+		n += len(c.buf) + len(c.end) // + one length byte per value
 	}
-	for _, p := range r.timeCols() {
-		*p = make([]time.Time, 0, n)
-	}
-	r.known, r.seq = make([]uint8, 0, n), make([]int64, 0, n)
+	return n
 }
 
-func (r *rows) strCols() []*[]string {
-	return []*[]string{&r.eventID, &r.siteID, &r.name, &r.source, &r.uid, &r.aid, &r.sid,
+func (r *rows) strCols() [21]*strCol {
+	return [...]*strCol{&r.eventID, &r.siteID, &r.name, &r.source, &r.uid, &r.aid, &r.sid,
 		&r.url, &r.referrer, &r.title, &r.utmSource, &r.utmMedium, &r.utmCampaign, &r.utmTerm, &r.utmContent,
 		&r.fbp, &r.fbc, &r.country, &r.ip, &r.userAgent, &r.data}
 }
 
-func (r *rows) timeCols() []*[]time.Time {
-	return []*[]time.Time{&r.clientTS, &r.receivedAt, &r.eventTime, &r.eventDate}
-}
-
 // reset empties the batch, keeping the allocated capacity.
 func (r *rows) reset() {
-	for _, p := range r.strCols() {
-		clear(*p) // drop references so the strings can be collected
-		*p = (*p)[:0]
-	}
-	for _, p := range r.timeCols() {
-		*p = (*p)[:0]
+	for _, c := range r.strCols() {
+		c.reset()
 	}
 	r.known, r.seq = r.known[:0], r.seq[:0]
+	r.clientTS, r.receivedAt, r.eventTime, r.eventDate = r.clientTS[:0], r.receivedAt[:0], r.eventTime[:0], r.eventDate[:0]
 }
 
 // add converts one event; it reports false when its data was not valid
@@ -78,49 +116,51 @@ func (r *rows) add(e *event.Event, sites site.Registry) bool {
 	if s, ok := sites.ByID(e.SiteID); ok {
 		policy, region = s.PII, s.DefaultPhoneRegion
 	}
-	data, err := pii.Apply(e.Data, policy, region)
+	var err error
+	r.data.buf, err = pii.AppendApply(r.data.buf, e.Data, policy, region)
 	valid := err == nil
 	if !valid {
-		data = "{}"
+		r.data.buf = append(r.data.buf, "{}"...)
 	}
+	r.data.seal()
 	client, received := clampTime(e.ClientTime), clampTime(e.ReceivedAt)
 	evTime := eventTime(client, received, e.ClientTime.IsZero(), e.ReceivedAt.IsZero())
 
-	r.eventID = append(r.eventID, e.ID)
-	r.siteID = append(r.siteID, e.SiteID)
-	r.name = append(r.name, e.Name)
-	r.source = append(r.source, string(e.Source))
+	r.eventID.add(e.ID)
+	r.siteID.add(e.SiteID)
+	r.name.add(e.Name)
+	r.source.add(string(e.Source))
 	r.known = append(r.known, b2u(e.Known))
-	r.uid = append(r.uid, e.UID)
-	r.aid = append(r.aid, e.AnonID)
-	r.sid = append(r.sid, e.SessionID)
+	r.uid.add(e.UID)
+	r.aid.add(e.AnonID)
+	r.sid.add(e.SessionID)
 	r.seq = append(r.seq, e.Seq)
 	r.clientTS = append(r.clientTS, client)
 	r.receivedAt = append(r.receivedAt, received)
 	r.eventTime = append(r.eventTime, evTime)
-	r.eventDate = append(r.eventDate, evTime.Truncate(24*time.Hour))
+	r.eventDate = append(r.eventDate, evTime-evTime%secondsPerDay)
 	c := &e.Context
-	r.url = append(r.url, c.URL)
-	r.referrer = append(r.referrer, c.Referrer)
-	r.title = append(r.title, c.Title)
-	r.utmSource = append(r.utmSource, utm(c.UTM, "source"))
-	r.utmMedium = append(r.utmMedium, utm(c.UTM, "medium"))
-	r.utmCampaign = append(r.utmCampaign, utm(c.UTM, "campaign"))
-	r.utmTerm = append(r.utmTerm, utm(c.UTM, "term"))
-	r.utmContent = append(r.utmContent, utm(c.UTM, "content"))
-	r.fbp = append(r.fbp, c.FBP)
-	r.fbc = append(r.fbc, c.FBC)
-	r.country = append(r.country, c.Country)
-	r.ip = append(r.ip, pii.IP(c.IP, policy))
-	r.userAgent = append(r.userAgent, c.UserAgent)
-	r.data = append(r.data, data)
+	r.url.add(c.URL)
+	r.referrer.add(c.Referrer)
+	r.title.add(c.Title)
+	r.utmSource.add(utm(c.UTM, "source"))
+	r.utmMedium.add(utm(c.UTM, "medium"))
+	r.utmCampaign.add(utm(c.UTM, "campaign"))
+	r.utmTerm.add(utm(c.UTM, "term"))
+	r.utmContent.add(utm(c.UTM, "content"))
+	r.fbp.add(c.FBP)
+	r.fbc.add(c.FBC)
+	r.country.add(c.Country)
+	r.ip.buf = pii.AppendIP(r.ip.buf, c.IP, policy)
+	r.ip.seal()
+	r.userAgent.add(c.UserAgent)
 	return valid
 }
 
 // eventTime is the client's time when it is plausible relative to the
 // receive time, else the receive time. Both inputs are the same in every
-// copy of an event that the log redelivers.
-func eventTime(client, received time.Time, clientZero, receivedZero bool) time.Time {
+// copy of an event that the log redelivers. Times are Unix seconds.
+func eventTime(client, received int64, clientZero, receivedZero bool) int64 {
 	switch {
 	case receivedZero && clientZero:
 		return minDateTime
@@ -129,7 +169,7 @@ func eventTime(client, received time.Time, clientZero, receivedZero bool) time.T
 	case clientZero:
 		return received
 	}
-	if client.Before(received.Add(-clientPast)) || client.After(received.Add(clientFuture)) {
+	if client < received-clientPast || client > received+clientFuture {
 		return received
 	}
 	return client
@@ -137,21 +177,18 @@ func eventTime(client, received time.Time, clientZero, receivedZero bool) time.T
 
 // utm reads "source" or "utm_source" from the context's utm map.
 func utm(m map[string]string, key string) string {
+	if len(m) == 0 {
+		return ""
+	}
 	if v, ok := m[key]; ok {
 		return v
 	}
 	return m["utm_"+key]
 }
 
-func clampTime(t time.Time) time.Time {
-	t = t.UTC().Truncate(time.Second)
-	if t.Before(minDateTime) {
-		return minDateTime
-	}
-	if t.After(maxDateTime) {
-		return maxDateTime
-	}
-	return t
+// clampTime is t in whole Unix seconds within the DateTime range.
+func clampTime(t time.Time) int64 {
+	return min(max(t.Unix(), minDateTime), maxDateTime)
 }
 
 func b2u(b bool) uint8 {
@@ -161,26 +198,77 @@ func b2u(b bool) uint8 {
 	return 0
 }
 
-// insert sends the rows in one INSERT with an explicit column list.
+// blockRows is the most rows sent in one native block. An insert sends its
+// batch as several blocks, which the server squashes into one part
+// (min_insert_block_size_rows/bytes), so the driver's column buffers stay
+// block-sized and are reused within the insert, and the server starts
+// reading while the client still encodes.
+const blockRows = 16384
+
+// insert sends the rows in one INSERT with an explicit column list. Each
+// column of a block is handed to the driver as one slice (no per-row
+// boxing). The rows are inserted, or the error says they may not be.
 func (r *rows) insert(ctx context.Context, db *chdb.DB) error {
 	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chdb.EventsColumns+")")
 	if err != nil {
 		return fmt.Errorf("prepare insert: %w", err)
 	}
-	cols := []any{
-		r.eventID, r.siteID, r.name, r.source, r.known, r.uid, r.aid, r.sid, r.seq,
-		r.clientTS, r.receivedAt, r.eventTime, r.eventDate, r.url, r.referrer, r.title,
-		r.utmSource, r.utmMedium, r.utmCampaign, r.utmTerm, r.utmContent,
-		r.fbp, r.fbc, r.country, r.ip, r.userAgent, r.data,
-	}
-	for i, c := range cols {
-		if err := b.Column(i).Append(c); err != nil {
+	n := r.len()
+	for lo := 0; lo < n; lo += blockRows {
+		hi := min(lo+blockRows, n)
+		if err := r.appendBlock(b, lo, hi); err != nil {
 			_ = b.Abort()
-			return fmt.Errorf("column %d: %w", i, err)
+			return err
+		}
+		if hi < n {
+			if err := b.Flush(); err != nil {
+				_ = b.Abort()
+				return fmt.Errorf("send rows %d-%d of %d: %w", lo, hi, n, err)
+			}
 		}
 	}
 	if err := b.Send(); err != nil {
-		return fmt.Errorf("send %d rows: %w", r.len(), err)
+		return fmt.Errorf("send %d rows: %w", n, err)
+	}
+	return nil
+}
+
+// appendBlock appends rows [lo, hi) to the batch's columns.
+func (r *rows) appendBlock(b driver.Batch, lo, hi int) error {
+	k := hi - lo
+	if cap(r.views) < k {
+		r.views = make([]string, k)
+		r.dates = make([]time.Time, k)
+	}
+	views, dates := r.views[:k], r.dates[:k]
+	defer clear(views) // do not pin buffers that a later batch may outgrow
+	str := func(c *strCol) any { c.views(views, lo); return views }
+	cols := [...]func() any{
+		func() any { return str(&r.eventID) }, func() any { return str(&r.siteID) },
+		func() any { return str(&r.name) }, func() any { return str(&r.source) },
+		func() any { return r.known[lo:hi] },
+		func() any { return str(&r.uid) }, func() any { return str(&r.aid) }, func() any { return str(&r.sid) },
+		func() any { return r.seq[lo:hi] },
+		func() any { return r.clientTS[lo:hi] }, func() any { return r.receivedAt[lo:hi] },
+		func() any { return r.eventTime[lo:hi] },
+		func() any {
+			for i, d := range r.eventDate[lo:hi] {
+				dates[i] = time.Unix(d, 0).UTC()
+			}
+			return dates
+		},
+		func() any { return str(&r.url) }, func() any { return str(&r.referrer) }, func() any { return str(&r.title) },
+		func() any { return str(&r.utmSource) }, func() any { return str(&r.utmMedium) },
+		func() any { return str(&r.utmCampaign) }, func() any { return str(&r.utmTerm) },
+		func() any { return str(&r.utmContent) },
+		func() any { return str(&r.fbp) }, func() any { return str(&r.fbc) }, func() any { return str(&r.country) },
+		func() any { return str(&r.ip) }, func() any { return str(&r.userAgent) }, func() any { return str(&r.data) },
+	}
+	for i, col := range cols {
+		// The driver copies the values, so views may be refilled for the next column.
+		if err := b.Column(i).Append(col()); err != nil {
+			return fmt.Errorf("column %d: %w", i, err)
+		}
 	}
 	return nil
 }

@@ -31,8 +31,11 @@ type Settings struct {
 // Config.InsertConcurrency inserters each insert a full batch and ack its
 // segments. At most InsertConcurrency+1 batches are in memory (one being
 // filled, the others being inserted), so conversion, client-side encoding
-// and the server's work overlap while memory stays bounded; while inserts
-// are being retried the reader stops fetching once its next batch is full.
+// and the server's work overlap while memory stays bounded. A batch goes to
+// an inserter when full, or when due (FlushInterval) and an inserter is
+// idle; until then it keeps filling, so under load inserts grow instead of
+// multiplying. While inserts are being retried the reader stops fetching
+// once its next batch is full.
 // Segments may be acked out of order (each is independent in the log).
 type Sink struct {
 	cfg Config
@@ -156,10 +159,16 @@ func (s *Sink) readLoop(ctx context.Context) {
 	cur := s.newBatch()
 	lastLag := time.Time{}
 	fetchBackoff := s.cfg.RetryInitialBackoff
+	// While a due batch waits for a free inserter, the reader keeps filling
+	// it and looks for a free inserter this often when the log is idle.
+	poll := min(max(s.cfg.FlushInterval/10, time.Millisecond), 50*time.Millisecond)
 	for !s.stopped() && ctx.Err() == nil {
 		wait := s.cfg.FlushInterval
 		if len(cur.segs) > 0 {
-			wait = max(0, time.Until(cur.firstAt.Add(s.cfg.FlushInterval)))
+			wait = time.Until(cur.firstAt.Add(s.cfg.FlushInterval))
+			if wait <= 0 {
+				wait = poll
+			}
 		}
 		segs, err := s.set.Reader.Fetch(fetchCtx, s.cfg.FetchSegments, wait)
 		if err != nil && fetchCtx.Err() == nil {
@@ -173,12 +182,16 @@ func (s *Sink) readLoop(ctx context.Context) {
 		for _, seg := range segs {
 			s.add(cur, seg)
 		}
-		due := len(cur.segs) > 0 && !time.Now().Before(cur.firstAt.Add(s.cfg.FlushInterval))
-		if cur.rows.len() >= s.cfg.BatchSize || due {
+		switch {
+		case s.full(cur):
 			if !s.hand(ctx, cur) {
 				return
 			}
 			cur = s.newBatch()
+		case len(cur.segs) > 0 && !time.Now().Before(cur.firstAt.Add(s.cfg.FlushInterval)):
+			if s.tryHand(cur) {
+				cur = s.newBatch()
+			}
 		}
 		if time.Since(lastLag) >= time.Second {
 			lastLag = time.Now()
@@ -187,6 +200,21 @@ func (s *Sink) readLoop(ctx context.Context) {
 	}
 	if len(cur.segs) > 0 {
 		s.hand(ctx, cur)
+	}
+}
+
+// full reports whether b reached a batch limit.
+func (s *Sink) full(b *batch) bool {
+	return b.rows.len() >= s.cfg.BatchSize || b.rows.size() >= s.cfg.BatchBytes
+}
+
+// tryHand passes b to an idle inserter, if there is one.
+func (s *Sink) tryHand(b *batch) bool {
+	select {
+	case s.queue <- b:
+		return true
+	default:
+		return false
 	}
 }
 
@@ -206,9 +234,7 @@ func (s *Sink) newBatch() *batch {
 	case b := <-s.free:
 		return b
 	default:
-		b := &batch{}
-		b.rows.grow(s.cfg.BatchSize)
-		return b
+		return &batch{}
 	}
 }
 

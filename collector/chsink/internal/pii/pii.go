@@ -76,6 +76,45 @@ func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) (string, erro
 	}
 	st := states.Get().(*state)
 	defer states.Put(st)
+	out, err := st.transform(data, policy, phoneRegion)
+	if err != nil {
+		return "", err
+	}
+	return string(out), nil
+}
+
+// AppendApply appends Apply(data, policy, phoneRegion) to dst and returns
+// the extended buffer; on error dst is returned unchanged. It allocates
+// nothing when data holds no personal data and dst has room.
+func AppendApply(dst, data []byte, policy site.PIIPolicy, phoneRegion string) ([]byte, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return append(dst, "{}"...), nil
+	}
+	if policy == site.PIIRaw || !mayContainPII(data, policy == site.PIIDrop) {
+		if !hasSpace(data) {
+			if !jsontext.Value(data).IsValid(opts...) {
+				return dst, ErrInvalid
+			}
+			return append(dst, data...), nil
+		}
+		s, err := compact(data)
+		if err != nil {
+			return dst, err
+		}
+		return append(dst, s...), nil
+	}
+	st := states.Get().(*state)
+	defer states.Put(st)
+	out, err := st.transform(data, policy, phoneRegion)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, out...), nil
+}
+
+// transform applies a hash or drop policy to data token by token; the
+// result is compact JSON in st's buffer, valid until st is reused.
+func (st *state) transform(data []byte, policy site.PIIPolicy, phoneRegion string) ([]byte, error) {
 	st.rd.Reset(data)
 	st.out.Reset()
 	st.dec.Reset(&st.rd, opts...)
@@ -87,11 +126,11 @@ func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) (string, erro
 		if kind == '{' && n%2 == 0 && dec.PeekKind() == '"' {
 			tok, err := dec.ReadToken()
 			if err != nil {
-				return "", errors.Join(ErrInvalid, err)
+				return nil, errors.Join(ErrInvalid, err)
 			}
 			nameTok := jsontext.String(tok.String())
 			if err := member(dec, enc, nameTok, Classify(tok.String()), policy, phoneRegion); err != nil {
-				return "", err
+				return nil, err
 			}
 			continue
 		}
@@ -100,13 +139,13 @@ func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) (string, erro
 			break
 		}
 		if err != nil {
-			return "", errors.Join(ErrInvalid, err)
+			return nil, errors.Join(ErrInvalid, err)
 		}
 		if err := enc.WriteToken(tok); err != nil {
-			return "", errors.Join(ErrInvalid, err)
+			return nil, errors.Join(ErrInvalid, err)
 		}
 	}
-	return string(bytes.TrimRight(st.out.Bytes(), "\n")), nil
+	return bytes.TrimRight(st.out.Bytes(), "\n"), nil
 }
 
 // state is the reusable machinery of one Apply call.
@@ -225,23 +264,28 @@ func sum(s string) string {
 // (/24 for IPv4, /48 for IPv6) so no individual address is stored, drop
 // stores nothing, raw keeps it. An unparsable address is stored as "".
 func IP(ip string, policy site.PIIPolicy) string {
+	return string(AppendIP(nil, ip, policy))
+}
+
+// AppendIP appends IP(ip, policy) to dst without allocating (given room).
+func AppendIP(dst []byte, ip string, policy site.PIIPolicy) []byte {
 	if ip == "" || policy == site.PIIDrop {
-		return ""
+		return dst
 	}
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
-		return ""
+		return dst
 	}
 	a = a.Unmap()
 	if policy == site.PIIRaw {
-		return a.String()
+		return a.AppendTo(dst)
 	}
 	bits := 48
 	if a.Is4() {
 		bits = 24
 	}
 	p, _ := a.WithZone("").Prefix(bits)
-	return p.Addr().String()
+	return p.Addr().AppendTo(dst)
 }
 
 // mayContainPII is a fast pre-check: false only when no member name can be
