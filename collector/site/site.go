@@ -19,6 +19,10 @@ const (
 	PIIRaw PIIPolicy = "raw"
 	// PIIDrop removes the fields.
 	PIIDrop PIIPolicy = "drop"
+	// PIIEncrypt stores the values encrypted under a key derived from the
+	// master key (internal/piicrypt): ClickHouse readers see ciphertext,
+	// replays send the original values.
+	PIIEncrypt PIIPolicy = "encrypt"
 )
 
 // Site is one tenant. WriteKey is public: it routes events and limits spam,
@@ -61,9 +65,9 @@ func (s *Site) Validate() error {
 		}
 	}
 	switch s.PII {
-	case PIIHash, PIIRaw, PIIDrop, "":
+	case PIIHash, PIIRaw, PIIDrop, PIIEncrypt, "":
 	default:
-		errs = append(errs, fmt.Errorf("pii: %q is not one of hash, raw, drop", s.PII))
+		errs = append(errs, fmt.Errorf("pii: %q is not one of hash, raw, drop, encrypt", s.PII))
 	}
 	if r := s.DefaultPhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
 		errs = append(errs, fmt.Errorf("default_phone_region: %q is not an ISO 3166 alpha-2 code like \"IN\"", r))

@@ -369,12 +369,12 @@ func (m *Manager) piiWarning(siteID string) string {
 		return ""
 	}
 	switch rec.PII {
-	case site.PIIRaw:
+	case site.PIIRaw, site.PIIEncrypt:
 		return ""
 	case site.PIIDrop:
 		return "site " + siteID + " stores events with pii: drop, so replayed payloads lack personal fields (name, email, phone)"
 	default:
-		return "site " + siteID + " stores events with pii: hash, so replayed payloads carry SHA-256 hashes instead of personal fields (name, email, phone)"
+		return "site " + siteID + " stores events with pii: hash, so replayed payloads carry SHA-256 hashes instead of personal fields (name, email, phone); use pii: encrypt for full-fidelity replays"
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/popinbridge/bridge/collector/ingest"
 	"github.com/popinbridge/bridge/collector/site"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/piicrypt"
 )
 
 // Options are code-supplied additions, e.g. the demo's pages.
@@ -40,8 +41,9 @@ type App struct {
 	elog   *eventlog.Log
 	ingest *ingest.Ingest
 	http   *httpServer
-	store  *storage    // ClickHouse and its consumers, connected in the background
-	manage *management // forwarder and management API
+	store  *storage      // ClickHouse and its consumers, connected in the background
+	manage *management   // forwarder and management API
+	piiBox *piicrypt.Box // seals personal values of `pii: encrypt` sites; set at Start
 
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup

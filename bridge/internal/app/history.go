@@ -6,11 +6,16 @@ import (
 
 	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/forwarder/mgmt"
+	"github.com/popinbridge/bridge/internal/piicrypt"
 )
 
 // history is mgmt.History over the ClickHouse connection that storage
-// makes in the background; until then every call answers 503.
-type history struct{ s *storage }
+// makes in the background; until then every call answers 503. Events of
+// sites with `pii: encrypt` come back decrypted, so replays are complete.
+type history struct {
+	s   *storage
+	box *piicrypt.Box
+}
 
 var _ mgmt.History = history{}
 
@@ -59,5 +64,15 @@ func (h history) Events(ctx context.Context, siteID string, from, to time.Time, 
 	if err != nil {
 		return nil, false, err
 	}
-	return x.Events(ctx, siteID, from, to, limit)
+	evs, more, err := x.Events(ctx, siteID, from, to, limit)
+	if err != nil {
+		return nil, false, err
+	}
+	for i := range evs {
+		data, _, err := h.box.OpenJSON(evs[i].Data)
+		if err == nil {
+			evs[i].Data = data
+		}
+	}
+	return evs, more, nil
 }

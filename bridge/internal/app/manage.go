@@ -9,6 +9,7 @@ import (
 
 	"github.com/popinbridge/bridge/forwarder"
 	"github.com/popinbridge/bridge/forwarder/mgmt"
+	"github.com/popinbridge/bridge/internal/piicrypt"
 )
 
 // management holds the forwarder and the management plane. The manager
@@ -60,6 +61,11 @@ func (m *management) start(ctx context.Context) error {
 	if fromFile {
 		m.a.log.Warn("master_key is not set: using the key generated in data_dir/master.key; every node of a cluster must share one key (set master_key)")
 	}
+	box, err := piicrypt.New(key)
+	if err != nil {
+		return err
+	}
+	m.a.piiBox = box
 	if err := m.fwd.Start(ctx); err != nil {
 		return fmt.Errorf("forwarder: %w", err)
 	}
@@ -71,7 +77,7 @@ func (m *management) start(ctx context.Context) error {
 		JetStream:             m.a.elog.JetStream(),
 		Sites:                 m.a.sites,
 		Engine:                m.eng,
-		History:               history{m.a.store},
+		History:               history{s: m.a.store, box: box},
 		AllowedPrivateTargets: m.a.cfg.Forwarder.AllowedPrivateTargets,
 		CheckTemplate:         checkTemplate,
 	})
