@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"io"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -44,13 +43,33 @@ func ValidateBatch(raw []byte) error {
 	return check(reg.batch, "", raw)
 }
 
+// ValidateValue is Validate for data already decoded into the shapes
+// DecodeValue (or encoding/json with UseNumber) produces: map[string]any,
+// []any, string, json.Number, bool and nil (JSON null, not an empty
+// payload). It lets a caller that parses the payload anyway skip a second
+// decoding. The result is the same as Validate's on the payload's text.
+func ValidateValue(source event.Source, name string, v any) (known bool, err error) {
+	t, ok := Lookup(source, name)
+	if !ok {
+		if _, lerr := load(); lerr != nil {
+			return false, lerr
+		}
+		return false, nil
+	}
+	return true, validateValue(t.compiled, "data", v)
+}
+
 // check decodes raw and validates it, converting the library's error tree.
 func check(sch *jsonschema.Schema, root string, raw []byte) error {
 	v, err := decode(raw)
 	if err != nil {
 		return &ValidationError{Field: root, Reason: "invalid JSON: " + err.Error()}
 	}
-	err = sch.Validate(v)
+	return validateValue(sch, root, v)
+}
+
+func validateValue(sch *jsonschema.Schema, root string, v any) error {
+	err := sch.Validate(v)
 	if err == nil {
 		return nil
 	}
@@ -59,19 +78,4 @@ func check(sch *jsonschema.Schema, root string, raw []byte) error {
 		return convert(root, ve)
 	}
 	return &ValidationError{Field: root, Reason: err.Error()}
-}
-
-// decode parses one JSON value, keeping numbers exact, and refuses trailing
-// data.
-func decode(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the JSON value")
-	}
-	return v, nil
 }
