@@ -3,6 +3,7 @@ package chsink
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -38,12 +39,27 @@ type strCol struct {
 }
 
 func (c *strCol) add(s string) {
+	if len(c.buf)+len(s) > cap(c.buf) {
+		c.buf = grow(c.buf, len(s))
+	}
 	c.buf = append(c.buf, s...)
-	c.end = append(c.end, len(c.buf))
+	c.seal()
 }
 
 // seal records the row whose bytes were appended to c.buf since the last row.
-func (c *strCol) seal() { c.end = append(c.end, len(c.buf)) }
+func (c *strCol) seal() {
+	if len(c.end) == cap(c.end) {
+		c.end = grow(c.end, 1)
+	}
+	c.end = append(c.end, len(c.buf))
+}
+
+// grow returns s with room for at least n more elements, doubling its
+// capacity (append grows large slices by only 1.25x, which copies a big
+// batch several times over while it fills).
+func grow[T any](s []T, n int) []T {
+	return slices.Grow(s, max(n, cap(s), 256))
+}
 
 func (c *strCol) reset() { c.buf, c.end = c.buf[:0], c.end[:0] }
 
@@ -100,6 +116,41 @@ func (r *rows) strCols() [21]*strCol {
 		&r.fbp, &r.fbc, &r.country, &r.ip, &r.userAgent, &r.data}
 }
 
+// shape is how many rows and String column bytes a batch held.
+type shape struct {
+	rows  int
+	bytes [21]int
+}
+
+func (r *rows) shape() shape {
+	sh := shape{rows: r.len()}
+	for i, c := range r.strCols() {
+		sh.bytes[i] = len(c.buf)
+	}
+	return sh
+}
+
+// reserve gives r room for a batch of shape sh, so that a new batch does
+// not grow its buffers step by step to the size batches have.
+func (r *rows) reserve(sh shape) {
+	for i, c := range r.strCols() {
+		c.buf = slices.Grow(c.buf, sh.bytes[i]-len(c.buf))
+		c.end = slices.Grow(c.end, sh.rows-len(c.end))
+	}
+	r.growFixed(sh.rows)
+}
+
+// growFixed gives the fixed-width columns room for n rows in all.
+func (r *rows) growFixed(n int) {
+	r.known = slices.Grow(r.known, n-len(r.known))
+	n = cap(r.known)
+	r.seq = slices.Grow(r.seq, n-len(r.seq))
+	r.clientTS = slices.Grow(r.clientTS, n-len(r.clientTS))
+	r.receivedAt = slices.Grow(r.receivedAt, n-len(r.receivedAt))
+	r.eventTime = slices.Grow(r.eventTime, n-len(r.eventTime))
+	r.eventDate = slices.Grow(r.eventDate, n-len(r.eventDate))
+}
+
 // reset empties the batch, keeping the allocated capacity.
 func (r *rows) reset() {
 	for _, c := range r.strCols() {
@@ -109,12 +160,13 @@ func (r *rows) reset() {
 	r.clientTS, r.receivedAt, r.eventTime, r.eventDate = r.clientTS[:0], r.receivedAt[:0], r.eventTime[:0], r.eventDate[:0]
 }
 
-// add converts one event; it reports false when its data was not valid
-// JSON (stored as {} so that no unchecked PII is written).
-func (r *rows) add(e *event.Event, sites site.Registry) bool {
-	policy, region := site.PIIHash, ""
-	if s, ok := sites.ByID(e.SiteID); ok {
-		policy, region = s.PII, s.DefaultPhoneRegion
+// add converts one event under its site's PII policy and phone region; it
+// reports false when its data was not valid JSON (stored as {} so that no
+// unchecked PII is written).
+func (r *rows) add(e *event.Event, policy site.PIIPolicy, region string) bool {
+	// Room for the payload and for the digests that may replace PII.
+	if room := len(e.Data) + 256; len(r.data.buf)+room > cap(r.data.buf) {
+		r.data.buf = grow(r.data.buf, room)
 	}
 	var err error
 	r.data.buf, err = pii.AppendApply(r.data.buf, e.Data, policy, region)
@@ -130,6 +182,9 @@ func (r *rows) add(e *event.Event, sites site.Registry) bool {
 	r.siteID.add(e.SiteID)
 	r.name.add(e.Name)
 	r.source.add(string(e.Source))
+	if len(r.known) == cap(r.known) {
+		r.growFixed(len(r.known) + max(len(r.known), 256))
+	}
 	r.known = append(r.known, b2u(e.Known))
 	r.uid.add(e.UID)
 	r.aid.add(e.AnonID)
@@ -151,6 +206,9 @@ func (r *rows) add(e *event.Event, sites site.Registry) bool {
 	r.fbp.add(c.FBP)
 	r.fbc.add(c.FBC)
 	r.country.add(c.Country)
+	if len(r.ip.buf)+64 > cap(r.ip.buf) {
+		r.ip.buf = grow(r.ip.buf, 64)
+	}
 	r.ip.buf = pii.AppendIP(r.ip.buf, c.IP, policy)
 	r.ip.seal()
 	r.userAgent.add(c.UserAgent)

@@ -156,7 +156,7 @@ func (s *Sink) readLoop(ctx context.Context) {
 		}
 		cancelFetch()
 	}()
-	cur := s.newBatch()
+	cur := s.newBatch(shape{})
 	lastLag := time.Time{}
 	fetchBackoff := s.cfg.RetryInitialBackoff
 	// While a due batch waits for a free inserter, the reader keeps filling
@@ -182,15 +182,15 @@ func (s *Sink) readLoop(ctx context.Context) {
 		for _, seg := range segs {
 			s.add(cur, seg)
 		}
-		switch {
+		switch sh := cur.rows.shape(); {
 		case s.full(cur):
 			if !s.hand(ctx, cur) {
 				return
 			}
-			cur = s.newBatch()
+			cur = s.newBatch(sh)
 		case len(cur.segs) > 0 && !time.Now().Before(cur.firstAt.Add(s.cfg.FlushInterval)):
 			if s.tryHand(cur) {
-				cur = s.newBatch()
+				cur = s.newBatch(sh)
 			}
 		}
 		if time.Since(lastLag) >= time.Second {
@@ -229,12 +229,16 @@ func (s *Sink) hand(ctx context.Context, b *batch) bool {
 	}
 }
 
-func (s *Sink) newBatch() *batch {
+// newBatch returns a recycled batch, or a new one with room for a batch
+// of shape like (the last one filled).
+func (s *Sink) newBatch(like shape) *batch {
 	select {
 	case b := <-s.free:
 		return b
 	default:
-		return &batch{}
+		b := &batch{}
+		b.rows.reserve(like)
+		return b
 	}
 }
 
@@ -244,10 +248,19 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 	}
 	b.segs = append(b.segs, seg)
 	evs := seg.Events()
+	// A segment's events mostly share one site: look it up once per run.
+	siteID, policy, region := "", site.PIIHash, ""
 	for i := range evs {
-		if !b.rows.add(&evs[i], s.set.Sites) {
+		e := &evs[i]
+		if i == 0 || e.SiteID != siteID {
+			siteID, policy, region = e.SiteID, site.PIIHash, ""
+			if st, ok := s.set.Sites.ByID(siteID); ok {
+				policy, region = st.PII, st.DefaultPhoneRegion
+			}
+		}
+		if !b.rows.add(e, policy, region) {
 			s.m.badData.Inc()
-			s.log.Warn("event data is not valid JSON; stored as {}", "event_id", evs[i].ID, "site", evs[i].SiteID)
+			s.log.Warn("event data is not valid JSON; stored as {}", "event_id", e.ID, "site", e.SiteID)
 		}
 	}
 }

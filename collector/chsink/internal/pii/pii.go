@@ -37,7 +37,23 @@ var keyReplacer = strings.NewReplacer("-", "_", " ", "_")
 // e-mails; "mobile", "phone_number", "full_phone_number" phones (but not
 // "phone_country_code"); "name", "customer_name", "first_name" names.
 func Classify(key string) Kind {
-	k := strings.ToLower(keyReplacer.Replace(key))
+	var buf [64]byte
+	var k string
+	if len(key) <= len(buf) && isASCII(key) {
+		for i := 0; i < len(key); i++ {
+			c := key[i]
+			switch {
+			case c == '-' || c == ' ':
+				c = '_'
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			buf[i] = c
+		}
+		k = unsafe.String(&buf[0], len(key)) // used only in this call
+	} else {
+		k = strings.ToLower(keyReplacer.Replace(key))
+	}
 	switch {
 	case strings.HasSuffix(k, "email") || strings.HasSuffix(k, "e_mail"):
 		return Email
@@ -51,6 +67,15 @@ func Classify(key string) Kind {
 		return Name
 	}
 	return None
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // ErrInvalid means the payload is not valid JSON.
@@ -128,8 +153,8 @@ func (st *state) transform(data []byte, policy site.PIIPolicy, phoneRegion strin
 			if err != nil {
 				return nil, errors.Join(ErrInvalid, err)
 			}
-			nameTok := jsontext.String(tok.String())
-			if err := member(dec, enc, nameTok, Classify(tok.String()), policy, phoneRegion); err != nil {
+			name := tok.String()
+			if err := member(dec, enc, jsontext.String(name), Classify(name), policy, phoneRegion); err != nil {
 				return nil, err
 			}
 			continue
@@ -289,41 +314,44 @@ func AppendIP(dst []byte, ip string, policy site.PIIPolicy) []byte {
 }
 
 // mayContainPII is a fast pre-check: false only when no member name can be
-// personal data. Escapes force the full check (a name may be escaped).
+// personal data. Escapes force the full check (a name may be escaped). One
+// pass over data, ignoring ASCII case.
 func mayContainPII(data []byte, names bool) bool {
-	if bytes.IndexByte(data, '\\') >= 0 {
-		return true
-	}
-	if containsFold(data, "mail") || containsFold(data, "phone") || containsFold(data, "mobile") || containsFold(data, "msisdn") {
-		return true
-	}
-	return names && containsFold(data, "name")
-}
-
-// containsFold reports whether needle (lower-case ASCII) occurs in b, ignoring ASCII case.
-func containsFold(b []byte, needle string) bool {
-	n := len(needle)
-	first, firstUp := needle[0], needle[0]-'a'+'A'
-	for i := 0; i+n <= len(b); i++ {
-		c := b[i]
-		if c != first && c != firstUp {
-			continue
-		}
-		j := 1
-		for ; j < n; j++ {
-			c := b[i+j]
-			if c >= 'A' && c <= 'Z' {
-				c += 'a' - 'A'
+	for i, c := range data {
+		switch c | 0x20 {
+		case 'm':
+			if hasFoldAt(data, i, "mail") || hasFoldAt(data, i, "mobile") || hasFoldAt(data, i, "msisdn") {
+				return true
 			}
-			if c != needle[j] {
-				break
+		case 'p':
+			if hasFoldAt(data, i, "phone") {
+				return true
 			}
-		}
-		if j == n {
-			return true
+		case 'n':
+			if names && hasFoldAt(data, i, "name") {
+				return true
+			}
+		case '\\' | 0x20:
+			if c == '\\' {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// hasFoldAt reports whether needle (lower-case ASCII letters) occurs in b at
+// i, ignoring ASCII case.
+func hasFoldAt(b []byte, i int, needle string) bool {
+	if len(b)-i < len(needle) {
+		return false
+	}
+	for j := 0; j < len(needle); j++ {
+		if b[i+j]|0x20 != needle[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // compact returns data without insignificant whitespace, validating it.

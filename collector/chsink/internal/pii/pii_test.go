@@ -69,6 +69,8 @@ func TestClassify(t *testing.T) {
 		"country_code": None, "customer_country_code": None, "phone_country_code": None,
 		"name": Name, "customer_name": Name, "first_name": Name,
 		"uid": None, "screen": None, "product_name": None, "emailed": None,
+		"Customer Name": Name, "PHONE-NUMBER": Phone, "": None, "Kundé_EMAIL": Email,
+		"a_very_long_member_name_that_is_longer_than_sixty_four_bytes_email": Email,
 	}
 	for k, want := range tests {
 		if got := Classify(k); got != want {
