@@ -69,7 +69,7 @@ func (in *Ingest) serveHook(w http.ResponseWriter, r *http.Request) {
 		refusal(http.StatusBadRequest, refuse(CodeMalformed, "not valid UTF-8"))
 		return
 	}
-	if e := scanLimits(body, in.lim); e != nil {
+	if _, e := scanLimits(body, in.lim); e != nil {
 		status := http.StatusBadRequest
 		if e.Code == CodeTooLarge {
 			status = http.StatusRequestEntityTooLarge

@@ -38,6 +38,25 @@ func (f ValidatorFunc) Validate(source event.Source, name string, data json.RawM
 	return f(source, name, data)
 }
 
+// ValueValidator is a Validator that can also check data ParseBatch has
+// already decoded, in the shapes of schemas.DecodeValue, so that each
+// event's data is decoded once. ValidateValue must agree with Validate.
+type ValueValidator interface {
+	Validator
+	ValidateValue(source event.Source, name string, v any) (known bool, err error)
+}
+
+// schemaValidator is the default: the embedded schemas.
+type schemaValidator struct{}
+
+func (schemaValidator) Validate(source event.Source, name string, data json.RawMessage) (bool, error) {
+	return schemas.Validate(source, name, data)
+}
+
+func (schemaValidator) ValidateValue(source event.Source, name string, v any) (bool, error) {
+	return schemas.ValidateValue(source, name, v)
+}
+
 // HookParser turns one Popin server webhook body into an event, e.g.
 // popinhook.Parse. An error means the body is malformed (400).
 type HookParser func(siteID string, body []byte, receivedAt time.Time) (event.Event, error)
@@ -48,7 +67,7 @@ type Settings struct {
 	Registerer prometheus.Registerer // nil: a private registry
 	Sites      site.Registry         // required
 	Log        eventlog.Appender     // required; acks wait for its Append
-	Validator  Validator             // nil: schemas.Validate
+	Validator  Validator             // nil: the embedded schemas (schemas.Validate, schemas.ValidateValue)
 	PopinHook  HookParser            // nil: popinhook.Parse
 	Now        func() time.Time      // nil: time.Now
 }
@@ -62,6 +81,7 @@ type Ingest struct {
 	sites     site.Registry
 	appender  eventlog.Appender
 	validator Validator
+	valueVal  ValueValidator // validator, when it is one
 	hook      HookParser
 	now       func() time.Time
 	m         *metrics
@@ -102,7 +122,7 @@ func New(cfg Config, settings Settings) (*Ingest, error) {
 		settings.Registerer = prometheus.NewRegistry()
 	}
 	if settings.Validator == nil {
-		settings.Validator = ValidatorFunc(schemas.Validate)
+		settings.Validator = schemaValidator{}
 	}
 	if settings.PopinHook == nil {
 		settings.PopinHook = popinhook.Parse
@@ -129,6 +149,7 @@ func New(cfg Config, settings Settings) (*Ingest, error) {
 		conns:      map[*wsConn]struct{}{},
 		perIP:      map[string]int{},
 	}
+	in.valueVal, _ = settings.Validator.(ValueValidator)
 	in.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  cfg.WebSocket.HandshakeTimeout,
 		ReadBufferSize:    4096,

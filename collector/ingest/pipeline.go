@@ -21,7 +21,7 @@ func (in *Ingest) prepare(c client, items []Item, now time.Time) ([]event.Event,
 			rejects = append(rejects, *it.Reject)
 			continue
 		}
-		known, err := in.validator.Validate(it.Source, it.Name, it.Data)
+		known, err := in.validate(it)
 		if err != nil {
 			rejects = append(rejects, Reject{ID: it.ID, Code: CodeInvalidEvent, Error: err.Error()})
 			continue
@@ -43,6 +43,14 @@ func (in *Ingest) prepare(c client, items []Item, now time.Time) ([]event.Event,
 		})
 	}
 	return evs, rejects
+}
+
+// validate checks an item's data, from its decoded value when there is one.
+func (in *Ingest) validate(it *Item) (bool, error) {
+	if it.decoded && in.valueVal != nil {
+		return in.valueVal.ValidateValue(it.Source, it.Name, it.value)
+	}
+	return in.validator.Validate(it.Source, it.Name, it.Data)
 }
 
 // rateLimit spends n event tokens from the client's IP and site buckets. It

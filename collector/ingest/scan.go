@@ -10,7 +10,9 @@ package ingest
 // input the scan has proven shallow and narrow. An array directly inside
 // the frame object (depth 2, i.e. the batch) is bounded by
 // MaxEventsPerBatch; every other container by MaxKeys.
-func scanLimits(raw []byte, lim Limits) *Error {
+//
+// It returns the most entries such an array may hold (a size hint).
+func scanLimits(raw []byte, lim Limits) (entries int, _ *Error) {
 	// width[d] counts the commas seen in the container at depth d.
 	width := make([]int, lim.MaxJSONDepth+1)
 	isBatch := make([]bool, lim.MaxJSONDepth+1)
@@ -31,19 +33,22 @@ func scanLimits(raw []byte, lim Limits) *Error {
 				j++
 			}
 			if n := j - i - 1; n > lim.MaxStringBytes {
-				return refuse(CodeTooLarge, "string longer than %d bytes", lim.MaxStringBytes)
+				return 0, refuse(CodeTooLarge, "string longer than %d bytes", lim.MaxStringBytes)
 			}
 			i = j
 		case '{', '[':
 			depth++
 			if depth > lim.MaxJSONDepth {
-				return refuse(CodeTooLarge, "nesting deeper than %d", lim.MaxJSONDepth)
+				return 0, refuse(CodeTooLarge, "nesting deeper than %d", lim.MaxJSONDepth)
 			}
 			width[depth] = 0
 			isBatch[depth] = depth == 2 && raw[i] == '['
+			if isBatch[depth] {
+				entries = max(entries, 1)
+			}
 		case '}', ']':
 			if depth == 0 {
-				return refuse(CodeMalformed, "unbalanced %q at byte %d", raw[i], i)
+				return 0, refuse(CodeMalformed, "unbalanced %q at byte %d", raw[i], i)
 			}
 			depth--
 		case ',':
@@ -53,13 +58,14 @@ func scanLimits(raw []byte, lim Limits) *Error {
 			width[depth]++
 			n := width[depth] + 1
 			if isBatch[depth] {
+				entries = max(entries, n)
 				if n > lim.MaxEventsPerBatch {
-					return refuse(CodeTooLarge, "more than %d events in the batch", lim.MaxEventsPerBatch)
+					return 0, refuse(CodeTooLarge, "more than %d events in the batch", lim.MaxEventsPerBatch)
 				}
 			} else if n > lim.MaxKeys {
-				return refuse(CodeTooLarge, "object or array with more than %d entries", lim.MaxKeys)
+				return 0, refuse(CodeTooLarge, "object or array with more than %d entries", lim.MaxKeys)
 			}
 		}
 	}
-	return nil
+	return entries, nil
 }

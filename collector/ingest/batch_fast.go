@@ -1,0 +1,405 @@
+package ingest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
+
+	"github.com/popinbridge/bridge/schemas"
+)
+
+// jsontextOpts make jsontext accept what encoding/json accepts: repeated
+// names (the last wins) and lone surrogate escapes (U+FFFD); raw bytes are
+// already known to be valid UTF-8.
+var jsontextOpts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
+
+// decoders recycles jsontext decoders. Reading a bytes.Buffer, a decoder
+// parses the caller's bytes in place, so offsets index raw.
+var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewBuffer(nil)) }}
+
+// parseFast decodes a well-formed frame in one jsontext pass: it walks every
+// entry's fields, and decodes each entry's data once, both as the raw bytes
+// stored (Item.Data, a slice of raw) and as the value the schemas validate
+// (Item.value). It matches names case-insensitively as encoding/json does.
+//
+// It returns ok == false, having produced nothing, when the frame is not
+// JSON of the form {…"batch":[…]…} with a single batch; then parseStd
+// decides. An entry with a field of the wrong type is handed to parseItem,
+// which names the field as encoding/json does. hint sizes the result.
+func parseFast(raw []byte, lim Limits, hint int) (items []Item, ok bool) {
+	dec := decoders.Get().(*jsontext.Decoder)
+	dec.Reset(bytes.NewBuffer(raw), jsontextOpts...)
+	defer func() {
+		dec.Reset(bytes.NewBuffer(nil)) // do not keep raw alive in the pool
+		decoders.Put(dec)
+	}()
+	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
+		return nil, false
+	}
+	found := false
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return nil, false
+		}
+		if !strings.EqualFold(name.String(), "batch") {
+			if dec.SkipValue() != nil {
+				return nil, false
+			}
+			continue
+		}
+		if found || dec.PeekKind() != '[' {
+			return nil, false
+		}
+		found = true
+		if items, ok = parseEntries(dec, raw, lim, hint); !ok {
+			return nil, false
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil || !found {
+		return nil, false
+	}
+	if dec.PeekKind() != 0 {
+		return nil, false
+	}
+	if _, err := dec.ReadToken(); err != io.EOF {
+		return nil, false
+	}
+	return dedupItems(items), true
+}
+
+// parseEntries reads the batch array.
+func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int) ([]Item, bool) {
+	if _, err := dec.ReadToken(); err != nil { // '['
+		return nil, false
+	}
+	items := make([]Item, 0, hint)
+	for dec.PeekKind() != ']' {
+		if len(items) == lim.MaxEventsPerBatch {
+			return nil, false
+		}
+		it, ok := parseEntry(dec, raw, lim)
+		if !ok {
+			return nil, false
+		}
+		items = append(items, it)
+	}
+	_, err := dec.ReadToken() // ']'
+	return items, err == nil
+}
+
+// entryState is what parseEntry gathers besides the wire fields.
+type entryState struct {
+	bad     bool   // a field of the wrong type: parseItem decides
+	lastID  string // the last "id" when it was a string, for peekID
+	idIsStr bool
+	data    decodedData
+	ts      float64
+}
+
+// parseEntry reads one entry. ok is false on a syntax error only.
+func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits) (Item, bool) {
+	if dec.PeekKind() != '{' {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return Item{}, false
+		}
+		if len(v) > lim.MaxEventBytes {
+			return tooLarge(len(v), "", lim), true
+		}
+		return Item{Reject: &Reject{Code: CodeInvalidEvent, Error: "event: want an object"}}, true
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return Item{}, false
+	}
+	start := int(dec.InputOffset()) - 1
+	var w wireItem
+	var st entryState
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return Item{}, false
+		}
+		if err := st.field(dec, raw, &w, name.String()); err != nil {
+			return Item{}, false
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return Item{}, false
+	}
+	end := int(dec.InputOffset())
+	if end-start > lim.MaxEventBytes {
+		id := ""
+		if st.idIsStr {
+			id = safeID(st.lastID)
+		}
+		return tooLarge(end-start, id, lim), true
+	}
+	if st.bad {
+		return parseItem(raw[start:end], lim), true
+	}
+	return finishItem(&w, &st.data), true
+}
+
+func tooLarge(n int, id string, lim Limits) Item {
+	return Item{ID: id, Reject: &Reject{Code: CodeTooLarge,
+		Error: fmt.Sprintf("event of %d bytes exceeds %d", n, lim.MaxEventBytes)}}
+}
+
+// field reads the value of one entry member into w.
+func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name string) error {
+	switch {
+	case strings.EqualFold(name, "id"):
+		st.idIsStr = dec.PeekKind() == '"'
+		err := st.str(dec, &w.ID)
+		st.lastID = w.ID
+		return err
+	case strings.EqualFold(name, "name"):
+		return st.str(dec, &w.Name)
+	case strings.EqualFold(name, "sid"):
+		return st.str(dec, &w.SID)
+	case strings.EqualFold(name, "aid"):
+		return st.str(dec, &w.AID)
+	case strings.EqualFold(name, "src"):
+		return st.str(dec, &w.Src)
+	case strings.EqualFold(name, "ts"):
+		switch dec.PeekKind() {
+		case 'n':
+			w.TS = nil
+			_, err := dec.ReadToken()
+			return err
+		case '0':
+			tok, err := dec.ReadToken()
+			if err != nil {
+				return err
+			}
+			f, perr := strconv.ParseFloat(tok.String(), 64)
+			if perr != nil {
+				st.bad = true
+			}
+			st.ts = f
+			w.TS = &st.ts
+			return nil
+		}
+	case strings.EqualFold(name, "seq"):
+		switch dec.PeekKind() {
+		case 'n':
+			_, err := dec.ReadToken()
+			return err
+		case '0':
+			tok, err := dec.ReadToken()
+			if err != nil {
+				return err
+			}
+			n, perr := strconv.ParseInt(tok.String(), 10, 64)
+			if perr != nil {
+				st.bad = true
+			}
+			w.Seq = n
+			return nil
+		}
+	case strings.EqualFold(name, "data"):
+		return st.readData(dec, raw, w)
+	case strings.EqualFold(name, "ctx"):
+		return st.ctx(dec, &w.Ctx)
+	default:
+		return dec.SkipValue()
+	}
+	st.bad = true // ts or seq of another type
+	return dec.SkipValue()
+}
+
+// str reads a string field: null leaves it as it was, as in encoding/json.
+func (st *entryState) str(dec *jsontext.Decoder, dst *string) error {
+	switch dec.PeekKind() {
+	case '"':
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		*dst = tok.String()
+		return nil
+	case 'n':
+		_, err := dec.ReadToken()
+		return err
+	}
+	st.bad = true
+	return dec.SkipValue()
+}
+
+// readData reads data: an object is decoded to its value and kept as the
+// raw bytes it spans; anything else is kept raw for finishItem to judge.
+func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) error {
+	if dec.PeekKind() != '{' {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		end := int(dec.InputOffset())
+		w.Data = raw[end-len(v) : end]
+		st.data = decodedData{}
+		return nil
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	start := int(dec.InputOffset()) - 1
+	m := make(map[string]any)
+	var uid any
+	for dec.PeekKind() != '}' {
+		name, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		k := name.String()
+		v, err := schemas.DecodeValue(dec)
+		if err != nil {
+			return err
+		}
+		m[k] = v
+		if strings.EqualFold(k, "uid") {
+			uid = v
+		}
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	w.Data = raw[start:dec.InputOffset()]
+	st.data = decodedData{value: m, uid: uid}
+	return nil
+}
+
+// ctx reads the context object into c, as encoding/json would (a repeated
+// ctx or map is merged into what was read before).
+func (st *entryState) ctx(dec *jsontext.Decoder, c *wireContext) error {
+	switch dec.PeekKind() {
+	case 'n':
+		_, err := dec.ReadToken()
+		return err
+	case '{':
+	default:
+		st.bad = true
+		return dec.SkipValue()
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		switch name := tok.String(); {
+		case strings.EqualFold(name, "url"):
+			err = st.str(dec, &c.URL)
+		case strings.EqualFold(name, "ref"):
+			err = st.str(dec, &c.Ref)
+		case strings.EqualFold(name, "title"):
+			err = st.str(dec, &c.Title)
+		case strings.EqualFold(name, "fbp"):
+			err = st.str(dec, &c.FBP)
+		case strings.EqualFold(name, "fbc"):
+			err = st.str(dec, &c.FBC)
+		case strings.EqualFold(name, "utm"):
+			err = st.utm(dec, c)
+		case strings.EqualFold(name, "consent"):
+			err = st.consent(dec, c)
+		default:
+			err = dec.SkipValue()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+// utm reads an object of strings (null entries become "", a null object
+// clears the map).
+func (st *entryState) utm(dec *jsontext.Decoder, c *wireContext) error {
+	switch dec.PeekKind() {
+	case 'n':
+		c.UTM = nil
+		_, err := dec.ReadToken()
+		return err
+	case '{':
+	default:
+		st.bad = true
+		return dec.SkipValue()
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	if c.UTM == nil {
+		c.UTM = make(map[string]string)
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		k := tok.String()
+		var v string
+		if err := st.str(dec, &v); err != nil {
+			return err
+		}
+		c.UTM[k] = v
+	}
+	_, err := dec.ReadToken()
+	return err
+}
+
+// consent reads an object of booleans (null entries become false, a null
+// object clears the map).
+func (st *entryState) consent(dec *jsontext.Decoder, c *wireContext) error {
+	switch dec.PeekKind() {
+	case 'n':
+		c.Consent = nil
+		_, err := dec.ReadToken()
+		return err
+	case '{':
+	default:
+		st.bad = true
+		return dec.SkipValue()
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	if c.Consent == nil {
+		c.Consent = make(map[string]bool)
+	}
+	for dec.PeekKind() != '}' {
+		tok, err := dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		k := tok.String()
+		v := false
+		switch dec.PeekKind() {
+		case 't', 'f':
+			b, err := dec.ReadToken()
+			if err != nil {
+				return err
+			}
+			v = b.Bool()
+		case 'n':
+			if _, err := dec.ReadToken(); err != nil {
+				return err
+			}
+		default:
+			st.bad = true
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+		}
+		c.Consent[k] = v
+	}
+	_, err := dec.ReadToken()
+	return err
+}
