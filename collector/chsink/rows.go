@@ -163,13 +163,13 @@ func (r *rows) reset() {
 // add converts one event under its site's PII policy and phone region; it
 // reports false when its data was not valid JSON (stored as {} so that no
 // unchecked PII is written).
-func (r *rows) add(e *event.Event, policy site.PIIPolicy, region string) bool {
+func (r *rows) add(e *event.Event, policy site.PIIPolicy, region string, seal pii.Sealer) bool {
 	// Room for the payload and for the digests that may replace PII.
 	if room := len(e.Data) + 256; len(r.data.buf)+room > cap(r.data.buf) {
 		r.data.buf = grow(r.data.buf, room)
 	}
 	var err error
-	r.data.buf, err = pii.AppendApply(r.data.buf, e.Data, policy, region)
+	r.data.buf, err = pii.AppendApply(r.data.buf, e.Data, policy, region, seal)
 	valid := err == nil
 	if !valid {
 		r.data.buf = append(r.data.buf, "{}"...)

@@ -22,6 +22,9 @@ type Settings struct {
 	DB         *chdb.DB              // required; migrated
 	Reader     eventlog.Reader       // required; the sink's own named cursor
 	Sites      site.Registry         // required; unknown sites get the hash policy
+	// SealPII encrypts personal values of sites with `pii: encrypt`
+	// (internal/piicrypt's Box.Seal). Nil: such sites are stored as hash.
+	SealPII func(plaintext string) string
 }
 
 // Sink moves events from the log into ClickHouse. Start it once; Shutdown
@@ -258,7 +261,7 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 				policy, region = st.PII, st.DefaultPhoneRegion
 			}
 		}
-		if !b.rows.add(e, policy, region) {
+		if !b.rows.add(e, policy, region, s.set.SealPII) {
 			s.m.badData.Inc()
 			s.log.Warn("event data is not valid JSON; stored as {}", "event_id", e.ID, "site", e.SiteID)
 		}

@@ -66,8 +66,13 @@ func (s *storage) connect(ctx context.Context) (*chdb.DB, error) {
 }
 
 func (s *storage) startConsumers(ctx context.Context, db *chdb.DB) error {
+	var seal func(string) string
+	if box := s.a.piiBox; box != nil {
+		seal = box.Seal
+	}
 	sink, err := chsink.New(s.a.cfg.ClickHouseSink, chsink.Settings{
 		Logger: s.a.log.With("part", "clickhouse_sink"), Registerer: s.a.reg, DB: db, Reader: s.reader, Sites: s.a.sites,
+		SealPII: seal,
 	})
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ func TestAppendMatchesApply(t *testing.T) {
 	for _, in := range inputs {
 		for _, p := range policies {
 			want, wantErr := Apply([]byte(in), p, "IN")
-			got, err := AppendApply([]byte("prefix:"), []byte(in), p, "IN")
+			got, err := AppendApply([]byte("prefix:"), []byte(in), p, "IN", nil)
 			if !errors.Is(err, ErrInvalid) != (wantErr == nil) || (wantErr != nil) != (err != nil) {
 				t.Errorf("AppendApply(%q, %s) err = %v, Apply err = %v", in, p, err, wantErr)
 			}

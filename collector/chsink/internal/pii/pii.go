@@ -78,6 +78,19 @@ func isASCII(s string) bool {
 	return true
 }
 
+// Sealer encrypts one personal value for the encrypt policy (see
+// internal/piicrypt). A nil Sealer makes the encrypt policy behave like hash,
+// so a missing key never stores raw values.
+type Sealer func(plaintext string) string
+
+// effective is the policy actually applied: encrypt needs a sealer.
+func effective(policy site.PIIPolicy, seal Sealer) site.PIIPolicy {
+	if policy == site.PIIEncrypt && seal == nil {
+		return site.PIIHash
+	}
+	return policy
+}
+
 // ErrInvalid means the payload is not valid JSON.
 var ErrInvalid = errors.New("payload is not valid JSON")
 
@@ -93,14 +106,22 @@ var opts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.Allow
 // misconfigured site never stores raw e-mail or phone. phoneRegion (ISO
 // alpha-2, may be "") interprets national phone numbers.
 func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) (string, error) {
+	return ApplySealed(data, policy, phoneRegion, nil)
+}
+
+// ApplySealed is Apply with a sealer for the encrypt policy, under which
+// e-mail, phone and name values are replaced by seal(value).
+func ApplySealed(data []byte, policy site.PIIPolicy, phoneRegion string, seal Sealer) (string, error) {
+	policy = effective(policy, seal)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return "{}", nil
 	}
-	if policy == site.PIIRaw || !mayContainPII(data, policy == site.PIIDrop) {
+	if policy == site.PIIRaw || !mayContainPII(data, policy != site.PIIHash) {
 		return compact(data)
 	}
 	st := states.Get().(*state)
 	defer states.Put(st)
+	st.seal = seal
 	out, err := st.transform(data, policy, phoneRegion)
 	if err != nil {
 		return "", err
@@ -108,14 +129,15 @@ func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) (string, erro
 	return string(out), nil
 }
 
-// AppendApply appends Apply(data, policy, phoneRegion) to dst and returns
+// AppendApply appends ApplySealed(data, policy, phoneRegion, seal) to dst and returns
 // the extended buffer; on error dst is returned unchanged. It allocates
 // nothing when data holds no personal data and dst has room.
-func AppendApply(dst, data []byte, policy site.PIIPolicy, phoneRegion string) ([]byte, error) {
+func AppendApply(dst, data []byte, policy site.PIIPolicy, phoneRegion string, seal Sealer) ([]byte, error) {
+	policy = effective(policy, seal)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return append(dst, "{}"...), nil
 	}
-	if policy == site.PIIRaw || !mayContainPII(data, policy == site.PIIDrop) {
+	if policy == site.PIIRaw || !mayContainPII(data, policy != site.PIIHash) {
 		if !hasSpace(data) {
 			if !jsontext.Value(data).IsValid(opts...) {
 				return dst, ErrInvalid
@@ -130,6 +152,7 @@ func AppendApply(dst, data []byte, policy site.PIIPolicy, phoneRegion string) ([
 	}
 	st := states.Get().(*state)
 	defer states.Put(st)
+	st.seal = seal
 	out, err := st.transform(data, policy, phoneRegion)
 	if err != nil {
 		return dst, err
@@ -154,7 +177,7 @@ func (st *state) transform(data []byte, policy site.PIIPolicy, phoneRegion strin
 				return nil, errors.Join(ErrInvalid, err)
 			}
 			name := tok.String()
-			if err := member(dec, enc, jsontext.String(name), Classify(name), policy, phoneRegion); err != nil {
+			if err := member(dec, enc, jsontext.String(name), Classify(name), policy, phoneRegion, st.seal); err != nil {
 				return nil, err
 			}
 			continue
@@ -177,21 +200,22 @@ func (st *state) transform(data []byte, policy site.PIIPolicy, phoneRegion strin
 type state struct {
 	rd  bytes.Reader
 	out bytes.Buffer
-	dec jsontext.Decoder
-	enc jsontext.Encoder
+	dec  jsontext.Decoder
+	enc  jsontext.Encoder
+	seal Sealer
 }
 
 var states = sync.Pool{New: func() any { return new(state) }}
 
 // member handles one object member whose name token was just read.
-func member(dec *jsontext.Decoder, enc *jsontext.Encoder, name jsontext.Token, k Kind, policy site.PIIPolicy, region string) error {
+func member(dec *jsontext.Decoder, enc *jsontext.Encoder, name jsontext.Token, k Kind, policy site.PIIPolicy, region string, seal Sealer) error {
 	fail := func(err error) error {
 		if err == nil {
 			return nil
 		}
 		return errors.Join(ErrInvalid, err)
 	}
-	if k == None || (k == Name && policy != site.PIIDrop) {
+	if k == None || (k == Name && policy == site.PIIHash) {
 		return fail(enc.WriteToken(name))
 	}
 	if policy == site.PIIDrop {
@@ -210,6 +234,9 @@ func member(dec *jsontext.Decoder, enc *jsontext.Encoder, name jsontext.Token, k
 		}
 		if s == "" {
 			return fail(enc.WriteToken(jsontext.String("")))
+		}
+		if policy == site.PIIEncrypt {
+			return fail(enc.WriteToken(jsontext.String(seal(s))))
 		}
 		if k == Email {
 			return fail(enc.WriteToken(jsontext.String(HashEmail(s))))
