@@ -198,8 +198,8 @@ func (st *state) transform(data []byte, policy site.PIIPolicy, phoneRegion strin
 
 // state is the reusable machinery of one Apply call.
 type state struct {
-	rd  bytes.Reader
-	out bytes.Buffer
+	rd   bytes.Reader
+	out  bytes.Buffer
 	dec  jsontext.Decoder
 	enc  jsontext.Encoder
 	seal Sealer
