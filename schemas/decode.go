@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -66,6 +67,9 @@ func decodeStd(raw []byte) (any, error) {
 // takes. dec should be configured with AllowDuplicateNames(true) and
 // AllowInvalidUTF8(true) to accept what encoding/json accepts.
 func DecodeValue(dec *jsontext.Decoder) (any, error) {
+	if dec.PeekKind() == '"' {
+		return ReadString(dec)
+	}
 	tok, err := dec.ReadToken()
 	if err != nil {
 		return nil, err
@@ -74,11 +78,10 @@ func DecodeValue(dec *jsontext.Decoder) (any, error) {
 	case '{':
 		m := make(map[string]any)
 		for dec.PeekKind() != '}' {
-			name, err := dec.ReadToken()
+			k, err := ReadString(dec)
 			if err != nil {
 				return nil, err
 			}
-			k := name.String()
 			v, err := DecodeValue(dec)
 			if err != nil {
 				return nil, err
@@ -102,8 +105,6 @@ func DecodeValue(dec *jsontext.Decoder) (any, error) {
 			return nil, err
 		}
 		return a, nil
-	case '"':
-		return tok.String(), nil
 	case '0':
 		return json.Number(tok.String()), nil
 	case 't':
@@ -114,4 +115,23 @@ func DecodeValue(dec *jsontext.Decoder) (any, error) {
 		return nil, nil
 	}
 	return nil, errors.New("invalid JSON token")
+}
+
+// ReadString reads the next string (or object name) from dec, unescaped as
+// encoding/json does. It scans the text once (Token.String scans it again).
+func ReadString(dec *jsontext.Decoder) (string, error) {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return "", err
+	}
+	if len(v) < 2 || v[0] != '"' {
+		return "", errors.New("want a JSON string")
+	}
+	if bytes.IndexByte(v, '\\') < 0 && utf8.Valid(v) {
+		return string(v[1 : len(v)-1]), nil
+	}
+	// A lone surrogate escape becomes U+FFFD, as in encoding/json; the error
+	// saying so is not one here.
+	b, _ := jsontext.AppendUnquote(nil, v)
+	return string(b), nil
 }

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -121,11 +122,11 @@ func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits) (Item, bool) {
 	var w wireItem
 	var st entryState
 	for dec.PeekKind() != '}' {
-		name, err := dec.ReadToken()
+		name, err := readName(dec)
 		if err != nil {
 			return Item{}, false
 		}
-		if err := st.field(dec, raw, &w, name.String()); err != nil {
+		if err := st.field(dec, raw, &w, name); err != nil {
 			return Item{}, false
 		}
 	}
@@ -152,22 +153,22 @@ func tooLarge(n int, id string, lim Limits) Item {
 }
 
 // field reads the value of one entry member into w.
-func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name string) error {
+func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name []byte) error {
 	switch {
-	case strings.EqualFold(name, "id"):
+	case bytes.EqualFold(name, []byte("id")):
 		st.idIsStr = dec.PeekKind() == '"'
 		err := st.str(dec, &w.ID)
 		st.lastID = w.ID
 		return err
-	case strings.EqualFold(name, "name"):
+	case bytes.EqualFold(name, []byte("name")):
 		return st.str(dec, &w.Name)
-	case strings.EqualFold(name, "sid"):
+	case bytes.EqualFold(name, []byte("sid")):
 		return st.str(dec, &w.SID)
-	case strings.EqualFold(name, "aid"):
+	case bytes.EqualFold(name, []byte("aid")):
 		return st.str(dec, &w.AID)
-	case strings.EqualFold(name, "src"):
+	case bytes.EqualFold(name, []byte("src")):
 		return st.str(dec, &w.Src)
-	case strings.EqualFold(name, "ts"):
+	case bytes.EqualFold(name, []byte("ts")):
 		switch dec.PeekKind() {
 		case 'n':
 			w.TS = nil
@@ -186,7 +187,7 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 			w.TS = &st.ts
 			return nil
 		}
-	case strings.EqualFold(name, "seq"):
+	case bytes.EqualFold(name, []byte("seq")):
 		switch dec.PeekKind() {
 		case 'n':
 			_, err := dec.ReadToken()
@@ -203,9 +204,9 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 			w.Seq = n
 			return nil
 		}
-	case strings.EqualFold(name, "data"):
+	case bytes.EqualFold(name, []byte("data")):
 		return st.readData(dec, raw, w)
-	case strings.EqualFold(name, "ctx"):
+	case bytes.EqualFold(name, []byte("ctx")):
 		return st.ctx(dec, &w.Ctx)
 	default:
 		return dec.SkipValue()
@@ -214,15 +215,32 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 	return dec.SkipValue()
 }
 
+// readName reads an object name, unescaped. The result is only valid until
+// the next read from dec.
+func readName(dec *jsontext.Decoder) ([]byte, error) {
+	v, err := dec.ReadValue()
+	if err != nil {
+		return nil, err
+	}
+	if len(v) < 2 || v[0] != '"' {
+		return nil, errors.New("want an object name")
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return v[1 : len(v)-1], nil // raw is valid UTF-8
+	}
+	b, _ := jsontext.AppendUnquote(nil, v) // a lone surrogate becomes U+FFFD
+	return b, nil
+}
+
 // str reads a string field: null leaves it as it was, as in encoding/json.
 func (st *entryState) str(dec *jsontext.Decoder, dst *string) error {
 	switch dec.PeekKind() {
 	case '"':
-		tok, err := dec.ReadToken()
+		v, err := schemas.ReadString(dec)
 		if err != nil {
 			return err
 		}
-		*dst = tok.String()
+		*dst = v
 		return nil
 	case 'n':
 		_, err := dec.ReadToken()
@@ -252,11 +270,10 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 	m := make(map[string]any)
 	var uid any
 	for dec.PeekKind() != '}' {
-		name, err := dec.ReadToken()
+		k, err := schemas.ReadString(dec)
 		if err != nil {
 			return err
 		}
-		k := name.String()
 		v, err := schemas.DecodeValue(dec)
 		if err != nil {
 			return err
@@ -290,24 +307,24 @@ func (st *entryState) ctx(dec *jsontext.Decoder, c *wireContext) error {
 		return err
 	}
 	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
+		name, err := readName(dec)
 		if err != nil {
 			return err
 		}
-		switch name := tok.String(); {
-		case strings.EqualFold(name, "url"):
+		switch {
+		case bytes.EqualFold(name, []byte("url")):
 			err = st.str(dec, &c.URL)
-		case strings.EqualFold(name, "ref"):
+		case bytes.EqualFold(name, []byte("ref")):
 			err = st.str(dec, &c.Ref)
-		case strings.EqualFold(name, "title"):
+		case bytes.EqualFold(name, []byte("title")):
 			err = st.str(dec, &c.Title)
-		case strings.EqualFold(name, "fbp"):
+		case bytes.EqualFold(name, []byte("fbp")):
 			err = st.str(dec, &c.FBP)
-		case strings.EqualFold(name, "fbc"):
+		case bytes.EqualFold(name, []byte("fbc")):
 			err = st.str(dec, &c.FBC)
-		case strings.EqualFold(name, "utm"):
+		case bytes.EqualFold(name, []byte("utm")):
 			err = st.utm(dec, c)
-		case strings.EqualFold(name, "consent"):
+		case bytes.EqualFold(name, []byte("consent")):
 			err = st.consent(dec, c)
 		default:
 			err = dec.SkipValue()
@@ -340,11 +357,10 @@ func (st *entryState) utm(dec *jsontext.Decoder, c *wireContext) error {
 		c.UTM = make(map[string]string)
 	}
 	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
+		k, err := schemas.ReadString(dec)
 		if err != nil {
 			return err
 		}
-		k := tok.String()
 		var v string
 		if err := st.str(dec, &v); err != nil {
 			return err
@@ -375,11 +391,10 @@ func (st *entryState) consent(dec *jsontext.Decoder, c *wireContext) error {
 		c.Consent = make(map[string]bool)
 	}
 	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
+		k, err := schemas.ReadString(dec)
 		if err != nil {
 			return err
 		}
-		k := tok.String()
 		v := false
 		switch dec.PeekKind() {
 		case 't', 'f':
