@@ -25,7 +25,9 @@ import (
 
 // Validator checks an event's data against the schemas. known is false for
 // names the schemas do not describe (such events are still accepted); err,
-// naming the field, makes the event invalid_event.
+// naming the field, makes the event invalid_event. It must be safe for
+// concurrent use: connections, and the events of a big batch, are
+// validated in parallel.
 type Validator interface {
 	Validate(source event.Source, name string, data json.RawMessage) (known bool, err error)
 }

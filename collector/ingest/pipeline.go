@@ -3,6 +3,8 @@ package ingest
 import (
 	"context"
 	"errors"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/popinbridge/bridge/collector/event"
@@ -12,16 +14,26 @@ import (
 // prepare turns parsed items into events ready to append, validating each
 // against the schemas; invalid items become rejects. The returned ids are
 // the events' ids, in order.
+//
+// A batch of at least parallelMin events per core is validated on all
+// cores (GOMAXPROCS goroutines at most, for the batch's duration only).
 func (in *Ingest) prepare(c client, items []Item, now time.Time) ([]event.Event, []Reject) {
 	var evs []event.Event
 	var rejects []Reject
+	verdicts := in.validateParallel(items)
 	for i := range items {
 		it := &items[i]
 		if it.Reject != nil {
 			rejects = append(rejects, *it.Reject)
 			continue
 		}
-		known, err := in.validate(it)
+		var known bool
+		var err error
+		if verdicts != nil {
+			known, err = verdicts[i].known, verdicts[i].err
+		} else {
+			known, err = in.validate(it)
+		}
 		if err != nil {
 			rejects = append(rejects, Reject{ID: it.ID, Code: CodeInvalidEvent, Error: err.Error()})
 			continue
@@ -43,6 +55,39 @@ func (in *Ingest) prepare(c client, items []Item, now time.Time) ([]event.Event,
 		})
 	}
 	return evs, rejects
+}
+
+// parallelMin is the fewest events per goroutine worth validating apart.
+const parallelMin = 32
+
+type verdict struct {
+	known bool
+	err   error
+}
+
+// validateParallel validates items on several cores when the batch is big
+// enough and returns each item's verdict; nil means the caller validates
+// them itself, in order.
+func (in *Ingest) validateParallel(items []Item) []verdict {
+	workers := min(runtime.GOMAXPROCS(0), len(items)/parallelMin)
+	if workers < 2 {
+		return nil
+	}
+	out := make([]verdict, len(items))
+	chunk := (len(items) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for start := 0; start < len(items); start += chunk {
+		end := min(start+chunk, len(items))
+		wg.Go(func() {
+			for i := start; i < end; i++ {
+				if items[i].Reject == nil {
+					out[i].known, out[i].err = in.validate(&items[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // validate checks an item's data, from its decoded value when there is one.

@@ -1,0 +1,74 @@
+package ingest
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPrepareBigBatchInParallel checks that a batch validated on several
+// cores gives, in order, what validating event by event gives.
+func TestPrepareBigBatchInParallel(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	var evs []wireEvent
+	for i := range 300 {
+		e := mkEvent(browserNames[i%len(browserNames)])
+		switch i % 7 {
+		case 3:
+			e.Data["uid"] = 5.5 // uid must be a string: invalid against the schema
+		case 5:
+			e.ID = "not-a-uuid" // rejected by ParseBatch
+		case 6:
+			e.Name = fmt.Sprintf("custom_%d", i) // unknown: accepted, flagged
+		}
+		evs = append(evs, e)
+	}
+	items, perr := ParseBatch(batchJSON(t, evs...), defaultLimits())
+	if perr != nil {
+		t.Fatal(perr)
+	}
+	h := newHarness(t, testConfig())
+	s, _ := testSites().ByWriteKey(testKey)
+	c := client{site: s, ip: "192.0.2.1", userAgent: "ua", transport: "ws"}
+	if h.in.validateParallel(items) == nil {
+		t.Fatal("a 300-event batch was not validated in parallel")
+	}
+	got, gotRej := h.in.prepare(c, items, time.Now())
+
+	var wantIDs, wantRej []string
+	unknown := 0
+	for _, it := range items {
+		if it.Reject != nil {
+			wantRej = append(wantRej, it.Reject.ID+" "+it.Reject.Error)
+			continue
+		}
+		known, err := h.in.validate(&it)
+		if err != nil {
+			wantRej = append(wantRej, it.ID+" "+err.Error())
+			continue
+		}
+		if !known {
+			unknown++
+		}
+		wantIDs = append(wantIDs, it.ID)
+	}
+	var gotIDs, gotR []string
+	gotUnknown := 0
+	for _, e := range got {
+		gotIDs = append(gotIDs, e.ID)
+		if !e.Known {
+			gotUnknown++
+		}
+	}
+	for _, r := range gotRej {
+		gotR = append(gotR, r.ID+" "+r.Error)
+	}
+	if strings.Join(gotIDs, ",") != strings.Join(wantIDs, ",") || strings.Join(gotR, ",") != strings.Join(wantRej, ",") {
+		t.Fatalf("parallel prepare differs:\n got %d events, rejects %v\nwant %d events, rejects %v", len(gotIDs), gotR, len(wantIDs), wantRej)
+	}
+	if gotUnknown != unknown || unknown == 0 || len(wantRej) < 80 {
+		t.Fatalf("unknown %d, want %d; %d rejects", gotUnknown, unknown, len(wantRej))
+	}
+}
