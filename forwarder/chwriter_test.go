@@ -29,12 +29,12 @@ func TestClickHouseDeliveryLog(t *testing.T) {
 	w := NewClickHouseWriter(db.Conn(), db.Table("deliveries"))
 	secret := signing.NewSecret()
 	rcv := newReceiver(t, secret)
-	rcv.status = func(n int) int {
+	rcv.setStatus(func(n int) int {
 		if n == 1 {
 			return 500
 		}
 		return 200
-	}
+	})
 	_, js := startNATS(t, t.TempDir())
 	lg := newMemLog(js)
 	f, err := New(testConfig(webhookEP("ch", rcv.url(), secret)), Settings{Log: lg, DB: w})

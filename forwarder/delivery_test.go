@@ -156,12 +156,12 @@ func TestRetryThenRecover(t *testing.T) {
 	flaky := newReceiver(t, secret)
 	healthy := newReceiver(t, secret)
 	recoverAt := time.Now().Add(2 * time.Second)
-	flaky.status = func(int) int {
+	flaky.setStatus(func(int) int {
 		if time.Now().Before(recoverAt) {
 			return 500
 		}
 		return 200
-	}
+	})
 	cfg := testConfig(webhookEP("flaky", flaky.url(), secret), webhookEP("healthy", healthy.url(), secret))
 	cfg.RetrySchedule = []string{"50ms", "100ms", "200ms", "400ms", "800ms", "1600ms", "3s"}
 	e := newEnv(t, cfg)
@@ -236,9 +236,9 @@ func TestPermanentFailuresAndDeadLetters(t *testing.T) {
 	secret := signing.NewSecret()
 	rcv := newReceiver(t, secret)
 	var mode = map[string]int{}
-	rcv.status = func(int) int { return 0 }
+	rcv.setStatus(func(int) int { return 0 })
 	codes := make(chan int, 100)
-	rcv.status = func(int) int { return <-codes }
+	rcv.setStatus(func(int) int { return <-codes })
 	_ = mode
 	cfg := testConfig(webhookEP("ep", rcv.url(), secret))
 	e := newEnv(t, cfg)
@@ -307,7 +307,7 @@ func TestRedirectNotFollowedAnd410Disables(t *testing.T) {
 	target := newReceiver(t, secret)
 	codes := make(chan int, 10)
 	rcv := newReceiver(t, secret)
-	rcv.status = func(int) int { return <-codes }
+	rcv.setStatus(func(int) int { return <-codes })
 	redirect := newRedirector(t, target.url())
 	e := newEnv(t, testConfig(webhookEP("redir", redirect, secret), webhookEP("gone", rcv.url(), secret)))
 	codes <- 410
@@ -369,7 +369,7 @@ func TestRedirectNotFollowedAnd410Disables(t *testing.T) {
 
 func newRedirector(t *testing.T, to string) string {
 	rcv := newReceiver(t)
-	rcv.status = func(int) int { return 0 }
+	rcv.setStatus(func(int) int { return 0 })
 	srv := rcv.srv
 	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, to, http.StatusFound) })
 	return srv.URL + "/r"

@@ -15,7 +15,7 @@ import (
 func TestSlowEndpointDoesNotHoldOthers(t *testing.T) {
 	secret := signing.NewSecret()
 	slow, healthy := newReceiver(t, secret), newReceiver(t, secret)
-	slow.delay = 800 * time.Millisecond
+	slow.setDelay(800 * time.Millisecond)
 	cfg := testConfig(webhookEP("slow", slow.url(), secret), webhookEP("healthy", healthy.url(), secret))
 	cfg.FastPathBudget = "300ms"
 	e := newEnv(t, cfg)

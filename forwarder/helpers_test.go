@@ -204,7 +204,9 @@ func newEnvJS(t *testing.T, cfg Config, js jetstream.JetStream, sites ...site.Si
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// Generous: on a loaded 2-core machine creating the buckets (fsynced)
+	// has taken over 10 s.
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := f.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -259,6 +261,11 @@ func newReceiver(t testing.TB, secrets ...string) *receiver {
 	t.Cleanup(r.srv.Close)
 	return r
 }
+
+// setStatus and setDelay change the receiver's behaviour under its lock
+// (requests may already be arriving).
+func (r *receiver) setStatus(f func(n int) int) { r.mu.Lock(); r.status = f; r.mu.Unlock() }
+func (r *receiver) setDelay(d time.Duration)    { r.mu.Lock(); r.delay = d; r.mu.Unlock() }
 
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)

@@ -123,12 +123,12 @@ func TestKill9PendingRetries(t *testing.T) {
 	rcv := newReceiver(t, secret)
 	var failing atomic.Bool
 	failing.Store(true)
-	rcv.status = func(int) int {
+	rcv.setStatus(func(int) int {
 		if failing.Load() {
 			return 503
 		}
 		return 200
-	}
+	})
 	dir := t.TempDir()
 	child := startChild(t, dir, rcv.url(), secret, n)
 	// Wait until every delivery has failed at least once: all are pending retries.
