@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 
+	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/schemas"
 )
 
@@ -100,6 +101,7 @@ type entryState struct {
 	lastID  string // the last "id" when it was a string, for peekID
 	idIsStr bool
 	data    decodedData
+	rawOnly bool // data is an object left undecoded: no schema applies
 	ts      float64
 }
 
@@ -143,6 +145,9 @@ func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits) (Item, bool) {
 	}
 	if st.bad {
 		return parseItem(raw[start:end], lim), true
+	}
+	if st.rawOnly {
+		return finishItem(&w, nil), true // reads data.uid from the text
 	}
 	return finishItem(&w, &st.data), true
 }
@@ -260,7 +265,17 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 		}
 		end := int(dec.InputOffset())
 		w.Data = raw[end-len(v) : end]
-		st.data = decodedData{}
+		st.data, st.rawOnly = decodedData{}, false
+		return nil
+	}
+	if !needsValue(w) {
+		v, err := dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		end := int(dec.InputOffset())
+		w.Data = raw[end-len(v) : end]
+		st.data, st.rawOnly = decodedData{}, true
 		return nil
 	}
 	if _, err := dec.ReadToken(); err != nil {
@@ -287,8 +302,25 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 		return err
 	}
 	w.Data = raw[start:dec.InputOffset()]
-	st.data = decodedData{value: m, uid: uid}
+	st.data, st.rawOnly = decodedData{value: m, uid: uid}, false
 	return nil
+}
+
+// needsValue reports whether an entry's data may need its decoded value:
+// not when what was read so far names an event no schema describes (a
+// custom event, an unknown name). Should a later field change that, the
+// item is simply not decoded and prepare validates Data's text instead.
+func needsValue(w *wireItem) bool {
+	switch w.Src {
+	case "", string(event.SourceBrowser):
+	default:
+		return false // custom events have no schemas; anything else is rejected
+	}
+	if w.Name == "" {
+		return true // the name may follow
+	}
+	_, ok := schemas.Lookup(event.SourceBrowser, w.Name)
+	return ok
 }
 
 // ctx reads the context object into c, as encoding/json would (a repeated

@@ -67,6 +67,8 @@ var fastSeeds = []string{
 	`{"batch":[]} x`,
 	`{"batch":[{"name":"\ud800"}]}`,
 	`[]`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"my_event","src":"custom","data":{"Uid":7,"x":[1]}}]}`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"unknown_one","data":{"uid":"u","x":{}},"name":"nudge_show"}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"x","data":{"pad":"` + strings.Repeat("p", 500) + `"}}]}`,
 }
 

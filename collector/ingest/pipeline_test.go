@@ -72,3 +72,27 @@ func TestPrepareBigBatchInParallel(t *testing.T) {
 		t.Fatalf("unknown %d, want %d; %d rejects", gotUnknown, unknown, len(wantRej))
 	}
 }
+
+// TestDataOfUnknownNamesIsStillValidated checks that skipping the decoded
+// value of data that no schema describes never skips validation: a later
+// "name" can make the event known, and its data must then still fit.
+func TestDataOfUnknownNamesIsStillValidated(t *testing.T) {
+	id := "0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b"
+	raw := `{"batch":[{"id":"` + id + `","name":"custom_thing","data":{"rating":true},"name":"popin_rating_done"}]}`
+	items, perr := ParseBatch([]byte(raw), defaultLimits())
+	if perr != nil || len(items) != 1 || items[0].decoded {
+		t.Fatalf("items %+v, err %v", items, perr)
+	}
+	h := newHarness(t, testConfig())
+	s, _ := testSites().ByWriteKey(testKey)
+	evs, rej := h.in.prepare(client{site: s, ip: "192.0.2.1", transport: "ws"}, items, time.Now())
+	if len(evs) != 0 || len(rej) != 1 || !strings.Contains(rej[0].Error, "data/") {
+		t.Fatalf("events %v, rejects %+v", evs, rej)
+	}
+	raw = `{"batch":[{"id":"` + id + `","name":"my_event","src":"custom","data":{"uid":42}}]}`
+	items, _ = ParseBatch([]byte(raw), defaultLimits())
+	evs, rej = h.in.prepare(client{site: s, ip: "192.0.2.1", transport: "ws"}, items, time.Now())
+	if len(evs) != 1 || len(rej) != 0 || evs[0].Known || evs[0].UID != "42" || string(evs[0].Data) != `{"uid":42}` {
+		t.Fatalf("events %+v, rejects %+v", evs, rej)
+	}
+}
