@@ -35,10 +35,14 @@ func openDB(t testing.TB, srv *chtest.Server) *chdb.DB {
 	cfg := chdb.NewDefaultConfig()
 	cfg.Addr = srv.Addr()
 	cfg.Database = fmt.Sprintf("chsink_%d_%d", os.Getpid(), dbSeq.Add(1))
-	cfg.DialTimeout = 2 * time.Second
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	// Retried: on a loaded 2-core machine a loopback dial has timed out.
 	db, err := chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
+	for err != nil && ctx.Err() == nil {
+		time.Sleep(500 * time.Millisecond)
+		db, err = chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
