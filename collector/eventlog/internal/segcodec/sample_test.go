@@ -19,8 +19,8 @@ func sampleEvents() []event.Event {
 			Data: json.RawMessage(`{"name":"Asha","email":"asha@example.com","mobile":"9876543210","plan":{"id":3,"tags":["a","b"]}}`),
 			Context: event.Context{
 				URL: "https://www.acme.com/p/1?q=%E2%9C%93", Referrer: "https://google.com/", Title: "Acme — pricing",
-				UTM:     map[string]string{"source": "google", "medium": "cpc", "campaign": "spring"},
-				FBP:     "fb.1.1763920000.123", FBC: "fb.1.1763920000.AbC",
+				UTM: map[string]string{"source": "google", "medium": "cpc", "campaign": "spring"},
+				FBP: "fb.1.1763920000.123", FBC: "fb.1.1763920000.AbC",
 				Consent: map[string]bool{"analytics": true, "ads": false},
 				Country: "IN", IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)",
 			},
@@ -29,8 +29,8 @@ func sampleEvents() []event.Event {
 			Data: json.RawMessage(`null`)},
 		{ID: "c", SiteID: "acme", Name: "call_booked", Source: event.SourcePopinServer, Known: true,
 			ClientTime: time.Unix(1700000000, 5).UTC(), ReceivedAt: time.Unix(1700000001, 0).UTC(),
-			Data:       json.RawMessage(`{"x":"\u00e9\n","y":1.50}`),
-			Context:    event.Context{IP: "2001:db8::1"}},
+			Data:    json.RawMessage(`{"x":"\u00e9\n","y":1.50}`),
+			Context: event.Context{IP: "2001:db8::1"}},
 	}
 }
 

@@ -3,6 +3,7 @@ package segcodec
 import (
 	"encoding/json"
 	"errors"
+	"os"
 	"reflect"
 	"testing"
 	"time"
@@ -10,37 +11,134 @@ import (
 	"github.com/popinbridge/bridge/collector/event"
 )
 
-func TestRoundTripAndCorruption(t *testing.T) {
-	in := []event.Event{
-		{ID: "a", SiteID: "acme", Name: "popin_captured", Known: true, Data: json.RawMessage(`{"x":1}`),
-			ClientTime: time.UnixMilli(1).UTC(), ReceivedAt: time.UnixMilli(2).UTC(),
-			Context: event.Context{URL: "https://x", UTM: map[string]string{"source": "g"}}},
-		{ID: "b", SiteID: "other", Name: "custom", Data: json.RawMessage(`null`)},
-	}
+func build(t testing.TB, evs []event.Event) []byte {
+	t.Helper()
 	var b Builder
-	for i := range in {
-		r, err := EncodeRecord(&in[i])
+	for i := range evs {
+		r, err := EncodeRecord(&evs[i])
 		if err != nil {
 			t.Fatal(err)
 		}
 		b.Add(r)
 	}
-	seg := b.Finish()
+	return b.Finish()
+}
+
+// sameEvents compares events field by field; times must be the same instant
+// with the same zone offset; zone names are not kept, as with JSON before.
+func sameEvents(t testing.TB, want, got []event.Event) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		w, g := want[i], got[i]
+		for _, tt := range [][2]time.Time{{w.ClientTime, g.ClientTime}, {w.ReceivedAt, g.ReceivedAt}} {
+			_, wo := tt[0].Zone()
+			_, gz := tt[1].Zone()
+			if !tt[0].Equal(tt[1]) || wo != gz {
+				t.Fatalf("event %d: time %v, want %v", i, tt[1], tt[0])
+			}
+		}
+		w.ClientTime, w.ReceivedAt, g.ClientTime, g.ReceivedAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+		if !reflect.DeepEqual(w, g) {
+			t.Fatalf("event %d:\n got %+v\nwant %+v", i, g, w)
+		}
+	}
+}
+
+func TestRoundTrip(t *testing.T) {
+	in := sampleEvents()
+	in = append(in,
+		// Data kept byte for byte (no compaction), non-UTC zone, empty
+		// non-nil maps, invalid UTF-8 kept.
+		event.Event{ID: "d", SiteID: "acme", Name: "x\xff", Data: json.RawMessage("{ \"a\" :\t[1, 2] ,\n\"b\":\"<&>\" }"),
+			ClientTime: time.Date(2025, 1, 2, 3, 4, 5, 6, time.FixedZone("IST", 5*3600+1800)),
+			ReceivedAt: time.Unix(0, 1).UTC(), Seq: 1 << 62,
+			Context: event.Context{UTM: map[string]string{}, Consent: map[string]bool{}}},
+	)
+	seg := build(t, in)
+	if seg[0] != versionBinary {
+		t.Fatalf("version %d", seg[0])
+	}
 	out, err := Decode(seg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(in, out) {
-		t.Fatalf("round trip:\n in %+v\nout %+v", in, out)
+	sameEvents(t, in, out)
+	if string(out[3].Data) != string(in[3].Data) {
+		t.Fatalf("data %q, want %q", out[3].Data, in[3].Data)
 	}
+	// UTC stays UTC, exactly as the JSON format gave it.
+	if !reflect.DeepEqual(out[0].ClientTime, in[0].ClientTime) || out[0].ClientTime.Location() != time.UTC {
+		t.Fatalf("ts %#v", out[0].ClientTime)
+	}
+	// Decoded data does not alias the segment.
+	for i := range seg {
+		seg[i] = 0
+	}
+	sameEvents(t, in, out)
+
 	var ids []string
-	if err := Walk(seg, func(site, id, _ []byte) error { ids = append(ids, string(site)+"/"+string(id)); return nil }); err != nil {
+	if err := Walk(build(t, in), func(site, id, _ []byte) error { ids = append(ids, string(site)+"/"+string(id)); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ids, []string{"acme/a", "other/b"}) {
-		t.Fatalf("walk ids %v", ids)
+	if want := []string{"acme/" + in[0].ID, "other/b", "acme/c", "acme/d"}; !reflect.DeepEqual(ids, want) {
+		t.Fatalf("walk ids %v, want %v", ids, want)
 	}
+}
 
+func TestNilAndEmptyData(t *testing.T) {
+	e := event.Event{ID: "n", SiteID: "s"}
+	out, err := Decode(build(t, []event.Event{e}))
+	if err != nil || string(out[0].Data) != "null" {
+		t.Fatalf("nil data: %q %v, want null as before", out[0].Data, err)
+	}
+	e.Data = json.RawMessage{}
+	if _, err := EncodeRecord(&e); err == nil {
+		t.Fatal("empty non-nil data encoded")
+	}
+}
+
+// TestDecodeV1Golden reads a segment written by the version 1 (JSON) encoder.
+func TestDecodeV1Golden(t *testing.T) {
+	seg, err := os.ReadFile("testdata/v1.seg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seg[0] != versionJSON {
+		t.Fatalf("golden version %d", seg[0])
+	}
+	out, err := Decode(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameEvents(t, sampleEvents(), out)
+	n := 0
+	if err := Walk(seg, func(site, id, _ []byte) error { n++; return nil }); err != nil || n != 3 {
+		t.Fatalf("walk: %d records, %v", n, err)
+	}
+}
+
+func TestCorrupt(t *testing.T) {
+	seg := build(t, sampleEvents())
+	golden, err := os.ReadFile("testdata/v1.seg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Records whose framing is intact but whose body is not (CRC valid).
+	bad := sampleEvents()[1]
+	rec, err := EncodeRecord(&bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site, id, body, _, err := next(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flagAt := 2 + len(bad.Name) + len(bad.Source)
+	badFlags := append([]byte(nil), body...)
+	badFlags[flagAt] = 0xff
 	tests := []struct {
 		name string
 		seg  []byte
@@ -48,7 +146,12 @@ func TestRoundTripAndCorruption(t *testing.T) {
 		{"empty", nil},
 		{"truncated", seg[:len(seg)-10]},
 		{"bit flip", flip(seg, 7)},
+		{"bit flip v1", flip(golden, 40)},
 		{"version", append([]byte{9}, seg[1:]...)},
+		{"short body", frame(site, id, body[:len(body)-1])},
+		{"trailing byte", frame(site, id, append(body[:len(body):len(body)], 0))},
+		{"bad flags", frame(site, id, badFlags)},
+		{"empty body", frame(site, id, nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +164,12 @@ func TestRoundTripAndCorruption(t *testing.T) {
 	if evs, err := Decode(empty.Finish()); err != nil || len(evs) != 0 {
 		t.Fatalf("empty segment: %v %v", evs, err)
 	}
+}
+
+// frame makes a one-record version 2 segment with a valid checksum.
+func frame(site, id, body []byte) []byte {
+	b := Builder{buf: appendBytes(appendBytes(appendBytes([]byte{Version}, site), id), body), n: 1}
+	return b.Finish()
 }
 
 func flip(b []byte, i int) []byte {
