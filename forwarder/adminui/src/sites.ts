@@ -38,7 +38,7 @@ export async function sitesPage(el: HTMLElement): Promise<void> {
   );
   const id = h("input", { name: "id", required: true }) as HTMLInputElement;
   const origins = h("input", { name: "origins", placeholder: "https://www.acme.com, https://*.acme.com" }) as HTMLInputElement;
-  const pii = h("select", { name: "pii" }, ...["hash", "raw", "drop"].map((v) => h("option", { value: v }, v))) as HTMLSelectElement;
+  const pii = h("select", { name: "pii" }, ...["hash", "encrypt", "raw", "drop"].map((v) => h("option", { value: v }, v))) as HTMLSelectElement;
   const region = h("input", { name: "default_phone_region", size: 3, placeholder: "IN" }) as HTMLInputElement;
   const popin = h("input", { name: "popin_api_key", type: "password", autocomplete: "off" }) as HTMLInputElement;
   const msg = h("div", { role: "status", "aria-live": "polite", class: "status" });
