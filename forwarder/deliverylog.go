@@ -42,7 +42,8 @@ type DeliveryRecord struct {
 
 // DeliveryWriter stores attempt rows, e.g. in ClickHouse (see
 // NewClickHouseWriter). WriteDeliveries may fail; the forwarder retries a
-// failed batch on its next flush and never blocks deliveries on it.
+// failed batch on its next flush and never blocks deliveries on it. It must
+// not keep rows (the slice) after it returns: the forwarder reuses it.
 type DeliveryWriter interface {
 	WriteDeliveries(ctx context.Context, rows []DeliveryRecord) error
 }
@@ -73,6 +74,7 @@ type deliveryLog struct {
 	logger   *slog.Logger
 	m        *metrics
 
+	flushing chan struct{} // one flush at a time (the loop, or stop after a timeout)
 	mu      sync.Mutex
 	buf     []DeliveryRecord
 	kick    chan struct{}
@@ -85,7 +87,7 @@ const logBatchRows = 5000
 
 func newDeliveryLog(w DeliveryWriter, max int, interval time.Duration, logger *slog.Logger, m *metrics) *deliveryLog {
 	return &deliveryLog{w: w, max: max, interval: interval, logger: logger, m: m,
-		kick: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
+		kick: make(chan struct{}, 1), flushing: make(chan struct{}, 1), done: make(chan struct{}), stopped: make(chan struct{})}
 }
 
 // Add queues a row; it never blocks.
@@ -129,6 +131,12 @@ func (l *deliveryLog) run() {
 // flush writes what is buffered, batch by batch; a failed batch stays at the
 // head of the buffer for the next flush.
 func (l *deliveryLog) flush(ctx context.Context) {
+	select {
+	case l.flushing <- struct{}{}:
+		defer func() { <-l.flushing }()
+	case <-ctx.Done():
+		return
+	}
 	for {
 		l.mu.Lock()
 		n := min(len(l.buf), logBatchRows)
@@ -146,8 +154,15 @@ func (l *deliveryLog) flush(ctx context.Context) {
 			return
 		}
 		l.mu.Lock()
-		l.buf = append([]DeliveryRecord(nil), l.buf[n:]...)
-		rest := len(l.buf)
+		// Reuse the buffer: move what was added meanwhile to its front and
+		// clear the rest (no references kept); a buffer grown far beyond a
+		// batch (ClickHouse was down) is let go once empty.
+		rest := copy(l.buf, l.buf[n:])
+		clear(l.buf[rest:])
+		l.buf = l.buf[:rest]
+		if rest == 0 && cap(l.buf) > 2*logBatchRows {
+			l.buf = nil
+		}
 		l.mu.Unlock()
 		l.m.logBuffered.Set(float64(rest))
 		if ctx.Err() != nil {

@@ -127,8 +127,9 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 		return outcome{action: actAbandon}
 	}
 	rec := f.record(rt, m, n, res, at)
-	f.m.attempts.WithLabelValues(r.id).Inc()
-	f.m.latency.WithLabelValues(r.id).Observe(res.latency.Seconds())
+	em := r.metrics()
+	em.attempts.Inc()
+	em.latency.Observe(res.latency.Seconds())
 	r.observe(res.latency)
 	if f.p.fastBudget > 0 && time.Duration(r.latency.Load()) > f.p.fastBudget {
 		r.trip(time.Now()) // slow on average: keep it off the fast path for a while
@@ -138,7 +139,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 	var out outcome
 	switch {
 	case res.err == nil:
-		f.m.successes.WithLabelValues(r.id).Inc()
+		em.successes.Inc()
 		rec.State = StateDelivered
 	case res.disable:
 		f.m.failures.WithLabelValues(r.id, "permanent").Inc()

@@ -60,3 +60,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	}
 	return m, nil
 }
+
+// endpointMetrics are an endpoint's metric children, looked up once (not
+// per attempt).
+type endpointMetrics struct {
+	attempts  prometheus.Counter
+	successes prometheus.Counter
+	latency   prometheus.Observer
+}
+
+func (m *metrics) forEndpoint(id string) *endpointMetrics {
+	return &endpointMetrics{
+		attempts:  m.attempts.WithLabelValues(id),
+		successes: m.successes.WithLabelValues(id),
+		latency:   m.latency.WithLabelValues(id),
+	}
+}

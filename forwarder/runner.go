@@ -25,6 +25,9 @@ type runner struct {
 	f    *Forwarder
 	id   string
 	cons jetstream.Consumer
+	// m holds the endpoint's metric children once it made an attempt (so
+	// series appear with the first attempt, as before they were cached).
+	m atomic.Pointer[endpointMetrics]
 
 	slotMu sync.Mutex
 	slots  chan struct{}
@@ -85,6 +88,15 @@ func (r *runner) wait(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+func (r *runner) metrics() *endpointMetrics {
+	if m := r.m.Load(); m != nil {
+		return m
+	}
+	m := r.f.m.forEndpoint(r.id)
+	r.m.Store(m)
+	return m
 }
 
 func (r *runner) runtime() *endpointRuntime { return r.f.routes.Load().byID[r.id] }

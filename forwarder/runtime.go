@@ -2,6 +2,7 @@ package forwarder
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
@@ -33,6 +34,15 @@ type endpointRuntime struct {
 	keys     []signing.Key
 	prevKey  signing.Key
 	prevExp  time.Time
+	// signers sign with keys[0] (and then prevKey, until prevExp), keeping
+	// their HMAC state; both holds the pair for the rotation overlap.
+	signers []*signing.Signer
+	both    []*signing.Signer
+	// static are a webhook's request headers that are the same on every
+	// attempt (canonical keys) and staticLog the same for the delivery
+	// log (lower-case keys, credentials redacted).
+	static    http.Header
+	staticLog map[string]string
 	tmpl     *payload.Template
 	schedule retry.Schedule
 	conc     int
@@ -78,7 +88,12 @@ func buildRuntime(c EndpointConfig, st endpointState, f *Forwarder) (*endpointRu
 				}
 				rt.prevKey, rt.prevExp = pk, c.PreviousSecretExpiresAt
 			}
+			rt.signers = []*signing.Signer{signing.NewSigner(k)}
+			if len(rt.prevKey) > 0 {
+				rt.both = []*signing.Signer{rt.signers[0], signing.NewSigner(rt.prevKey)}
+			}
 		}
+		rt.static, rt.staticLog = staticHeaders(&c)
 		if c.Template != "" {
 			t, err := payload.Parse(c.Template)
 			if err != nil {
@@ -102,6 +117,14 @@ func (rt *endpointRuntime) signingKeys(now time.Time) []signing.Key {
 		return rt.keys
 	}
 	return []signing.Key{rt.keys[0], rt.prevKey}
+}
+
+// signersAt returns the signers to sign with at now, like signingKeys.
+func (rt *endpointRuntime) signersAt(now time.Time) []*signing.Signer {
+	if len(rt.both) == 0 || (!rt.prevExp.IsZero() && !now.Before(rt.prevExp)) {
+		return rt.signers
+	}
+	return rt.both
 }
 
 // wants reports whether an event of this name is delivered to the endpoint.

@@ -65,7 +65,10 @@ func (f *Forwarder) do(ctx context.Context, url string, h http.Header, body []by
 	}
 	req.Header = h
 	start := time.Now()
-	resp, err := f.client.Do(req)
+	// The transport itself, not f.client.Do: no redirects are followed
+	// either way (the client's CheckRedirect keeps the 3xx), and the
+	// client would copy the headers for nothing.
+	resp, err := f.client.Transport.RoundTrip(req)
 	if err != nil {
 		r.latency = time.Since(start)
 		if errors.Is(err, ssrf.ErrBlocked) {
@@ -77,11 +80,11 @@ func (f *Forwarder) do(ctx context.Context, url string, h http.Header, body []by
 			}
 			return r
 		}
-		r.err = fmt.Errorf("network: %w", unwrapURLError(err))
+		r.err = fmt.Errorf("network: %w", err)
 		return r
 	}
 	defer resp.Body.Close()
-	r.respBody, _ = io.ReadAll(io.LimitReader(resp.Body, f.cfg.MaxResponseBytes))
+	r.respBody = readLimited(resp.Body, resp.ContentLength, f.cfg.MaxResponseBytes)
 	r.latency = time.Since(start)
 	r.status = resp.StatusCode
 	r.err = retry.FromStatus(resp.StatusCode, resp.Header, time.Now())
@@ -93,31 +96,55 @@ func (f *Forwarder) do(ctx context.Context, url string, h http.Header, body []by
 	return r
 }
 
-func unwrapURLError(err error) error {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
+// readLimited reads at most limit bytes of a response body (length is its
+// Content-Length, -1 when unknown): nil for an empty body. A body of known
+// length is read to its end in one buffer of the right size (one spare byte
+// to see EOF, so the connection is reused). Read errors end the body.
+func readLimited(body io.Reader, length, limit int64) []byte {
+	if length == 0 || limit <= 0 {
+		return nil
+	}
+	size := int64(512)
+	if length > 0 {
+		size = min(length, limit) + 1
+	}
+	b := make([]byte, 0, size)
+	for int64(len(b)) < limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow
+		}
+		n, err := body.Read(b[len(b):min(int64(cap(b)), limit)])
+		b = b[:len(b)+n]
+		if err != nil {
+			break
 		}
 	}
-	return err
+	if len(b) == 0 {
+		return nil
+	}
+	return b
 }
 
 // redactHeaders copies h for the delivery log without credentials.
 func redactHeaders(h http.Header, secretHeaders ...string) map[string]string {
 	out := make(map[string]string, len(h))
 	for k, v := range h {
-		val := strings.Join(v, ", ")
 		lk := strings.ToLower(k)
-		if lk == "authorization" || lk == "x-api-key" || lk == "cookie" {
-			val = "REDACTED"
-		}
-		for _, s := range secretHeaders {
-			if strings.EqualFold(s, k) {
-				val = "REDACTED"
-			}
-		}
-		out[lk] = val
+		out[lk] = logValue(lk, strings.Join(v, ", "), secretHeaders...)
 	}
 	return out
+}
+
+// logValue is the logged value of header lk (lower case): "REDACTED" for
+// credentials (authorization, x-api-key, cookie and secretHeaders).
+func logValue(lk, val string, secretHeaders ...string) string {
+	if lk == "authorization" || lk == "x-api-key" || lk == "cookie" {
+		return "REDACTED"
+	}
+	for _, s := range secretHeaders {
+		if strings.EqualFold(s, lk) {
+			return "REDACTED"
+		}
+	}
+	return val
 }

@@ -108,3 +108,51 @@ func TestValidID(t *testing.T) {
 		}
 	}
 }
+
+// A Signer gives Sign's value, also when reused, concurrently and for
+// several keys.
+func TestSignerMatchesSign(t *testing.T) {
+	k1, _ := ParseSecret(NewSecret())
+	k2, _ := ParseSecret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+	s1, s2 := NewSigner(k1), NewSigner(k2)
+	ts := time.Unix(1614265330, 0)
+	for _, tc := range []struct {
+		id   string
+		body string
+	}{
+		{"msg_p5jXN8AQM9LWM0D4loKWxJek", `{"test": 2432232314}`},
+		{"0b6f0000-0000-4000-8000-000000000001", ""},
+		{strings.Repeat("x", 256), strings.Repeat(`{"a":"b"}`, 500)},
+	} {
+		for i := 0; i < 3; i++ { // pooled state reused
+			if got, want := string(s2.AppendSign(nil, tc.id, ts, []byte(tc.body))), Sign(k2, tc.id, ts, []byte(tc.body)); got != want {
+				t.Fatalf("AppendSign = %s want %s", got, want)
+			}
+			got := string(AppendSignatures([]byte("x"), tc.id, ts, []byte(tc.body), s1, nil, s2))
+			if want := "x" + Signatures(tc.id, ts, []byte(tc.body), k1, nil, k2); got != want {
+				t.Fatalf("AppendSignatures = %s want %s", got, want)
+			}
+		}
+	}
+	if got := string(s2.AppendSign(nil, "msg_p5jXN8AQM9LWM0D4loKWxJek", ts, []byte(`{"test": 2432232314}`))); got != "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" {
+		t.Fatalf("golden vector: %s", got)
+	}
+	done := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var bad string
+			for i := 0; i < 200; i++ {
+				id := "id" + strings.Repeat("z", i%7)
+				if got, want := string(s1.AppendSign(nil, id, ts, []byte(id))), Sign(k1, id, ts, []byte(id)); got != want {
+					bad = got
+				}
+			}
+			done <- bad
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if bad := <-done; bad != "" {
+			t.Fatalf("concurrent AppendSign gave %s", bad)
+		}
+	}
+}
