@@ -75,12 +75,12 @@ type deliveryLog struct {
 	m        *metrics
 
 	flushing chan struct{} // one flush at a time (the loop, or stop after a timeout)
-	mu      sync.Mutex
-	buf     []DeliveryRecord
-	kick    chan struct{}
-	done    chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+	mu       sync.Mutex
+	buf      []DeliveryRecord
+	kick     chan struct{}
+	done     chan struct{}
+	stopped  chan struct{}
+	once     sync.Once
 }
 
 const logBatchRows = 5000

@@ -29,11 +29,11 @@ type endpointState struct {
 // configuration (config plus state) and what was compiled from it.
 // Immutable once built.
 type endpointRuntime struct {
-	cfg      EndpointConfig
-	reason   string // why it is disabled, when it is
-	keys     []signing.Key
-	prevKey  signing.Key
-	prevExp  time.Time
+	cfg     EndpointConfig
+	reason  string // why it is disabled, when it is
+	keys    []signing.Key
+	prevKey signing.Key
+	prevExp time.Time
 	// signers sign with keys[0] (and then prevKey, until prevExp), keeping
 	// their HMAC state; both holds the pair for the rotation overlap.
 	signers []*signing.Signer
@@ -43,10 +43,10 @@ type endpointRuntime struct {
 	// log (lower-case keys, credentials redacted).
 	static    http.Header
 	staticLog map[string]string
-	tmpl     *payload.Template
-	schedule retry.Schedule
-	conc     int
-	eventMap map[string]string
+	tmpl      *payload.Template
+	schedule  retry.Schedule
+	conc      int
+	eventMap  map[string]string
 }
 
 func buildRuntime(c EndpointConfig, st endpointState, f *Forwarder) (*endpointRuntime, error) {
