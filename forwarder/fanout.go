@@ -120,7 +120,8 @@ type segTracker struct {
 
 func (t *segTracker) settle(err error) {
 	if err != nil {
-		t.failed.CompareAndSwap(nil, &err)
+		e := err // only a failure is stored on the heap
+		t.failed.CompareAndSwap(nil, &e)
 	}
 	if t.pending.Add(-1) == 0 {
 		t.done(t)

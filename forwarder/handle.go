@@ -134,8 +134,6 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 	if f.p.fastBudget > 0 && time.Duration(r.latency.Load()) > f.p.fastBudget {
 		r.trip(time.Now()) // slow on average: keep it off the fast path for a while
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
 	var out outcome
 	switch {
 	case res.err == nil:
@@ -145,6 +143,8 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 		f.m.failures.WithLabelValues(r.id, "permanent").Inc()
 		rec.State = StateDisabled
 		reason := fmt.Sprintf("endpoint answered 410 Gone at %s", at.UTC().Format(time.RFC3339))
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
 		if err := f.updateState(ctx, r.id, func(s *endpointState) {
 			s.Status, s.Reason, s.StatusAt = StatusDisabled, reason, at
 		}); err != nil {
@@ -176,6 +176,8 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 		if kind == "retryable" && !m.Manual {
 			reason = fmt.Sprintf("retries exhausted after %d attempts: %s", n, reason)
 		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
 		if err := f.bury(ctx, m, n, res.status, reason, at); err != nil {
 			f.logger.Error("dead letter not stored; delivery will be retried", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
 			rec.State = StateRetrying

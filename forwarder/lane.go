@@ -173,9 +173,12 @@ func (r *runner) dispatch() {
 			r.f.enqueueFirst(d)
 			continue
 		}
-		timer := time.NewTimer(d.deadline.Sub(now))
-		s, ok := r.acquire(timer.C)
-		timer.Stop()
+		s, ok := r.tryAcquire()
+		if !ok { // no slot free now: wait for one until the deadline
+			timer := time.NewTimer(d.deadline.Sub(now))
+			s, ok = r.acquire(timer.C)
+			timer.Stop()
+		}
 		if !ok {
 			if r.ctx.Err() != nil {
 				d.settle(r.f, errStopped)

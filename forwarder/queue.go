@@ -53,8 +53,13 @@ type message struct {
 // DeliveryID is the id of the delivery of event eventID to endpoint
 // endpointID: stable, so the same pair always gives the same id.
 func DeliveryID(endpointID, eventID string) string {
-	s := sha256.Sum256([]byte(endpointID + "\x00" + eventID))
-	return "dlv_" + hex.EncodeToString(s[:12])
+	var in [128]byte
+	b := append(append(append(in[:0], endpointID...), 0), eventID...)
+	s := sha256.Sum256(b)
+	var out [4 + 24]byte
+	copy(out[:], "dlv_")
+	hex.Encode(out[4:], s[:12])
+	return string(out[:])
 }
 
 // WebhookID is the webhook-id sent for an event: the event id itself (the

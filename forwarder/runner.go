@@ -126,6 +126,20 @@ func (r *runner) acquire(deadline <-chan time.Time) (chan struct{}, bool) {
 	}
 }
 
+// tryAcquire takes one slot if one is free now (not when stopping).
+func (r *runner) tryAcquire() (chan struct{}, bool) {
+	if r.ctx.Err() != nil {
+		return nil, false
+	}
+	s := r.slotPool(r.runtime())
+	select {
+	case s <- struct{}{}:
+		return s, true
+	default:
+		return nil, false
+	}
+}
+
 // fastOK says whether the fan-out may make first attempts for this endpoint
 // now (healthy circuit).
 func (r *runner) fastOK(now time.Time) bool {

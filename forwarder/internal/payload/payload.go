@@ -35,11 +35,10 @@ type Default struct {
 // data that is not valid JSON becomes {}), written in one pass since it is
 // on every delivery's path.
 func DefaultBody(ev *event.Event) ([]byte, error) {
-	ctx, err := json.Marshal(ev.Context)
-	if err != nil {
-		return nil, err
-	}
-	b := make([]byte, 0, 128+len(ev.ID)+len(ev.Name)+len(ev.SiteID)+len(ev.Data)+len(ctx))
+	c := &ev.Context
+	ctxLen := 64 + len(c.URL) + len(c.Referrer) + len(c.Title) + len(c.FBP) + len(c.FBC) + len(c.Country) + len(c.IP) + len(c.UserAgent) +
+		32*(len(c.UTM)+len(c.Consent))
+	b := make([]byte, 0, 128+len(ev.ID)+len(ev.Name)+len(ev.SiteID)+len(ev.Data)+ctxLen)
 	b = append(b, `{"id":`...)
 	b = appendString(b, ev.ID)
 	b = append(b, `,"type":`...)
@@ -64,7 +63,7 @@ func DefaultBody(ev *event.Event) ([]byte, error) {
 	}
 	b = buf.Bytes()
 	b = append(b, `,"context":`...)
-	b = append(b, ctx...)
+	b = appendContext(b, c)
 	b = append(b, '}')
 	return b, nil
 }

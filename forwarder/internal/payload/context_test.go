@@ -1,0 +1,45 @@
+package payload
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+
+	"github.com/popinbridge/bridge/collector/event"
+)
+
+// appendContext writes the bytes of json.Marshal(event.Context).
+func TestAppendContextMatchesMarshal(t *testing.T) {
+	// A field added to event.Context must be added to appendContext too.
+	var names []string
+	for f := range reflect.TypeFor[event.Context]().Fields() {
+		names = append(names, f.Name+" "+f.Tag.Get("json"))
+	}
+	want := []string{"URL url,omitempty", "Referrer ref,omitempty", "Title title,omitempty", "UTM utm,omitempty",
+		"FBP fbp,omitempty", "FBC fbc,omitempty", "Consent consent,omitempty", "Country country,omitempty",
+		"IP ip,omitempty", "UserAgent ua,omitempty"}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("event.Context fields changed: %q; update appendContext and this test", names)
+	}
+	odd := "a\"b\\c<d>&e\n\t\x01\x1f é \u2028\u2029 \xff\xfe 💥"
+	for i, c := range []event.Context{
+		{},
+		{URL: "https://x/?a=1&b=<2>"},
+		{UserAgent: "Mozilla/5.0"},
+		{UTM: map[string]string{}, Consent: map[string]bool{}},
+		{URL: "u" + odd, Referrer: "r" + odd, Title: "t" + odd,
+			UTM: map[string]string{"source": "g", "medium": odd, odd: "k", "": "empty", "Z": "1", "a": "2"},
+			FBP: "fb.1.1.2", FBC: "fb.1.1.c" + odd,
+			Consent: map[string]bool{"marketing": true, "analytics": false, odd: true},
+			Country: "IN", IP: "203.0.113.7", UserAgent: "ua" + odd},
+		{Consent: map[string]bool{"x": false}, IP: "::1"},
+	} {
+		want, err := json.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendContext([]byte("x"), &c); string(got) != "x"+string(want) {
+			t.Errorf("case %d:\n got %s\nwant x%s", i, got, want)
+		}
+	}
+}
