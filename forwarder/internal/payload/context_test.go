@@ -3,7 +3,9 @@ package payload
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/popinbridge/bridge/collector/event"
 )
@@ -40,6 +42,28 @@ func TestAppendContextMatchesMarshal(t *testing.T) {
 		}
 		if got := appendContext([]byte("x"), &c); string(got) != "x"+string(want) {
 			t.Errorf("case %d:\n got %s\nwant x%s", i, got, want)
+		}
+	}
+}
+
+func TestAppendRFC3339NanoUTC(t *testing.T) {
+	ist := time.FixedZone("IST", 5*3600+1800)
+	for _, tm := range []time.Time{
+		{}, time.Unix(0, 0), time.Unix(1614265330, 0), time.Unix(1614265330, 1), time.Unix(1614265330, 120000000),
+		time.Unix(1614265330, 999999999), time.Date(2026, 12, 31, 23, 59, 59, 100, ist), time.Now(),
+		time.Date(9999, 12, 31, 23, 59, 59, 5, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(7, 2, 3, 4, 5, 6, 7, time.UTC),
+	} {
+		if got, want := string(appendRFC3339NanoUTC([]byte("x"), tm)), "x"+tm.UTC().Format(time.RFC3339Nano); got != want {
+			t.Errorf("%v: got %s want %s", tm, got, want)
+		}
+	}
+}
+
+func TestNeedsHTMLEscape(t *testing.T) {
+	for _, s := range []string{"", "abc", "<", "a>", "&x", "\u2028", "x\u2029y", "\u2027\u202a", "\xe2\x80", "\xe2", "é💥", `{"a":"b"}`} {
+		if got, want := needsHTMLEscape([]byte(s)), strings.ContainsAny(s, "<>&\u2028\u2029"); got != want {
+			t.Errorf("%q: got %v want %v", s, got, want)
 		}
 	}
 }

@@ -44,7 +44,7 @@ func DefaultBody(ev *event.Event) ([]byte, error) {
 	b = append(b, `,"type":`...)
 	b = appendString(b, ev.Name)
 	b = append(b, `,"timestamp":"`...)
-	b = Timestamp(ev).UTC().AppendFormat(b, time.RFC3339Nano)
+	b = appendRFC3339NanoUTC(b, Timestamp(ev))
 	b = append(b, `","site":`...)
 	b = appendString(b, ev.SiteID)
 	b = append(b, `,"source":`...)
@@ -55,7 +55,7 @@ func DefaultBody(ev *event.Event) ([]byte, error) {
 	if len(bytes.TrimSpace(ev.Data)) == 0 || json.Compact(buf, ev.Data) != nil {
 		buf.Truncate(n)
 		buf.WriteString("{}")
-	} else if bytes.ContainsAny(buf.Bytes()[n:], "<>&\u2028\u2029") {
+	} else if needsHTMLEscape(buf.Bytes()[n:]) {
 		// json.Marshal escapes these inside RawMessage too.
 		c := bytes.Clone(buf.Bytes()[n:])
 		buf.Truncate(n)
@@ -66,6 +66,52 @@ func DefaultBody(ev *event.Event) ([]byte, error) {
 	b = appendContext(b, c)
 	b = append(b, '}')
 	return b, nil
+}
+
+// needsHTMLEscape reports whether b holds '<', '>', '&', U+2028 or U+2029
+// (what json.HTMLEscape rewrites): bytes.ContainsAny of those, in one
+// byte-wise pass.
+func needsHTMLEscape(b []byte) bool {
+	for i, c := range b {
+		switch c {
+		case '<', '>', '&':
+			return true
+		case 0xE2: // U+2028 and U+2029 are E2 80 A8 and E2 80 A9
+			if i+2 < len(b) && b[i+1] == 0x80 && b[i+2]&^1 == 0xA8 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// appendRFC3339NanoUTC appends t.UTC().AppendFormat(b, time.RFC3339Nano)
+// without the general formatter for years 0 to 9999.
+func appendRFC3339NanoUTC(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	year, month, day := t.Date()
+	if year < 0 || year > 9999 {
+		return t.AppendFormat(b, time.RFC3339Nano)
+	}
+	hour, minute, sec := t.Clock()
+	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+sec/10), byte('0'+sec%10))
+	if ns := t.Nanosecond(); ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i >= 1; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z')
 }
 
 // appendString appends s as a JSON string escaped as encoding/json does by
