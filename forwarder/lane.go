@@ -157,6 +157,7 @@ func (r *runner) observe(d time.Duration) {
 
 // dispatch runs first attempts from the lane in the endpoint's slots.
 func (r *runner) dispatch() {
+	var timer *time.Timer // reused for every wait for a slot
 	for {
 		d, ok := r.lane.pop()
 		if !ok {
@@ -175,7 +176,11 @@ func (r *runner) dispatch() {
 		}
 		s, ok := r.tryAcquire()
 		if !ok { // no slot free now: wait for one until the deadline
-			timer := time.NewTimer(d.deadline.Sub(now))
+			if timer == nil {
+				timer = time.NewTimer(d.deadline.Sub(now))
+			} else {
+				timer.Reset(d.deadline.Sub(now)) // no stale tick since Go 1.23
+			}
 			s, ok = r.acquire(timer.C)
 			timer.Stop()
 		}
