@@ -43,6 +43,8 @@ type endpointRuntime struct {
 	// log (lower-case keys, credentials redacted).
 	static    http.Header
 	staticLog map[string]string
+	// post is the webhook's request template (see newPostTemplate).
+	post *http.Request
 	tmpl      *payload.Template
 	schedule  retry.Schedule
 	conc      int
@@ -94,6 +96,7 @@ func buildRuntime(c EndpointConfig, st endpointState, f *Forwarder) (*endpointRu
 			}
 		}
 		rt.static, rt.staticLog = staticHeaders(&c)
+		rt.post = newPostTemplate(c.URL)
 		if c.Template != "" {
 			t, err := payload.Parse(c.Template)
 			if err != nil {

@@ -55,13 +55,44 @@ func newHTTPClient(guard *ssrf.Guard, timeout time.Duration, conns int) *http.Cl
 // and network errors retryable; SSRF refusals and other statuses
 // permanent; 410 also disables the endpoint.
 func (f *Forwarder) do(ctx context.Context, url string, h http.Header, body []byte) result {
+	return f.doReq(ctx, nil, url, h, body)
+}
+
+// newPostTemplate returns a POST request to url without body or context,
+// for doReq to copy (so the URL is parsed once per endpoint, not per
+// attempt); nil if url does not parse (doReq then reports the error).
+func newPostTemplate(url string) *http.Request {
+	req, err := http.NewRequest(http.MethodPost, url, nil)
+	if err != nil {
+		return nil
+	}
+	return req
+}
+
+// doReq is do; tmpl, when not nil, is newPostTemplate(url).
+func (f *Forwarder) doReq(ctx context.Context, tmpl *http.Request, url string, h http.Header, body []byte) result {
 	r := result{reqURL: url, reqBody: body}
 	ctx, cancel := context.WithTimeout(ctx, f.p.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		r.err = retry.Permanent(fmt.Errorf("request: %w", err))
-		return r
+	var req *http.Request
+	if tmpl != nil {
+		// What http.NewRequestWithContext does for a bytes.Reader body,
+		// over the parsed template (its URL is shared, never modified).
+		req = tmpl.WithContext(ctx)
+		req.ContentLength = int64(len(body))
+		if len(body) == 0 {
+			req.Body, req.GetBody = http.NoBody, func() (io.ReadCloser, error) { return http.NoBody, nil }
+		} else {
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+			req.Body, _ = req.GetBody()
+		}
+	} else {
+		var err error
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+		if err != nil {
+			r.err = retry.Permanent(fmt.Errorf("request: %w", err))
+			return r
+		}
 	}
 	req.Header = h
 	start := time.Now()

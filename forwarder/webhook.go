@@ -79,7 +79,7 @@ func (f *Forwarder) sendWebhook(ctx context.Context, rt *endpointRuntime, webhoo
 		vals = append(vals, sig)
 		h[canonSignature] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
-	r := f.do(ctx, rt.cfg.URL, h, body)
+	r := f.doReq(ctx, rt.post, rt.cfg.URL, h, body)
 	r.reqHeaders = webhookLogHeaders(rt, webhookID, ts, sig)
 	return r
 }
