@@ -44,11 +44,11 @@ type endpointRuntime struct {
 	static    http.Header
 	staticLog map[string]string
 	// post is the webhook's request template (see newPostTemplate).
-	post *http.Request
-	tmpl      *payload.Template
-	schedule  retry.Schedule
-	conc      int
-	eventMap  map[string]string
+	post     *http.Request
+	tmpl     *payload.Template
+	schedule retry.Schedule
+	conc     int
+	eventMap map[string]string
 }
 
 func buildRuntime(c EndpointConfig, st endpointState, f *Forwarder) (*endpointRuntime, error) {
