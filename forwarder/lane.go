@@ -193,11 +193,49 @@ func (r *runner) dispatch() {
 			r.f.enqueueFirst(d) // no free slot within the budget
 			continue
 		}
-		r.inflight.Add(1)
-		go func() {
-			defer func() { <-s; r.inflight.Done() }()
-			r.attemptFirst(d)
-		}()
+		r.startAttempt(d, s)
+	}
+}
+
+// attemptJob is a first attempt for a worker, with the slot it holds.
+type attemptJob struct {
+	d *delivery
+	s chan struct{}
+}
+
+// workerIdle is how long an idle fast-path worker waits for an attempt
+// before it exits.
+const workerIdle = 10 * time.Second
+
+// startAttempt makes d's attempt in an idle worker if there is one, else
+// in a new one. Workers outlive an attempt so that their stacks, grown by
+// the HTTP client, and the goroutines themselves are reused; each busy one
+// holds a slot, so there are about as many as the endpoint's concurrency.
+func (r *runner) startAttempt(d *delivery, s chan struct{}) {
+	r.inflight.Add(1)
+	j := attemptJob{d: d, s: s}
+	select {
+	case r.jobs <- j:
+	default:
+		go r.worker(j)
+	}
+}
+
+func (r *runner) worker(j attemptJob) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		r.attemptFirst(j.d)
+		<-j.s
+		r.inflight.Done()
+		idle.Reset(workerIdle) // no stale tick since Go 1.23
+		select {
+		case j = <-r.jobs:
+		case <-idle.C:
+			return
+		case <-r.ctx.Done():
+			return
+		}
 	}
 }
 

@@ -46,6 +46,7 @@ type runner struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wakeCh   chan struct{}
+	jobs     chan attemptJob // to idle fast-path workers (lane.go)
 	done     chan struct{}
 	inflight sync.WaitGroup
 }
@@ -53,7 +54,7 @@ type runner struct {
 func newRunner(f *Forwarder, id string, cons jetstream.Consumer) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{f: f, id: id, cons: cons, ctx: ctx, cancel: cancel,
-		wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
+		wakeCh: make(chan struct{}, 1), jobs: make(chan attemptJob), done: make(chan struct{})}
 	r.lane.init()
 	if rt := r.runtime(); rt != nil {
 		r.slots = make(chan struct{}, rt.conc)
