@@ -372,80 +372,61 @@ func (st *entryState) ctx(dec *jsontext.Decoder, c *wireContext) error {
 // utm reads an object of strings (null entries become "", a null object
 // clears the map).
 func (st *entryState) utm(dec *jsontext.Decoder, c *wireContext) error {
-	switch dec.PeekKind() {
-	case 'n':
-		c.UTM = nil
-		_, err := dec.ReadToken()
-		return err
-	case '{':
-	default:
-		st.bad = true
-		return dec.SkipValue()
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	if c.UTM == nil {
-		c.UTM = make(map[string]string)
-	}
-	for dec.PeekKind() != '}' {
-		k, err := schemas.ReadString(dec)
-		if err != nil {
-			return err
-		}
-		var v string
-		if err := st.str(dec, &v); err != nil {
-			return err
-		}
-		c.UTM[k] = v
-	}
-	_, err := dec.ReadToken()
-	return err
+	return readObject(st, dec, &c.UTM, func(v *string) error { return st.str(dec, v) })
 }
 
 // consent reads an object of booleans (null entries become false, a null
 // object clears the map).
 func (st *entryState) consent(dec *jsontext.Decoder, c *wireContext) error {
-	switch dec.PeekKind() {
-	case 'n':
-		c.Consent = nil
-		_, err := dec.ReadToken()
-		return err
-	case '{':
-	default:
-		st.bad = true
-		return dec.SkipValue()
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	if c.Consent == nil {
-		c.Consent = make(map[string]bool)
-	}
-	for dec.PeekKind() != '}' {
-		k, err := schemas.ReadString(dec)
-		if err != nil {
-			return err
-		}
-		v := false
+	return readObject(st, dec, &c.Consent, func(v *bool) error {
 		switch dec.PeekKind() {
 		case 't', 'f':
 			b, err := dec.ReadToken()
 			if err != nil {
 				return err
 			}
-			v = b.Bool()
+			*v = b.Bool()
+			return nil
 		case 'n':
-			if _, err := dec.ReadToken(); err != nil {
-				return err
-			}
+			_, err := dec.ReadToken()
+			return err
 		default:
 			st.bad = true
-			if err := dec.SkipValue(); err != nil {
-				return err
-			}
+			return dec.SkipValue()
 		}
-		c.Consent[k] = v
+	})
+}
+
+// readObject reads a JSON object into *m, each value with read; a null
+// object clears the map and anything else but an object marks the entry
+// bad (it falls back to the reference parser).
+func readObject[V any](st *entryState, dec *jsontext.Decoder, m *map[string]V, read func(*V) error) error {
+	switch dec.PeekKind() {
+	case 'n':
+		*m = nil
+		_, err := dec.ReadToken()
+		return err
+	case '{':
+	default:
+		st.bad = true
+		return dec.SkipValue()
+	}
+	if _, err := dec.ReadToken(); err != nil {
+		return err
+	}
+	if *m == nil {
+		*m = make(map[string]V)
+	}
+	for dec.PeekKind() != '}' {
+		k, err := schemas.ReadString(dec)
+		if err != nil {
+			return err
+		}
+		var v V
+		if err := read(&v); err != nil {
+			return err
+		}
+		(*m)[k] = v
 	}
 	_, err := dec.ReadToken()
 	return err
