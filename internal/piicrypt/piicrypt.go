@@ -10,15 +10,14 @@
 package piicrypt
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/popinbridge/bridge/internal/keyderive"
 )
 
 // Prefix marks a sealed value.
@@ -32,18 +31,7 @@ type Box struct{ aead cipher.AEAD }
 
 // New derives the PII key from a 32-byte master key.
 func New(masterKey []byte) (*Box, error) {
-	if len(masterKey) != 32 {
-		return nil, fmt.Errorf("piicrypt: master key is %d bytes, want 32", len(masterKey))
-	}
-	key, err := hkdf.Key(sha256.New, masterKey, nil, "bridge/pii/v1", 32)
-	if err != nil {
-		return nil, fmt.Errorf("piicrypt: %w", err)
-	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("piicrypt: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := keyderive.AEAD(masterKey, "bridge/pii/v1")
 	if err != nil {
 		return nil, fmt.Errorf("piicrypt: %w", err)
 	}

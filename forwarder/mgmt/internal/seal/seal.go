@@ -8,7 +8,6 @@
 package seal
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
 	"crypto/hmac"
@@ -18,6 +17,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/popinbridge/bridge/internal/keyderive"
 )
 
 const prefix = "v1:"
@@ -33,18 +34,7 @@ type Box struct {
 
 // New derives the sealing key from a 32-byte master key.
 func New(masterKey []byte) (*Box, error) {
-	if len(masterKey) != 32 {
-		return nil, fmt.Errorf("seal: master key is %d bytes, want 32", len(masterKey))
-	}
-	k, err := hkdf.Key(sha256.New, masterKey, nil, "bridge/forwarder/mgmt/seal/v1", 32)
-	if err != nil {
-		return nil, fmt.Errorf("seal: derive key: %w", err)
-	}
-	block, err := aes.NewCipher(k)
-	if err != nil {
-		return nil, fmt.Errorf("seal: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
+	aead, err := keyderive.AEAD(masterKey, "bridge/forwarder/mgmt/seal/v1")
 	if err != nil {
 		return nil, fmt.Errorf("seal: %w", err)
 	}
