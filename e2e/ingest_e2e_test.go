@@ -66,7 +66,7 @@ func storedRows(t *testing.T, srv *chtest.Server, db string, ids []string) map[s
 // right fields; sending the same ids again stores nothing new.
 func TestEveryEventNameReachesClickHouse(t *testing.T) {
 	srv := chtest.Shared(t)
-	const db = "e2e_names"
+	db := uniqueDB("names")
 	b := startBridge(t, chConfig(srv, db))
 
 	for _, transport := range []string{"ws", "http"} {

@@ -34,7 +34,8 @@ func TestEncryptPolicyReplaysFullPayload(t *testing.T) {
 	defer recv.Close()
 
 	srv := chtest.Shared(t)
-	const db, token = "e2e_encrypt", "e2e-admin-token-0123456789"
+	const token = "e2e-admin-token-0123456789"
+	db := uniqueDB("encrypt")
 	b := startBridge(t, fmt.Sprintf(`admin_token: %q
 clickhouse: {addr: %q, database: %q}
 clickhouse_sink: {flush_interval: 200ms}

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/popinbridge/bridge/internal/chtest"
@@ -21,14 +23,23 @@ type bridgeIngest struct {
 	db   string
 }
 
-var nonIdent = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
+var (
+	nonIdent = regexp.MustCompile(`[^a-zA-Z0-9_]+`)
+	dbSeq    atomic.Int64
+)
+
+// uniqueDB names a database of the shared ClickHouse that no other test,
+// run (-count) or test binary uses.
+func uniqueDB(name string) string {
+	if len(name) > 40 {
+		name = name[:40]
+	}
+	return fmt.Sprintf("e2e_%s_%d_%d", name, os.Getpid(), dbSeq.Add(1))
+}
 
 func startBridgeIngest(t *testing.T) *bridgeIngest {
 	ch := chtest.Shared(t)
-	db := "e2e_" + strings.ToLower(nonIdent.ReplaceAllString(t.Name(), "_"))
-	if len(db) > 60 {
-		db = db[:60]
-	}
+	db := uniqueDB(strings.ToLower(nonIdent.ReplaceAllString(t.Name(), "_")))
 	cfg := fmt.Sprintf(`clickhouse:
   addr: %q
   database: %q
