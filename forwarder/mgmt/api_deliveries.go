@@ -192,16 +192,23 @@ type deliveryDetail struct {
 	Attempts []Delivery `json:"attempts"`
 }
 
-func (m *Manager) getDelivery(w http.ResponseWriter, r *http.Request) error {
+// attemptsOf returns every attempt of the delivery named in the path,
+// oldest first, or a 404.
+func (m *Manager) attemptsOf(r *http.Request) (string, []Delivery, error) {
 	h, err := m.history()
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	id := r.PathValue("id")
 	all, err := h.Delivery(r.Context(), id)
 	if errors.Is(err, ErrNotFound) {
-		return notFound("delivery", id)
+		return id, nil, notFound("delivery", id)
 	}
+	return id, all, err
+}
+
+func (m *Manager) getDelivery(w http.ResponseWriter, r *http.Request) error {
+	_, all, err := m.attemptsOf(r)
 	if err != nil {
 		return err
 	}
@@ -215,15 +222,7 @@ func (m *Manager) getDelivery(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (m *Manager) retryDelivery(w http.ResponseWriter, r *http.Request) error {
-	h, err := m.history()
-	if err != nil {
-		return err
-	}
-	id := r.PathValue("id")
-	all, err := h.Delivery(r.Context(), id)
-	if errors.Is(err, ErrNotFound) {
-		return notFound("delivery", id)
-	}
+	id, all, err := m.attemptsOf(r)
 	if err != nil {
 		return err
 	}
