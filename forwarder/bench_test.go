@@ -14,9 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/forwarder/internal/payload"
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // TestBenchForwarder compares signed, queued and logged deliveries per

@@ -7,9 +7,9 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
-	"github.com/popinbridge/bridge/forwarder/internal/retry"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/retry"
 )
 
 // capiURL is POST {graph_url}/{api_version}/{pixel_id}/events.

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // TestClickHouseDeliveryLog: attempts land in the real deliveries table.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/ssrf"
+	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // Config is the `forwarder:` section of the bridge configuration. Durations

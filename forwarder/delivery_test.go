@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 func TestConfigValidateJoinsAll(t *testing.T) {

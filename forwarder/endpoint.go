@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/internal/payload"
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
-	"github.com/popinbridge/bridge/forwarder/internal/ssrf"
+	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // Endpoint types.

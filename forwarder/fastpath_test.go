@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // TestSlowEndpointDoesNotHoldOthers: an endpoint slower than the fast-path

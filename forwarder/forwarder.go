@@ -36,8 +36,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
-	"github.com/popinbridge/bridge/collector/site"
-	"github.com/popinbridge/bridge/forwarder/internal/ssrf"
+	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // Log is what the forwarder needs from the event log: a named durable

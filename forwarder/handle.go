@@ -8,10 +8,10 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
-	"github.com/popinbridge/bridge/forwarder/internal/retry"
-	"github.com/popinbridge/bridge/forwarder/internal/ssrf"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/retry"
+	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // inactiveDelay is when a delivery fetched just as its endpoint stopped

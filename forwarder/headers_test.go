@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // captureRT answers 200 and keeps the last request's headers.

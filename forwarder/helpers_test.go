@@ -20,11 +20,11 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 	svix "github.com/svix/svix-webhooks/go"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog"
-	"github.com/popinbridge/bridge/collector/site"
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 func TestMain(m *testing.M) {

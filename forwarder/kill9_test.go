@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog"
-	"github.com/popinbridge/bridge/collector/site"
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 const childEnv = "BRIDGE_FORWARDER_CHILD"

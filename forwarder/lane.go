@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // The fast path. The fan-out hands each first attempt for a healthy webhook

@@ -9,9 +9,9 @@ import (
 	"sort"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/forwarder/internal/payload"
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // Attempt is the outcome of one delivery attempt, as the management API

@@ -11,8 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/popinbridge/bridge/collector/event"
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // The durable delivery queue is one JetStream stream, <prefix>_DELIVERIES,

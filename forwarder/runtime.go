@@ -7,8 +7,8 @@ import (
 
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
 	"github.com/popinbridge/bridge/forwarder/internal/payload"
-	"github.com/popinbridge/bridge/forwarder/internal/retry"
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/retry"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // endpointState is what the forwarder keeps about an endpoint in its KV

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/retry"
-	"github.com/popinbridge/bridge/forwarder/internal/ssrf"
+	"github.com/popinbridge/bridge/internal/retry"
+	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // result is the outcome of one HTTP attempt.

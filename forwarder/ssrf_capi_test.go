@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 func TestSSRFGuardInDelivery(t *testing.T) {

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/forwarder/internal/payload"
-	"github.com/popinbridge/bridge/forwarder/internal/retry"
-	"github.com/popinbridge/bridge/forwarder/internal/signing"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/retry"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // userAgent identifies the forwarder to receivers.

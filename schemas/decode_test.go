@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // FuzzDecode checks that decode (jsontext) accepts exactly what

@@ -3,7 +3,7 @@ package schemas
 import (
 	"embed"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 //go:embed browser/*.json popin/*.json batch.json

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 const (

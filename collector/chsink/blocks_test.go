@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/collector/chsink"
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // A batch larger than one native block goes out as several blocks of one

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/collector/chsink"
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog"
-	"github.com/popinbridge/bridge/collector/site"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 func TestMain(m *testing.M) {

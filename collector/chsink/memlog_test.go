@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // memLog is a small in-memory eventlog.Reader for tests: segments are

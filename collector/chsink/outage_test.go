@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // ClickHouse stops while events keep arriving: nothing is acked while it is

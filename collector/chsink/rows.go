@@ -10,9 +10,9 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/popinbridge/bridge/collector/chsink/internal/pii"
-	"github.com/popinbridge/bridge/collector/event"
-	"github.com/popinbridge/bridge/collector/site"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 // Window within which the client's clock is trusted for event_time (see

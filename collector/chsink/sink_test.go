@@ -7,8 +7,8 @@ import (
 
 	"github.com/popinbridge/bridge/collector/chsink"
 	"github.com/popinbridge/bridge/collector/chsink/internal/pii"
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 type row struct {

@@ -42,7 +42,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 var (

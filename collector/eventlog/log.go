@@ -14,10 +14,10 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
 	"github.com/popinbridge/bridge/collector/eventlog/internal/natsrv"
 	"github.com/popinbridge/bridge/collector/eventlog/internal/segcodec"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // Settings are the code-supplied dependencies of a Log.

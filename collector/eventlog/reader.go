@@ -11,8 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog/internal/segcodec"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // opTimeout bounds the acks and info requests of the contract's

@@ -11,7 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // parseStd is ParseBatch with encoding/json, after the limits scan: the

@@ -8,7 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 func defaultLimits() Limits { return NewDefaultConfig().limits() }

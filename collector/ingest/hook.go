@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // PopinAPIKeyNone is the popin_api_key value that makes a site's webhook

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 func postHook(t *testing.T, h *harness, key, apiKey, body string) (int, string) {

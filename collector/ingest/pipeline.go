@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // prepare turns parsed items into events ready to append, validating each

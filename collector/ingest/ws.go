@@ -14,9 +14,9 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/collector/eventlog"
-	"github.com/popinbridge/bridge/collector/site"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 // Close codes used by /v1/ws (RFC 6455 §7.4.1).

@@ -7,8 +7,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/popinbridge/bridge/collector/event"
 	"github.com/popinbridge/bridge/internal/country"
+	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/schemas"
 )
 

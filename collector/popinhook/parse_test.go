@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/schemas"
 )
 

@@ -19,9 +19,9 @@ import (
 	"github.com/popinbridge/bridge/bridge/internal/config"
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/ingest"
-	"github.com/popinbridge/bridge/collector/site"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/piicrypt"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 // Options are code-supplied additions, e.g. the demo's pages.

@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/forwarder"
-	"github.com/popinbridge/bridge/forwarder/mgmt"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // engine adapts the forwarder to the management plane. The management
@@ -19,16 +19,16 @@ import (
 type engine struct {
 	fwd *forwarder.Forwarder
 	log *slog.Logger
-	mgr func() *mgmt.Manager // set once the manager exists
+	mgr func() *controlplane.Manager // set once the manager exists
 }
 
 var (
-	_ mgmt.Engine        = (*engine)(nil)
-	_ forwarder.Observer = (*engine)(nil)
+	_ controlplane.Engine = (*engine)(nil)
+	_ forwarder.Observer  = (*engine)(nil)
 )
 
-// Apply implements mgmt.Engine.
-func (e *engine) Apply(eps []mgmt.Endpoint) {
+// Apply implements controlplane.Engine.
+func (e *engine) Apply(eps []controlplane.Endpoint) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	now := time.Now()
@@ -54,23 +54,23 @@ func (e *engine) Apply(eps []mgmt.Endpoint) {
 	}
 }
 
-// Test implements mgmt.Engine.
-func (e *engine) Test(ctx context.Context, ep mgmt.Endpoint, ev event.Event) (mgmt.Attempt, error) {
+// Test implements controlplane.Engine.
+func (e *engine) Test(ctx context.Context, ep controlplane.Endpoint, ev event.Event) (controlplane.Attempt, error) {
 	return e.fwd.Test(ctx, ep.ID, &ev)
 }
 
-// Retry implements mgmt.Engine: a dead delivery gets one new attempt with
+// Retry implements controlplane.Engine: a dead delivery gets one new attempt with
 // the same webhook-id.
-func (e *engine) Retry(ctx context.Context, ep mgmt.Endpoint, d mgmt.Delivery) error {
+func (e *engine) Retry(ctx context.Context, ep controlplane.Endpoint, d controlplane.Delivery) error {
 	err := e.fwd.RetryDead(ctx, d.DeliveryID)
 	if errors.Is(err, forwarder.ErrNotFound) {
-		return mgmt.Refused("not_dead", fmt.Sprintf("delivery %s is not a dead letter: only deliveries that used up their retries can be retried one by one; one still retrying is retried on schedule, and a delivered one can be sent again with replay", d.DeliveryID))
+		return controlplane.Refused("not_dead", fmt.Sprintf("delivery %s is not a dead letter: only deliveries that used up their retries can be retried one by one; one still retrying is retried on schedule, and a delivered one can be sent again with replay", d.DeliveryID))
 	}
 	return err
 }
 
-// Replay implements mgmt.Engine.
-func (e *engine) Replay(ctx context.Context, ep mgmt.Endpoint, events []event.Event) error {
+// Replay implements controlplane.Engine.
+func (e *engine) Replay(ctx context.Context, ep controlplane.Endpoint, events []event.Event) error {
 	return e.fwd.Redeliver(ctx, ep.ID, events)
 }
 
@@ -87,7 +87,7 @@ func (e *engine) AttemptDone(a forwarder.Attempt) {
 	}
 }
 
-func statusOf(ep *mgmt.Endpoint) string {
+func statusOf(ep *controlplane.Endpoint) string {
 	if ep.Status == "" {
 		return forwarder.StatusActive
 	}
@@ -96,7 +96,7 @@ func statusOf(ep *mgmt.Endpoint) string {
 
 // toForwarder converts a stored endpoint; the first unexpired rotated-out
 // secret keeps signing beside the current one.
-func toForwarder(ep *mgmt.Endpoint, now time.Time) forwarder.EndpointConfig {
+func toForwarder(ep *controlplane.Endpoint, now time.Time) forwarder.EndpointConfig {
 	c := forwarder.EndpointConfig{
 		ID: ep.ID, Site: ep.Site, Type: ep.Type, Events: ep.Events, Status: statusOf(ep),
 		URL: ep.URL, Auth: ep.Auth, Secret: ep.Secret, Token: ep.Token, APIKeyHeader: ep.APIKeyHeader,
@@ -115,8 +115,8 @@ func toForwarder(ep *mgmt.Endpoint, now time.Time) forwarder.EndpointConfig {
 }
 
 // fromForwarder converts a config-file endpoint for seeding the store.
-func fromForwarder(c *forwarder.EndpointConfig) mgmt.Endpoint {
-	return mgmt.Endpoint{
+func fromForwarder(c *forwarder.EndpointConfig) controlplane.Endpoint {
+	return controlplane.Endpoint{
 		ID: c.ID, Site: c.Site, Type: c.Type, Events: c.Events,
 		URL: c.URL, Auth: c.Auth, Secret: c.Secret, Token: c.Token, APIKeyHeader: c.APIKeyHeader,
 		Headers: c.Headers, Template: c.Template,

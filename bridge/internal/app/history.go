@@ -4,12 +4,12 @@ import (
 	"context"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
-	"github.com/popinbridge/bridge/forwarder/mgmt"
+	"github.com/popinbridge/bridge/controlplane"
+	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/piicrypt"
 )
 
-// history is mgmt.History over the ClickHouse connection that storage
+// history is controlplane.History over the ClickHouse connection that storage
 // makes in the background; until then every call answers 503. Events of
 // sites with `pii: encrypt` come back decrypted, so replays are complete.
 type history struct {
@@ -17,17 +17,17 @@ type history struct {
 	box *piicrypt.Box
 }
 
-var _ mgmt.History = history{}
+var _ controlplane.History = history{}
 
-func (h history) get() (mgmt.History, error) {
+func (h history) get() (controlplane.History, error) {
 	db := h.s.DB()
 	if db == nil {
-		return nil, mgmt.Unavailable("ClickHouse (still connecting)")
+		return nil, controlplane.Unavailable("ClickHouse (still connecting)")
 	}
-	return mgmt.NewClickHouseHistory(db), nil
+	return controlplane.NewClickHouseHistory(db), nil
 }
 
-func (h history) Deliveries(ctx context.Context, q mgmt.DeliveryQuery) ([]mgmt.Delivery, string, error) {
+func (h history) Deliveries(ctx context.Context, q controlplane.DeliveryQuery) ([]controlplane.Delivery, string, error) {
 	x, err := h.get()
 	if err != nil {
 		return nil, "", err
@@ -35,7 +35,7 @@ func (h history) Deliveries(ctx context.Context, q mgmt.DeliveryQuery) ([]mgmt.D
 	return x.Deliveries(ctx, q)
 }
 
-func (h history) Delivery(ctx context.Context, id string) ([]mgmt.Delivery, error) {
+func (h history) Delivery(ctx context.Context, id string) ([]controlplane.Delivery, error) {
 	x, err := h.get()
 	if err != nil {
 		return nil, err
@@ -43,7 +43,7 @@ func (h history) Delivery(ctx context.Context, id string) ([]mgmt.Delivery, erro
 	return x.Delivery(ctx, id)
 }
 
-func (h history) FailedSince(ctx context.Context, endpointID string, since time.Time, limit int) ([]mgmt.Delivery, error) {
+func (h history) FailedSince(ctx context.Context, endpointID string, since time.Time, limit int) ([]controlplane.Delivery, error) {
 	x, err := h.get()
 	if err != nil {
 		return nil, err
@@ -51,10 +51,10 @@ func (h history) FailedSince(ctx context.Context, endpointID string, since time.
 	return x.FailedSince(ctx, endpointID, since, limit)
 }
 
-func (h history) Stats(ctx context.Context, endpointID string, window time.Duration, now time.Time) (mgmt.Stats, error) {
+func (h history) Stats(ctx context.Context, endpointID string, window time.Duration, now time.Time) (controlplane.Stats, error) {
 	x, err := h.get()
 	if err != nil {
-		return mgmt.Stats{}, err
+		return controlplane.Stats{}, err
 	}
 	return x.Stats(ctx, endpointID, window, now)
 }

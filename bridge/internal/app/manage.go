@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/forwarder"
-	"github.com/popinbridge/bridge/forwarder/mgmt"
 	"github.com/popinbridge/bridge/internal/piicrypt"
 )
 
@@ -19,7 +19,7 @@ type management struct {
 	a       *App
 	fwd     *forwarder.Forwarder
 	eng     *engine
-	mgr     atomic.Pointer[mgmt.Manager]
+	mgr     atomic.Pointer[controlplane.Manager]
 	handler atomic.Pointer[http.Handler]
 }
 
@@ -69,7 +69,7 @@ func (m *management) start(ctx context.Context) error {
 	if err := m.fwd.Start(ctx); err != nil {
 		return fmt.Errorf("forwarder: %w", err)
 	}
-	mgr, err := mgmt.New(m.a.cfg.Forwarder.Management, mgmt.Settings{
+	mgr, err := controlplane.New(m.a.cfg.Forwarder.Management, controlplane.Settings{
 		Logger:                m.a.log.With("part", "management"),
 		Registerer:            m.a.reg,
 		AdminToken:            m.a.cfg.AdminToken,
@@ -84,7 +84,7 @@ func (m *management) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("management: %w", err)
 	}
-	eps := make([]mgmt.Endpoint, 0, len(m.a.cfg.Endpoints))
+	eps := make([]controlplane.Endpoint, 0, len(m.a.cfg.Endpoints))
 	for i := range m.a.cfg.Endpoints {
 		eps = append(eps, fromForwarder(&m.a.cfg.Endpoints[i]))
 	}

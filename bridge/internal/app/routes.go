@@ -8,7 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/popinbridge/bridge/forwarder/adminui"
+	"github.com/popinbridge/bridge/controlplane/adminui"
 	widgetsdk "github.com/popinbridge/bridge/widget-sdk"
 )
 

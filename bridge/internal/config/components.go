@@ -4,8 +4,8 @@ import (
 	"github.com/popinbridge/bridge/collector/chsink"
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/ingest"
+	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/forwarder"
-	"github.com/popinbridge/bridge/forwarder/mgmt"
 	"github.com/popinbridge/bridge/internal/chdb"
 )
 
@@ -26,7 +26,7 @@ type Components struct {
 // management plane's own (`forwarder.management`).
 type Forwarder struct {
 	forwarder.Config `yaml:",inline"`
-	Management       mgmt.Config `yaml:"management"`
+	Management       controlplane.Config `yaml:"management"`
 }
 
 func defaultComponents() Components {
@@ -35,7 +35,7 @@ func defaultComponents() Components {
 		EventLog:       eventlog.NewDefaultConfig(),
 		ClickHouse:     chdb.NewDefaultConfig(),
 		ClickHouseSink: chsink.NewDefaultConfig(),
-		Forwarder:      Forwarder{Config: forwarder.NewDefaultConfig(), Management: mgmt.NewDefaultConfig()},
+		Forwarder:      Forwarder{Config: forwarder.NewDefaultConfig(), Management: controlplane.NewDefaultConfig()},
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/popinbridge/bridge/collector/site"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 // Config is the whole bridge configuration (CONTRACT §3).

@@ -10,7 +10,7 @@ package capi
 import (
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // DefaultEventMap maps Popin event names to Meta standard events (CONTRACT §9).

@@ -3,7 +3,7 @@ package payload
 import (
 	"slices"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // appendContext appends c as json.Marshal writes it (fields in declaration

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // appendContext writes the bytes of json.Marshal(event.Context).

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 func TestDefaultBody(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"text/template/parse"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // MaxTemplateBytes bounds a template's source.

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/popinbridge/bridge/collector/site"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 // AppendApply and AppendIP append exactly what Apply and IP return, and

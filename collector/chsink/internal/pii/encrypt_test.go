@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popinbridge/bridge/collector/site"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 // fakeSeal marks values so the test can see what was sealed.

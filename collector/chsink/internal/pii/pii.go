@@ -17,7 +17,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/nyaruka/phonenumbers"
 
-	"github.com/popinbridge/bridge/collector/site"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 // Kind is the personal-data category of an object member name.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/popinbridge/bridge/collector/site"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 func TestApply(t *testing.T) {

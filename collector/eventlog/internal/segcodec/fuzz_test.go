@@ -5,7 +5,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // FuzzDecode feeds arbitrary segments to Decode and Walk: they must never

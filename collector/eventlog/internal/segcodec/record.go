@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // Version 2 body, after the record's site id and event id (which are not

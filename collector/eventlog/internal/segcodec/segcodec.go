@@ -25,7 +25,7 @@ import (
 	"fmt"
 	"hash/crc32"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // Version is the format byte written at the start of every new segment.

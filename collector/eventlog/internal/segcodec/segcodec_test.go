@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 func build(t testing.TB, evs []event.Event) []byte {

@@ -3,7 +3,7 @@ package segcodec
 import (
 	"encoding/json"
 
-	"github.com/popinbridge/bridge/collector/event"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // decodeJSON decodes a version 1 body: encoding/json of event.Event. Kept only

@@ -1,0 +1,267 @@
+package adminui_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
+
+	"github.com/popinbridge/bridge/controlplane"
+	"github.com/popinbridge/bridge/controlplane/adminui"
+	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/natstest"
+	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/site"
+)
+
+const chromium = "/usr/bin/chromium"
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chtest.StopShared()
+	os.Exit(code)
+}
+
+// chEngine stands in for the forwarder: a test send is POSTed, signed, to
+// the endpoint and recorded in ClickHouse deliveries as the forwarder does.
+type chEngine struct {
+	db *chdb.DB
+	mu sync.Mutex
+}
+
+func (e *chEngine) Apply([]controlplane.Endpoint) {}
+func (e *chEngine) Retry(context.Context, controlplane.Endpoint, controlplane.Delivery) error {
+	return nil
+}
+func (e *chEngine) Replay(context.Context, controlplane.Endpoint, []event.Event) error { return nil }
+
+func (e *chEngine) Test(ctx context.Context, ep controlplane.Endpoint, ev event.Event) (controlplane.Attempt, error) {
+	body, _ := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Name, "timestamp": ev.ReceivedAt, "site": ev.SiteID, "data": ev.Data})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	var keys []signing.Key
+	for _, s := range ep.SigningSecrets(time.Now()) {
+		k, _ := signing.ParseSecret(s)
+		keys = append(keys, k)
+	}
+	signing.SetHeaders(req.Header, ev.ID, time.Now(), body, keys...)
+	a := controlplane.Attempt{DeliveryID: "test_" + uuid.NewString(), EndpointID: ep.ID, EventID: ev.ID, EventName: ev.Name,
+		WebhookID: ev.ID, Attempt: 1, Test: true, AttemptedAt: time.Now().UTC().Truncate(time.Second)}
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	a.LatencyMS = time.Since(start).Milliseconds()
+	respBody := ""
+	if err != nil {
+		a.Error = err.Error()
+	} else {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		resp.Body.Close()
+		a.StatusCode, a.OK, respBody = resp.StatusCode, resp.StatusCode/100 == 2, string(b)
+	}
+	hdrs, _ := json.Marshal(map[string]string{"webhook-id": req.Header.Get("webhook-id"), "webhook-signature": req.Header.Get("webhook-signature")})
+	ok := uint8(0)
+	if a.OK {
+		ok = 1
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	batch, err := e.db.Conn().PrepareBatch(ctx, "INSERT INTO "+e.db.Table("deliveries")+" ("+chdb.DeliveriesColumns+")")
+	if err != nil {
+		return a, err
+	}
+	if err := batch.Append(a.DeliveryID, a.EventID, a.EndpointID, ep.Site, a.EventName, a.WebhookID, uint32(1), uint16(a.StatusCode),
+		ok, uint32(a.LatencyMS), a.Error, a.AttemptedAt, time.Unix(0, 0), uint8(1), ep.URL, string(hdrs), string(body), respBody, "succeeded"); err != nil {
+		return a, err
+	}
+	return a, batch.Send()
+}
+
+func outputDir(t *testing.T) string {
+	if d := os.Getenv("BRIDGE_TEST_OUTPUT"); d != "" {
+		d = filepath.Join(d, "adminui")
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+func TestAdminUIInChromium(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium missing at %s: %v", chromium, err)
+		}
+		t.Skipf("chromium missing at %s", chromium)
+	}
+	// ClickHouse with the bridge schema, a JetStream, and the management plane.
+	srv := chtest.Shared(t)
+	cfg := chdb.NewDefaultConfig()
+	cfg.Addr, cfg.Database = srv.Addr(), fmt.Sprintf("adminui_e2e_%d", time.Now().UnixNano()%1e9)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db, err := chdb.Open(ctx, cfg, chdb.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const token = "e2e-admin-token-0123456789"
+	m, err := controlplane.New(controlplane.NewDefaultConfig(), controlplane.Settings{
+		AdminToken: token, MasterKey: bytes.Repeat([]byte{1}, 32), JetStream: natstest.JetStream(t),
+		Sites: site.NewStatic(nil), Engine: &chEngine{db: db}, History: controlplane.NewClickHouseHistory(db),
+		AllowedPrivateTargets: []string{"127.0.0.0/8"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Seed(ctx, []site.Site{{ID: "acme", WriteKey: "pk_acme", Origins: []string{"https://www.acme.com"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Shutdown(context.Background())
+
+	var received sync.Map
+	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		received.Store(r.Header.Get("webhook-id"), b)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer rcv.Close()
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", m.Handler())
+	mux.Handle("/admin/", adminui.Handler("/admin/"))
+	app := httptest.NewServer(mux)
+	defer app.Close()
+
+	actx, acancel := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1400))
+	defer acancel()
+	bctx, bcancel := chromedp.NewContext(actx)
+	defer bcancel()
+	if err := chromedp.Do(bctx, chromedp.Navigate(app.URL+"/admin/")); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+		defer cancel()
+		if err := chromedp.Do(sctx, steps...); err != nil {
+			shot(t, bctx, "failed-"+strings.ReplaceAll(name, " ", "-"))
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		sctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+		defer cancel()
+		s, err := chromedp.Run(sctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return s
+	}
+	waitText := func(name, sel, want string) {
+		t.Helper()
+		js := fmt.Sprintf(`[...document.querySelectorAll(%q)].some(e => e.textContent.includes(%q))`, sel, want)
+		sctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+		defer cancel()
+		if _, err := chromedp.Run(sctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+			shot(t, bctx, "failed-"+strings.ReplaceAll(name, " ", "-"))
+			t.Fatalf("%s: %q not found in %s: %v", name, want, sel, err)
+		}
+	}
+
+	// A wrong token is refused; the right one signs in.
+	step("login form", chromedp.WaitVisible(chromedp.CSS(`input[name=token]`)))
+	step("wrong token", chromedp.SendKeys(chromedp.CSS(`input[name=token]`), "wrong-token"), chromedp.Click(chromedp.CSS(`form button[type=submit]`)))
+	waitText("refused", "[role=status]", "refused")
+	step("sign in", chromedp.Clear(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), token),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`#new-ep`)))
+
+	// Create an endpoint; the secret is shown once.
+	step("create endpoint",
+		chromedp.SendKeys(chromedp.CSS(`input[name=id]`), "crm"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=url]`), rcv.URL+"/hooks"),
+		chromedp.SetValue(chromedp.CSS(`input[name=events]`), "popin_captured"),
+		chromedp.Click(chromedp.CSS(`#new-ep ~ button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`output.secret`)))
+	secret := text(`output.secret`)
+	if !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("shown secret %q", secret)
+	}
+
+	// Endpoint page: send a test and see the attempt in the log.
+	step("open endpoint", chromedp.Navigate(app.URL+"/admin/#/endpoints/crm"), chromedp.WaitVisible(chromedp.Search(`//button[text()="Send test"]`)))
+	step("send test", chromedp.Click(chromedp.Search(`//button[text()="Send test"]`)))
+	waitText("test result", "[role=status]", "Test delivered: 204")
+	waitText("attempt logged", "tbody tr", "popin_captured (test)")
+	n := 0
+	received.Range(func(_, _ any) bool { n++; return true })
+	if n != 1 {
+		t.Fatalf("receiver got %d requests", n)
+	}
+	step("attempt details", chromedp.Click(chromedp.Search(`//button[text()="Details"]`)))
+	waitText("request shown", "pre", "webhook-signature")
+
+	// Rotate the secret: a new one, shown once.
+	step("rotate", chromedp.Click(chromedp.Search(`//button[text()="Rotate secret"]`)), chromedp.WaitVisible(chromedp.CSS(`output.secret`)))
+	rotated := text(`output.secret`)
+	if !strings.HasPrefix(rotated, "whsec_") || rotated == secret {
+		t.Fatalf("rotated secret %q", rotated)
+	}
+	waitText("previous secret", "dl.facts", "Previous secret valid until")
+
+	// Pause and resume.
+	step("pause", chromedp.Click(chromedp.Search(`//button[text()="Pause"]`)))
+	waitText("paused", "[role=status]", "now paused")
+
+	path := filepath.Join(outputDir(t), "adminui-endpoint.png")
+	shotTo(t, bctx, path)
+	t.Logf("screenshot: %s", path)
+
+	// Sites and catalog pages render.
+	step("sites", chromedp.Navigate(app.URL+"/admin/#/sites"), chromedp.WaitVisible(chromedp.CSS(`#new-site`)))
+	waitText("site listed", "tbody th", "acme")
+	step("catalog", chromedp.Navigate(app.URL+"/admin/#/events"))
+	waitText("catalog", "tbody code", "popin_captured")
+}
+
+func shot(t *testing.T, ctx context.Context, name string) {
+	shotTo(t, ctx, filepath.Join(outputDir(t), name+".png"))
+}
+
+func shotTo(t *testing.T, ctx context.Context, path string) {
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot: %v", err)
+		return
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Logf("screenshot: %v", err)
+	}
+}

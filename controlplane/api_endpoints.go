@@ -1,0 +1,322 @@
+package controlplane
+
+import (
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// endpointInput is what create and PATCH accept.
+type endpointInput struct {
+	ID            string   `json:"id"`
+	Site          string   `json:"site"`
+	Type          string   `json:"type"`
+	Description   string   `json:"description"`
+	URL           string   `json:"url"`
+	Events        []string `json:"events"`
+	Auth          string   `json:"auth"`
+	Template      string   `json:"template"`
+	RetrySchedule []string `json:"retry_schedule"`
+	PixelID       string   `json:"pixel_id"`
+	APIVersion    string   `json:"api_version"`
+	GraphURL      string   `json:"graph_url"`
+	TestEventCode string   `json:"test_event_code"`
+	Secret        string   `json:"secret"`
+	Token         string   `json:"token"`
+	AccessToken   string   `json:"access_token"`
+	Status        string   `json:"status"`
+
+	APIKeyHeader  string            `json:"api_key_header"`
+	Headers       map[string]string `json:"headers"`
+	Concurrency   int               `json:"concurrency"`
+	EventMap      map[string]string `json:"event_map"`
+	DefaultRegion string            `json:"default_region"`
+}
+
+func inputOf(e Endpoint) endpointInput {
+	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
+		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
+		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion}
+}
+
+func (in endpointInput) applyTo(e *Endpoint) {
+	e.ID, e.Site, e.Type, e.Description, e.URL, e.Events, e.Auth, e.Template = in.ID, in.Site, in.Type, in.Description, in.URL, in.Events, in.Auth, in.Template
+	e.RetrySchedule, e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode = in.RetrySchedule, in.PixelID, in.APIVersion, in.GraphURL, in.TestEventCode
+	e.Secret, e.Token, e.AccessToken, e.Status = in.Secret, in.Token, in.AccessToken, in.Status
+	e.APIKeyHeader, e.Headers, e.Concurrency, e.EventMap, e.DefaultRegion = in.APIKeyHeader, in.Headers, in.Concurrency, in.EventMap, in.DefaultRegion
+}
+
+// endpointView is an endpoint as reads show it: no credentials, only
+// whether they are set. Create, and PATCH when it generated a credential,
+// add the new secret or token once.
+type endpointView struct {
+	Endpoint
+	HasSecret               bool       `json:"has_secret,omitempty"`
+	HasToken                bool       `json:"has_token,omitempty"`
+	HasAccessToken          bool       `json:"has_access_token,omitempty"`
+	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+}
+
+func (m *Manager) viewEndpoint(e Endpoint) endpointView {
+	v := endpointView{HasSecret: e.Secret != "", HasToken: e.Token != "", HasAccessToken: e.AccessToken != ""}
+	for _, p := range unexpired(e.PreviousSecrets, m.now()) {
+		if v.PreviousSecretExpiresAt == nil || p.Expires.After(*v.PreviousSecretExpiresAt) {
+			t := p.Expires
+			v.PreviousSecretExpiresAt = &t
+		}
+	}
+	e.takeCredentials()
+	if e.Events == nil {
+		e.Events = []string{}
+	}
+	v.Endpoint = e
+	return v
+}
+
+// check validates an endpoint for the API, the site included.
+func (m *Manager) check(r *http.Request, st *store, e *Endpoint) error {
+	errs := e.validate(r.Context(), m.checkURL, m.set.CheckTemplate)
+	if e.Site != "" {
+		if _, ok := st.site(e.Site); !ok {
+			errs = append(errs, fieldErr("site", "site %q does not exist", e.Site))
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	var fe *fieldError
+	errors.As(errs[0], &fe)
+	msg := errors.Join(errs...).Error()
+	return &apiError{http.StatusUnprocessableEntity, "invalid", msg, fe.Field}
+}
+
+func (m *Manager) listEndpoints(w http.ResponseWriter, r *http.Request) error {
+	st, err := m.ready()
+	if err != nil {
+		return err
+	}
+	p, err := parsePage(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	siteID, status := q.Get("site"), q.Get("status")
+	switch status {
+	case "", StatusActive, StatusPaused, StatusDisabled:
+	default:
+		return invalid("status", "status: %q is not one of active, paused, disabled", status)
+	}
+	var views []endpointView
+	for _, e := range st.listEndpoints() {
+		if (siteID == "" || e.Site == siteID) && (status == "" || e.Status == status) {
+			views = append(views, m.viewEndpoint(e))
+		}
+	}
+	writeJSON(w, http.StatusOK, paginate(views, func(v endpointView) string { return v.ID }, p))
+	return nil
+}
+
+func (m *Manager) getEndpoint(w http.ResponseWriter, r *http.Request) error {
+	st, err := m.ready()
+	if err != nil {
+		return err
+	}
+	e, ok := st.endpoint(r.PathValue("id"))
+	if !ok {
+		return notFound("endpoint", r.PathValue("id"))
+	}
+	writeJSON(w, http.StatusOK, m.viewEndpoint(e))
+	return nil
+}
+
+func (m *Manager) createEndpoint(w http.ResponseWriter, r *http.Request) error {
+	st, err := m.ready()
+	if err != nil {
+		return err
+	}
+	var in endpointInput
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	if in.ID == "" {
+		in.ID = randomID("ep_")
+	}
+	if in.Status == StatusDisabled {
+		return invalid("status", "a new endpoint is active or paused")
+	}
+	var e Endpoint
+	in.applyTo(&e)
+	e.normalize()
+	now := m.now().UTC()
+	e.Origin, e.CreatedAt, e.UpdatedAt = originAPI, now, now
+	if err := m.check(r, st, &e); err != nil {
+		return err
+	}
+	if err := st.createEndpoint(r.Context(), e, ""); errors.Is(err, errConflict) {
+		return &apiError{http.StatusConflict, "exists", "endpoint " + e.ID + " already exists", "id"}
+	} else if err != nil {
+		return err
+	}
+	v := m.viewEndpoint(e)
+	v.Secret, v.Token = e.Secret, e.Token // shown once
+	writeJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// readOnlyEndpointFields may not appear in a PATCH.
+var readOnlyEndpointFields = map[string]string{
+	"secret":           "use POST /api/v1/endpoints/{id}/rotate-secret",
+	"type":             "cannot be changed; create a new endpoint",
+	"previous_secrets": "read-only",
+}
+
+func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
+	st, err := m.ready()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	var patch map[string]json.RawMessage
+	if err := decode(w, r, &patch, false); err != nil {
+		return err
+	}
+	for k, why := range readOnlyEndpointFields {
+		if _, ok := patch[k]; ok {
+			return invalid(k, "%s: %s", k, why)
+		}
+	}
+	raw, _ := json.Marshal(patch)
+	var (
+		generated bool
+		oldStatus string
+	)
+	e, err := st.updateEndpoint(r.Context(), id, func(cur *Endpoint, _ *string) error {
+		in := inputOf(*cur)
+		if err := decodeBytes(raw, &in); err != nil {
+			return err
+		}
+		if in.ID != id {
+			return invalid("id", "id cannot be changed")
+		}
+		next := cur.clone()
+		var oldAuth string
+		oldStatus, oldAuth = next.Status, next.Auth
+		in.applyTo(&next)
+		if next.Auth != oldAuth {
+			next.Secret, next.PreviousSecrets = "", nil
+			if _, ok := patch["token"]; !ok {
+				next.Token = ""
+			}
+		}
+		generated = next.normalize()
+		if next.Status != oldStatus {
+			m.statusChanged(&next, oldStatus)
+		}
+		next.UpdatedAt = m.now().UTC()
+		if err := m.check(r, st, &next); err != nil {
+			return err
+		}
+		*cur = next
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return notFound("endpoint", id)
+	}
+	if err != nil {
+		return err
+	}
+	if e.Status != oldStatus {
+		m.log.Info("controlplane: endpoint status changed by an admin", "endpoint", id, "from", oldStatus, "to", e.Status)
+	}
+	v := m.viewEndpoint(e)
+	if generated {
+		v.Secret, v.Token = e.Secret, e.Token
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// statusChanged records a status change made by an admin: active clears
+// the disabled and failing state (re-enable).
+func (m *Manager) statusChanged(e *Endpoint, _ string) {
+	now := m.now().UTC()
+	switch e.Status {
+	case StatusActive:
+		e.DisabledReason, e.DisabledAt, e.FailingSince, e.FailingNotified = "", nil, nil, false
+	case StatusDisabled:
+		e.DisabledReason, e.DisabledAt = "disabled by an admin", &now
+	case StatusPaused:
+		e.DisabledReason, e.DisabledAt = "", nil
+	}
+}
+
+func (m *Manager) deleteEndpoint(w http.ResponseWriter, r *http.Request) error {
+	st, err := m.ready()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if err := st.remove(r.Context(), endpointPrefix+id); errors.Is(err, ErrNotFound) {
+		return notFound("endpoint", id)
+	} else if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// rotateRequest is the optional body of rotate-secret.
+type rotateRequest struct {
+	Overlap string `json:"overlap"`
+}
+
+// maxPreviousSecrets bounds how many rotated-out secrets sign at once.
+const maxPreviousSecrets = 4
+
+func (m *Manager) rotateSecret(w http.ResponseWriter, r *http.Request) error {
+	st, err := m.ready()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	var req rotateRequest
+	if err := decode(w, r, &req, true); err != nil {
+		return err
+	}
+	overlap := m.cfg.RotationOverlap
+	if req.Overlap != "" {
+		d, err := time.ParseDuration(req.Overlap)
+		if err != nil || d < 0 || d > m.cfg.MaxRotationOverlap {
+			return invalid("overlap", "overlap: %q is not a duration from 0s to %s", req.Overlap, m.cfg.MaxRotationOverlap)
+		}
+		overlap = d
+	}
+	now := m.now().UTC()
+	expires := now.Add(overlap)
+	e, err := st.updateEndpoint(r.Context(), id, func(e *Endpoint, _ *string) error {
+		if !e.Signs() {
+			return conflict("not_signing", "endpoint %s does not sign its deliveries (auth is %q)", id, e.Auth)
+		}
+		prev := unexpired(e.PreviousSecrets, now)
+		if overlap > 0 {
+			prev = append([]ExpiringSecret{{Secret: e.Secret, Expires: expires}}, prev...)
+		}
+		if len(prev) > maxPreviousSecrets {
+			prev = prev[:maxPreviousSecrets]
+		}
+		e.Secret, e.PreviousSecrets, e.UpdatedAt = newSecret(), prev, now
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return notFound("endpoint", id)
+	}
+	if err != nil {
+		return err
+	}
+	m.log.Info("controlplane: endpoint secret rotated", "endpoint", id, "previous_expires_at", expires)
+	writeJSON(w, http.StatusOK, map[string]any{"secret": e.Secret, "previous_expires_at": expires})
+	return nil
+}

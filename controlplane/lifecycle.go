@@ -1,0 +1,130 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+var _ Lifecycle = (*Manager)(nil)
+
+// lifecycleTimeout bounds the bucket write of one lifecycle transition.
+const lifecycleTimeout = 5 * time.Second
+
+// AttemptDone implements Lifecycle. It tracks each active endpoint's run of
+// failures in the shared bucket, writing only on transitions (first
+// failure, recovery, failing notice, disable): a 410 answer disables the
+// endpoint at once; a run of failures older than Config.FailingAfter sends
+// endpoint.failing once; older than Config.DisableAfter disables it and
+// sends endpoint.disabled. A success ends the run. Test attempts and
+// attempts to paused or disabled endpoints are ignored.
+func (m *Manager) AttemptDone(ctx context.Context, a Attempt) {
+	st := m.store()
+	if st == nil || a.Test {
+		return
+	}
+	e, ok := st.endpoint(a.EndpointID)
+	if !ok || !e.Active() {
+		return
+	}
+	at := a.AttemptedAt
+	if at.IsZero() {
+		at = m.now()
+	}
+	at = at.UTC()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lifecycleTimeout)
+	defer cancel()
+	switch {
+	case a.OK:
+		if e.FailingSince != nil {
+			m.transition(ctx, e.ID, func(e *Endpoint) bool {
+				if e.FailingSince == nil {
+					return false
+				}
+				e.FailingSince, e.FailingNotified = nil, false
+				return true
+			})
+		}
+	case a.StatusCode == http.StatusGone:
+		m.disable(ctx, e.ID, "gone", fmt.Sprintf("the endpoint answered 410 Gone at %s", at.Format(time.RFC3339)), at)
+	case e.FailingSince == nil:
+		m.transition(ctx, e.ID, func(e *Endpoint) bool {
+			if e.FailingSince != nil || !e.Active() {
+				return false
+			}
+			e.FailingSince = &at
+			return true
+		})
+	default:
+		since := *e.FailingSince
+		age := at.Sub(since)
+		switch {
+		case age >= m.cfg.DisableAfter:
+			m.disable(ctx, e.ID, "failing", fmt.Sprintf("every attempt failed since %s", since.Format(time.RFC3339)), at)
+		case age >= m.cfg.FailingAfter && !e.FailingNotified:
+			if m.transition(ctx, e.ID, func(e *Endpoint) bool {
+				if e.FailingNotified || e.FailingSince == nil {
+					return false
+				}
+				e.FailingNotified = true
+				return true
+			}) {
+				m.ops.notify(OpsEndpointFailing, map[string]any{
+					"endpoint_id": e.ID, "site": e.Site, "url": e.URL, "failing_since": since,
+					"last_status_code": a.StatusCode, "last_error": a.Error,
+				})
+			}
+		}
+	}
+}
+
+// AttemptsExhausted implements Lifecycle: it sends message.attempt.exhausted.
+func (m *Manager) AttemptsExhausted(ctx context.Context, a Attempt) {
+	if a.Test {
+		return
+	}
+	m.ops.notify(OpsAttemptsExhausted, map[string]any{
+		"endpoint_id": a.EndpointID, "event_id": a.EventID, "event_name": a.EventName, "delivery_id": a.DeliveryID,
+		"webhook_id": a.WebhookID, "attempt": a.Attempt, "status_code": a.StatusCode, "error": a.Error,
+	})
+}
+
+// disable marks an endpoint disabled and notifies, once.
+func (m *Manager) disable(ctx context.Context, id, reasonKey, reason string, at time.Time) {
+	var ep Endpoint
+	if !m.transition(ctx, id, func(e *Endpoint) bool {
+		if !e.Active() {
+			return false
+		}
+		e.Status, e.DisabledReason, e.DisabledAt = StatusDisabled, reason, &at
+		ep = e.clone()
+		return true
+	}) {
+		return
+	}
+	m.metrics.disabled.WithLabelValues(reasonKey).Inc()
+	m.ops.notify(OpsEndpointDisabled, map[string]any{
+		"endpoint_id": ep.ID, "site": ep.Site, "url": ep.URL, "reason": reason, "failing_since": ep.FailingSince,
+	})
+}
+
+// transition applies change to the stored endpoint; it reports whether
+// the change was written (false when change declined or the write failed).
+func (m *Manager) transition(ctx context.Context, id string, change func(*Endpoint) bool) bool {
+	wrote := false
+	_, err := m.store().updateEndpoint(ctx, id, func(e *Endpoint, _ *string) error {
+		wrote = false
+		if !change(e) {
+			return errUnchanged
+		}
+		e.UpdatedAt = m.now().UTC()
+		wrote = true
+		return nil
+	})
+	if err != nil {
+		m.log.Error("controlplane: endpoint lifecycle update failed", "endpoint", id, "err", err)
+		return false
+	}
+	return wrote
+}

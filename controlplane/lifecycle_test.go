@@ -1,0 +1,141 @@
+package controlplane
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/popinbridge/bridge/internal/signing"
+)
+
+func opsFixture(t *testing.T) (*fixture, *receiver, string) {
+	rcv := newReceiver(t, 204)
+	secret := signing.NewSecret()
+	f := newFixture(t, func(c *Config, s *Settings) {
+		c.OpsWebhook.URL, c.OpsWebhook.Secret = rcv.URL+"/ops", secret
+		c.DisableAfter, c.FailingAfter = 5*24*time.Hour, time.Hour
+	})
+	f.mustSite("acme")
+	return f, rcv, secret
+}
+
+// opsEvents returns the types of the ops webhooks received, each verified
+// with the Standard Webhooks reference library.
+func opsEvents(t *testing.T, rcv *receiver, secret string) []OpsEvent {
+	t.Helper()
+	wh, _ := standardwebhooks.NewWebhook(secret)
+	rcv.mu.Lock()
+	defer rcv.mu.Unlock()
+	var out []OpsEvent
+	for i, b := range rcv.bodies {
+		if err := wh.Verify(b, rcv.hdrs[i]); err != nil {
+			t.Fatalf("ops webhook %d: signature: %v", i, err)
+		}
+		var ev OpsEvent
+		if err := json.Unmarshal(b, &ev); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+func TestAutoDisableAfterContinuousFailure(t *testing.T) {
+	f, rcv, secret := opsFixture(t)
+	f.mustEndpoint(map[string]any{"id": "crm", "site": "acme", "url": "https://crm.example.com/h"})
+	ctx := context.Background()
+	fail := func() {
+		f.mgr.AttemptDone(ctx, Attempt{EndpointID: "crm", StatusCode: 500, AttemptedAt: *f.now})
+	}
+	fail()
+	e, _ := f.mgr.store().endpoint("crm")
+	if e.FailingSince == nil {
+		t.Fatal("first failure not recorded")
+	}
+	// A success ends the run.
+	f.advance(time.Minute)
+	f.mgr.AttemptDone(ctx, Attempt{EndpointID: "crm", OK: true, StatusCode: 200, AttemptedAt: *f.now})
+	if e, _ := f.mgr.store().endpoint("crm"); e.FailingSince != nil {
+		t.Fatal("success did not clear failing_since")
+	}
+	fail()
+	f.advance(2 * time.Hour)
+	fail()
+	fail() // endpoint.failing only once
+	waitFor(t, "endpoint.failing", func() bool { return rcv.count() == 1 })
+	f.advance(5 * 24 * time.Hour)
+	f.mgr.AttemptDone(ctx, Attempt{EndpointID: "crm", StatusCode: 503, Test: true, AttemptedAt: *f.now}) // tests ignored
+	if e, _ := f.mgr.store().endpoint("crm"); !e.Active() {
+		t.Fatal("test attempt disabled the endpoint")
+	}
+	fail()
+	waitFor(t, "engine sees disabled", func() bool { e, _ := f.eng.endpoint("crm"); return e.Status == StatusDisabled })
+	f.mgr.AttemptsExhausted(ctx, Attempt{EndpointID: "crm", EventID: "ev1", DeliveryID: "d1", Attempt: 8, StatusCode: 503})
+	waitFor(t, "three ops webhooks", func() bool { return rcv.count() == 3 })
+	evs := opsEvents(t, rcv, secret)
+	want := []string{OpsEndpointFailing, OpsEndpointDisabled, OpsAttemptsExhausted}
+	for i, w := range want {
+		if evs[i].Type != w {
+			t.Fatalf("ops event %d is %s, want %s", i, evs[i].Type, w)
+		}
+	}
+	_, body := f.do("GET", "/api/v1/endpoints/crm", nil)
+	if body["status"] != "disabled" || body["disabled_reason"] == nil {
+		t.Fatalf("endpoint after auto-disable: %v", body)
+	}
+	// Re-enable through the API.
+	if st, body := f.do("PATCH", "/api/v1/endpoints/crm", map[string]any{"status": "active"}); st != 200 || body["failing_since"] != nil {
+		t.Fatalf("re-enable: %d %v", st, body)
+	}
+	waitFor(t, "engine sees active", func() bool { e, _ := f.eng.endpoint("crm"); return e.Active() })
+}
+
+func TestGoneDisablesAtOnce(t *testing.T) {
+	f, rcv, secret := opsFixture(t)
+	f.mustEndpoint(map[string]any{"id": "crm", "site": "acme", "url": "https://crm.example.com/h"})
+	f.mgr.AttemptDone(context.Background(), Attempt{EndpointID: "crm", StatusCode: 410, AttemptedAt: *f.now})
+	waitFor(t, "endpoint.disabled", func() bool { return rcv.count() == 1 })
+	if evs := opsEvents(t, rcv, secret); evs[0].Type != OpsEndpointDisabled {
+		t.Fatalf("got %s", evs[0].Type)
+	}
+	if e, _ := f.mgr.store().endpoint("crm"); e.Status != StatusDisabled {
+		t.Fatal("410 did not disable")
+	}
+	// Attempts on a disabled endpoint change nothing and notify nobody.
+	f.mgr.AttemptDone(context.Background(), Attempt{EndpointID: "crm", StatusCode: 410, AttemptedAt: *f.now})
+	time.Sleep(50 * time.Millisecond)
+	if rcv.count() != 1 {
+		t.Fatal("second disable notice")
+	}
+}
+
+func TestOpsQueueBoundedAndShutdownDrains(t *testing.T) {
+	release := make(chan struct{})
+	var got atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		got.Add(1)
+	}))
+	defer srv.Close()
+	f := newFixture(t, func(c *Config, s *Settings) {
+		c.OpsWebhook.URL, c.OpsWebhook.Secret, c.OpsWebhook.QueueSize = srv.URL, signing.NewSecret(), 2
+	})
+	for range 10 {
+		f.mgr.AttemptsExhausted(context.Background(), Attempt{EndpointID: "x"})
+	}
+	close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.mgr.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := got.Load(); n < 2 || n > 3 {
+		t.Fatalf("delivered %d of 10 with a queue of 2 (+1 in flight)", n)
+	}
+}

@@ -1,0 +1,64 @@
+package controlplane
+
+import "encoding/json"
+
+// Records are stored as JSON; credentials inside are sealed with the
+// master key (see seal), bound to the record's key.
+
+func (s *store) decodeSite(key string, raw []byte) (siteEntry, error) {
+	var st storedSite
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return siteEntry{}, err
+	}
+	if st.Sealed != "" {
+		pt, err := s.box.Open(st.Sealed, []byte(key))
+		if err != nil {
+			return siteEntry{}, err
+		}
+		st.PopinAPIKey = string(pt)
+	}
+	return siteEntry{rec: st.siteRecord, hash: st.ConfigHash}, nil
+}
+
+func (s *store) encodeSite(rec siteRecord, hash string) []byte {
+	st := storedSite{siteRecord: rec, ConfigHash: hash}
+	if rec.PopinAPIKey != "" {
+		st.Sealed = s.box.Seal([]byte(rec.PopinAPIKey), []byte(sitePrefix+rec.ID))
+		st.PopinAPIKey = ""
+	}
+	b, _ := json.Marshal(st)
+	return b
+}
+
+func (s *store) decodeEndpoint(key string, raw []byte) (endpointEntry, error) {
+	var st storedEndpoint
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return endpointEntry{}, err
+	}
+	ep := st.Endpoint
+	ep.takeCredentials() // ignore any plaintext that should not be there
+	if st.Sealed != "" {
+		pt, err := s.box.Open(st.Sealed, []byte(key))
+		if err != nil {
+			return endpointEntry{}, err
+		}
+		var c credentials
+		if err := json.Unmarshal(pt, &c); err != nil {
+			return endpointEntry{}, err
+		}
+		ep.putCredentials(c)
+	}
+	return endpointEntry{ep: ep, hash: st.ConfigHash}, nil
+}
+
+func (s *store) encodeEndpoint(ep Endpoint, hash string) []byte {
+	ep = ep.clone()
+	c := ep.takeCredentials()
+	st := storedEndpoint{Endpoint: ep, ConfigHash: hash}
+	if c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 {
+		pt, _ := json.Marshal(c)
+		st.Sealed = s.box.Seal(pt, []byte(endpointPrefix+ep.ID))
+	}
+	b, _ := json.Marshal(st)
+	return b
+}
