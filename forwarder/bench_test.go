@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/payload"
+	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/signing"
 )

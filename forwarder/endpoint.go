@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/payload"
+	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/payload"
+	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/signing"
 )

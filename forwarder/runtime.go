@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
-	"github.com/popinbridge/bridge/forwarder/internal/payload"
+	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/signing"
 )
