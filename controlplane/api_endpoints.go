@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // endpointInput is what create and PATCH accept.
@@ -62,13 +65,13 @@ type endpointView struct {
 
 func (m *Manager) viewEndpoint(e Endpoint) endpointView {
 	v := endpointView{HasSecret: e.Secret != "", HasToken: e.Token != "", HasAccessToken: e.AccessToken != ""}
-	for _, p := range unexpired(e.PreviousSecrets, m.now()) {
+	for _, p := range endpoint.Unexpired(e.PreviousSecrets, m.now()) {
 		if v.PreviousSecretExpiresAt == nil || p.Expires.After(*v.PreviousSecretExpiresAt) {
 			t := p.Expires
 			v.PreviousSecretExpiresAt = &t
 		}
 	}
-	e.takeCredentials()
+	takeCredentials(&e)
 	if e.Events == nil {
 		e.Events = []string{}
 	}
@@ -78,7 +81,7 @@ func (m *Manager) viewEndpoint(e Endpoint) endpointView {
 
 // check validates an endpoint for the API, the site included.
 func (m *Manager) check(r *http.Request, st *store, e *Endpoint) error {
-	errs := e.validate(r.Context(), m.checkURL, m.set.CheckTemplate)
+	errs := m.validateEndpoint(e)
 	if e.Site != "" {
 		if _, ok := st.site(e.Site); !ok {
 			errs = append(errs, fieldErr("site", "site %q does not exist", e.Site))
@@ -149,7 +152,7 @@ func (m *Manager) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	var e Endpoint
 	in.applyTo(&e)
-	e.normalize()
+	prepare(&e)
 	now := m.now().UTC()
 	e.Origin, e.CreatedAt, e.UpdatedAt = originAPI, now, now
 	if err := m.check(r, st, &e); err != nil {
@@ -201,7 +204,7 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		if in.ID != id {
 			return invalid("id", "id cannot be changed")
 		}
-		next := cur.clone()
+		next := cur.Clone()
 		var oldAuth string
 		oldStatus, oldAuth = next.Status, next.Auth
 		in.applyTo(&next)
@@ -211,7 +214,7 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 				next.Token = ""
 			}
 		}
-		generated = next.normalize()
+		generated = prepare(&next)
 		if next.Status != oldStatus {
 			m.statusChanged(&next, oldStatus)
 		}
@@ -274,7 +277,7 @@ type rotateRequest struct {
 }
 
 // maxPreviousSecrets bounds how many rotated-out secrets sign at once.
-const maxPreviousSecrets = 4
+const maxPreviousSecrets = endpoint.MaxPreviousSecrets
 
 func (m *Manager) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 	st, err := m.ready()
@@ -300,14 +303,14 @@ func (m *Manager) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		if !e.Signs() {
 			return conflict("not_signing", "endpoint %s does not sign its deliveries (auth is %q)", id, e.Auth)
 		}
-		prev := unexpired(e.PreviousSecrets, now)
+		prev := endpoint.Unexpired(e.PreviousSecrets, now)
 		if overlap > 0 {
 			prev = append([]ExpiringSecret{{Secret: e.Secret, Expires: expires}}, prev...)
 		}
 		if len(prev) > maxPreviousSecrets {
 			prev = prev[:maxPreviousSecrets]
 		}
-		e.Secret, e.PreviousSecrets, e.UpdatedAt = newSecret(), prev, now
+		e.Secret, e.PreviousSecrets, e.UpdatedAt = signing.NewSecret(), prev, now
 		return nil
 	})
 	if errors.Is(err, ErrNotFound) {

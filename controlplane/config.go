@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 var bucketPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -27,6 +29,10 @@ type Config struct {
 	// rotate request names no overlap; MaxRotationOverlap bounds requests.
 	RotationOverlap    time.Duration `yaml:"rotation_overlap"`
 	MaxRotationOverlap time.Duration `yaml:"max_rotation_overlap"`
+	// LifecycleQueue bounds the attempts waiting for the lifecycle (failure
+	// tracking, auto-disable); more are dropped and counted in
+	// bridge_mgmt_lifecycle_dropped_total.
+	LifecycleQueue int `yaml:"lifecycle_queue"`
 	// MaxReplayEvents bounds one replay or retry-failed request.
 	MaxReplayEvents int `yaml:"max_replay_events"`
 	// OpsWebhook receives operational events (endpoint.failing,
@@ -54,6 +60,7 @@ func NewDefaultConfig() Config {
 		FailingAfter:       time.Hour,
 		RotationOverlap:    24 * time.Hour,
 		MaxRotationOverlap: 7 * 24 * time.Hour,
+		LifecycleQueue:     4096,
 		MaxReplayEvents:    10000,
 		OpsWebhook:         OpsWebhookConfig{Timeout: 10 * time.Second, QueueSize: 256},
 	}
@@ -77,6 +84,9 @@ func (c *Config) Validate() error {
 	if c.RotationOverlap < 0 || c.RotationOverlap > c.MaxRotationOverlap {
 		errs = append(errs, fmt.Errorf("rotation_overlap: %s is not between 0 and max_rotation_overlap (%s)", c.RotationOverlap, c.MaxRotationOverlap))
 	}
+	if c.LifecycleQueue < 1 || c.LifecycleQueue > 1<<20 {
+		errs = append(errs, fmt.Errorf("lifecycle_queue: %d is not between 1 and 1048576", c.LifecycleQueue))
+	}
 	if c.MaxReplayEvents < 1 {
 		errs = append(errs, errors.New("max_replay_events: must be at least 1"))
 	}
@@ -85,7 +95,7 @@ func (c *Config) Validate() error {
 		if u, err := url.Parse(o.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("ops_webhook.url: %q is not an absolute http(s) URL", o.URL))
 		}
-		if err := checkSecret(o.Secret); err != nil {
+		if _, err := signing.ParseSecret(o.Secret); err != nil {
 			errs = append(errs, fmt.Errorf("ops_webhook.secret: %w", err))
 		}
 	}

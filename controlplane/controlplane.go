@@ -32,7 +32,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/controlplane/internal/seal"
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // Settings are the code-supplied parts of the management plane.
@@ -55,12 +57,10 @@ type Settings struct {
 	// (NewClickHouseHistory). Nil: deliveries, stats, retry and replay
 	// answer 503.
 	History History
-	// CheckURL is the create/update-time SSRF check of endpoint URLs. Nil:
-	// NewURLChecker(AllowedPrivateTargets).
-	CheckURL              func(ctx context.Context, rawURL string) error
+	// AllowedPrivateTargets are the CIDRs exempt from the SSRF guard
+	// (forwarder.allowed_private_targets): endpoint URLs are checked against
+	// it when created or changed, and again after DNS at every delivery.
 	AllowedPrivateTargets []string
-	// CheckTemplate validates an endpoint's template (optional).
-	CheckTemplate func(template string) error
 	// HTTPClient sends operational webhooks. Nil: a client with
 	// Config.OpsWebhook.Timeout that follows no redirects.
 	HTTPClient *http.Client
@@ -78,7 +78,7 @@ type Manager struct {
 	log      *slog.Logger
 	box      *seal.Box
 	tokenSum [32]byte
-	checkURL func(context.Context, string) error
+	guard    *ssrf.Guard
 	now      func() time.Time
 	metrics  *metrics
 	ops      *notifier
@@ -91,6 +91,10 @@ type Manager struct {
 	cancel   context.CancelFunc
 	watchErr chan error
 	stopOnce sync.Once
+	// attempts feed the lifecycle worker (lifecycle.go).
+	attempts      chan Attempt
+	lifecycleStop chan struct{}
+	lifecycleDone chan struct{}
 }
 
 type seedRequest struct {
@@ -110,23 +114,24 @@ func New(cfg Config, set Settings) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("controlplane: master key: %w", err)
 	}
-	m := &Manager{cfg: cfg, set: set, box: box, log: set.Logger, now: set.Now, checkURL: set.CheckURL}
+	guard, err := ssrf.New(set.AllowedPrivateTargets)
+	if err != nil {
+		return nil, fmt.Errorf("controlplane: allowed_private_targets: %w", err)
+	}
+	m := &Manager{cfg: cfg, set: set, box: box, log: set.Logger, now: set.Now, guard: guard}
 	if m.log == nil {
 		m.log = slog.Default()
 	}
 	if m.now == nil {
 		m.now = time.Now
 	}
-	if m.checkURL == nil {
-		if m.checkURL, err = NewURLChecker(set.AllowedPrivateTargets); err != nil {
-			return nil, fmt.Errorf("controlplane: %w", err)
-		}
-	}
 	if set.AdminToken == "" {
 		m.log.Warn("controlplane: admin_token is not set; the management API and UI refuse every request with 401")
 	} else {
 		m.tokenSum = sha256.Sum256([]byte(set.AdminToken))
 	}
+	m.attempts = make(chan Attempt, cfg.LifecycleQueue)
+	m.lifecycleStop, m.lifecycleDone = make(chan struct{}), make(chan struct{})
 	m.metrics = newMetrics(set.Registerer)
 	m.ops = newNotifier(cfg.OpsWebhook, set.HTTPClient, m.log, m.metrics, m.now)
 	m.handler = m.routes()
@@ -176,6 +181,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.watchErr = make(chan error, 1)
 	go func() { m.watchErr <- st.follow(wctx, w) }()
 	m.ops.start()
+	go m.runLifecycle(m.lifecycleStop, m.lifecycleDone)
 	m.started = true
 	return nil
 }
@@ -208,6 +214,14 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 	}
 	var err error
 	m.stopOnce.Do(func() {
+		// The lifecycle decides on what is queued (its notices still go
+		// out), then the watch stops, then the notifier drains.
+		close(m.lifecycleStop)
+		select {
+		case <-m.lifecycleDone:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
 		cancel()
 		select {
 		case <-m.watchErr:
@@ -233,20 +247,10 @@ func (m *Manager) apply(sites []siteRecord, endpoints []Endpoint) {
 	if m.set.Engine != nil {
 		now := m.now()
 		for i := range endpoints {
-			endpoints[i].PreviousSecrets = unexpired(endpoints[i].PreviousSecrets, now)
+			endpoints[i].PreviousSecrets = endpoint.Unexpired(endpoints[i].PreviousSecrets, now)
 		}
 		m.set.Engine.Apply(endpoints)
 	}
-}
-
-func unexpired(ps []ExpiringSecret, now time.Time) []ExpiringSecret {
-	var out []ExpiringSecret
-	for _, p := range ps {
-		if now.Before(p.Expires) {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 // store returns the state store, nil before Start.

@@ -5,12 +5,12 @@ import (
 	"errors"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder"
+	"github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/event"
 )
 
 // Engine is what the management API needs from the delivery engine (the
-// forwarder). The lead adapts the forwarder to it when wiring.
+// forwarder). The wiring adapts the forwarder to it.
 //
 // Contract:
 //   - Apply gets the complete set of endpoints, credentials included, once
@@ -28,8 +28,8 @@ import (
 //     webhook-id). A manual retry schedules no further retries.
 //   - Replay queues events for delivery to ep as new deliveries.
 //
-// The engine reports attempt outcomes back through Lifecycle (Manager
-// implements it).
+// The engine reports every attempt back to Manager.AttemptDone (a
+// delivery.Observer); the lifecycle decides from them (lifecycle.go).
 type Engine interface {
 	Apply(endpoints []Endpoint)
 	Test(ctx context.Context, ep Endpoint, ev event.Event) (Attempt, error)
@@ -37,19 +37,11 @@ type Engine interface {
 	Replay(ctx context.Context, ep Endpoint, events []event.Event) error
 }
 
-// Lifecycle receives attempt outcomes from the engine; it disables failing
-// endpoints and sends operational events. Safe for concurrent use; calls do
-// not block on the network.
-type Lifecycle interface {
-	// AttemptDone is called after every non-test attempt.
-	AttemptDone(ctx context.Context, a Attempt)
-	// AttemptsExhausted is called when a delivery used its last retry.
-	AttemptsExhausted(ctx context.Context, a Attempt)
-}
+// Attempt is the outcome of one delivery attempt (internal/delivery).
+type Attempt = delivery.Attempt
 
-// Attempt is the outcome of one delivery attempt: the forwarder's own type,
-// so the engine reports it without conversion.
-type Attempt = forwarder.Attempt
+// StateDead is the state of an attempt after which a delivery is dead.
+const StateDead = delivery.StateDead
 
 // Delivery is one recorded attempt, as stored in ClickHouse deliveries.
 type Delivery struct {

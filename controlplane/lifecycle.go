@@ -5,21 +5,65 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/delivery"
 )
 
-var _ Lifecycle = (*Manager)(nil)
+var _ delivery.Observer = (*Manager)(nil)
 
 // lifecycleTimeout bounds the bucket write of one lifecycle transition.
 const lifecycleTimeout = 5 * time.Second
 
-// AttemptDone implements Lifecycle. It tracks each active endpoint's run of
-// failures in the shared bucket, writing only on transitions (first
-// failure, recovery, failing notice, disable): a 410 answer disables the
-// endpoint at once; a run of failures older than Config.FailingAfter sends
-// endpoint.failing once; older than Config.DisableAfter disables it and
-// sends endpoint.disabled. A success ends the run. Test attempts and
-// attempts to paused or disabled endpoints are ignored.
-func (m *Manager) AttemptDone(ctx context.Context, a Attempt) {
+// AttemptDone implements delivery.Observer: it queues the attempt for the
+// lifecycle worker and returns at once. When Config.LifecycleQueue
+// attempts are already waiting it drops this one and counts it in
+// bridge_mgmt_lifecycle_dropped_total (a later attempt of the same endpoint
+// carries the same information). Test attempts are ignored.
+func (m *Manager) AttemptDone(a Attempt) {
+	if a.Test {
+		return
+	}
+	select {
+	case m.attempts <- a:
+	default:
+		m.metrics.lifecycleDropped.Inc()
+	}
+}
+
+// runLifecycle applies queued attempts until stop is closed, then what is
+// already queued.
+func (m *Manager) runLifecycle(stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	for {
+		select {
+		case a := <-m.attempts:
+			m.decide(context.Background(), a)
+		case <-stop:
+			for {
+				select {
+				case a := <-m.attempts:
+					m.decide(context.Background(), a)
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// decide is the one place of lifecycle decisions. It tracks each active
+// endpoint's run of failures in the shared bucket, writing only on
+// transitions (first failure, recovery, failing notice, disable): a 410
+// answer disables the endpoint at once; a run of failures older than
+// Config.FailingAfter sends endpoint.failing once; older than
+// Config.DisableAfter disables it and sends endpoint.disabled. A success
+// ends the run. A delivery that used its last retry (state dead) sends
+// message.attempt.exhausted. Test attempts and attempts to paused or
+// disabled endpoints change nothing.
+func (m *Manager) decide(ctx context.Context, a Attempt) {
+	if a.State == delivery.StateDead && !a.Test {
+		m.attemptsExhausted(a)
+	}
 	st := m.store()
 	if st == nil || a.Test {
 		return
@@ -79,11 +123,8 @@ func (m *Manager) AttemptDone(ctx context.Context, a Attempt) {
 	}
 }
 
-// AttemptsExhausted implements Lifecycle: it sends message.attempt.exhausted.
-func (m *Manager) AttemptsExhausted(ctx context.Context, a Attempt) {
-	if a.Test {
-		return
-	}
+// attemptsExhausted sends message.attempt.exhausted.
+func (m *Manager) attemptsExhausted(a Attempt) {
 	m.ops.notify(OpsAttemptsExhausted, map[string]any{
 		"endpoint_id": a.EndpointID, "event_id": a.EventID, "event_name": a.EventName, "delivery_id": a.DeliveryID,
 		"webhook_id": a.WebhookID, "attempt": a.Attempt, "status_code": a.StatusCode, "error": a.Error,
@@ -98,7 +139,7 @@ func (m *Manager) disable(ctx context.Context, id, reasonKey, reason string, at 
 			return false
 		}
 		e.Status, e.DisabledReason, e.DisabledAt = StatusDisabled, reason, &at
-		ep = e.clone()
+		ep = e.Clone()
 		return true
 	}) {
 		return

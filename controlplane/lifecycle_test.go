@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/popinbridge/bridge/internal/signing"
@@ -51,7 +52,7 @@ func TestAutoDisableAfterContinuousFailure(t *testing.T) {
 	f.mustEndpoint(map[string]any{"id": "crm", "site": "acme", "url": "https://crm.example.com/h"})
 	ctx := context.Background()
 	fail := func() {
-		f.mgr.AttemptDone(ctx, Attempt{EndpointID: "crm", StatusCode: 500, AttemptedAt: *f.now})
+		f.mgr.decide(ctx, Attempt{EndpointID: "crm", StatusCode: 500, AttemptedAt: *f.now})
 	}
 	fail()
 	e, _ := f.mgr.store().endpoint("crm")
@@ -60,7 +61,7 @@ func TestAutoDisableAfterContinuousFailure(t *testing.T) {
 	}
 	// A success ends the run.
 	f.advance(time.Minute)
-	f.mgr.AttemptDone(ctx, Attempt{EndpointID: "crm", OK: true, StatusCode: 200, AttemptedAt: *f.now})
+	f.mgr.decide(ctx, Attempt{EndpointID: "crm", OK: true, StatusCode: 200, AttemptedAt: *f.now})
 	if e, _ := f.mgr.store().endpoint("crm"); e.FailingSince != nil {
 		t.Fatal("success did not clear failing_since")
 	}
@@ -70,13 +71,13 @@ func TestAutoDisableAfterContinuousFailure(t *testing.T) {
 	fail() // endpoint.failing only once
 	waitFor(t, "endpoint.failing", func() bool { return rcv.count() == 1 })
 	f.advance(5 * 24 * time.Hour)
-	f.mgr.AttemptDone(ctx, Attempt{EndpointID: "crm", StatusCode: 503, Test: true, AttemptedAt: *f.now}) // tests ignored
+	f.mgr.decide(ctx, Attempt{EndpointID: "crm", StatusCode: 503, Test: true, AttemptedAt: *f.now}) // tests ignored
 	if e, _ := f.mgr.store().endpoint("crm"); !e.Active() {
 		t.Fatal("test attempt disabled the endpoint")
 	}
 	fail()
 	waitFor(t, "engine sees disabled", func() bool { e, _ := f.eng.endpoint("crm"); return e.Status == StatusDisabled })
-	f.mgr.AttemptsExhausted(ctx, Attempt{EndpointID: "crm", EventID: "ev1", DeliveryID: "d1", Attempt: 8, StatusCode: 503})
+	f.mgr.decide(ctx, Attempt{EndpointID: "crm", EventID: "ev1", DeliveryID: "d1", Attempt: 8, StatusCode: 503, State: StateDead})
 	waitFor(t, "three ops webhooks", func() bool { return rcv.count() == 3 })
 	evs := opsEvents(t, rcv, secret)
 	want := []string{OpsEndpointFailing, OpsEndpointDisabled, OpsAttemptsExhausted}
@@ -99,7 +100,7 @@ func TestAutoDisableAfterContinuousFailure(t *testing.T) {
 func TestGoneDisablesAtOnce(t *testing.T) {
 	f, rcv, secret := opsFixture(t)
 	f.mustEndpoint(map[string]any{"id": "crm", "site": "acme", "url": "https://crm.example.com/h"})
-	f.mgr.AttemptDone(context.Background(), Attempt{EndpointID: "crm", StatusCode: 410, AttemptedAt: *f.now})
+	f.mgr.AttemptDone(Attempt{EndpointID: "crm", StatusCode: 410, AttemptedAt: *f.now})
 	waitFor(t, "endpoint.disabled", func() bool { return rcv.count() == 1 })
 	if evs := opsEvents(t, rcv, secret); evs[0].Type != OpsEndpointDisabled {
 		t.Fatalf("got %s", evs[0].Type)
@@ -107,12 +108,32 @@ func TestGoneDisablesAtOnce(t *testing.T) {
 	if e, _ := f.mgr.store().endpoint("crm"); e.Status != StatusDisabled {
 		t.Fatal("410 did not disable")
 	}
-	// Attempts on a disabled endpoint change nothing and notify nobody.
-	f.mgr.AttemptDone(context.Background(), Attempt{EndpointID: "crm", StatusCode: 410, AttemptedAt: *f.now})
-	time.Sleep(50 * time.Millisecond)
+	// Attempts on a disabled endpoint change nothing and notify nobody. The
+	// queue is worked in order: once a later failure of another endpoint is
+	// recorded, the second 410 has been decided on.
+	f.mustEndpoint(map[string]any{"id": "control", "site": "acme", "url": "https://crm.example.com/c"})
+	f.mgr.AttemptDone(Attempt{EndpointID: "crm", StatusCode: 410, AttemptedAt: *f.now})
+	f.mgr.AttemptDone(Attempt{EndpointID: "control", StatusCode: 500, AttemptedAt: *f.now})
+	waitFor(t, "control failure recorded", func() bool { e, _ := f.mgr.store().endpoint("control"); return e.FailingSince != nil })
 	if rcv.count() != 1 {
 		t.Fatal("second disable notice")
 	}
+}
+
+func TestAttemptDoneNeverBlocks(t *testing.T) {
+	f := newFixture(t, func(c *Config, s *Settings) { c.LifecycleQueue = 1 })
+	f.mustSite("acme")
+	f.mustEndpoint(map[string]any{"id": "crm", "site": "acme", "url": "https://crm.example.com/h"})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 10000 {
+			f.mgr.AttemptDone(Attempt{EndpointID: "crm", StatusCode: 500, AttemptedAt: *f.now})
+		}
+	}()
+	<-done // a blocking AttemptDone would hang here (test timeout)
+	waitFor(t, "drops counted", func() bool { return counterValue(f.mgr.metrics.lifecycleDropped) > 0 })
+	waitFor(t, "failure recorded", func() bool { e, _ := f.mgr.store().endpoint("crm"); return e.FailingSince != nil })
 }
 
 func TestOpsQueueBoundedAndShutdownDrains(t *testing.T) {
@@ -127,7 +148,7 @@ func TestOpsQueueBoundedAndShutdownDrains(t *testing.T) {
 		c.OpsWebhook.URL, c.OpsWebhook.Secret, c.OpsWebhook.QueueSize = srv.URL, signing.NewSecret(), 2
 	})
 	for range 10 {
-		f.mgr.AttemptsExhausted(context.Background(), Attempt{EndpointID: "x"})
+		f.mgr.decide(context.Background(), Attempt{EndpointID: "x", State: StateDead})
 	}
 	close(release)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -138,4 +159,12 @@ func TestOpsQueueBoundedAndShutdownDrains(t *testing.T) {
 	if n := got.Load(); n < 2 || n > 3 {
 		t.Fatalf("delivered %d of 10 with a queue of 2 (+1 in flight)", n)
 	}
+}
+
+func counterValue(c interface{ Write(*dto.Metric) error }) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		return 0
+	}
+	return m.GetCounter().GetValue()
 }

@@ -3,10 +3,12 @@ package controlplane
 import "github.com/prometheus/client_golang/prometheus"
 
 type metrics struct {
-	opsSent     *prometheus.CounterVec // type, result
-	opsDropped  prometheus.Counter
-	disabled    *prometheus.CounterVec // reason
-	apiRequests *prometheus.CounterVec // route, code
+	opsSent    *prometheus.CounterVec // type, result
+	opsDropped prometheus.Counter
+	// lifecycleDropped counts attempts the lifecycle queue had no room for.
+	lifecycleDropped prometheus.Counter
+	disabled         *prometheus.CounterVec // reason
+	apiRequests      *prometheus.CounterVec // route, code
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -19,6 +21,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "bridge_mgmt_ops_notifications_dropped_total",
 			Help: "Operational webhooks dropped because the queue was full or the bridge stopped.",
 		}),
+		lifecycleDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_mgmt_lifecycle_dropped_total",
+			Help: "Attempt outcomes not seen by the endpoint lifecycle because its queue was full.",
+		}),
 		disabled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bridge_mgmt_endpoints_disabled_total",
 			Help: "Endpoints disabled automatically, by reason (gone, failing).",
@@ -29,7 +35,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"route", "code"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.opsSent, m.opsDropped, m.disabled, m.apiRequests} {
+		for _, c := range []prometheus.Collector{m.opsSent, m.opsDropped, m.lifecycleDropped, m.disabled, m.apiRequests} {
 			_ = reg.Register(c)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/popinbridge/bridge/controlplane/internal/seal"
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/site"
 )
 
@@ -30,11 +31,8 @@ func (m *Manager) checkSeed(ctx context.Context, sites []site.Site, endpoints []
 		ids[s.ID] = true
 	}
 	for i, e := range endpoints {
-		e = e.clone()
-		e.Status = ""
-		e.normalize()
-		for _, err := range e.validate(ctx, m.checkURL, m.set.CheckTemplate) {
-			errs = append(errs, fmt.Errorf("endpoints[%d].%w", i, err))
+		for _, p := range endpoint.Problems(e.Validate(endpoint.Checks{Guard: m.guard, Declaration: true})) {
+			errs = append(errs, fmt.Errorf("endpoints[%d].%w", i, p))
 		}
 		if e.Site != "" && !ids[e.Site] {
 			if _, ok := m.siteKnown(e.Site); !ok {
@@ -85,24 +83,26 @@ func (m *Manager) seed(ctx context.Context, sites []site.Site, endpoints []Endpo
 		m.log.Info("controlplane: site from config applied", "site", s.ID)
 	}
 	for _, e := range endpoints {
-		decl := e.clone()
+		decl := e.Clone()
 		h := m.digest(decl)
 		_, ok := m.st.endpoint(e.ID)
 		if ok && m.st.endpointHash(e.ID) == h {
 			continue
 		}
-		ep := decl.clone()
-		ep.Status, ep.Origin, ep.CreatedAt, ep.UpdatedAt = "", originConfig, now, now
+		ep := decl.Clone()
+		ep.Origin, ep.CreatedAt, ep.UpdatedAt = originConfig, now, now
 		ep.PreviousSecrets = nil
 		var err error
 		if !ok {
-			if ep.normalize() {
+			// A declared status applies when the endpoint is created; later
+			// the status is the lifecycle's and the API's.
+			if prepare(&ep) {
 				m.log.Warn("controlplane: endpoint from config has no secret or token; generated one (rotate it through the API to see it)", "endpoint", ep.ID)
 			}
 			err = m.st.createEndpoint(ctx, ep, h)
 		} else {
 			_, err = m.st.updateEndpoint(ctx, e.ID, func(c *Endpoint, hash *string) error {
-				next := ep.clone()
+				next := ep.Clone()
 				next.CreatedAt = c.CreatedAt
 				next.Status, next.DisabledReason, next.DisabledAt = c.Status, c.DisabledReason, c.DisabledAt
 				next.FailingSince, next.FailingNotified = c.FailingSince, c.FailingNotified
@@ -112,7 +112,7 @@ func (m *Manager) seed(ctx context.Context, sites []site.Site, endpoints []Endpo
 				if next.Token == "" && next.Auth == c.Auth {
 					next.Token = c.Token
 				}
-				next.normalize()
+				prepare(&next)
 				*c, *hash = next, h
 				return nil
 			})

@@ -215,7 +215,7 @@ func (s *store) listEndpoints() []Endpoint {
 	defer s.mu.Unlock()
 	out := make([]Endpoint, 0, len(s.endpoints))
 	for _, e := range s.endpoints {
-		out = append(out, e.ep.clone())
+		out = append(out, e.ep.Clone())
 	}
 	slices.SortFunc(out, func(a, b Endpoint) int { return strings.Compare(a.ID, b.ID) })
 	return out
@@ -233,7 +233,7 @@ func (s *store) endpoint(id string) (Endpoint, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.endpoints[id]
-	return e.ep.clone(), ok
+	return e.ep.Clone(), ok
 }
 
 func (s *store) siteHasEndpoints(id string) bool {

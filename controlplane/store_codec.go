@@ -36,7 +36,7 @@ func (s *store) decodeEndpoint(key string, raw []byte) (endpointEntry, error) {
 		return endpointEntry{}, err
 	}
 	ep := st.Endpoint
-	ep.takeCredentials() // ignore any plaintext that should not be there
+	takeCredentials(&ep) // ignore any plaintext that should not be there
 	if st.Sealed != "" {
 		pt, err := s.box.Open(st.Sealed, []byte(key))
 		if err != nil {
@@ -46,14 +46,14 @@ func (s *store) decodeEndpoint(key string, raw []byte) (endpointEntry, error) {
 		if err := json.Unmarshal(pt, &c); err != nil {
 			return endpointEntry{}, err
 		}
-		ep.putCredentials(c)
+		putCredentials(&ep, c)
 	}
 	return endpointEntry{ep: ep, hash: st.ConfigHash}, nil
 }
 
 func (s *store) encodeEndpoint(ep Endpoint, hash string) []byte {
-	ep = ep.clone()
-	c := ep.takeCredentials()
+	ep = ep.Clone()
+	c := takeCredentials(&ep)
 	st := storedEndpoint{Endpoint: ep, ConfigHash: hash}
 	if c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 {
 		pt, _ := json.Marshal(c)

@@ -105,7 +105,7 @@ func (s *store) updateEndpoint(ctx context.Context, id string, mutate func(*Endp
 		if !ok {
 			return Endpoint{}, ErrNotFound
 		}
-		ep, hash := cur.ep.clone(), cur.hash
+		ep, hash := cur.ep.Clone(), cur.hash
 		if err := mutate(&ep, &hash); errors.Is(err, errUnchanged) {
 			return ep, nil
 		} else if err != nil {
@@ -132,7 +132,7 @@ var errUnchanged = errors.New("unchanged")
 func (s *store) mirrorEndpoint(ep Endpoint, hash string, rev uint64) {
 	s.mu.Lock()
 	if cur, ok := s.endpoints[ep.ID]; !ok || cur.rev < rev {
-		s.endpoints[ep.ID] = endpointEntry{ep: ep.clone(), hash: hash, rev: rev}
+		s.endpoints[ep.ID] = endpointEntry{ep: ep.Clone(), hash: hash, rev: rev}
 	}
 	s.mu.Unlock()
 	s.changed()

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/signing"
 )
 

@@ -8,12 +8,13 @@ import (
 	"strings"
 
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/retry"
 )
 
 // capiURL is POST {graph_url}/{api_version}/{pixel_id}/events.
-func capiURL(c *EndpointConfig) string {
+func capiURL(c *endpoint.Endpoint) string {
 	return strings.TrimRight(c.GraphURL, "/") + "/" + c.APIVersion + "/" + c.PixelID + "/events"
 }
 

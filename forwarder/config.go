@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
@@ -59,15 +60,15 @@ type Config struct {
 	LogBufferRows int `yaml:"log_buffer_rows"`
 	// LogFlushInterval is how often delivery-log rows are written. Default "1s".
 	LogFlushInterval string `yaml:"log_flush_interval"`
-	// StreamPrefix names the JetStream objects: <prefix>_DELIVERIES stream,
-	// <prefix>_FORWARDER_STATE and <prefix>_DEAD_LETTERS buckets. Default "BRIDGE".
+	// StreamPrefix names the JetStream objects: the <prefix>_DELIVERIES
+	// stream and the <prefix>_DEAD_LETTERS bucket. Default "BRIDGE".
 	StreamPrefix string `yaml:"stream_prefix"`
 	// ReaderName is the event-log cursor of the fan-out. Default "forwarder".
 	ReaderName string `yaml:"reader_name"`
 
 	// Endpoints are the declarative endpoints. The bridge fills them from the
 	// top-level `endpoints:` key; they are not read from `forwarder:`.
-	Endpoints []EndpointConfig `yaml:"-"`
+	Endpoints []endpoint.Endpoint `yaml:"-"`
 }
 
 // NewDefaultConfig returns the documented defaults.

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
 )
 
@@ -30,42 +31,17 @@ func TestConfigValidateJoinsAll(t *testing.T) {
 			t.Errorf("error does not name %s: %v", key, err)
 		}
 	}
-	eps := []EndpointConfig{
-		{ID: "a", Site: "acme", Type: TypeWebhook, URL: "ftp://x", Auth: AuthSignature, Secret: "nope", Template: "{"},
-		{ID: "a", Site: "ghost", Type: TypeFacebookCAPI},
-		{ID: "b c", Type: "sms", Events: []string{"[", ""}},
-	}
-	err = ValidateEndpoints(eps, map[string]bool{"acme": true}, nil)
-	for _, key := range []string{"endpoints[0].url", "endpoints[0].secret", "endpoints[0].template", "endpoints[1].id", "endpoints[1].site",
-		"endpoints[1].pixel_id", "endpoints[1].access_token", "endpoints[2].id", "endpoints[2].type", "endpoints[2].events[0]", "endpoints[2].site"} {
-		if err == nil || !strings.Contains(err.Error(), key) {
-			t.Errorf("error does not name %s: %v", key, err)
-		}
-	}
-}
-
-func TestMatches(t *testing.T) {
-	e := EndpointConfig{Events: []string{"popin_captured", "popin_call_*"}}
-	for name, want := range map[string]bool{"popin_captured": true, "popin_call_end": true, "popin_call_successful": true, "nudge_show": false} {
-		if e.Matches(name) != want {
-			t.Errorf("%s: %v", name, !want)
-		}
-	}
-	all := EndpointConfig{Events: []string{"*"}}
-	if !all.Matches("anything") {
-		t.Error("* does not match")
-	}
 }
 
 func TestWebhookDeliveryAuthModes(t *testing.T) {
 	secret := signing.NewSecret()
 	sig := newReceiver(t, secret)
 	plain := newReceiver(t)
-	eps := []EndpointConfig{
+	eps := []endpoint.Endpoint{
 		webhookEP("sig", sig.url(), secret),
-		{ID: "bearer", Site: "acme", Type: TypeWebhook, URL: plain.url() + "?k=bearer", Events: []string{"popin_*"}, Auth: AuthBearer, Token: "tok1"},
-		{ID: "apikey", Site: "acme", Type: TypeWebhook, URL: plain.url() + "?k=apikey", Events: []string{"popin_captured"}, Auth: AuthAPIKey, Token: "tok2", APIKeyHeader: "x-make-apikey"},
-		{ID: "none", Site: "acme", Type: TypeWebhook, URL: plain.url() + "?k=none", Events: []string{"nudge_show"}, Auth: AuthNone,
+		{ID: "bearer", Site: "acme", Type: endpoint.TypeWebhook, URL: plain.url() + "?k=bearer", Events: []string{"popin_*"}, Auth: endpoint.AuthBearer, Token: "tok1"},
+		{ID: "apikey", Site: "acme", Type: endpoint.TypeWebhook, URL: plain.url() + "?k=apikey", Events: []string{"popin_captured"}, Auth: endpoint.AuthAPIKey, Token: "tok2", APIKeyHeader: "x-make-apikey"},
+		{ID: "none", Site: "acme", Type: endpoint.TypeWebhook, URL: plain.url() + "?k=none", Events: []string{"nudge_show"}, Auth: endpoint.AuthNone,
 			Template: `{"email":"{{.data.email}}","fields":[{"name":"firstname","value":"{{.data.name}}"}],"n":"{{.type}}"}`},
 	}
 	e := newEnv(t, testConfig(eps...))
@@ -302,23 +278,29 @@ func TestPermanentFailuresAndDeadLetters(t *testing.T) {
 	}
 }
 
-func TestRedirectNotFollowedAnd410Disables(t *testing.T) {
+// TestRedirectNotFollowedAnd410: a redirect is a permanent failure (not
+// followed). A 410 is recorded (state disabled) and reported to the
+// observer, whose lifecycle disables the endpoint; the forwarder does not
+// decide that itself. While the endpoint is disabled the delivery waits,
+// without using up retries, and it follows when the endpoint is active again.
+func TestRedirectNotFollowedAnd410(t *testing.T) {
 	secret := signing.NewSecret()
 	target := newReceiver(t, secret)
 	codes := make(chan int, 10)
 	rcv := newReceiver(t, secret)
 	rcv.setStatus(func(int) int { return <-codes })
 	redirect := newRedirector(t, target.url())
-	e := newEnv(t, testConfig(webhookEP("redir", redirect, secret), webhookEP("gone", rcv.url(), secret)))
+	redir, gone := webhookEP("redir", redirect, secret), webhookEP("gone", rcv.url(), secret)
+	e := newEnv(t, testConfig(redir, gone))
 	codes <- 410
 	e.log.Append(testEvent("popin_captured"))
 	checkFor(t, 5*time.Second, func() error {
-		for _, ep := range e.f.Endpoints() {
-			if ep.ID == "gone" && ep.Status == StatusDisabled && strings.Contains(ep.StatusReason, "410") {
+		for _, a := range e.obs.all() {
+			if a.EndpointID == "gone" && a.StatusCode == 410 && a.State == StateDisabled {
 				return nil
 			}
 		}
-		return fmt.Errorf("%+v", e.f.Endpoints())
+		return fmt.Errorf("no 410 attempt observed: %+v", e.obs.all())
 	})
 	checkFor(t, 5*time.Second, func() error {
 		dl, _ := e.f.DeadLetters(context.Background(), "redir", 0)
@@ -330,33 +312,30 @@ func TestRedirectNotFollowedAnd410Disables(t *testing.T) {
 	if target.delivered() != 0 {
 		t.Error("redirect followed")
 	}
-	// Disabled survives a restart: a new forwarder over the same JetStream.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := e.f.Shutdown(ctx); err != nil {
+	// The control plane disables it: a later event reaches the other
+	// endpoint (positive control) and nothing reaches the disabled one.
+	ctx := context.Background()
+	gone.Status = endpoint.StatusDisabled
+	if err := e.f.SetEndpoints(ctx, []endpoint.Endpoint{redir, gone}); err != nil {
 		t.Fatal(err)
 	}
-	e2 := newEnvJS(t, testConfig(webhookEP("redir", redirect, secret), webhookEP("gone", rcv.url(), secret)), e.js)
-	var status string
-	for _, ep := range e2.f.Endpoints() {
-		if ep.ID == "gone" {
-			status = ep.Status
+	e.log.Append(testEvent("popin_captured"))
+	checkFor(t, 5*time.Second, func() error {
+		if dl, _ := e.f.DeadLetters(ctx, "redir", 0); len(dl) != 2 {
+			return fmt.Errorf("redir dead letters %d", len(dl))
 		}
-	}
-	if status != StatusDisabled {
-		t.Fatalf("after restart gone is %q", status)
-	}
-	e2.log.Append(testEvent("popin_captured"))
-	time.Sleep(300 * time.Millisecond)
+		return nil
+	})
 	rcv.mu.Lock()
 	n := rcv.n
 	rcv.mu.Unlock()
 	if n != 1 {
 		t.Errorf("disabled endpoint got %d requests", n)
 	}
-	// Re-enabling delivers what was pending at the 410.
+	// Active again: what was pending at the 410 is delivered.
 	codes <- 200
-	if err := e2.f.SetStatus(ctx, "gone", StatusActive); err != nil {
+	gone.Status = endpoint.StatusActive
+	if err := e.f.SetEndpoints(ctx, []endpoint.Endpoint{redir, gone}); err != nil {
 		t.Fatal(err)
 	}
 	checkFor(t, inactiveDelay+10*time.Second, func() error {

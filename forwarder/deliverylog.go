@@ -6,15 +6,18 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	dlv "github.com/popinbridge/bridge/internal/delivery"
 )
 
 // Delivery states recorded with each attempt.
+// (internal/delivery; re-exported for the forwarder's callers).
 const (
-	StateDelivered = "delivered" // the attempt succeeded
-	StateRetrying  = "retrying"  // failed; another attempt is scheduled
-	StateDead      = "dead"      // failed for good; kept in the dead letters
-	StateDisabled  = "disabled"  // 410: the endpoint was disabled
-	StateTest      = "test"      // a test attempt (management API)
+	StateDelivered = dlv.StateDelivered
+	StateRetrying  = dlv.StateRetrying
+	StateDead      = dlv.StateDead
+	StateDisabled  = dlv.StateDisabled
+	StateTest      = dlv.StateTest
 )
 
 // DeliveryRecord is one attempt, one row of the ClickHouse deliveries table.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/internal/endpoint"
 )
 
 // openSegments and openDeliveries bound what the fan-out holds unsettled:
@@ -142,7 +143,7 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 			if !rt.wants(ev.SiteID, ev.Name) {
 				continue
 			}
-			if rt.cfg.Status == StatusDisabled {
+			if rt.cfg.Status == endpoint.StatusDisabled {
 				f.m.enqueueDrops.WithLabelValues(rt.cfg.ID, "disabled").Inc()
 				continue
 			}
@@ -152,7 +153,7 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 			}
 			t.pending.Add(1)
 			d := &delivery{id: id, ev: ev, ep: rt.cfg.ID, seg: t, deadline: deadline}
-			if r := (*runners)[rt.cfg.ID]; r != nil && rt.cfg.Type == TypeWebhook && rt.active() && r.fastOK(now) && r.offer(d, now) {
+			if r := (*runners)[rt.cfg.ID]; r != nil && rt.cfg.Type == endpoint.TypeWebhook && rt.active() && r.fastOK(now) && r.offer(d, now) {
 				continue
 			}
 			f.enqueueFirst(d)

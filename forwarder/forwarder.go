@@ -36,31 +36,25 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
+	dlv "github.com/popinbridge/bridge/internal/delivery"
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/site"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // Log is what the forwarder needs from the event log: a named durable
 // cursor and the JetStream of the same server, for the delivery queue and
-// state buckets. *eventlog.Log implements it. JetStream is called at Start,
+// the dead letters. *eventlog.Log implements it. JetStream is called at Start,
 // so the log must be started first.
 type Log interface {
 	Reader(name string) (eventlog.Reader, error)
 	JetStream() jetstream.JetStream
 }
 
-// SecretBox seals secrets stored at rest (rotated webhook secrets), e.g.
-// with the bridge's master key. Optional.
-type SecretBox interface {
-	Seal(plaintext []byte) ([]byte, error)
-	Open(sealed []byte) ([]byte, error)
-}
-
-// Observer is told about every attempt (management API: failure tracking,
-// operational events). Calls must not block.
-type Observer interface {
-	AttemptDone(a Attempt)
-}
+// Observer is told about every attempt (the control plane's lifecycle:
+// failure tracking, auto-disable after a 410, operational events). Calls
+// must not block.
+type Observer = dlv.Observer
 
 // Settings are the code-supplied dependencies.
 type Settings struct {
@@ -70,7 +64,6 @@ type Settings struct {
 	Sites      site.Registry         // default_phone_region of sites; optional
 	DB         DeliveryWriter        // delivery log; nil: attempts are not recorded
 	Observer   Observer              // optional
-	SecretBox  SecretBox             // optional; nil stores rotated secrets unsealed
 	_          struct{}
 }
 
@@ -94,17 +87,15 @@ type Forwarder struct {
 	names  queueNames
 	dlog   *deliveryLog
 
-	mu        sync.Mutex
-	state     lifecycle
-	base      []EndpointConfig
-	overrides map[string]endpointState
-	runners   map[string]*runner
-	js        jetstream.JetStream
-	stream    jetstream.Stream
-	stateKV   jetstream.KeyValue
-	deadKV    jetstream.KeyValue
-	cancel    context.CancelFunc
-	bg        sync.WaitGroup
+	mu      sync.Mutex
+	state   lifecycle
+	invalid map[string]error // endpoints left out by SetEndpoints, by id
+	runners map[string]*runner
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	deadKV  jetstream.KeyValue
+	cancel  context.CancelFunc
+	bg      sync.WaitGroup
 
 	routes atomic.Pointer[routeTable]
 	// lanes is the runners by endpoint id, for the fan-out (copy on write
@@ -125,13 +116,12 @@ type routeTable struct {
 	byID   map[string]*endpointRuntime
 }
 
-// New checks cfg (and cfg.Endpoints) and returns a Forwarder not yet started.
+// New checks cfg (cfg.Endpoints included: an invalid one is a startup
+// error here, while SetEndpoints leaves it out at run time) and returns a
+// Forwarder not yet started.
 func New(cfg Config, set Settings) (*Forwarder, error) {
 	p, err := cfg.parse()
 	if err != nil {
-		return nil, err
-	}
-	if err := ValidateEndpoints(cfg.Endpoints, nil, cfg.AllowedPrivateTargets); err != nil {
 		return nil, err
 	}
 	logger := set.Logger
@@ -146,20 +136,20 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 	guard, _ := ssrf.New(cfg.AllowedPrivateTargets)
 	f := &Forwarder{
 		cfg: cfg, p: p, set: set, logger: logger, m: m, guard: guard,
-		names:     names(cfg.StreamPrefix),
-		overrides: map[string]endpointState{},
-		runners:   map[string]*runner{},
-		win:       newWindow(openDeliveries),
-		acks:      make(chan *segTracker, openSegments),
-		ackStop:   make(chan struct{}),
-		ackDone:   make(chan struct{}),
+		names:   names(cfg.StreamPrefix),
+		invalid: map[string]error{},
+		runners: map[string]*runner{},
+		win:     newWindow(openDeliveries),
+		acks:    make(chan *segTracker, openSegments),
+		ackStop: make(chan struct{}),
+		ackDone: make(chan struct{}),
 	}
 	f.recent.window = p.dedup
 	f.lanes.Store(&map[string]*runner{})
 	f.client = newHTTPClient(guard, p.timeout, max(cfg.Concurrency*2, 16))
 	f.dlog = newDeliveryLog(set.DB, cfg.LogBufferRows, p.logFlush, logger, m)
-	f.base = append([]EndpointConfig(nil), cfg.Endpoints...)
-	if err := f.rebuildLocked(); err != nil {
+	f.routes.Store(&routeTable{bySite: map[string][]*endpointRuntime{}, byID: map[string]*endpointRuntime{}})
+	if err := f.setLocked(cfg.Endpoints); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -187,18 +177,12 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("forwarder: reader %s: %w", f.cfg.ReaderName, err)
 	}
-	st, stateKV, deadKV, err := setupQueue(ctx, js, f.names, &f.cfg, f.p)
+	st, deadKV, err := setupQueue(ctx, js, f.names, &f.cfg, f.p)
 	if err != nil {
 		return err
 	}
-	f.js, f.stream, f.stateKV, f.deadKV = js, st, stateKV, deadKV
+	f.js, f.stream, f.deadKV = js, st, deadKV
 	f.pub = newPublisher(js, f.names, f.logger, f.wakeRunner)
-	if err := f.loadStateLocked(ctx); err != nil {
-		return err
-	}
-	if err := f.rebuildLocked(); err != nil {
-		return err
-	}
 	bgctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	f.state = stateStarted
@@ -210,9 +194,8 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	f.publishLanesLocked()
 	f.dlog.start()
 	go func() { defer close(f.ackDone); f.acker(f.ackStop) }()
-	f.bg.Add(2)
+	f.bg.Add(1)
 	go func() { defer f.bg.Done(); f.fanout(bgctx, reader) }()
-	go func() { defer f.bg.Done(); f.watchState(bgctx) }()
 	return nil
 }
 
@@ -264,43 +247,63 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// SetEndpoints replaces the declared endpoints (e.g. after a change through
-// the management API): new ones start, removed ones stop (their queued
+// SetEndpoints replaces the endpoints (the control plane calls it after
+// every change): new ones start, removed ones stop (their queued
 // deliveries stay in the queue until the endpoint comes back or the queue
-// is purged), changed ones take effect for the next attempt.
-func (f *Forwarder) SetEndpoints(ctx context.Context, eps []EndpointConfig) error {
-	if err := ValidateEndpoints(eps, nil, f.cfg.AllowedPrivateTargets); err != nil {
-		return err
-	}
+// is purged), changed ones take effect for the next attempt; unchanged
+// ones are kept as they are. An endpoint that does not pass
+// endpoint.Validate is left out (it receives nothing, its events are not
+// read for it, and it is counted in bridge_forwarder_endpoints_invalid)
+// while every other endpoint is applied; the error names each one left out.
+func (f *Forwarder) SetEndpoints(ctx context.Context, eps []endpoint.Endpoint) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	old := f.base
-	f.base = append([]EndpointConfig(nil), eps...)
-	if err := f.rebuildLocked(); err != nil {
-		f.base = old
-		return err
-	}
-	return f.syncRunnersLocked(ctx)
+	err := f.setLocked(eps)
+	return errors.Join(err, f.syncRunnersLocked(ctx))
 }
 
-// rebuildLocked recomputes the route table from base and overrides.
-func (f *Forwarder) rebuildLocked() error {
+// setLocked validates and compiles eps, reusing the runtime of every
+// endpoint that did not change, and publishes the new route table.
+func (f *Forwarder) setLocked(eps []endpoint.Endpoint) error {
+	old := f.routes.Load()
 	rt := &routeTable{bySite: map[string][]*endpointRuntime{}, byID: map[string]*endpointRuntime{}}
-	var errs []error
-	for _, c := range f.base {
-		e, err := buildRuntime(c, f.overrides[c.ID], f)
-		if err != nil {
-			errs = append(errs, err)
+	invalid := map[string]error{}
+	for i := range eps {
+		e := &eps[i]
+		if prev := old.byID[e.ID]; prev != nil && sameDelivery(&prev.cfg, e) {
+			rt.add(prev)
 			continue
 		}
-		rt.byID[c.ID] = e
-		rt.bySite[c.Site] = append(rt.bySite[c.Site], e)
+		if err := e.Validate(endpoint.Checks{Guard: f.guard}); err != nil {
+			invalid[e.ID] = err
+			continue
+		}
+		r, err := buildRuntime(*e, f)
+		if err != nil {
+			invalid[e.ID] = err
+			continue
+		}
+		rt.add(r)
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	for id := range f.invalid {
+		if _, still := invalid[id]; !still {
+			f.m.invalidEndpoints.DeleteLabelValues(id)
+		}
 	}
+	var errs []error
+	for id, err := range invalid {
+		f.m.invalidEndpoints.WithLabelValues(id).Set(1)
+		f.logger.Error("endpoint left out: it does not validate; every other endpoint keeps delivering", "endpoint", id, "err", err)
+		errs = append(errs, fmt.Errorf("endpoint %s: %w", id, err))
+	}
+	f.invalid = invalid
 	f.routes.Store(rt)
-	return nil
+	return errors.Join(errs...)
+}
+
+func (t *routeTable) add(r *endpointRuntime) {
+	t.byID[r.cfg.ID] = r
+	t.bySite[r.cfg.Site] = append(t.bySite[r.cfg.Site], r)
 }
 
 // syncRunnersLocked starts runners of new endpoints, stops removed ones and

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/ssrf"
@@ -142,16 +143,9 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 	case res.disable:
 		f.m.failures.WithLabelValues(r.id, "permanent").Inc()
 		rec.State = StateDisabled
-		reason := fmt.Sprintf("endpoint answered 410 Gone at %s", at.UTC().Format(time.RFC3339))
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := f.updateState(ctx, r.id, func(s *endpointState) {
-			s.Status, s.Reason, s.StatusAt = StatusDisabled, reason, at
-		}); err != nil {
-			f.logger.Error("could not disable endpoint after 410", "endpoint", r.id, "err", err)
-		} else {
-			f.logger.Warn("endpoint disabled: it answered 410 Gone", "endpoint", r.id)
-		}
+		// Disabling is the control plane's decision (its lifecycle sees this
+		// attempt); the delivery waits for the endpoint to be active again.
+		f.logger.Warn("endpoint answered 410 Gone; the control plane disables it", "endpoint", r.id)
 		out = outcome{actRetry, inactiveDelay} // kept for when the endpoint is enabled again
 	default:
 		kind := "retryable"
@@ -205,7 +199,7 @@ func (f *Forwarder) record(rt *endpointRuntime, m *message, n int, res result, a
 	if res.err != nil {
 		rec.Error = res.err.Error()
 	}
-	if rt.cfg.Type == TypeFacebookCAPI || f.logsRawBodies(m.Event.SiteID) {
+	if rt.cfg.Type == endpoint.TypeFacebookCAPI || f.logsRawBodies(m.Event.SiteID) {
 		rec.RequestBody = f.clipBody(res.reqBody)
 	}
 	return rec

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
 )
 
@@ -27,26 +28,28 @@ func (c *captureRT) RoundTrip(req *http.Request) (*http.Response, error) {
 // precomputed parts) are those of the straightforward construction: Set in
 // order, signing.SetHeaders, redactHeaders.
 func TestWebhookHeadersAsBefore(t *testing.T) {
-	s1, s2 := signing.NewSecret(), signing.NewSecret()
+	s1, s2, s3 := signing.NewSecret(), signing.NewSecret(), signing.NewSecret()
 	extra := map[string]string{"X-Tenant": "acme", "user-agent": "custom/2", "Cookie": "c=1"}
-	for _, ep := range []EndpointConfig{
-		{ID: "sig", Auth: AuthSignature, Secret: s1},
-		{ID: "rot", Auth: AuthSignature, Secret: s1, PreviousSecret: s2, PreviousSecretExpiresAt: time.Now().Add(time.Hour), Headers: extra},
-		{ID: "rotold", Auth: AuthSignature, Secret: s1, PreviousSecret: s2, PreviousSecretExpiresAt: time.Now().Add(-time.Hour)},
-		{ID: "bearer", Auth: AuthBearer, Token: "tok", Headers: extra},
-		{ID: "key", Auth: AuthAPIKey, Token: "k", APIKeyHeader: "x-make-apikey", Headers: map[string]string{"X-Make-ApiKey": "dup"}},
-		{ID: "keyid", Auth: AuthAPIKey, Token: "k", APIKeyHeader: "webhook-id"},
-		{ID: "none", Auth: AuthNone, Headers: extra},
+	for _, ep := range []endpoint.Endpoint{
+		{ID: "sig", Auth: endpoint.AuthSignature, Secret: s1},
+		{ID: "rot", Auth: endpoint.AuthSignature, Secret: s1, PreviousSecrets: []endpoint.ExpiringSecret{{Secret: s2, Expires: time.Now().Add(time.Hour)}}, Headers: extra},
+		{ID: "rot2", Auth: endpoint.AuthSignature, Secret: s1, PreviousSecrets: []endpoint.ExpiringSecret{
+			{Secret: s2, Expires: time.Now().Add(time.Hour)}, {Secret: s3, Expires: time.Now().Add(time.Minute)}}},
+		{ID: "rotold", Auth: endpoint.AuthSignature, Secret: s1, PreviousSecrets: []endpoint.ExpiringSecret{{Secret: s2, Expires: time.Now().Add(-time.Hour)}}},
+		{ID: "bearer", Auth: endpoint.AuthBearer, Token: "tok", Headers: extra},
+		{ID: "key", Auth: endpoint.AuthAPIKey, Token: "k", APIKeyHeader: "x-make-apikey", Headers: map[string]string{"X-Make-ApiKey": "dup"}},
+		{ID: "keyid", Auth: endpoint.AuthAPIKey, Token: "k", APIKeyHeader: "webhook-id"},
+		{ID: "none", Auth: endpoint.AuthNone, Headers: extra},
 	} {
 		t.Run(ep.ID, func(t *testing.T) {
-			ep.Site, ep.Type, ep.URL = "acme", TypeWebhook, "http://127.0.0.1:1/hook"
+			ep.Site, ep.Type, ep.URL = "acme", endpoint.TypeWebhook, "http://127.0.0.1:1/hook"
 			cfg := testConfig(ep)
 			p, err := cfg.parse()
 			if err != nil {
 				t.Fatal(err)
 			}
 			f := &Forwarder{cfg: cfg, p: p}
-			rt, err := buildRuntime(ep, endpointState{}, f)
+			rt, err := buildRuntime(ep, f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,14 +73,14 @@ func TestWebhookHeadersAsBefore(t *testing.T) {
 				want.Set(k, v)
 			}
 			switch rt.cfg.Auth {
-			case AuthSignature:
-				signing.SetHeaders(want, WebhookID(ev.ID), now, body, rt.signingKeys(now)...)
-			case AuthBearer:
+			case endpoint.AuthSignature:
+				signing.SetHeaders(want, WebhookID(ev.ID), now, body, keysOf(t, rt.cfg.SigningSecrets(now))...)
+			case endpoint.AuthBearer:
 				want.Set("Authorization", "Bearer "+rt.cfg.Token)
-			case AuthAPIKey:
+			case endpoint.AuthAPIKey:
 				want.Set(rt.cfg.APIKeyHeader, rt.cfg.Token)
 			}
-			if rt.cfg.Auth != AuthSignature {
+			if rt.cfg.Auth != endpoint.AuthSignature {
 				want.Set(signing.HeaderID, WebhookID(ev.ID))
 				want.Set(signing.HeaderTimestamp, formatUnix(now))
 			}
@@ -142,4 +145,16 @@ func cmpErr(err error) error {
 		return io.EOF
 	}
 	return err
+}
+
+func keysOf(t *testing.T, secrets []string) []signing.Key {
+	var out []signing.Key
+	for _, s := range secrets {
+		k, err := signing.ParseSecret(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, k)
+	}
+	return out
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/site"
@@ -167,7 +168,7 @@ func (w *memWriter) forEndpoint(id string) []DeliveryRecord {
 }
 
 // testConfig is a config for loopback tests with a short schedule.
-func testConfig(eps ...EndpointConfig) Config {
+func testConfig(eps ...endpoint.Endpoint) Config {
 	c := NewDefaultConfig()
 	c.RetrySchedule = []string{"50ms", "100ms", "200ms"}
 	c.Timeout = "2s"
@@ -182,8 +183,23 @@ type env struct {
 	f   *Forwarder
 	log *memLog
 	w   *memWriter
+	obs *attemptLog
 	reg *prometheus.Registry
 	js  jetstream.JetStream
+}
+
+// attemptLog is an Observer that keeps every attempt.
+type attemptLog struct {
+	mu sync.Mutex
+	as []Attempt
+}
+
+func (l *attemptLog) AttemptDone(a Attempt) { l.mu.Lock(); l.as = append(l.as, a); l.mu.Unlock() }
+
+func (l *attemptLog) all() []Attempt {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]Attempt(nil), l.as...)
 }
 
 // newEnv starts a forwarder over an embedded NATS and an in-memory log.
@@ -198,9 +214,9 @@ func newEnvJS(t *testing.T, cfg Config, js jetstream.JetStream, sites ...site.Si
 	if len(sites) == 0 {
 		sites = []site.Site{{ID: "acme", WriteKey: "pk_acme", DefaultPhoneRegion: "IN"}}
 	}
-	e := &env{log: newMemLog(js), w: &memWriter{}, reg: prometheus.NewRegistry(), js: js}
+	e := &env{log: newMemLog(js), w: &memWriter{}, obs: &attemptLog{}, reg: prometheus.NewRegistry(), js: js}
 	f, err := New(cfg, Settings{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registerer: e.reg,
-		Log: e.log, Sites: site.NewStatic(sites), DB: e.w})
+		Log: e.log, Sites: site.NewStatic(sites), DB: e.w, Observer: e.obs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,6 +332,26 @@ func (r *receiver) errors() []error {
 
 func (r *receiver) url() string { return r.srv.URL + "/hook" }
 
-func webhookEP(id, url, secret string) EndpointConfig {
-	return EndpointConfig{ID: id, Site: "acme", Type: TypeWebhook, URL: url, Events: []string{"*"}, Auth: AuthSignature, Secret: secret}
+func webhookEP(id, url, secret string) endpoint.Endpoint {
+	return endpoint.Endpoint{ID: id, Site: "acme", Type: endpoint.TypeWebhook, URL: url, Events: []string{"*"}, Auth: endpoint.AuthSignature, Secret: secret}
+}
+
+// forceEndpoints installs endpoints without validating them, as if they had
+// passed validation earlier (e.g. a host name that now resolves elsewhere).
+func forceEndpoints(t *testing.T, f *Forwarder, eps ...endpoint.Endpoint) {
+	t.Helper()
+	rt := &routeTable{bySite: map[string][]*endpointRuntime{}, byID: map[string]*endpointRuntime{}}
+	for _, e := range eps {
+		r, err := buildRuntime(e, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rt.add(r)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.routes.Store(rt)
+	if err := f.syncRunnersLocked(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
 )
 
@@ -250,7 +251,7 @@ func (r *runner) abandonLane() {
 // attemptFirst makes the first attempt of a delivery on the fast path.
 func (r *runner) attemptFirst(d *delivery) {
 	rt := r.runtime()
-	if rt == nil || !rt.active() || rt.cfg.Type != TypeWebhook {
+	if rt == nil || !rt.active() || rt.cfg.Type != endpoint.TypeWebhook {
 		r.f.enqueueFirst(d)
 		return
 	}

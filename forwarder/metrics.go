@@ -19,6 +19,8 @@ type metrics struct {
 	logErrors    prometheus.Counter
 	logBuffered  prometheus.Gauge
 	fanoutErrors prometheus.Counter
+	// invalidEndpoints is 1 for each endpoint SetEndpoints left out.
+	invalidEndpoints *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -48,12 +50,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Delivery-log rows waiting to be written."}),
 		fanoutErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_fanout_errors_total",
 			Help: "Log segments whose deliveries could not be enqueued (the segment is retried)."}),
+		invalidEndpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoints_invalid",
+			Help: "1 for each endpoint that does not validate and receives nothing; every other endpoint keeps delivering."}, ep),
 	}
 	if reg == nil {
 		return m, nil
 	}
 	for _, c := range []prometheus.Collector{m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
-		m.enqueued, m.enqueueDrops, m.logDropped, m.logErrors, m.logBuffered, m.fanoutErrors} {
+		m.enqueued, m.enqueueDrops, m.logDropped, m.logErrors, m.logBuffered, m.fanoutErrors, m.invalidEndpoints} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("forwarder metrics: %w", err)
 		}

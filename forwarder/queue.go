@@ -74,14 +74,13 @@ func WebhookID(eventID string) string {
 }
 
 type queueNames struct {
-	stream, subjectPrefix, statusBucket, deadBucket string
+	stream, subjectPrefix, deadBucket string
 }
 
 func names(prefix string) queueNames {
 	return queueNames{
 		stream:        prefix + "_DELIVERIES",
 		subjectPrefix: "fwd." + prefix + ".deliveries.",
-		statusBucket:  prefix + "_FORWARDER_STATE",
 		deadBucket:    prefix + "_DEAD_LETTERS",
 	}
 }
@@ -90,8 +89,8 @@ func (n queueNames) subject(endpointID string) string { return n.subjectPrefix +
 
 func (n queueNames) consumer(endpointID string) string { return "fwd_" + endpointID }
 
-// setupQueue creates or updates the stream and buckets.
-func setupQueue(ctx context.Context, js jetstream.JetStream, n queueNames, c *Config, p parsed) (jetstream.Stream, jetstream.KeyValue, jetstream.KeyValue, error) {
+// setupQueue creates or updates the stream and the dead-letter bucket.
+func setupQueue(ctx context.Context, js jetstream.JetStream, n queueNames, c *Config, p parsed) (jetstream.Stream, jetstream.KeyValue, error) {
 	scfg := jetstream.StreamConfig{
 		Name:                 n.stream,
 		Description:          "bridge forwarder: one durable delivery queue per endpoint",
@@ -106,16 +105,7 @@ func setupQueue(ctx context.Context, js jetstream.JetStream, n queueNames, c *Co
 	}
 	st, err := js.CreateOrUpdateStream(ctx, scfg)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("forwarder: stream %s: %w", n.stream, err)
-	}
-	state, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      n.statusBucket,
-		Description: "bridge forwarder: endpoint status (410-disabled, paused) and rotated secrets",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-	})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("forwarder: kv %s: %w", n.statusBucket, err)
+		return nil, nil, fmt.Errorf("forwarder: stream %s: %w", n.stream, err)
 	}
 	dead, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      n.deadBucket,
@@ -126,9 +116,9 @@ func setupQueue(ctx context.Context, js jetstream.JetStream, n queueNames, c *Co
 		Storage:     jetstream.FileStorage,
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("forwarder: kv %s: %w", n.deadBucket, err)
+		return nil, nil, fmt.Errorf("forwarder: kv %s: %w", n.deadBucket, err)
 	}
-	return st, state, dead, nil
+	return st, dead, nil
 }
 
 // ackWait is how long a fetched delivery may stay unacked before JetStream

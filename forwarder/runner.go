@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/popinbridge/bridge/internal/endpoint"
 )
 
 // idlePoll is the longest an idle runner waits before looking at its queue
@@ -207,7 +209,7 @@ func (r *runner) loop() {
 			}
 			continue
 		}
-		if rt.cfg.Type == TypeFacebookCAPI {
+		if rt.cfg.Type == endpoint.TypeFacebookCAPI {
 			r.pullCAPI(rt)
 		} else if !r.pullWebhook() {
 			r.idleWait()
@@ -357,4 +359,14 @@ func (r *runner) ready(rt *endpointRuntime, msg jetstream.Msg) (*message, bool) 
 		}
 	}
 	return m, true
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

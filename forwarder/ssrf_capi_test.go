@@ -3,6 +3,7 @@ package forwarder
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,7 +14,9 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 func TestSSRFGuardInDelivery(t *testing.T) {
@@ -28,22 +31,15 @@ func TestSSRFGuardInDelivery(t *testing.T) {
 			if !allowed {
 				cfg.AllowedPrivateTargets = nil
 				// Config validation refuses the URLs up front…
-				if err := ValidateEndpoints([]EndpointConfig{webhookEP("a", loop, secret), webhookEP("b", local, secret)}, nil, nil); err == nil ||
+				guard, _ := ssrf.New(nil)
+				if err := endpoint.ValidateList([]endpoint.Endpoint{webhookEP("a", loop, secret), webhookEP("b", local, secret)}, nil, endpoint.Checks{Guard: guard}); err == nil ||
 					!strings.Contains(err.Error(), "ssrf guard") {
 					t.Fatalf("validation: %v", err)
 				}
 			}
 			e := newEnv(t, cfg)
 			// …and the dialer refuses them even if they get in (e.g. DNS changes).
-			e.f.mu.Lock()
-			e.f.base = []EndpointConfig{webhookEP("loop", loop, secret), webhookEP("local", local, secret)}
-			if err := e.f.rebuildLocked(); err != nil {
-				t.Fatal(err)
-			}
-			if err := e.f.syncRunnersLocked(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			e.f.mu.Unlock()
+			forceEndpoints(t, e.f, webhookEP("loop", loop, secret), webhookEP("local", local, secret))
 			e.log.Append(testEvent("popin_captured"))
 			checkFor(t, 5*time.Second, func() error {
 				if n := len(e.w.all()); n != 2 {
@@ -74,12 +70,12 @@ func TestSSRFGuardInDelivery(t *testing.T) {
 		t.Errorf("receiver got %d", rcv.delivered())
 	}
 	for _, u := range []string{"http://127.0.0.1/", "http://localhost/", "http://2130706433/", "http://0177.0.0.1/", "http://[::ffff:127.0.0.1]/", "http://169.254.169.254/"} {
-		if err := CheckURL(u, nil); err == nil {
+		if err := (&ssrf.Guard{}).CheckURL(u); err == nil {
 			t.Errorf("CheckURL(%s) allowed", u)
 		}
 	}
-	if err := CheckURL("http://127.0.0.1/", []string{"127.0.0.0/8"}); err != nil {
-		t.Error(err)
+	if g, _ := ssrf.New([]string{"127.0.0.0/8"}); g.CheckURL("http://127.0.0.1/") != nil {
+		t.Error("allowed_private_targets not honoured")
 	}
 }
 
@@ -130,7 +126,7 @@ func (g *fakeGraph) events() []capi.ServerEvent {
 
 func TestCAPIDelivery(t *testing.T) {
 	g := newFakeGraph(t)
-	ep := EndpointConfig{ID: "meta", Site: "acme", Type: TypeFacebookCAPI, PixelID: "1234567890", AccessToken: "EAAB-secret",
+	ep := endpoint.Endpoint{ID: "meta", Site: "acme", Type: endpoint.TypeFacebookCAPI, PixelID: "1234567890", AccessToken: "EAAB-secret",
 		GraphURL: g.srv.URL, TestEventCode: "TEST123", Events: []string{"*"}, EventMap: map[string]string{"nudge_show": "ViewContent"}}
 	cfg := testConfig(ep)
 	cfg.CAPIBatchWait = "300ms"
@@ -219,7 +215,7 @@ func TestCAPIErrors(t *testing.T) {
 		}
 		return 200, `{"events_received":1}`
 	}
-	ep := EndpointConfig{ID: "meta", Site: "acme", Type: TypeFacebookCAPI, PixelID: "1", AccessToken: "t", GraphURL: g.srv.URL}
+	ep := endpoint.Endpoint{ID: "meta", Site: "acme", Type: endpoint.TypeFacebookCAPI, PixelID: "1", AccessToken: "t", GraphURL: g.srv.URL}
 	e := newEnv(t, testConfig(ep))
 	a, b := testEvent("popin_captured"), testEvent("popin_schedule_created")
 	e.log.Append(a, b)
@@ -247,39 +243,19 @@ func TestCAPIErrors(t *testing.T) {
 	}
 }
 
-func TestRotateSecretAndTest(t *testing.T) {
-	oldSecret := signing.NewSecret()
-	rcvOld := newReceiver(t, oldSecret)
-	e := newEnv(t, testConfig(webhookEP("ep", rcvOld.url(), oldSecret)))
+// TestTestSendAndRotatedSecrets: a test send is logged as a test attempt;
+// after two rotations within the overlap every unexpired secret signs, each
+// as its own "v1," signature, so receivers holding any of the three verify
+// (Standard Webhooks and Svix libraries, in receiver), and an expired one
+// no longer signs.
+func TestTestSendAndRotatedSecrets(t *testing.T) {
+	s0, s1, s2, gone := signing.NewSecret(), signing.NewSecret(), signing.NewSecret(), signing.NewSecret()
+	rcv := newReceiver(t, s0)
+	e := newEnv(t, testConfig(webhookEP("ep", rcv.url(), s0)))
 	ctx := context.Background()
 	a, err := e.f.Test(ctx, "ep", nil)
 	if err != nil || !a.OK || a.StatusCode != 200 || !a.Test {
 		t.Fatalf("test attempt %+v %v", a, err)
-	}
-	newSecret, exp, err := e.f.RotateSecret(ctx, "ep", time.Hour)
-	if err != nil || !strings.HasPrefix(newSecret, "whsec_") || time.Until(exp) < 59*time.Minute {
-		t.Fatalf("rotate: %v %v", exp, err)
-	}
-	rcvBoth := newReceiver(t, oldSecret, newSecret)
-	e.f.mu.Lock()
-	e.f.base[0].URL = rcvBoth.url()
-	_ = e.f.rebuildLocked()
-	e.f.mu.Unlock()
-	e.log.Append(testEvent("popin_captured"))
-	checkFor(t, 5*time.Second, func() error {
-		if rcvBoth.delivered() != 1 {
-			return fmt.Errorf("delivered %d", rcvBoth.delivered())
-		}
-		return nil
-	})
-	if errs := append(rcvOld.errors(), rcvBoth.errors()...); len(errs) > 0 {
-		t.Fatalf("verification: %v", errs)
-	}
-	rcvBoth.mu.Lock()
-	sigs := strings.Fields(rcvBoth.headers[0].Get("webhook-signature"))
-	rcvBoth.mu.Unlock()
-	if len(sigs) != 2 {
-		t.Errorf("want two signatures during rotation, got %v", sigs)
 	}
 	checkFor(t, 5*time.Second, func() error {
 		for _, r := range e.w.all() {
@@ -289,14 +265,33 @@ func TestRotateSecretAndTest(t *testing.T) {
 		}
 		return fmt.Errorf("test attempt not logged")
 	})
-	// Rotation survives restart (state bucket).
-	_ = e.f.Shutdown(ctx)
-	e2 := newEnvJS(t, testConfig(webhookEP("ep", rcvBoth.url(), oldSecret)), e.js)
-	rt, _ := e2.f.endpoint("ep")
-	if rt.cfg.Secret != newSecret || rt.cfg.PreviousSecret != oldSecret {
-		t.Error("rotated secret lost at restart")
+	all := newReceiver(t, s0, s1, s2)
+	ep := webhookEP("ep", all.url(), s2)
+	ep.PreviousSecrets = []endpoint.ExpiringSecret{
+		{Secret: s1, Expires: time.Now().Add(time.Hour)},
+		{Secret: s0, Expires: time.Now().Add(time.Hour)},
+		{Secret: gone, Expires: time.Now().Add(-time.Second)},
 	}
-	if _, _, err := e2.f.RotateSecret(ctx, "nope", 0); err == nil {
-		t.Error("unknown endpoint rotated")
+	if err := e.f.SetEndpoints(ctx, []endpoint.Endpoint{ep}); err != nil {
+		t.Fatal(err)
+	}
+	e.log.Append(testEvent("popin_captured"))
+	checkFor(t, 5*time.Second, func() error {
+		if all.delivered() != 1 {
+			return fmt.Errorf("delivered %d", all.delivered())
+		}
+		return nil
+	})
+	if errs := append(rcv.errors(), all.errors()...); len(errs) > 0 {
+		t.Fatalf("verification: %v", errs)
+	}
+	all.mu.Lock()
+	sigs := strings.Fields(all.headers[0].Get("webhook-signature"))
+	all.mu.Unlock()
+	if len(sigs) != 3 {
+		t.Errorf("want three signatures (current and two rotated-out), got %v", sigs)
+	}
+	if _, err := e.f.Test(ctx, "nope", nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("test of an unknown endpoint: %v", err)
 	}
 }

@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/popinbridge/bridge/internal/payload"
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/signing"
 )
@@ -35,7 +36,7 @@ func webhookBody(rt *endpointRuntime, ev *event.Event) ([]byte, error) {
 // not change between attempts — Content-Type, User-Agent, the configured
 // headers, then the bearer token or API key, each overriding what came
 // before — and their delivery-log form (see redactHeaders).
-func staticHeaders(c *EndpointConfig) (http.Header, map[string]string) {
+func staticHeaders(c *endpoint.Endpoint) (http.Header, map[string]string) {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", userAgent)
@@ -43,9 +44,9 @@ func staticHeaders(c *EndpointConfig) (http.Header, map[string]string) {
 		h.Set(k, v)
 	}
 	switch c.Auth {
-	case AuthBearer:
+	case endpoint.AuthBearer:
 		h.Set("Authorization", "Bearer "+c.Token)
-	case AuthAPIKey:
+	case endpoint.AuthAPIKey:
 		h.Set(c.APIKeyHeader, c.Token)
 	}
 	return h, redactHeaders(h, c.APIKeyHeader)
@@ -73,7 +74,7 @@ func (f *Forwarder) sendWebhook(ctx context.Context, rt *endpointRuntime, webhoo
 	h[canonID] = vals[len(vals)-2 : len(vals)-1 : len(vals)-1]
 	h[canonTimestamp] = vals[len(vals)-1 : len(vals) : len(vals)]
 	sig := ""
-	if rt.cfg.Auth == AuthSignature {
+	if rt.cfg.Auth == endpoint.AuthSignature {
 		var buf [2*64 + 8]byte
 		sig = string(signing.AppendSignatures(buf[:0], webhookID, now, body, rt.signersAt(now)...))
 		vals = append(vals, sig)
@@ -93,7 +94,7 @@ func webhookLogHeaders(rt *endpointRuntime, webhookID, ts, sig string) map[strin
 	}
 	out[signing.HeaderID] = logValue(signing.HeaderID, webhookID, rt.cfg.APIKeyHeader)
 	out[signing.HeaderTimestamp] = logValue(signing.HeaderTimestamp, ts, rt.cfg.APIKeyHeader)
-	if rt.cfg.Auth == AuthSignature {
+	if rt.cfg.Auth == endpoint.AuthSignature {
 		out[signing.HeaderSignature] = logValue(signing.HeaderSignature, sig, rt.cfg.APIKeyHeader)
 	}
 	return out

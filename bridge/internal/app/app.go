@@ -56,6 +56,9 @@ type App struct {
 func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	a := &App{cfg: cfg, log: logger, reg: prometheus.NewRegistry(), opts: opts}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	for _, w := range cfg.Warnings() {
+		logger.Warn("config: " + w)
+	}
 
 	sites := cfg.Sites
 	if len(sites) == 0 {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/forwarder"
+	"github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/piicrypt"
 )
 
@@ -27,7 +28,7 @@ func newManagement(a *App) (*management, error) {
 	m := &management{a: a}
 	fcfg := a.cfg.Forwarder.Config
 	fcfg.Endpoints = nil // the management store is the source of truth; it applies them at start
-	m.eng = &engine{log: a.log.With("part", "forwarder"), mgr: m.mgr.Load}
+	m.eng = &engine{log: a.log.With("part", "forwarder")}
 	fwd, err := forwarder.New(fcfg, forwarder.Settings{
 		Logger:     a.log.With("part", "forwarder"),
 		Registerer: a.reg,
@@ -79,19 +80,16 @@ func (m *management) start(ctx context.Context) error {
 		Engine:                m.eng,
 		History:               history{s: m.a.store, box: box},
 		AllowedPrivateTargets: m.a.cfg.Forwarder.AllowedPrivateTargets,
-		CheckTemplate:         checkTemplate,
 	})
 	if err != nil {
 		return fmt.Errorf("management: %w", err)
 	}
-	eps := make([]controlplane.Endpoint, 0, len(m.a.cfg.Endpoints))
-	for i := range m.a.cfg.Endpoints {
-		eps = append(eps, fromForwarder(&m.a.cfg.Endpoints[i]))
-	}
-	if err := mgr.Seed(ctx, m.a.sites.All(), eps); err != nil {
+	if err := mgr.Seed(ctx, m.a.sites.All(), m.a.cfg.DeclaredEndpoints()); err != nil {
 		return fmt.Errorf("management: seeding sites and endpoints from the config file: %w", err)
 	}
 	m.mgr.Store(mgr)
+	var obs delivery.Observer = mgr
+	m.eng.observer.Store(&obs)
 	h := mgr.Handler()
 	m.handler.Store(&h)
 	if err := mgr.Start(ctx); err != nil {

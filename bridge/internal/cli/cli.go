@@ -122,8 +122,12 @@ func runCheckConfig(args []string, stdout, stderr io.Writer) int {
 		_, _ = stdout.Write(b)
 		return exitOK
 	}
-	if cfg, code := load(*path, stderr); cfg == nil {
+	cfg, code := load(*path, stderr)
+	if cfg == nil {
 		return code
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stderr, "warning:", w)
 	}
 	fmt.Fprintln(stdout, "configuration ok")
 	return exitOK

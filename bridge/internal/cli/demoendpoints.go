@@ -6,7 +6,7 @@ import (
 	"encoding/hex"
 
 	"github.com/popinbridge/bridge/bridge/internal/config"
-	"github.com/popinbridge/bridge/forwarder"
+	"github.com/popinbridge/bridge/internal/endpoint"
 )
 
 const demoInspectorID = "demo-inspector"
@@ -24,18 +24,18 @@ func configureDemo(cfg *config.Config) {
 	cfg.Forwarder.AllowedPrivateTargets = append(cfg.Forwarder.AllowedPrivateTargets, "127.0.0.0/8", "::1/128")
 	base := "http://" + cfg.Listen
 	site := cfg.Sites[0].ID
-	cfg.Endpoints = []forwarder.EndpointConfig{
-		{
-			ID: demoInspectorID, Site: site, Type: forwarder.TypeWebhook,
+	cfg.Endpoints = []config.Endpoint{
+		{Endpoint: endpoint.Endpoint{
+			ID: demoInspectorID, Site: site, Type: endpoint.TypeWebhook,
 			URL: base + "/demo/inspector/hook", Events: []string{"*"},
-			Auth: forwarder.AuthSignature, Secret: "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(24)),
-		},
-		{
-			ID: "demo-capi", Site: site, Type: forwarder.TypeFacebookCAPI,
+			Auth: endpoint.AuthSignature, Secret: "whsec_" + base64.StdEncoding.EncodeToString(randomBytes(24)),
+		}},
+		{Endpoint: endpoint.Endpoint{
+			ID: "demo-capi", Site: site, Type: endpoint.TypeFacebookCAPI,
 			PixelID: "1234567890", AccessToken: "demo-access-token", GraphURL: base + "/demo/graph",
 			TestEventCode: "TEST12345",
 			Events:        []string{"popin_captured", "popin_schedule_created", "popin_call_end", "popin_call_successful"},
-		},
+		}},
 	}
 }
 

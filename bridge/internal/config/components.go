@@ -7,6 +7,8 @@ import (
 	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/forwarder"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // Components holds each part's own configuration section. Each part owns its
@@ -19,7 +21,7 @@ type Components struct {
 	Forwarder      Forwarder       `yaml:"forwarder"`
 	// Endpoints are declared destinations, upserted into the management
 	// store at startup (the API can add more).
-	Endpoints []forwarder.EndpointConfig `yaml:"endpoints"`
+	Endpoints []Endpoint `yaml:"endpoints"`
 }
 
 // Forwarder is the `forwarder:` section: delivery settings plus the
@@ -57,8 +59,12 @@ func (c *Components) validate(siteIDs map[string]bool) []error {
 	add("clickhouse_sink", c.ClickHouseSink.Validate())
 	add("forwarder", c.Forwarder.Config.Validate())
 	add("forwarder.management", c.Forwarder.Management.Validate())
-	if err := forwarder.ValidateEndpoints(c.Endpoints, siteIDs, c.Forwarder.AllowedPrivateTargets); err != nil {
-		errs = append(errs, err)
+	if guard, err := ssrf.New(c.Forwarder.AllowedPrivateTargets); err == nil {
+		// Declarations may omit secrets and tokens: the control plane
+		// generates them when it stores the endpoint.
+		if err := endpoint.ValidateList(c.DeclaredEndpoints(), siteIDs, endpoint.Checks{Guard: guard, Declaration: true}); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errs
 }

@@ -1,0 +1,41 @@
+// Package delivery holds what the forwarder reports about its work and the
+// control plane reacts to: the outcome of one delivery attempt and the
+// states a delivery goes through.
+package delivery
+
+import "time"
+
+// States of a delivery, recorded with each attempt.
+const (
+	StateDelivered = "delivered" // the attempt succeeded
+	StateRetrying  = "retrying"  // failed; another attempt is scheduled
+	StateDead      = "dead"      // failed for good; kept in the dead letters
+	StateDisabled  = "disabled"  // 410 Gone: the endpoint asked not to be sent to again
+	StateTest      = "test"      // a test attempt (management API)
+)
+
+// Attempt is the outcome of one delivery attempt.
+type Attempt struct {
+	DeliveryID    string    `json:"delivery_id,omitempty"`
+	EndpointID    string    `json:"endpoint_id"`
+	EventID       string    `json:"event_id,omitempty"`
+	EventName     string    `json:"event_name,omitempty"`
+	WebhookID     string    `json:"webhook_id,omitempty"`
+	Attempt       int       `json:"attempt"`
+	OK            bool      `json:"ok"`
+	StatusCode    int       `json:"status_code"`
+	LatencyMS     int64     `json:"latency_ms"`
+	Error         string    `json:"error,omitempty"`
+	AttemptedAt   time.Time `json:"attempted_at"`
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	State         string    `json:"state,omitempty"`
+	Test          bool      `json:"test"`
+	ResponseBody  string    `json:"response_body,omitempty"`
+}
+
+// Observer is told about every attempt the forwarder makes. AttemptDone
+// must not block: an implementation queues what it needs (bounded) and
+// returns.
+type Observer interface {
+	AttemptDone(a Attempt)
+}
