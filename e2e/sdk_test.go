@@ -10,6 +10,7 @@ package e2e
 
 import (
 	"fmt"
+	"github.com/popinbridge/bridge/internal/testkit"
 	"os"
 	"regexp"
 	"sort"
@@ -48,9 +49,11 @@ func waitReceived(t *testing.T, ing sdkIngest, want map[string]int, timeout time
 		n += c
 	}
 	var got map[string]receivedEvent
-	pollUntil(t, timeout, func() (bool, string) {
-		got = ing.Received()
-		return len(got) >= n, fmt.Sprintf("%d of %d events arrived: %v", len(got), n, namesOf(got))
+	testkit.Eventually(t, timeout, func() error {
+		if got = ing.Received(); len(got) < n {
+			return fmt.Errorf("%d of %d events arrived: %v", len(got), n, namesOf(got))
+		}
+		return nil
 	})
 	have := map[string]int{}
 	for _, e := range got {
@@ -431,10 +434,13 @@ func TestSDKTwoTabs(t *testing.T) {
 		fire(tb)
 	}
 	// Both tabs have run their adoption; exactly one holds the old events.
-	pollUntil(t, 5*time.Second, func() (bool, string) {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		a := eval[int](tabs[0], `PopinBridge.stats().pending`)
 		b := eval[int](tabs[1], `PopinBridge.stats().pending`)
-		return a+b == 42 && (a == 28 || b == 28), fmt.Sprintf("pending: %d and %d, want 28+14", a, b)
+		if a+b != 42 || (a != 28 && b != 28) {
+			return fmt.Errorf("pending: %d and %d, want 28+14", a, b)
+		}
+		return nil
 	})
 	ing.Start(t)
 	got := waitReceived(t, ing, times(3), 40*time.Second)

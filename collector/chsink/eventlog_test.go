@@ -2,12 +2,14 @@ package chsink_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // Over the real event log (embedded JetStream): events appended in rounds,
@@ -48,17 +50,22 @@ func TestSinkOverEventLogWithOutage(t *testing.T) {
 			evs = evs[n:]
 		}
 	}
-	pendingZero := func() bool { n, err := reader.Pending(); return err == nil && n == 0 }
+	drained := func() error {
+		if n, err := reader.Pending(); err != nil || n != 0 {
+			return fmt.Errorf("pending %d (%v), want 0", n, err)
+		}
+		return nil
+	}
 
 	s := startSink(t, db, reader, nil)
 	appendRange(0, 400)
 	appendRange(300, 400) // resent: the log deduplicates
-	waitFor(t, 30*time.Second, "reader drained", pendingZero)
+	testkit.Eventually(t, 30*time.Second, drained)
 
 	srv.Stop()
 	appendRange(400, 800)
 	time.Sleep(500 * time.Millisecond)
-	if pendingZero() {
+	if drained() == nil {
 		t.Fatal("reader drained while ClickHouse was down")
 	}
 	sctx, scancel := context.WithTimeout(ctx, 300*time.Millisecond)
@@ -69,7 +76,7 @@ func TestSinkOverEventLogWithOutage(t *testing.T) {
 	}
 	startSink(t, db, reader, nil)
 	appendRange(800, 1000)
-	waitFor(t, 60*time.Second, "reader drained after restart", pendingZero)
+	testkit.Eventually(t, 60*time.Second, drained)
 
 	if got := queryUint(t, db, "SELECT count() FROM events FINAL"); got != 1000 {
 		t.Errorf("count() FINAL = %d, want 1000", got)

@@ -3,6 +3,7 @@ package chsink_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -122,6 +123,20 @@ func (l *memLog) counts() (acked, total int) {
 		}
 	}
 	return acked, len(l.segs)
+}
+
+// ackedAll is nil once want segments are acked (want < 0: every segment).
+func (l *memLog) ackedAll(want int) func() error {
+	return func() error {
+		a, total := l.counts()
+		if want < 0 {
+			want = total
+		}
+		if a != want {
+			return fmt.Errorf("%d of %d segments acked, want %d", a, total, want)
+		}
+		return nil
+	}
 }
 
 func (s *memSeg) Seq() uint64           { return s.seq }

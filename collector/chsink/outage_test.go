@@ -8,6 +8,7 @@ import (
 
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // ClickHouse stops while events keep arriving: nothing is acked while it is
@@ -36,7 +37,7 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	wg.Add(1)
 	go produce(0, 20)
 	wg.Wait()
-	waitFor(t, 20*time.Second, "first 20 segments acked", func() bool { a, _ := log.counts(); return a == 20 })
+	testkit.Eventually(t, 20*time.Second, log.ackedAll(20))
 
 	srv.Stop()
 	wg.Add(1)
@@ -64,7 +65,7 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	wg.Add(1)
 	go produce(40, segs)
 	wg.Wait()
-	waitFor(t, 60*time.Second, "every segment acked", func() bool { a, _ := log.counts(); return a == segs })
+	testkit.Eventually(t, 60*time.Second, log.ackedAll(segs))
 
 	want := uint64(perSeg * segs)
 	if got := queryUint(t, db, "SELECT count() FROM events FINAL"); got != want {

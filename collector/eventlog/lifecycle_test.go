@@ -3,6 +3,8 @@ package eventlog
 import (
 	"context"
 	"errors"
+	"fmt"
+	"github.com/popinbridge/bridge/internal/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -81,16 +83,15 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- l.Append(ctx, events("drained")) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		l.c.Load().mu.Lock()
 		n := l.c.Load().open.seg.Len()
 		l.c.Load().mu.Unlock()
-		if n == 1 {
-			break
+		if n != 1 {
+			return fmt.Errorf("open batch holds %d events, want 1", n)
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 	if err := l.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}

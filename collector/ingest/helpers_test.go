@@ -269,6 +269,16 @@ func (h *harness) dial(key, origin string) (*websocket.Conn, *http.Response, err
 	return d.Dial(h.wsURL(key), hdr)
 }
 
+// socketsClosed is nil once the ingest holds no WebSocket.
+func (h *harness) socketsClosed() error {
+	h.in.mu.Lock()
+	defer h.in.mu.Unlock()
+	if h.in.total != 0 {
+		return fmt.Errorf("%d sockets open, want 0", h.in.total)
+	}
+	return nil
+}
+
 func (h *harness) mustDial(key, origin string) *websocket.Conn {
 	h.t.Helper()
 	c, resp, err := h.dial(key, origin)
@@ -374,18 +384,6 @@ func postEvents(t testing.TB, url, contentType, origin string, body []byte) (*ht
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, b
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 func allNamesBatch() []wireEvent {
@@ -283,11 +284,7 @@ func TestWSHostileBurstMemoryBounded(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, "sockets closed", 5*time.Second, func() bool {
-		h.in.mu.Lock()
-		defer h.in.mu.Unlock()
-		return h.in.total == 0
-	})
+	testkit.Eventually(t, 5*time.Second, h.socketsClosed)
 	runtime.GC()
 	runtime.ReadMemStats(&after)
 	grow := int64(after.HeapInuse) - int64(before.HeapInuse)
@@ -408,11 +405,7 @@ func TestWSIdleTimeoutAndPing(t *testing.T) {
 	// A client that does not answer pings is dropped after pong_wait.
 	raw := h.mustDial(testKey, testOrigin)
 	raw.SetPingHandler(func(string) error { return nil })
-	waitFor(t, "silent client dropped", 5*time.Second, func() bool {
-		h.in.mu.Lock()
-		defer h.in.mu.Unlock()
-		return h.in.total == 0
-	})
+	testkit.Eventually(t, 5*time.Second, h.socketsClosed)
 	_ = raw
 }
 
