@@ -246,14 +246,24 @@ func TestSDKEventContents(t *testing.T) {
 	}
 	tb.navigate(url)
 	tb.waitJS("window.PopinBridge", 10*time.Second)
-	time.Sleep(700 * time.Millisecond) // adoption would take 150 ms, a send 1 s at most
+	// Adoption removes from storage what it takes, so once no stored outbox
+	// holds the rejected event, the new page has nothing of it left to
+	// adopt; flushing then sends whatever it did adopt, and a control event
+	// proves that the new page sends at all.
+	tb.waitJS(`!Object.keys(localStorage).some(k => (localStorage.getItem(k) || '').includes('reject_me'))`, 10*time.Second)
+	eval[bool](tb, `PopinBridge.track('after_reload',{}); true`)
 	if ok := eval[bool](tb, `PopinBridge.flush()`); !ok {
 		t.Fatal("flush did not settle")
 	}
+	sent := map[string]int{}
 	for _, e := range ing.Received() {
-		if e.Name == "reject_me" && e.Count != 1 {
-			t.Errorf("rejected event sent %d times", e.Count)
-		}
+		sent[e.Name] += e.Count
+	}
+	if sent["after_reload"] != 1 {
+		t.Errorf("control event after the reload sent %d times, want 1", sent["after_reload"])
+	}
+	if sent["reject_me"] != 1 {
+		t.Errorf("rejected event sent %d times, want 1", sent["reject_me"])
 	}
 }
 

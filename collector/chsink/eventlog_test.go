@@ -3,6 +3,7 @@ package chsink_test
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,14 +58,23 @@ func TestSinkOverEventLogWithOutage(t *testing.T) {
 		return nil
 	}
 
-	s := startSink(t, db, reader, nil)
+	counted := &countingReader{Reader: reader}
+	s, reg := startSinkMetered(t, db, counted, nil)
 	appendRange(0, 400)
 	appendRange(300, 400) // resent: the log deduplicates
 	testkit.Eventually(t, 30*time.Second, drained)
 
 	srv.Stop()
 	appendRange(400, 800)
-	time.Sleep(500 * time.Millisecond)
+	// Once the sink has fetched all 800 events and then failed to insert
+	// twice, the reader must still hold the new ones.
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if n := counted.events.Load(); n < 800 {
+			return fmt.Errorf("sink fetched %d of 800 events", n)
+		}
+		return nil
+	})
+	insertsFail(t, reg, 2)
 	if drained() == nil {
 		t.Fatal("reader drained while ClickHouse was down")
 	}
@@ -87,4 +97,18 @@ func TestSinkOverEventLogWithOutage(t *testing.T) {
 	if got := queryUint(t, db, "SELECT countIf(data LIKE '%9876543210%') FROM events"); got != 0 {
 		t.Errorf("%d rows hold a raw phone number", got)
 	}
+}
+
+// countingReader counts the events its Fetch hands out.
+type countingReader struct {
+	eventlog.Reader
+	events atomic.Int64
+}
+
+func (r *countingReader) Fetch(ctx context.Context, max int, wait time.Duration) ([]eventlog.Segment, error) {
+	segs, err := r.Reader.Fetch(ctx, max, wait)
+	for _, s := range segs {
+		r.events.Add(int64(len(s.Events())))
+	}
+	return segs, err
 }

@@ -125,6 +125,18 @@ func (l *memLog) counts() (acked, total int) {
 	return acked, len(l.segs)
 }
 
+// fetchedAll is nil once every segment has been fetched (or acked).
+func (l *memLog) fetchedAll() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.segs {
+		if !s.inflight && !s.acked {
+			return fmt.Errorf("segment %d not fetched", s.seq)
+		}
+	}
+	return nil
+}
+
 // ackedAll is nil once want segments are acked (want < 0: every segment).
 func (l *memLog) ackedAll(want int) func() error {
 	return func() error {

@@ -19,7 +19,7 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	srv := chtest.New(t)
 	db := openDB(t, srv)
 	log := newMemLog()
-	s := startSink(t, db, log, nil)
+	s, reg := startSinkMetered(t, db, log, nil)
 
 	const perSeg, segs = 20, 60
 	var wg sync.WaitGroup
@@ -43,8 +43,10 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	wg.Add(1)
 	go produce(20, 40)
 	wg.Wait()
-	// Give the sink time to fetch and fail a few inserts; nothing may be acked.
-	time.Sleep(time.Second)
+	// Once the sink has fetched every segment and then failed to insert
+	// twice, nothing may be acked.
+	testkit.Eventually(t, 20*time.Second, log.fetchedAll)
+	insertsFail(t, reg, 2)
 	if a, _ := log.counts(); a != 20 {
 		t.Fatalf("acked %d segments while ClickHouse was down, want 20", a)
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 const (
@@ -145,53 +146,55 @@ func openTestLog(t testing.TB, mutate func(*eventlog.Config)) *testLog {
 	return &testLog{Log: l, t: t, r: r, byID: map[string]event.Event{}, count: map[string]int{}}
 }
 
-// sync reads every committed segment not read yet.
+// sync reads and acks every committed segment not read yet. It is done when
+// the reader's Pending, counted by the server, is 0: a short fetch wait alone
+// would let a late duplicate go unseen.
 func (l *testLog) sync() {
 	l.t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for i := 0; i < 10000; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		segs, err := l.r.Fetch(ctx, 100, 50*time.Millisecond)
-		cancel()
-		if err != nil {
-			l.t.Fatalf("fetch: %v", err)
-		}
-		if len(segs) == 0 {
-			return
-		}
-		for _, s := range segs {
-			for _, e := range s.Events() {
-				l.count[e.ID]++
-				if _, ok := l.byID[e.ID]; !ok {
-					l.byID[e.ID] = e
+	testkit.Eventually(l.t, 10*time.Second, func() error {
+		for i := 0; i < 10000; i++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			segs, err := l.r.Fetch(ctx, 100, 50*time.Millisecond)
+			cancel()
+			if err != nil {
+				l.t.Fatalf("fetch: %v", err)
+			}
+			if len(segs) == 0 {
+				break
+			}
+			for _, s := range segs {
+				for _, e := range s.Events() {
+					l.count[e.ID]++
+					if _, ok := l.byID[e.ID]; !ok {
+						l.byID[e.ID] = e
+					}
+				}
+				if err := s.Ack(); err != nil {
+					l.t.Fatalf("ack: %v", err)
 				}
 			}
-			if err := s.Ack(); err != nil {
-				l.t.Fatalf("ack: %v", err)
-			}
 		}
-	}
+		if p, err := l.r.Pending(); err != nil || p != 0 {
+			return fmt.Errorf("reader pending %d (%v), want 0", p, err)
+		}
+		return nil
+	})
 }
 
-// get returns the stored event with id, reading the log for up to 10s
-// (an acked event is committed, but the reader may see it a little later).
+// get returns the stored event with id; Append has committed an acked
+// event, so after sync it is there or was never stored.
 func (l *testLog) get(id string) (event.Event, bool) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		l.mu.Lock()
-		e, ok := l.byID[id]
-		l.mu.Unlock()
-		if ok || time.Now().After(deadline) {
-			return e, ok
-		}
-		l.sync()
-	}
+	l.sync()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.byID[id]
+	return e, ok
 }
 
 // times is how many times id was committed (1 when deduplicated).
 func (l *testLog) times(id string) int {
-	l.get(id)
 	l.sync()
 	l.mu.Lock()
 	defer l.mu.Unlock()
