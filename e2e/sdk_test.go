@@ -10,7 +10,6 @@ package e2e
 
 import (
 	"fmt"
-	"github.com/popinbridge/bridge/internal/testkit"
 	"os"
 	"regexp"
 	"sort"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // popinNames are the 14 browser events the simulated widget fires, once each.

@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/popinbridge/bridge/internal/testkit"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 func TestShutdownWithoutStartAndTwice(t *testing.T) {
