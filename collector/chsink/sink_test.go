@@ -209,3 +209,14 @@ func TestSinkLifecycle(t *testing.T) {
 		t.Error("New with zero config and settings succeeded")
 	}
 }
+
+func TestSinkShutdownContract(t *testing.T) {
+	db := openDB(t, chtest.Shared(t))
+	testkit.CheckShutdown(t, func(t *testing.T) testkit.Part {
+		s, err := chsink.New(chsink.NewDefaultConfig(), chsink.Settings{DB: db, Reader: newMemLog(), Sites: testSites(), Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -151,3 +151,13 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestShutdownContract(t *testing.T) {
+	testkit.CheckShutdown(t, func(t *testing.T) testkit.Part {
+		l, err := New(testConfig(t.TempDir()), Settings{Logger: testLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+}

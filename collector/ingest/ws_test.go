@@ -434,3 +434,7 @@ func TestWSShutdownClosesSocketsAfterAcks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestShutdownContract(t *testing.T) {
+	testkit.CheckShutdown(t, func(t *testing.T) testkit.Part { return newHarness(t, testConfig()).in })
+}
