@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // browserNames are every browser event name of popin-events.md (with the
@@ -86,7 +87,12 @@ func TestEveryEventNameReachesClickHouse(t *testing.T) {
 				}
 			}
 			var rows map[string]string
-			pollFor(t, time.Minute, func() bool { rows = storedRows(t, srv, db, ids); return len(rows) == len(ids) })
+			testkit.Eventually(t, time.Minute, func() error {
+				if rows = storedRows(t, srv, db, ids); len(rows) != len(ids) {
+					return fmt.Errorf("%d of %d rows stored", len(rows), len(ids))
+				}
+				return nil
+			})
 			for _, n := range browserNames {
 				r, ok := rows[n]
 				if !ok {
@@ -157,15 +163,4 @@ func send(t *testing.T, transport, addr string, frame []byte) int {
 		acked += len(m.Ack)
 	}
 	return acked
-}
-
-func pollFor(t *testing.T, timeout time.Duration, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %s", timeout)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // TestEncryptPolicyReplaysFullPayload: for a site with `pii: encrypt`,
@@ -32,6 +33,16 @@ func TestEncryptPolicyReplaysFullPayload(t *testing.T) {
 		w.WriteHeader(204)
 	}))
 	defer recv.Close()
+	delivered := func(want int) func() error {
+		return func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if len(bodies) != want {
+				return fmt.Errorf("%d deliveries, want %d", len(bodies), want)
+			}
+			return nil
+		}
+	}
 
 	srv := chtest.Shared(t)
 	const token = "e2e-admin-token-0123456789"
@@ -55,9 +66,13 @@ endpoints:
 	}
 
 	var stored string
-	pollFor(t, time.Minute, func() bool {
-		stored, _ = srv.Query(context.Background(), fmt.Sprintf("SELECT data FROM %s.events FINAL WHERE event_id = '%s'", db, id))
-		return stored != ""
+	testkit.Eventually(t, time.Minute, func() error {
+		var err error
+		stored, err = srv.Query(context.Background(), fmt.Sprintf("SELECT data FROM %s.events FINAL WHERE event_id = '%s'", db, id))
+		if err == nil && stored == "" {
+			err = fmt.Errorf("event %s not stored", id)
+		}
+		return err
 	})
 	for _, raw := range []string{"Asha@Example.com", "9876543210", "Asha Verma"} {
 		if strings.Contains(stored, raw) {
@@ -68,7 +83,7 @@ endpoints:
 		t.Errorf("want 3 sealed values in %s", stored)
 	}
 	// The live delivery carried the original values.
-	pollFor(t, 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(bodies) == 1 })
+	testkit.Eventually(t, 30*time.Second, delivered(1))
 
 	from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	to := time.Now().Add(time.Minute).UTC().Format(time.RFC3339)
@@ -85,7 +100,7 @@ endpoints:
 	if resp.StatusCode != http.StatusAccepted || strings.Contains(string(answer), "warning\":\"site") {
 		t.Fatalf("replay answered %d %s", resp.StatusCode, answer)
 	}
-	pollFor(t, 30*time.Second, func() bool { mu.Lock(); defer mu.Unlock(); return len(bodies) == 2 })
+	testkit.Eventually(t, 30*time.Second, delivered(2))
 	mu.Lock()
 	replayed := bodies[1]
 	mu.Unlock()

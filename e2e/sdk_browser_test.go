@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // chromiumPath finds the browser: $BRIDGE_CHROMIUM, then Debian's
@@ -172,30 +174,11 @@ func evalErr[T any](tb *tab, expr string) (T, error) {
 // waitJS polls a boolean expression in the page until it is true.
 func (tb *tab) waitJS(expr string, timeout time.Duration) {
 	tb.t.Helper()
-	var last error
-	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	testkit.Eventually(tb.t, timeout, func() error {
 		ok, err := evalErr[bool](tb, "!!("+expr+")")
-		if err == nil && ok {
-			return
+		if err == nil && !ok {
+			err = fmt.Errorf("%s is false", expr)
 		}
-		last = err
-	}
-	tb.t.Fatalf("timed out after %v waiting for %s (last error: %v)", timeout, expr, last)
-}
-
-// pollUntil calls cond until it returns true or the timeout passes; then it
-// fails the test with what cond last described.
-func pollUntil(t *testing.T, timeout time.Duration, cond func() (bool, string)) {
-	t.Helper()
-	var why string
-	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
-		var ok bool
-		if ok, why = cond(); ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			break
-		}
-	}
-	t.Fatalf("timed out after %v: %s", timeout, why)
+		return err
+	})
 }

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // popinNames are the 14 browser events the simulated widget fires, once each.
@@ -48,9 +50,11 @@ func waitReceived(t *testing.T, ing sdkIngest, want map[string]int, timeout time
 		n += c
 	}
 	var got map[string]receivedEvent
-	pollUntil(t, timeout, func() (bool, string) {
-		got = ing.Received()
-		return len(got) >= n, fmt.Sprintf("%d of %d events arrived: %v", len(got), n, namesOf(got))
+	testkit.Eventually(t, timeout, func() error {
+		if got = ing.Received(); len(got) < n {
+			return fmt.Errorf("%d of %d events arrived: %v", len(got), n, namesOf(got))
+		}
+		return nil
 	})
 	have := map[string]int{}
 	for _, e := range got {
@@ -243,14 +247,24 @@ func TestSDKEventContents(t *testing.T) {
 	}
 	tb.navigate(url)
 	tb.waitJS("window.PopinBridge", 10*time.Second)
-	time.Sleep(700 * time.Millisecond) // adoption would take 150 ms, a send 1 s at most
+	// Adoption removes from storage what it takes, so once no stored outbox
+	// holds the rejected event, the new page has nothing of it left to
+	// adopt; flushing then sends whatever it did adopt, and a control event
+	// proves that the new page sends at all.
+	tb.waitJS(`!Object.keys(localStorage).some(k => (localStorage.getItem(k) || '').includes('reject_me'))`, 10*time.Second)
+	eval[bool](tb, `PopinBridge.track('after_reload',{}); true`)
 	if ok := eval[bool](tb, `PopinBridge.flush()`); !ok {
 		t.Fatal("flush did not settle")
 	}
+	sent := map[string]int{}
 	for _, e := range ing.Received() {
-		if e.Name == "reject_me" && e.Count != 1 {
-			t.Errorf("rejected event sent %d times", e.Count)
-		}
+		sent[e.Name] += e.Count
+	}
+	if sent["after_reload"] != 1 {
+		t.Errorf("control event after the reload sent %d times, want 1", sent["after_reload"])
+	}
+	if sent["reject_me"] != 1 {
+		t.Errorf("rejected event sent %d times, want 1", sent["reject_me"])
 	}
 }
 
@@ -431,10 +445,13 @@ func TestSDKTwoTabs(t *testing.T) {
 		fire(tb)
 	}
 	// Both tabs have run their adoption; exactly one holds the old events.
-	pollUntil(t, 5*time.Second, func() (bool, string) {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		a := eval[int](tabs[0], `PopinBridge.stats().pending`)
 		b := eval[int](tabs[1], `PopinBridge.stats().pending`)
-		return a+b == 42 && (a == 28 || b == 28), fmt.Sprintf("pending: %d and %d, want 28+14", a, b)
+		if a+b != 42 || (a != 28 && b != 28) {
+			return fmt.Errorf("pending: %d and %d, want 28+14", a, b)
+		}
+		return nil
 	})
 	ing.Start(t)
 	got := waitReceived(t, ing, times(3), 40*time.Second)

@@ -19,6 +19,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // TestBenchSink compares the sink's rows/s into MergeTree with
@@ -51,7 +52,12 @@ func TestBenchSink(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Minute, "all segments acked", func() bool { return log.acked.Load() == int64(n/perSeg) })
+	testkit.Eventually(t, 5*time.Minute, func() error {
+		if a := log.acked.Load(); a != n/perSeg {
+			return fmt.Errorf("%d of %d segments acked", a, n/perSeg)
+		}
+		return nil
+	})
 	sinkDur := time.Since(start)
 	sinkCPU, sinkSrvCPU := cpuTime()-cpu0, serverCPU(srv.Dir)-srv0
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

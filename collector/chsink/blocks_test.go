@@ -10,6 +10,7 @@ import (
 	"github.com/popinbridge/bridge/collector/chsink"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // A batch larger than one native block goes out as several blocks of one
@@ -33,7 +34,7 @@ func TestSinkInsertsLargeBatchInBlocks(t *testing.T) {
 	startSink(t, db, log, func(c *chsink.Config) {
 		c.BatchSize, c.FlushInterval, c.FetchSegments = n, time.Minute, 64
 	})
-	waitFor(t, 30*time.Second, "all acked", func() bool { a, total := log.counts(); return a == total })
+	testkit.Eventually(t, 30*time.Second, log.ackedAll(-1))
 
 	if got := queryUint(t, db, "SELECT count() FROM events FINAL"); got != n {
 		t.Fatalf("count() FINAL = %d, want %d", got, n)

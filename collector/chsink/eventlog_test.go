@@ -2,12 +2,15 @@ package chsink_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // Over the real event log (embedded JetStream): events appended in rounds,
@@ -48,17 +51,31 @@ func TestSinkOverEventLogWithOutage(t *testing.T) {
 			evs = evs[n:]
 		}
 	}
-	pendingZero := func() bool { n, err := reader.Pending(); return err == nil && n == 0 }
+	drained := func() error {
+		if n, err := reader.Pending(); err != nil || n != 0 {
+			return fmt.Errorf("pending %d (%v), want 0", n, err)
+		}
+		return nil
+	}
 
-	s := startSink(t, db, reader, nil)
+	counted := &countingReader{Reader: reader}
+	s, reg := startSinkMetered(t, db, counted, nil)
 	appendRange(0, 400)
 	appendRange(300, 400) // resent: the log deduplicates
-	waitFor(t, 30*time.Second, "reader drained", pendingZero)
+	testkit.Eventually(t, 30*time.Second, drained)
 
 	srv.Stop()
 	appendRange(400, 800)
-	time.Sleep(500 * time.Millisecond)
-	if pendingZero() {
+	// Once the sink has fetched all 800 events and then failed to insert
+	// twice, the reader must still hold the new ones.
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if n := counted.events.Load(); n < 800 {
+			return fmt.Errorf("sink fetched %d of 800 events", n)
+		}
+		return nil
+	})
+	insertsFail(t, reg, 2)
+	if drained() == nil {
 		t.Fatal("reader drained while ClickHouse was down")
 	}
 	sctx, scancel := context.WithTimeout(ctx, 300*time.Millisecond)
@@ -69,7 +86,7 @@ func TestSinkOverEventLogWithOutage(t *testing.T) {
 	}
 	startSink(t, db, reader, nil)
 	appendRange(800, 1000)
-	waitFor(t, 60*time.Second, "reader drained after restart", pendingZero)
+	testkit.Eventually(t, 60*time.Second, drained)
 
 	if got := queryUint(t, db, "SELECT count() FROM events FINAL"); got != 1000 {
 		t.Errorf("count() FINAL = %d, want 1000", got)
@@ -80,4 +97,18 @@ func TestSinkOverEventLogWithOutage(t *testing.T) {
 	if got := queryUint(t, db, "SELECT countIf(data LIKE '%9876543210%') FROM events"); got != 0 {
 		t.Errorf("%d rows hold a raw phone number", got)
 	}
+}
+
+// countingReader counts the events its Fetch hands out.
+type countingReader struct {
+	eventlog.Reader
+	events atomic.Int64
+}
+
+func (r *countingReader) Fetch(ctx context.Context, max int, wait time.Duration) ([]eventlog.Segment, error) {
+	segs, err := r.Reader.Fetch(ctx, max, wait)
+	for _, s := range segs {
+		r.events.Add(int64(len(s.Events())))
+	}
+	return segs, err
 }

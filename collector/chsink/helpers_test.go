@@ -11,12 +11,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/popinbridge/bridge/collector/chsink"
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -63,6 +66,14 @@ func testSites() *site.Static {
 
 func startSink(t testing.TB, db *chdb.DB, r eventlog.Reader, mod func(*chsink.Config)) *chsink.Sink {
 	t.Helper()
+	s, _ := startSinkMetered(t, db, r, mod)
+	return s
+}
+
+// startSinkMetered starts a sink whose metrics are registered with the
+// returned registry.
+func startSinkMetered(t testing.TB, db *chdb.DB, r eventlog.Reader, mod func(*chsink.Config)) (*chsink.Sink, *prometheus.Registry) {
+	t.Helper()
 	cfg := chsink.NewDefaultConfig()
 	cfg.FlushInterval = 50 * time.Millisecond
 	cfg.RetryInitialBackoff = 20 * time.Millisecond
@@ -71,7 +82,8 @@ func startSink(t testing.TB, db *chdb.DB, r eventlog.Reader, mod func(*chsink.Co
 	if mod != nil {
 		mod(&cfg)
 	}
-	s, err := chsink.New(cfg, chsink.Settings{Logger: quiet, DB: db, Reader: r, Sites: testSites()})
+	reg := prometheus.NewRegistry()
+	s, err := chsink.New(cfg, chsink.Settings{Logger: quiet, Registerer: reg, DB: db, Reader: r, Sites: testSites()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +95,36 @@ func startSink(t testing.TB, db *chdb.DB, r eventlog.Reader, mod func(*chsink.Co
 		defer cancel()
 		s.Shutdown(ctx)
 	})
-	return s
+	return s, reg
+}
+
+// counter is the value of the counter name in reg (0 if not yet counted).
+func counter(t testing.TB, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	return 0
+}
+
+// insertsFail waits until the sink behind reg has failed at least n more
+// inserts than it had when called: proof that it is working, and failing.
+func insertsFail(t testing.TB, reg *prometheus.Registry, n float64) {
+	t.Helper()
+	const name = "bridge_chsink_insert_errors_total"
+	from := counter(t, reg, name)
+	testkit.Eventually(t, 20*time.Second, func() error {
+		if got := counter(t, reg, name) - from; got < n {
+			return fmt.Errorf("%v failed inserts, want %v", got, n)
+		}
+		return nil
+	})
 }
 
 var base = time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
@@ -100,18 +141,6 @@ func ev(i int, siteID, name string, data any) event.Event {
 		Context: event.Context{URL: "https://www.acme.com/p/1", Referrer: "https://google.com/", Title: "P1",
 			UTM: map[string]string{"source": "fb", "medium": "cpc", "campaign": "c1", "term": "t", "content": "x"},
 			FBP: "fb.1.1.1", FBC: "fb.1.1.abc", Country: "IN", IP: "203.0.113.77", UserAgent: "Mozilla/5.0"},
-	}
-}
-
-// waitFor polls cond until it is true or the deadline passes.
-func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

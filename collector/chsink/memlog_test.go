@@ -3,6 +3,7 @@ package chsink_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -122,6 +123,32 @@ func (l *memLog) counts() (acked, total int) {
 		}
 	}
 	return acked, len(l.segs)
+}
+
+// fetchedAll is nil once every segment has been fetched (or acked).
+func (l *memLog) fetchedAll() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.segs {
+		if !s.inflight && !s.acked {
+			return fmt.Errorf("segment %d not fetched", s.seq)
+		}
+	}
+	return nil
+}
+
+// ackedAll is nil once want segments are acked (want < 0: every segment).
+func (l *memLog) ackedAll(want int) func() error {
+	return func() error {
+		a, total := l.counts()
+		if want < 0 {
+			want = total
+		}
+		if a != want {
+			return fmt.Errorf("%d of %d segments acked, want %d", a, total, want)
+		}
+		return nil
+	}
 }
 
 func (s *memSeg) Seq() uint64           { return s.seq }

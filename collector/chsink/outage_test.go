@@ -8,6 +8,7 @@ import (
 
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // ClickHouse stops while events keep arriving: nothing is acked while it is
@@ -18,7 +19,7 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	srv := chtest.New(t)
 	db := openDB(t, srv)
 	log := newMemLog()
-	s := startSink(t, db, log, nil)
+	s, reg := startSinkMetered(t, db, log, nil)
 
 	const perSeg, segs = 20, 60
 	var wg sync.WaitGroup
@@ -36,14 +37,16 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	wg.Add(1)
 	go produce(0, 20)
 	wg.Wait()
-	waitFor(t, 20*time.Second, "first 20 segments acked", func() bool { a, _ := log.counts(); return a == 20 })
+	testkit.Eventually(t, 20*time.Second, log.ackedAll(20))
 
 	srv.Stop()
 	wg.Add(1)
 	go produce(20, 40)
 	wg.Wait()
-	// Give the sink time to fetch and fail a few inserts; nothing may be acked.
-	time.Sleep(time.Second)
+	// Once the sink has fetched every segment and then failed to insert
+	// twice, nothing may be acked.
+	testkit.Eventually(t, 20*time.Second, log.fetchedAll)
+	insertsFail(t, reg, 2)
 	if a, _ := log.counts(); a != 20 {
 		t.Fatalf("acked %d segments while ClickHouse was down, want 20", a)
 	}
@@ -64,7 +67,7 @@ func TestSinkClickHouseOutage(t *testing.T) {
 	wg.Add(1)
 	go produce(40, segs)
 	wg.Wait()
-	waitFor(t, 60*time.Second, "every segment acked", func() bool { a, _ := log.counts(); return a == segs })
+	testkit.Eventually(t, 60*time.Second, log.ackedAll(segs))
 
 	want := uint64(perSeg * segs)
 	if got := queryUint(t, db, "SELECT count() FROM events FINAL"); got != want {

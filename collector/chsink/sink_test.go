@@ -2,6 +2,7 @@ package chsink_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/popinbridge/bridge/collector/chsink/internal/pii"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 type row struct {
@@ -36,7 +38,7 @@ func TestSinkWritesFieldsPerSource(t *testing.T) {
 	log.Append(browser, server)
 	log.Append(custom, skewed)
 	startSink(t, db, log, nil)
-	waitFor(t, 20*time.Second, "both segments acked", func() bool { a, _ := log.counts(); return a == 2 })
+	testkit.Eventually(t, 20*time.Second, log.ackedAll(2))
 
 	tests := []struct {
 		in        event.Event
@@ -112,7 +114,7 @@ func TestSinkPIIPolicies(t *testing.T) {
 		log.Append(ev(100+i, tt.site, "popin_captured", captured))
 	}
 	startSink(t, db, log, nil)
-	waitFor(t, 20*time.Second, "all acked", func() bool { a, n := log.counts(); return a == n })
+	testkit.Eventually(t, 20*time.Second, log.ackedAll(-1))
 	for i, tt := range tests {
 		t.Run(tt.site, func(t *testing.T) {
 			var data, ip string
@@ -141,9 +143,9 @@ func TestSinkDuplicatesStoredOnce(t *testing.T) {
 	}
 	log.Append(ev(7, "acme", "nudge_show", map[string]any{"uid": "u"}), ev(8, "acme", "nudge_show", map[string]any{"uid": "u"}))
 	startSink(t, db, log, nil)
-	waitFor(t, 20*time.Second, "first pass acked", func() bool { a, total := log.counts(); return a == total })
+	testkit.Eventually(t, 20*time.Second, log.ackedAll(-1)) // first pass
 	log.redeliver()
-	waitFor(t, 20*time.Second, "second pass acked", func() bool { a, total := log.counts(); return a == total })
+	testkit.Eventually(t, 20*time.Second, log.ackedAll(-1)) // second pass
 
 	if raw := queryUint(t, db, "SELECT count() FROM events"); raw <= n {
 		t.Fatalf("raw count %d: the test did not insert duplicates", raw)
@@ -167,10 +169,13 @@ func TestSinkShutdownFlushesBuffer(t *testing.T) {
 	log := newMemLog()
 	s := startSink(t, db, log, func(c *chsink.Config) { c.FlushInterval = time.Hour })
 	log.Append(ev(1, "acme", "nudge_show", nil), ev(2, "acme", "nudge_open", nil))
-	waitFor(t, 10*time.Second, "segment fetched", func() bool {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		log.mu.Lock()
 		defer log.mu.Unlock()
-		return log.segs[0].inflight
+		if !log.segs[0].inflight {
+			return errors.New("segment not fetched yet")
+		}
+		return nil
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -203,4 +208,15 @@ func TestSinkLifecycle(t *testing.T) {
 	if _, err := chsink.New(chsink.Config{}, chsink.Settings{}); err == nil {
 		t.Error("New with zero config and settings succeeded")
 	}
+}
+
+func TestSinkShutdownContract(t *testing.T) {
+	db := openDB(t, chtest.Shared(t))
+	testkit.CheckShutdown(t, func(t *testing.T) testkit.Part {
+		s, err := chsink.New(chsink.NewDefaultConfig(), chsink.Settings{DB: db, Reader: newMemLog(), Sites: testSites(), Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }

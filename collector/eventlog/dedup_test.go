@@ -52,7 +52,7 @@ func TestDedupSequentialAndConcurrent(t *testing.T) {
 			t.Fatalf("id %s stored %d times", id, n)
 		}
 	}
-	assertNoMore(t, r)
+	assertNoMore(t, l, r)
 	if d := testutilCount(t, l.m.duplicates); d < float64(len(seq)+1+7*len(conc)) {
 		t.Fatalf("duplicates metric = %v, want >= %d", d, len(seq)+1+7*len(conc))
 	}
@@ -86,7 +86,7 @@ func TestDedupSameIDOtherSiteIsStored(t *testing.T) {
 	if n != 2 {
 		t.Fatalf("stored %d events, want 2 (one per site)", n)
 	}
-	assertNoMore(t, r)
+	assertNoMore(t, l, r)
 }
 
 func TestDedupSurvivesRestart(t *testing.T) {
@@ -119,7 +119,7 @@ func TestDedupSurvivesRestart(t *testing.T) {
 	}
 	r, _ := l2.Reader("sink")
 	seen := readAll(t, r, len(first)+1, 10*time.Second)
-	assertNoMore(t, r)
+	assertNoMore(t, l2, r)
 	if len(seen) != len(first)+1 {
 		t.Fatalf("read %d distinct ids, want %d", len(seen), len(first)+1)
 	}

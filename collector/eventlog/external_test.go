@@ -41,5 +41,5 @@ func TestExternalURL(t *testing.T) {
 	if len(seen) != 2 || seen["e1"] != 1 || seen["e2"] != 1 {
 		t.Fatalf("read %v", seen)
 	}
-	assertNoMore(t, r)
+	assertNoMore(t, l, r)
 }

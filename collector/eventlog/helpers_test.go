@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 func testLogger() *slog.Logger {
@@ -103,14 +105,38 @@ func readAll(t testing.TB, r Reader, want int, deadline time.Duration) map[strin
 	return seen
 }
 
-// drainExtra fetches briefly and reports ids delivered beyond what was read.
-func assertNoMore(t testing.TB, r Reader) {
+var markerSeq atomic.Int64
+
+// assertNoMore proves r holds nothing beyond what was read: it appends a
+// marker event to l, reads until the marker arrives (any other segment
+// first fails the test), acks it, and then wants r.Pending() at 0, which
+// also counts segments delivered earlier and still awaiting an ack.
+func assertNoMore(t testing.TB, l *Log, r Reader) {
 	t.Helper()
-	segs, err := r.Fetch(context.Background(), 64, 300*time.Millisecond)
-	if err != nil {
-		t.Fatalf("Fetch: %v", err)
+	marker := fmt.Sprintf("marker-%d", markerSeq.Add(1))
+	if err := l.Append(context.Background(), events(marker)); err != nil {
+		t.Fatalf("append marker: %v", err)
 	}
-	if len(segs) > 0 {
-		t.Fatalf("unexpected extra segments: %d (first seq %d, %d events)", len(segs), segs[0].Seq(), len(segs[0].Events()))
-	}
+	testkit.Eventually(t, 10*time.Second, func() error {
+		segs, err := r.Fetch(context.Background(), 64, 200*time.Millisecond)
+		if err != nil {
+			t.Fatalf("Fetch: %v", err)
+		}
+		for _, s := range segs {
+			if evs := s.Events(); len(evs) != 1 || evs[0].ID != marker {
+				t.Fatalf("unexpected extra segment %d (%d events) before %s", s.Seq(), len(evs), marker)
+			}
+			if err := s.Ack(); err != nil {
+				t.Fatalf("Ack: %v", err)
+			}
+			return nil
+		}
+		return fmt.Errorf("%s not read", marker)
+	})
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if p, err := r.Pending(); err != nil || p != 0 {
+			return fmt.Errorf("Pending = %d (%v), want 0", p, err)
+		}
+		return nil
+	})
 }

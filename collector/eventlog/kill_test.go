@@ -75,7 +75,7 @@ func TestKill9KeepsAckedEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := readAll(t, r, len(acked), 60*time.Second)
-	assertNoMore(t, r)
+	assertNoMore(t, l, r)
 	for id := range acked {
 		if seen[id] != 1 {
 			t.Fatalf("acked id %s stored %d times, want 1", id, seen[id])
@@ -96,7 +96,7 @@ func TestKill9KeepsAckedEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	assertNoMore(t, r)
+	assertNoMore(t, l, r)
 	t.Logf("%d acked events survived SIGKILL (%d stored in total)", len(acked), len(seen))
 }
 

@@ -3,9 +3,12 @@ package eventlog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 func TestShutdownWithoutStartAndTwice(t *testing.T) {
@@ -81,16 +84,15 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- l.Append(ctx, events("drained")) }()
-	deadline := time.Now().Add(5 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		l.c.Load().mu.Lock()
 		n := l.c.Load().open.seg.Len()
 		l.c.Load().mu.Unlock()
-		if n == 1 {
-			break
+		if n != 1 {
+			return fmt.Errorf("open batch holds %d events, want 1", n)
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 	if err := l.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -148,4 +150,14 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestShutdownContract(t *testing.T) {
+	testkit.CheckShutdown(t, func(t *testing.T) testkit.Part {
+		l, err := New(testConfig(t.TempDir()), Settings{Logger: testLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
 }

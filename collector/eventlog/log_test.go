@@ -46,7 +46,7 @@ func TestAppendConcurrentReadBackOnce(t *testing.T) {
 			t.Fatalf("id %s read %d times", id, n)
 		}
 	}
-	assertNoMore(t, r)
+	assertNoMore(t, l, r)
 	if p, err := r.Pending(); err != nil || p != 0 {
 		t.Fatalf("Pending = %d, %v; want 0", p, err)
 	}
@@ -92,7 +92,7 @@ func TestNakRedelivers(t *testing.T) {
 	if err := again[0].Ack(); err != nil {
 		t.Fatal(err)
 	}
-	assertNoMore(t, r)
+	assertNoMore(t, l, r)
 	if p, _ := r.Pending(); p != 0 {
 		t.Fatalf("Pending after ack = %d, want 0", p)
 	}

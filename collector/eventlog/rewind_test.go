@@ -48,5 +48,5 @@ func TestReaderRewindsAfterUncleanStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertNoMore(t, r3)
+	assertNoMore(t, l3, r3)
 }

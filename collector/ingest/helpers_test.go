@@ -22,6 +22,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 const (
@@ -145,53 +146,55 @@ func openTestLog(t testing.TB, mutate func(*eventlog.Config)) *testLog {
 	return &testLog{Log: l, t: t, r: r, byID: map[string]event.Event{}, count: map[string]int{}}
 }
 
-// sync reads every committed segment not read yet.
+// sync reads and acks every committed segment not read yet. It is done when
+// the reader's Pending, counted by the server, is 0: a short fetch wait alone
+// would let a late duplicate go unseen.
 func (l *testLog) sync() {
 	l.t.Helper()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for i := 0; i < 10000; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		segs, err := l.r.Fetch(ctx, 100, 50*time.Millisecond)
-		cancel()
-		if err != nil {
-			l.t.Fatalf("fetch: %v", err)
-		}
-		if len(segs) == 0 {
-			return
-		}
-		for _, s := range segs {
-			for _, e := range s.Events() {
-				l.count[e.ID]++
-				if _, ok := l.byID[e.ID]; !ok {
-					l.byID[e.ID] = e
+	testkit.Eventually(l.t, 10*time.Second, func() error {
+		for i := 0; i < 10000; i++ {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			segs, err := l.r.Fetch(ctx, 100, 50*time.Millisecond)
+			cancel()
+			if err != nil {
+				l.t.Fatalf("fetch: %v", err)
+			}
+			if len(segs) == 0 {
+				break
+			}
+			for _, s := range segs {
+				for _, e := range s.Events() {
+					l.count[e.ID]++
+					if _, ok := l.byID[e.ID]; !ok {
+						l.byID[e.ID] = e
+					}
+				}
+				if err := s.Ack(); err != nil {
+					l.t.Fatalf("ack: %v", err)
 				}
 			}
-			if err := s.Ack(); err != nil {
-				l.t.Fatalf("ack: %v", err)
-			}
 		}
-	}
+		if p, err := l.r.Pending(); err != nil || p != 0 {
+			return fmt.Errorf("reader pending %d (%v), want 0", p, err)
+		}
+		return nil
+	})
 }
 
-// get returns the stored event with id, reading the log for up to 10s
-// (an acked event is committed, but the reader may see it a little later).
+// get returns the stored event with id; Append has committed an acked
+// event, so after sync it is there or was never stored.
 func (l *testLog) get(id string) (event.Event, bool) {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		l.mu.Lock()
-		e, ok := l.byID[id]
-		l.mu.Unlock()
-		if ok || time.Now().After(deadline) {
-			return e, ok
-		}
-		l.sync()
-	}
+	l.sync()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e, ok := l.byID[id]
+	return e, ok
 }
 
 // times is how many times id was committed (1 when deduplicated).
 func (l *testLog) times(id string) int {
-	l.get(id)
 	l.sync()
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -267,6 +270,16 @@ func (h *harness) dial(key, origin string) (*websocket.Conn, *http.Response, err
 	}
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	return d.Dial(h.wsURL(key), hdr)
+}
+
+// socketsClosed is nil once the ingest holds no WebSocket.
+func (h *harness) socketsClosed() error {
+	h.in.mu.Lock()
+	defer h.in.mu.Unlock()
+	if h.in.total != 0 {
+		return fmt.Errorf("%d sockets open, want 0", h.in.total)
+	}
+	return nil
 }
 
 func (h *harness) mustDial(key, origin string) *websocket.Conn {
@@ -374,18 +387,6 @@ func postEvents(t testing.TB, url, contentType, origin string, body []byte) (*ht
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp, b
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func contextWithTimeout(d time.Duration) (context.Context, context.CancelFunc) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 var dbSeq atomic.Int64
@@ -100,20 +101,13 @@ func TestMigrateRecoversUnrecordedStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	// ALTER DELETE is asynchronous (a mutation); wait until it is done.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testkit.Eventually(t, 20*time.Second, func() error {
 		applied, err := db.AppliedMigrations(ctx)
-		if err != nil {
-			t.Fatal(err)
+		if err == nil && applied[2] {
+			err = errors.New("mutation did not remove version 2")
 		}
-		if !applied[2] {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mutation did not remove version 2")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return err
+	})
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}

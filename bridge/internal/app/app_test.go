@@ -31,21 +31,6 @@ func testConfig(t *testing.T) *config.Config {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-func TestShutdownWithoutStartAndTwice(t *testing.T) {
-	a, err := New(testConfig(t), quietLogger(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := a.Shutdown(ctx); err != nil {
-		t.Fatalf("Shutdown without Start: %v", err)
-	}
-	if err := a.Shutdown(ctx); err != nil {
-		t.Fatalf("second Shutdown: %v", err)
-	}
-}
-
 func TestRoutesWithoutClickHouse(t *testing.T) {
 	a, err := New(testConfig(t), quietLogger(), Options{})
 	if err != nil {
