@@ -17,6 +17,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/site"
 )
@@ -30,14 +31,20 @@ func childMain() int {
 	dir, url, secret := os.Getenv("BRIDGE_FORWARDER_DIR"), os.Getenv("BRIDGE_FORWARDER_URL"), os.Getenv("BRIDGE_FORWARDER_SECRET")
 	n, _ := strconv.Atoi(os.Getenv("BRIDGE_FORWARDER_APPEND"))
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	lcfg := eventlog.NewDefaultConfig()
-	lcfg.Dir = dir
-	l, err := eventlog.New(lcfg, eventlog.Settings{Logger: logger})
+	ctx := context.Background()
+	nats, err := natsrv.New(natsrv.Config{Dir: dir}, natsrv.Settings{Logger: logger})
+	if err == nil {
+		err = nats.Start(ctx)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	ctx := context.Background()
+	l, err := eventlog.New(eventlog.NewDefaultConfig(), eventlog.Settings{NATS: nats, Logger: logger})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if err := l.Start(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -10,6 +10,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/natstest"
 	"github.com/popinbridge/bridge/internal/testkit"
 )
 
@@ -21,9 +22,8 @@ func TestSinkOverEventLogWithOutage(t *testing.T) {
 	srv := chtest.New(t)
 	db := openDB(t, srv)
 	cfg := eventlog.NewDefaultConfig()
-	cfg.Dir = t.TempDir()
 	cfg.AckWait = 5 * time.Second
-	elog, err := eventlog.New(cfg, eventlog.Settings{Logger: quiet})
+	elog, err := eventlog.New(cfg, eventlog.Settings{NATS: natstest.Embedded(t, t.TempDir()), Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

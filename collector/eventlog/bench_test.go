@@ -42,7 +42,7 @@ func TestBenchGroupCommit(t *testing.T) {
 	}
 }
 
-func benchAppend(t *testing.T, cfg Config, writers, total int) float64 {
+func benchAppend(t *testing.T, cfg testSetup, writers, total int) float64 {
 	l := openLog(t, cfg)
 	ctx := context.Background()
 	var next atomic.Int64

@@ -5,17 +5,13 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/natsrv"
 )
 
-// Config is the YAML configuration of the event log.
+// Config is the YAML configuration of the event log. Where NATS runs (the
+// `dir` and `url` keys of the same section) is internal/natsrv's Config.
 type Config struct {
-	// Dir is where the embedded NATS server keeps its JetStream files. The
-	// bridge passes <data_dir>/log. Required unless URL is set.
-	Dir string `yaml:"dir"`
-	// URL selects an external NATS server instead of the embedded one. That
-	// server MUST run JetStream with `sync_interval: always`, otherwise an
-	// acked append may be lost in a power failure.
-	URL string `yaml:"url"`
 	// StreamName is the JetStream stream holding the log. Default BRIDGE_EVENTS.
 	StreamName string `yaml:"stream_name"`
 	// Subject the segments are published on. Default bridge.events.
@@ -55,8 +51,7 @@ type Config struct {
 	PurgeInterval time.Duration `yaml:"purge_interval"`
 }
 
-// NewDefaultConfig returns the defaults documented on Config. Dir is empty:
-// the caller sets it (or URL).
+// NewDefaultConfig returns the defaults documented on Config.
 func NewDefaultConfig() Config {
 	return Config{
 		StreamName:         "BRIDGE_EVENTS",
@@ -81,16 +76,13 @@ var (
 
 // maxSegmentBytes is the most MaxCommitBytes may be: the embedded server's
 // payload limit minus room for headers.
-const maxSegmentBytes = 7 << 20
+const maxSegmentBytes = natsrv.MaxPayload - 1<<20
 
 // Validate reports every problem of c, each naming its key.
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("eventlog.%s: %s", key, fmt.Sprintf(format, args...)))
-	}
-	if c.Dir == "" && c.URL == "" {
-		bad("dir", "required when eventlog.url is empty")
 	}
 	if !streamNameRE.MatchString(c.StreamName) {
 		bad("stream_name", "%q must be non-empty letters, digits, '_' or '-'", c.StreamName)

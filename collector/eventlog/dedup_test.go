@@ -94,10 +94,7 @@ func TestDedupSurvivesRestart(t *testing.T) {
 	cfg := testConfig(dir)
 	first := ids("restart", 100)
 
-	l1, err := New(cfg, Settings{Logger: testLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l1 := newLog(t, cfg, Settings{Logger: testLogger()})
 	ctx := context.Background()
 	if err := l1.Start(ctx); err != nil {
 		t.Fatal(err)

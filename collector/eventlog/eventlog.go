@@ -12,11 +12,12 @@
 //   - Readers see segments (groups of events committed together) in commit
 //     order, at least once. A segment is redelivered until acked.
 //
-// Implementation (Log, see New): NATS JetStream, embedded by default (no
-// network listener; files under Config.Dir; sync_interval always, so the
-// server acks a message only after fsync) or an external server given by
-// Config.URL, which must then run with `sync_interval: always` for the
-// guarantee above to hold across power loss.
+// Implementation (Log, see New): NATS JetStream on the process's NATS part
+// (internal/natsrv, handed in as Settings.NATS and started before the Log):
+// embedded by default (no network listener; sync_interval always, so the
+// server acks a message only after fsync) or external servers, which must
+// then run with `sync_interval: always` for the guarantee above to hold
+// across power loss.
 //
 //   - Group commit: one committer goroutine gathers the events of all
 //     concurrent Append calls for up to CommitDelay (or MaxCommitEvents /

@@ -24,9 +24,7 @@ func TestExternalURL(t *testing.T) {
 	if !s.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats server not ready")
 	}
-	cfg := NewDefaultConfig()
-	cfg.URL = s.ClientURL()
-	l := openLog(t, cfg)
+	l := openLog(t, testSetup{Config: NewDefaultConfig(), url: s.ClientURL()})
 	r, err := l.Reader("sink")
 	if err != nil {
 		t.Fatal(err)

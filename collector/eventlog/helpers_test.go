@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/natsrv"
+	"github.com/popinbridge/bridge/internal/natstest"
 	"github.com/popinbridge/bridge/internal/testkit"
 )
 
@@ -23,19 +25,50 @@ func testLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-func testConfig(dir string) Config {
-	cfg := NewDefaultConfig()
-	cfg.Dir = dir
-	return cfg
+// testSetup is a Log's config plus where its NATS runs: an embedded server
+// storing under dir, or the external servers at url.
+type testSetup struct {
+	Config
+	dir, url string
 }
 
-// openLog creates and starts a Log in dir; it is shut down at test end.
-func openLog(t testing.TB, cfg Config) *Log {
+func testConfig(dir string) testSetup {
+	return testSetup{Config: NewDefaultConfig(), dir: dir}
+}
+
+// startNATS starts the NATS part s names; it is shut down at test end.
+func startNATS(t testing.TB, s testSetup) *natsrv.Server {
 	t.Helper()
-	l, err := New(cfg, Settings{Logger: testLogger(), Registerer: prometheus.NewRegistry()})
+	if s.url == "" {
+		return natstest.Embedded(t, s.dir)
+	}
+	n, err := natsrv.New(natsrv.Config{URL: s.url}, natsrv.Settings{Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Shutdown(context.Background()) })
+	if err := n.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// newLog builds a Log (not started) over a freshly started NATS part, as the
+// bridge does; shutdown stops both.
+func newLog(t testing.TB, s testSetup, set Settings) *Log {
+	t.Helper()
+	set.NATS = startNATS(t, s)
+	l, err := New(s.Config, set)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	return l
+}
+
+// openLog creates and starts a Log; it is shut down at test end.
+func openLog(t testing.TB, s testSetup) *Log {
+	t.Helper()
+	l := newLog(t, s, Settings{Logger: testLogger(), Registerer: prometheus.NewRegistry()})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := l.Start(ctx); err != nil {
@@ -45,12 +78,16 @@ func openLog(t testing.TB, cfg Config) *Log {
 	return l
 }
 
+// shutdown stops l, then its NATS part (so that its dir can be reopened).
 func shutdown(t testing.TB, l *Log) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := l.Shutdown(ctx); err != nil {
 		t.Errorf("Shutdown: %v", err)
+	}
+	if err := l.nats.(*natsrv.Server).Shutdown(ctx); err != nil {
+		t.Errorf("NATS Shutdown: %v", err)
 	}
 }
 

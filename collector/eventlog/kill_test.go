@@ -27,10 +27,7 @@ func TestChildAppender(t *testing.T) {
 		t.Skip("child process of TestKill9KeepsAckedEvents")
 	}
 	prefix := os.Getenv(childPrefixEnv)
-	l, err := New(testConfig(dir), Settings{Logger: testLogger()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLog(t, testConfig(dir), Settings{Logger: testLogger()})
 	if err := l.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -8,15 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 func TestShutdownWithoutStartAndTwice(t *testing.T) {
 	ctx := context.Background()
-	l, err := New(testConfig(t.TempDir()), Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLog(t, testConfig(t.TempDir()), Settings{})
 	if err := l.Append(ctx, events("x")); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("Append before Start = %v, want ErrUnavailable", err)
 	}
@@ -32,10 +30,7 @@ func TestShutdownWithoutStartAndTwice(t *testing.T) {
 		t.Fatalf("Start after Shutdown = %v, want ErrClosed", err)
 	}
 
-	l2, err := New(testConfig(t.TempDir()), Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l2 := newLog(t, testConfig(t.TempDir()), Settings{})
 	r, err := l2.Reader("early") // before Start: bound during Start
 	if err != nil {
 		t.Fatal(err)
@@ -74,10 +69,7 @@ func TestShutdownWithoutStartAndTwice(t *testing.T) {
 func TestShutdownDrainsInFlight(t *testing.T) {
 	cfg := testConfig(t.TempDir())
 	cfg.CommitDelay = 200 * time.Millisecond // appends sit in the open batch
-	l, err := New(cfg, Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLog(t, cfg, Settings{})
 	ctx := context.Background()
 	if err := l.Start(ctx); err != nil {
 		t.Fatal(err)
@@ -93,9 +85,7 @@ func TestShutdownDrainsInFlight(t *testing.T) {
 		}
 		return nil
 	})
-	if err := l.Shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
+	shutdown(t, l)
 	if err := <-done; err != nil {
 		t.Fatalf("Append in flight during Shutdown = %v, want nil (drained)", err)
 	}
@@ -111,16 +101,14 @@ func TestConfigValidate(t *testing.T) {
 		mutate func(*Config)
 		want   []string // keys named in the error; empty = valid
 	}{
-		{"defaults with dir", func(c *Config) {}, nil},
-		{"url instead of dir", func(c *Config) { c.Dir = ""; c.URL = "nats://127.0.0.1:4222" }, nil},
-		{"no dir no url", func(c *Config) { c.Dir = "" }, []string{"eventlog.dir"}},
+		{"defaults", func(c *Config) {}, nil},
 		{"bad names", func(c *Config) { c.StreamName = "a.b"; c.Subject = "x.>" },
 			[]string{"eventlog.stream_name", "eventlog.subject"}},
 		{"short windows", func(c *Config) { c.DedupWindow = time.Minute; c.MaxAge = 30 * time.Second },
 			[]string{"eventlog.dedup_window", "eventlog.max_age"}},
 		{"everything wrong", func(c *Config) {
 			*c = Config{CommitDelay: -1}
-		}, []string{"eventlog.dir", "eventlog.stream_name", "eventlog.subject", "eventlog.max_bytes",
+		}, []string{"eventlog.stream_name", "eventlog.subject", "eventlog.max_bytes",
 			"eventlog.dedup_window", "eventlog.dedup_max_entries", "eventlog.commit_delay",
 			"eventlog.max_commit_events", "eventlog.max_commit_bytes", "eventlog.max_inflight_commits",
 			"eventlog.ack_wait", "eventlog.purge_interval"}},
@@ -128,7 +116,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := testConfig("/tmp/x")
+			c := NewDefaultConfig()
 			tt.mutate(&c)
 			err := c.Validate()
 			if len(tt.want) == 0 {
@@ -145,7 +133,7 @@ func TestConfigValidate(t *testing.T) {
 					t.Errorf("error does not name %s:\n%v", key, err)
 				}
 			}
-			if _, err := New(c, Settings{}); err == nil {
+			if _, err := New(c, Settings{NATS: unstartedNATS(t)}); err == nil {
 				t.Error("New accepted an invalid config")
 			}
 		})
@@ -154,10 +142,58 @@ func TestConfigValidate(t *testing.T) {
 
 func TestShutdownContract(t *testing.T) {
 	testkit.CheckShutdown(t, func(t *testing.T) testkit.Part {
-		l, err := New(testConfig(t.TempDir()), Settings{Logger: testLogger()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
+		return newLog(t, testConfig(t.TempDir()), Settings{Logger: testLogger()})
 	})
+}
+
+// unstartedNATS is a NATS part that was never started (New does no I/O).
+func unstartedNATS(t *testing.T) *natsrv.Server {
+	t.Helper()
+	n, err := natsrv.New(natsrv.Config{Dir: t.TempDir()}, natsrv.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The Log needs a NATS part and that part started: without, New fails;
+// before it starts, Start fails retryably and succeeds once it has.
+func TestNeedsStartedNATS(t *testing.T) {
+	ctx := context.Background()
+	if _, err := New(NewDefaultConfig(), Settings{}); err == nil || !strings.Contains(err.Error(), "NATS") {
+		t.Fatalf("New without NATS = %v, want an error naming Settings.NATS", err)
+	}
+	n := unstartedNATS(t)
+	t.Cleanup(func() { _ = n.Shutdown(ctx) })
+	l, err := New(NewDefaultConfig(), Settings{NATS: n, Logger: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Start(ctx); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("Start before NATS = %v, want ErrUnavailable", err)
+	}
+	if err := n.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	subs := n.Conn().NumSubscriptions()
+	if err := l.Start(ctx); err != nil {
+		t.Fatalf("Start after NATS started: %v", err)
+	}
+	if err := l.Append(ctx, events("after-nats")); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Conn().NumSubscriptions(); got <= subs {
+		t.Fatalf("running log holds %d subscriptions, want more than %d (its publisher's)", got, subs)
+	}
+	if err := l.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// NATS belongs to its owner: the Log's Shutdown leaves it running, with
+	// none of the Log's subscriptions left on the shared connection.
+	if got := n.Conn().NumSubscriptions(); got != subs {
+		t.Fatalf("after the Log's Shutdown the connection holds %d subscriptions, want %d", got, subs)
+	}
+	if err := n.Ready(ctx); err != nil {
+		t.Fatalf("NATS after the Log's Shutdown: %v", err)
+	}
 }

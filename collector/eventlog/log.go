@@ -9,19 +9,30 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
-	"github.com/popinbridge/bridge/collector/eventlog/internal/natsrv"
 	"github.com/popinbridge/bridge/collector/eventlog/internal/segcodec"
 	"github.com/popinbridge/bridge/internal/event"
 )
 
+// NATS hands out the process's JetStream context (internal/natsrv's
+// *Server). It is started, and later shut down, by its owner: the Log only
+// uses it between its own Start and Shutdown.
+type NATS interface {
+	// JetStream is nil while NATS is not started.
+	JetStream() jetstream.JetStream
+	// Embedded reports whether the server runs inside this process without
+	// a listener, so no other process can hold the log's cursors (then a
+	// reader left with unacked segments by a crash is rewound at Start).
+	Embedded() bool
+}
+
 // Settings are the code-supplied dependencies of a Log.
 type Settings struct {
+	NATS       NATS                  // required; started before the Log's Start
 	Logger     *slog.Logger          // nil: slog.Default()
 	Registerer prometheus.Registerer // nil: metrics are not registered
 	_          struct{}
@@ -46,9 +57,10 @@ type Log struct {
 	mu       sync.Mutex
 	state    lifecycle
 	readers  map[string]*reader
-	srv      *server.Server
+	nats     NATS
 	nc       *nats.Conn
-	js       jetstream.JetStream // handed to other components
+	js       jetstream.JetStream
+	pub      jetstream.JetStream // the committer's async publisher on the same connection
 	stream   jetstream.Stream
 	cancelBG context.CancelFunc
 	bg       sync.WaitGroup
@@ -64,6 +76,9 @@ func New(cfg Config, set Settings) (*Log, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if set.NATS == nil {
+		return nil, errors.New("eventlog: Settings.NATS is required")
+	}
 	logger := set.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -77,11 +92,13 @@ func New(cfg Config, set Settings) (*Log, error) {
 		logger:    logger.With("component", "eventlog"),
 		m:         m,
 		readers:   make(map[string]*reader),
+		nats:      set.NATS,
 		purgeKick: make(chan struct{}, 1),
 	}, nil
 }
 
-// Start connects to (or starts) NATS, creates or updates the stream, rebuilds
+// Start takes the JetStream context of Settings.NATS (which must be started
+// already, else ErrUnavailable), creates or updates the stream, rebuilds
 // the dedup index from the segments of the last dedup window, binds the
 // registered readers and starts the committer and retention. Appends before
 // Start fail with ErrUnavailable.
@@ -95,8 +112,8 @@ func (l *Log) Start(ctx context.Context) error {
 		return ErrClosed
 	}
 	if err := l.start(ctx); err != nil {
-		l.closeConn()
-		l.nc, l.srv, l.js, l.stream = nil, nil, nil, nil
+		l.releasePublisher()
+		l.nc, l.js, l.pub, l.stream = nil, nil, nil, nil
 		return err
 	}
 	l.state = stateStarted
@@ -104,24 +121,12 @@ func (l *Log) Start(ctx context.Context) error {
 }
 
 func (l *Log) start(ctx context.Context) error {
+	if l.js = l.nats.JetStream(); l.js == nil {
+		return fmt.Errorf("eventlog: %w: nats not started", ErrUnavailable)
+	}
+	l.nc = l.js.Conn()
 	var err error
-	if l.cfg.URL == "" {
-		if l.srv, err = natsrv.Start(l.cfg.Dir, l.logger, 30*time.Second); err != nil {
-			return fmt.Errorf("eventlog: %w", err)
-		}
-		l.nc, err = nats.Connect("", nats.InProcessServer(l.srv), nats.Name("bridge-eventlog"),
-			nats.MaxReconnects(-1))
-	} else {
-		l.nc, err = nats.Connect(l.cfg.URL, nats.Name("bridge-eventlog"), nats.MaxReconnects(-1),
-			nats.RetryOnFailedConnect(false))
-	}
-	if err != nil {
-		return fmt.Errorf("eventlog: connect to nats: %w: %v", ErrUnavailable, err)
-	}
-	if l.js, err = jetstream.New(l.nc); err != nil {
-		return fmt.Errorf("eventlog: jetstream: %w", err)
-	}
-	pub, err := jetstream.New(l.nc, jetstream.WithPublishAsyncTimeout(10*time.Second),
+	l.pub, err = jetstream.New(l.nc, jetstream.WithPublishAsyncTimeout(10*time.Second),
 		jetstream.WithPublishAsyncMaxPending(4*l.cfg.MaxInFlightCommits))
 	if err != nil {
 		return fmt.Errorf("eventlog: jetstream: %w", err)
@@ -138,7 +143,7 @@ func (l *Log) start(ctx context.Context) error {
 			return err
 		}
 	}
-	l.c.Store(newCommitter(l.cfg, pub, index, l.m, l.logger, l.now, l.kickPurge))
+	l.c.Store(newCommitter(l.cfg, l.pub, index, l.m, l.logger, l.now, l.kickPurge))
 	bgCtx, cancel := context.WithCancel(context.Background())
 	l.cancelBG = cancel
 	l.bg.Add(1)
@@ -221,15 +226,19 @@ func (l *Log) Ready(ctx context.Context) error {
 	return nil
 }
 
-// JetStream is the JetStream context of the log's NATS connection, for other
-// components' streams and KV buckets on the same server. Nil before Start.
+// JetStream is the JetStream context the log uses. Nil before Start.
+//
+// Deprecated: take the JetStream context from the process's NATS part
+// (internal/natsrv) instead; this is the same context.
 func (l *Log) JetStream() jetstream.JetStream {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.js
 }
 
-// Conn is the log's NATS connection. Nil before Start; closed by Shutdown.
+// Conn is the NATS connection the log uses. Nil before Start.
+//
+// Deprecated: use the Conn of the process's NATS part (internal/natsrv).
 func (l *Log) Conn() *nats.Conn {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -237,8 +246,8 @@ func (l *Log) Conn() *nats.Conn {
 }
 
 // Shutdown stops accepting appends, waits for the segments being committed
-// (until ctx ends: then their callers get ErrClosed), stops retention and
-// closes NATS (and the embedded server). Safe without Start and twice.
+// (until ctx ends: then their callers get ErrClosed) and stops retention. It
+// leaves NATS to its owner. Safe without Start and twice.
 func (l *Log) Shutdown(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -259,17 +268,14 @@ func (l *Log) Shutdown(ctx context.Context) error {
 	}
 	l.cancelBG()
 	l.bg.Wait()
-	l.closeConn()
+	l.releasePublisher()
 	return err
 }
 
-func (l *Log) closeConn() {
-	if l.nc != nil {
-		_ = l.nc.FlushTimeout(time.Second)
-		l.nc.Close()
-	}
-	if l.srv != nil {
-		l.srv.Shutdown()
-		l.srv.WaitForShutdown()
+// releasePublisher drops the async publisher's reply subscription from the
+// shared connection, failing any publish still awaiting its ack.
+func (l *Log) releasePublisher() {
+	if l.pub != nil {
+		l.pub.CleanupPublisher()
 	}
 }

@@ -85,7 +85,7 @@ func (r *reader) bind(ctx context.Context) error {
 		MaxDeliver:    -1,
 		FilterSubject: r.l.cfg.Subject,
 	}
-	if r.l.cfg.URL == "" {
+	if r.l.nats.Embedded() {
 		if err := r.rewindStale(ctx, &cfg); err != nil {
 			return err
 		}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/natstest"
 	"github.com/popinbridge/bridge/internal/site"
 	"github.com/popinbridge/bridge/internal/testkit"
 )
@@ -118,11 +119,11 @@ type testLog struct {
 func openTestLog(t testing.TB, mutate func(*eventlog.Config)) *testLog {
 	t.Helper()
 	cfg := eventlog.NewDefaultConfig()
-	cfg.Dir = t.TempDir()
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	l, err := eventlog.New(cfg, eventlog.Settings{
+		NATS:       natstest.Embedded(t, t.TempDir()),
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registerer: prometheus.NewRegistry(),
 	})

@@ -1,6 +1,7 @@
-// Package natstest gives tests of the management API a real JetStream: an
-// embedded nats-server on a random loopback port with its store in a temp
-// directory, shut down at test cleanup.
+// Package natstest gives tests a real JetStream, shut down at test cleanup:
+// a nats-server on a random loopback port with its store in a temp directory
+// (StartServer, JetStream), or the bridge's own NATS part over a directory
+// (Embedded).
 package natstest
 
 import (

@@ -1,7 +1,7 @@
 // Package app wires the bridge's parts into one process: it builds them from
-// the configuration, starts them in data-flow order (log, consumers, ingest,
-// HTTP) and shuts them down in reverse so that intake stops first and
-// in-flight work drains.
+// the configuration, starts them in data-flow order (NATS, log, consumers,
+// ingest, HTTP) and shuts them down in reverse so that intake stops first,
+// in-flight work drains and NATS goes last.
 package app
 
 import (
@@ -20,6 +20,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/ingest"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/piicrypt"
 	"github.com/popinbridge/bridge/internal/site"
 )
@@ -37,7 +38,11 @@ type App struct {
 	reg  *prometheus.Registry
 	opts Options
 
-	sites  *site.Static
+	sites *site.Static
+	// nats is the process's NATS connection (embedded server or external),
+	// shared by every part that keeps state in JetStream. Started first,
+	// shut down last; its JetStream() is valid in between.
+	nats   *natsrv.Server
 	elog   *eventlog.Log
 	ingest *ingest.Ingest
 	http   *httpServer
@@ -67,12 +72,17 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	}
 	a.sites = site.NewStatic(sites)
 
-	logCfg := cfg.EventLog
-	if logCfg.Dir == "" && logCfg.URL == "" {
-		logCfg.Dir = filepath.Join(cfg.DataDir, "log")
+	natsCfg := cfg.EventLog.NATS
+	if natsCfg.Dir == "" && natsCfg.URL == "" {
+		natsCfg.Dir = filepath.Join(cfg.DataDir, "log")
 	}
 	var err error
-	if a.elog, err = eventlog.New(logCfg, eventlog.Settings{Logger: logger.With("part", "event_log"), Registerer: a.reg}); err != nil {
+	if a.nats, err = natsrv.New(natsCfg, natsrv.Settings{Logger: logger.With("part", "nats")}); err != nil {
+		return nil, fmt.Errorf("event_log: %w", err)
+	}
+	if a.elog, err = eventlog.New(cfg.EventLog.Config, eventlog.Settings{
+		NATS: a.nats, Logger: logger.With("part", "event_log"), Registerer: a.reg,
+	}); err != nil {
 		return nil, fmt.Errorf("event_log: %w", err)
 	}
 	if a.ingest, err = ingest.New(cfg.Ingest, ingest.Settings{
@@ -96,6 +106,9 @@ func (a *App) Addr() string { return a.http.Addr() }
 // background: ingest acks as soon as events are in the log, whether or not
 // ClickHouse is reachable yet.
 func (a *App) Start(ctx context.Context) error {
+	if err := a.nats.Start(ctx); err != nil {
+		return fmt.Errorf("nats: %w", err)
+	}
 	if err := a.elog.Start(ctx); err != nil {
 		return fmt.Errorf("event_log: %w", err)
 	}
@@ -121,7 +134,7 @@ func (a *App) Start(ctx context.Context) error {
 }
 
 // Shutdown stops intake first (HTTP, ingest), then the consumers, then the
-// log, each within ctx. Safe without Start and twice.
+// log, then NATS, each within ctx. Safe without Start and twice.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.shutdownOnce.Do(func() {
 		var errs []error
@@ -131,7 +144,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			a.bgDone.Wait()
 		}
 		errs = append(errs, a.manage.shutdown(ctx), a.store.shutdown(ctx))
-		errs = append(errs, a.elog.Shutdown(ctx))
+		errs = append(errs, a.elog.Shutdown(ctx), a.nats.Shutdown(ctx))
 		a.shutdownErr = errors.Join(errs...)
 	})
 	return a.shutdownErr

@@ -8,20 +8,29 @@ import (
 	"github.com/popinbridge/bridge/forwarder"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // Components holds each part's own configuration section. Each part owns its
 // Config type, defaults and Validate; this file only composes them.
 type Components struct {
-	Ingest         ingest.Config   `yaml:"ingest"`
-	EventLog       eventlog.Config `yaml:"event_log"`
-	ClickHouse     chdb.Config     `yaml:"clickhouse"`
-	ClickHouseSink chsink.Config   `yaml:"clickhouse_sink"`
-	Forwarder      Forwarder       `yaml:"forwarder"`
+	Ingest         ingest.Config `yaml:"ingest"`
+	EventLog       EventLog      `yaml:"event_log"`
+	ClickHouse     chdb.Config   `yaml:"clickhouse"`
+	ClickHouseSink chsink.Config `yaml:"clickhouse_sink"`
+	Forwarder      Forwarder     `yaml:"forwarder"`
 	// Endpoints are declared destinations, upserted into the management
 	// store at startup (the API can add more).
 	Endpoints []Endpoint `yaml:"endpoints"`
+}
+
+// EventLog is the `event_log:` section: where the process's NATS runs
+// (`dir`, `url`: internal/natsrv, shared by every part that keeps state in
+// JetStream) plus the log's own settings.
+type EventLog struct {
+	NATS            natsrv.Config `yaml:",inline"`
+	eventlog.Config `yaml:",inline"`
 }
 
 // Forwarder is the `forwarder:` section: delivery settings plus the
@@ -34,7 +43,7 @@ type Forwarder struct {
 func defaultComponents() Components {
 	return Components{
 		Ingest:         ingest.NewDefaultConfig(),
-		EventLog:       eventlog.NewDefaultConfig(),
+		EventLog:       EventLog{Config: eventlog.NewDefaultConfig()},
 		ClickHouse:     chdb.NewDefaultConfig(),
 		ClickHouseSink: chsink.NewDefaultConfig(),
 		Forwarder:      Forwarder{Config: forwarder.NewDefaultConfig(), Management: controlplane.NewDefaultConfig()},
@@ -49,12 +58,13 @@ func (c *Components) validate(siteIDs map[string]bool) []error {
 		}
 	}
 	add("ingest", c.Ingest.Validate())
-	// The log's directory is derived from data_dir when unset.
-	logCfg := c.EventLog
-	if logCfg.Dir == "" && logCfg.URL == "" {
-		logCfg.Dir = "derived-from-data_dir"
+	// The embedded server's directory is derived from data_dir when unset.
+	natsCfg := c.EventLog.NATS
+	if natsCfg.Dir == "" && natsCfg.URL == "" {
+		natsCfg.Dir = "derived-from-data_dir"
 	}
-	add("event_log", logCfg.Validate())
+	add("event_log", natsCfg.Validate())
+	add("event_log", c.EventLog.Config.Validate())
 	add("clickhouse", c.ClickHouse.Validate())
 	add("clickhouse_sink", c.ClickHouseSink.Validate())
 	add("forwarder", c.Forwarder.Config.Validate())

@@ -41,6 +41,12 @@ func TestParseExpandsEnvAndRejectsUnknownKeys(t *testing.T) {
 				t.Errorf("ingest = %+v", c.Ingest)
 			}
 		}},
+		{"event_log keys: NATS and the log's own", "event_log:\n  dir: /d\n  url: nats://a:4222, nats://b:4222\n  stream_name: S\n", "",
+			func(t *testing.T, c *Config) {
+				if n := c.EventLog.NATS; n.Dir != "/d" || n.URL != "nats://a:4222, nats://b:4222" || c.EventLog.StreamName != "S" {
+					t.Errorf("event_log = %+v", c.EventLog)
+				}
+			}},
 		{"unknown key", "listne: x\n", "field listne not found", nil},
 	}
 	for _, tc := range cases {
@@ -68,6 +74,7 @@ admin_token: short
 master_key: "not base64!"
 ingest: {max_events_per_batch: 0}
 clickhouse: {addr: ""}
+event_log: {url: "http://nats:4222", max_bytes: 1}
 sites:
   - {id: acme, write_key: pk, origins: ["ftp//x"]}
   - {id: acme, write_key: pk}
@@ -82,7 +89,7 @@ endpoints:
 		t.Fatal("invalid config validated")
 	}
 	for _, want := range []string{"listen:", "log_level:", "admin_token:", "master_key:", "ingest.max_events_per_batch",
-		"clickhouse.addr", "sites[0].origins", "sites[1].id", "sites[1].write_key", "endpoints[0].site", "endpoints[0].url"} {
+		"clickhouse.addr", "event_log.url:", "max_bytes", "sites[0].origins", "sites[1].id", "sites[1].write_key", "endpoints[0].site", "endpoints[0].url"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("problems lack %q:\n%v", want, err)
 		}

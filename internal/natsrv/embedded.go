@@ -1,11 +1,7 @@
-// Package natsrv runs the embedded NATS server that holds the event log.
-//
-// The server listens on no port at all (DontListen): clients connect in
-// process. JetStream stores under Dir and fsyncs every write before it
-// acknowledges it (SyncAlways, i.e. sync_interval: always).
 package natsrv
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,14 +13,19 @@ import (
 // MaxPayload is the largest message the embedded server accepts.
 const MaxPayload = 8 << 20
 
-// Start starts an embedded JetStream server storing under dir and waits up to
-// wait for it to be ready.
-func Start(dir string, logger *slog.Logger, wait time.Duration) (*server.Server, error) {
+// maxReadyWait bounds how long Start waits for the embedded server when ctx
+// has no earlier deadline.
+const maxReadyWait = 30 * time.Second
+
+// startEmbedded starts an in-process JetStream server storing under dir and
+// waits until it takes connections with JetStream enabled, until ctx ends or
+// maxReadyWait passes. On error nothing is left running.
+func startEmbedded(ctx context.Context, dir string, logger *slog.Logger) (*server.Server, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return nil, fmt.Errorf("create log dir: %w", err)
+		return nil, fmt.Errorf("create dir: %w", err)
 	}
-	opts := &server.Options{
-		ServerName:      "bridge-eventlog",
+	s, err := server.NewServer(&server.Options{
+		ServerName:      "bridge",
 		DontListen:      true,
 		JetStream:       true,
 		StoreDir:        dir,
@@ -32,22 +33,28 @@ func Start(dir string, logger *slog.Logger, wait time.Duration) (*server.Server,
 		MaxPayload:      MaxPayload,
 		NoSigs:          true,
 		NoSystemAccount: true,
-	}
-	s, err := server.NewServer(opts)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded nats: %w", err)
 	}
-	s.SetLoggerV2(slogAdapter{logger.With("component", "nats")}, false, false, false)
+	s.SetLoggerV2(slogAdapter{logger.With("component", "nats-server")}, false, false, false)
 	s.Start()
-	if !s.ReadyForConnections(wait) {
+	stop := func(err error) (*server.Server, error) {
 		s.Shutdown()
 		s.WaitForShutdown()
-		return nil, fmt.Errorf("embedded nats: not ready after %s", wait)
+		return nil, err
+	}
+	deadline := time.Now().Add(maxReadyWait)
+	for !s.ReadyForConnections(100 * time.Millisecond) {
+		if ctx.Err() != nil {
+			return stop(fmt.Errorf("embedded nats: not ready: %w", ctx.Err()))
+		}
+		if time.Now().After(deadline) {
+			return stop(fmt.Errorf("embedded nats: not ready after %s", maxReadyWait))
+		}
 	}
 	if !s.JetStreamEnabled() {
-		s.Shutdown()
-		s.WaitForShutdown()
-		return nil, fmt.Errorf("embedded nats: jetstream did not start (store dir %s)", dir)
+		return stop(fmt.Errorf("embedded nats: jetstream did not start (store dir %s)", dir))
 	}
 	return s, nil
 }
