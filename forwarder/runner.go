@@ -42,8 +42,8 @@ type runner struct {
 	badUntil atomic.Int64
 	// latency (ns) is a moving average of attempt latencies.
 	latency atomic.Int64
-	// nextDue (unix ns): the earliest delayed delivery this runner put back.
-	nextDue atomic.Int64
+	// dues: when the deliveries this runner put back come due.
+	dues dueTimes
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -155,34 +155,15 @@ func (r *runner) trip(now time.Time) {
 	r.badUntil.Store(now.Add(r.f.p.fastCooldown).UnixNano())
 }
 
-// later notes that a delivery put back comes due after d.
-func (r *runner) later(d time.Duration) {
-	due := time.Now().Add(d).UnixNano()
-	for {
-		cur := r.nextDue.Load()
-		if cur != 0 && cur <= due && cur > time.Now().UnixNano() {
-			return
-		}
-		if r.nextDue.CompareAndSwap(cur, due) {
-			return
-		}
-	}
-}
-
+// idleWait waits until the runner should look at its queue again (see
+// dueTimes), or it is woken or stopped.
 func (r *runner) idleWait() {
-	d := idlePoll
-	if due := r.nextDue.Load(); due != 0 {
-		if until := time.Until(time.Unix(0, due)); until < d {
-			d = max(until, 10*time.Millisecond)
-		}
-	}
-	t := time.NewTimer(d)
+	t := time.NewTimer(r.dues.wait(time.Now()))
 	defer t.Stop()
 	select {
 	case <-r.ctx.Done():
 	case <-r.wakeCh:
 	case <-t.C:
-		r.nextDue.Store(0)
 	}
 }
 
@@ -322,7 +303,9 @@ func (r *runner) putBack(msg jetstream.Msg, d time.Duration) {
 	if err := msg.NakWithDelay(d); err != nil {
 		r.f.logger.Warn("delivery not put back; redelivered after the ack wait", "endpoint", r.id, "err", err)
 	}
-	r.later(d)
+	if r.dues.add(time.Now().Add(d)) {
+		r.wake() // an idle loop waiting past this recomputes its wait
+	}
 }
 
 // ready decodes a fetched delivery and decides whether to attempt it now:
