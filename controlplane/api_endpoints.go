@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/httpjson"
 )
 
 // endpointInput is what create and PATCH accept.
@@ -115,7 +117,7 @@ func (m *Manager) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 			views = append(views, m.viewEndpoint(e))
 		}
 	}
-	writeJSON(w, http.StatusOK, paginate(views, func(v endpointView) string { return v.ID }, p))
+	httpjson.WriteJSON(w, http.StatusOK, paginate(views, func(v endpointView) string { return v.ID }, p))
 	return nil
 }
 
@@ -128,7 +130,7 @@ func (m *Manager) getEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("endpoint", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, m.viewEndpoint(e))
+	httpjson.WriteJSON(w, http.StatusOK, m.viewEndpoint(e))
 	return nil
 }
 
@@ -162,7 +164,7 @@ func (m *Manager) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := m.viewEndpoint(e)
 	v.Secret, v.Token = e.Secret, e.Token // shown once
-	writeJSON(w, http.StatusCreated, v)
+	httpjson.WriteJSON(w, http.StatusCreated, v)
 	return nil
 }
 
@@ -235,7 +237,7 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if generated {
 		v.Secret, v.Token = e.Secret, e.Token
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpjson.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -317,6 +319,6 @@ func (m *Manager) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m.log.Info("controlplane: endpoint secret rotated", "endpoint", id, "previous_expires_at", expires)
-	writeJSON(w, http.StatusOK, map[string]any{"secret": e.Secret, "previous_expires_at": expires})
+	httpjson.WriteJSON(w, http.StatusOK, map[string]any{"secret": e.Secret, "previous_expires_at": expires})
 	return nil
 }
