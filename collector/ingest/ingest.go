@@ -159,7 +159,7 @@ func New(cfg Config, settings Settings) (*Ingest, error) {
 		CheckOrigin:       checkOrigin,
 		EnableCompression: false, // no permessage-deflate: no decompression bombs
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
-			writeRefusal(w, status, refuse(CodeMalformed, "websocket handshake: %v", reason), 0)
+			writeRefusal(w, refuse(CodeMalformed, "websocket handshake: %v", reason).withStatus(status), 0)
 		},
 	}
 	in.handler = in.routes()

@@ -24,10 +24,14 @@ const (
 )
 
 // Error is a refusal of a whole frame or request. Its message names the
-// offending limit or field.
+// offending limit or field. It is answered as its Code says (refusalAnswers)
+// unless built with withStatus or withClose.
 type Error struct {
 	Code Code
 	Msg  string
+
+	status int // HTTP status instead of the code's; 0: the code's
+	close  int // WebSocket close code instead of the code's; 0: the code's
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Msg }
@@ -43,13 +47,14 @@ type Reject struct {
 	Error string `json:"error"`
 }
 
-// writeRefusal answers a whole-request refusal as
-// {"error":{"code","message"}}, with Retry-After when retryAfter > 0.
-func writeRefusal(w http.ResponseWriter, status int, e *Error, retryAfter time.Duration) {
+// writeRefusal answers a whole-request refusal with its status
+// (e.httpStatus) and {"error":{"code","message"}}, with Retry-After when
+// retryAfter > 0.
+func writeRefusal(w http.ResponseWriter, e *Error, retryAfter time.Duration) {
 	if retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retryAfter)))
 	}
-	writeJSON(w, status, httpjson.Err(string(e.Code), e.Msg))
+	writeJSON(w, e.httpStatus(), httpjson.Err(string(e.Code), e.Msg))
 }
 
 // writeJSON escapes '<', '>' and '&' as the WebSocket frames (json.Marshal)
