@@ -127,7 +127,9 @@ func New(cfg Config, set Settings) (*Manager, error) {
 	} else {
 		m.tokenSum = sha256.Sum256([]byte(set.AdminToken))
 	}
-	m.metrics = newMetrics(set.Registerer)
+	if m.metrics, err = newMetrics(set.Registerer); err != nil {
+		return nil, err
+	}
 	m.ops = newNotifier(cfg.OpsWebhook, set.HTTPClient, m.log, m.metrics, m.now)
 	m.handler = m.routes()
 	return m, nil

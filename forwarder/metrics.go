@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/internal/promreg"
 )
 
 type metrics struct {
@@ -49,14 +51,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		fanoutErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_fanout_errors_total",
 			Help: "Log segments whose deliveries could not be enqueued (the segment is retried)."}),
 	}
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
-		m.enqueued, m.enqueueDrops, m.logDropped, m.logErrors, m.logBuffered, m.fanoutErrors} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("forwarder metrics: %w", err)
-		}
+	if err := promreg.Register(reg, m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
+		m.enqueued, m.enqueueDrops, m.logDropped, m.logErrors, m.logBuffered, m.fanoutErrors); err != nil {
+		return nil, fmt.Errorf("forwarder metrics: %w", err)
 	}
 	return m, nil
 }

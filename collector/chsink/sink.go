@@ -85,8 +85,12 @@ func New(cfg Config, set Settings) (*Sink, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	m, err := newMetrics(set.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	return &Sink{
-		cfg: cfg, set: set, log: log.With("component", "chsink"), m: newMetrics(set.Registerer),
+		cfg: cfg, set: set, log: log.With("component", "chsink"), m: m,
 		stopping: make(chan struct{}), done: make(chan struct{}),
 		queue: make(chan *batch), free: make(chan *batch, cfg.InsertConcurrency+1),
 	}, nil

@@ -66,7 +66,7 @@ type HookParser func(siteID string, body []byte, receivedAt time.Time) (event.Ev
 // Settings are the code-supplied parts of Ingest.
 type Settings struct {
 	Logger     *slog.Logger          // nil: slog.Default()
-	Registerer prometheus.Registerer // nil: a private registry
+	Registerer prometheus.Registerer // nil: metrics are not registered
 	Sites      site.Registry         // required
 	Log        eventlog.Appender     // required; acks wait for its Append
 	Validator  Validator             // nil: the embedded schemas (schemas.Validate, schemas.ValidateValue)
