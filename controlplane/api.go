@@ -12,6 +12,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/popinbridge/bridge/internal/httpjson"
 )
 
 // route is one API operation; the OpenAPI test checks the document against
@@ -54,6 +56,10 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string { return e.Message }
+
+func (e *apiError) body() httpjson.ErrorBody {
+	return httpjson.ErrorBody{Error: httpjson.Error{Code: e.Code, Message: e.Message, Field: e.Field}}
+}
 
 func badRequest(field, format string, a ...any) error {
 	return &apiError{http.StatusBadRequest, "malformed", fmt.Sprintf(format, a...), field}
@@ -101,11 +107,11 @@ func (m *Manager) routes() http.Handler {
 		}
 		if len(allow) > 0 {
 			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeJSON(w, http.StatusMethodNotAllowed, errorBody(&apiError{Code: "method_not_allowed",
-				Message: fmt.Sprintf("%s is not allowed here; use %s", r.Method, strings.Join(allow, ", "))}))
+			httpjson.WriteError(w, http.StatusMethodNotAllowed, "method_not_allowed",
+				fmt.Sprintf("%s is not allowed here; use %s", r.Method, strings.Join(allow, ", ")))
 			return
 		}
-		writeJSON(w, http.StatusNotFound, errorBody(&apiError{Code: "not_found", Message: "no such API path: " + r.URL.Path}))
+		httpjson.WriteError(w, http.StatusNotFound, "not_found", "no such API path: "+r.URL.Path)
 	})
 	return m.authenticate(mux)
 }
@@ -117,23 +123,21 @@ func (m *Manager) authenticate(next http.Handler) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if m.set.AdminToken == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bridge"`)
-			writeJSON(w, http.StatusUnauthorized, errorBody(&apiError{Code: "unauthorized",
-				Message: "the management API is disabled: admin_token is not configured"}))
+			httpjson.WriteError(w, http.StatusUnauthorized, "unauthorized",
+				"the management API is disabled: admin_token is not configured")
 			return
 		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
 		if !ok || subtle.ConstantTimeCompare(sum[:], m.tokenSum[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="bridge"`)
-			writeJSON(w, http.StatusUnauthorized, errorBody(&apiError{Code: "unauthorized",
-				Message: "missing or wrong admin token (Authorization: Bearer <admin_token>)"}))
+			httpjson.WriteError(w, http.StatusUnauthorized, "unauthorized",
+				"missing or wrong admin token (Authorization: Bearer <admin_token>)")
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
-
-func errorBody(e *apiError) map[string]*apiError { return map[string]*apiError{"error": e} }
 
 // writeErr maps an error to its answer; unexpected ones are logged and 500.
 func (m *Manager) writeErr(w http.ResponseWriter, r *http.Request, err error) {
@@ -158,15 +162,7 @@ func (m *Manager) writeErr(w http.ResponseWriter, r *http.Request, err error) {
 	if ae.Status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", "5")
 	}
-	writeJSON(w, ae.Status, errorBody(ae))
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(v)
+	httpjson.WriteJSON(w, ae.Status, ae.body())
 }
 
 // statusWriter remembers the status code for the metrics.

@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/httpjson"
 	"github.com/popinbridge/bridge/internal/site"
 	"github.com/popinbridge/bridge/schemas"
 )
@@ -117,7 +118,7 @@ func (m *Manager) testEndpoint(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("test send to %s: %w", e.ID, err)
 	}
 	a.Test = true
-	writeJSON(w, http.StatusOK, a)
+	httpjson.WriteJSON(w, http.StatusOK, a)
 	return nil
 }
 
@@ -182,7 +183,7 @@ func (m *Manager) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	if ds == nil {
 		ds = []Delivery{}
 	}
-	writeJSON(w, http.StatusOK, list[Delivery]{Data: ds, NextCursor: next})
+	httpjson.WriteJSON(w, http.StatusOK, list[Delivery]{Data: ds, NextCursor: next})
 	return nil
 }
 
@@ -217,7 +218,7 @@ func (m *Manager) getDelivery(w http.ResponseWriter, r *http.Request) error {
 		a.RequestHeaders, a.RequestBody, a.ResponseBody = nil, "", ""
 		d.Attempts = append(d.Attempts, a)
 	}
-	writeJSON(w, http.StatusOK, d)
+	httpjson.WriteJSON(w, http.StatusOK, d)
 	return nil
 }
 
@@ -248,7 +249,7 @@ func (m *Manager) retryDelivery(w http.ResponseWriter, r *http.Request) error {
 	if err := eng.Retry(r.Context(), e, last); err != nil {
 		return fmt.Errorf("retry %s: %w", id, err)
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"delivery_id": id, "queued": 1})
+	httpjson.WriteJSON(w, http.StatusAccepted, map[string]any{"delivery_id": id, "queued": 1})
 	return nil
 }
 
@@ -291,7 +292,7 @@ func (m *Manager) retryFailed(w http.ResponseWriter, r *http.Request) error {
 		}
 		n++
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"queued": n, "truncated": truncated})
+	httpjson.WriteJSON(w, http.StatusAccepted, map[string]any{"queued": n, "truncated": truncated})
 	return nil
 }
 
@@ -356,7 +357,7 @@ func (m *Manager) replay(w http.ResponseWriter, r *http.Request) error {
 	if w := m.piiWarning(e.Site); w != "" {
 		resp["warning"] = w
 	}
-	writeJSON(w, http.StatusAccepted, resp)
+	httpjson.WriteJSON(w, http.StatusAccepted, resp)
 	return nil
 }
 
@@ -398,6 +399,6 @@ func (m *Manager) endpointStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s)
+	httpjson.WriteJSON(w, http.StatusOK, s)
 	return nil
 }

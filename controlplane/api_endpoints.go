@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/httpjson"
 	"github.com/popinbridge/bridge/internal/signing"
 )
 
@@ -118,7 +119,7 @@ func (m *Manager) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 			views = append(views, m.viewEndpoint(e))
 		}
 	}
-	writeJSON(w, http.StatusOK, paginate(views, func(v endpointView) string { return v.ID }, p))
+	httpjson.WriteJSON(w, http.StatusOK, paginate(views, func(v endpointView) string { return v.ID }, p))
 	return nil
 }
 
@@ -131,7 +132,7 @@ func (m *Manager) getEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("endpoint", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, m.viewEndpoint(e))
+	httpjson.WriteJSON(w, http.StatusOK, m.viewEndpoint(e))
 	return nil
 }
 
@@ -165,7 +166,7 @@ func (m *Manager) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := m.viewEndpoint(e)
 	v.Secret, v.Token = e.Secret, e.Token // shown once
-	writeJSON(w, http.StatusCreated, v)
+	httpjson.WriteJSON(w, http.StatusCreated, v)
 	return nil
 }
 
@@ -238,7 +239,7 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if generated {
 		v.Secret, v.Token = e.Secret, e.Token
 	}
-	writeJSON(w, http.StatusOK, v)
+	httpjson.WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -320,6 +321,6 @@ func (m *Manager) rotateSecret(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	m.log.Info("controlplane: endpoint secret rotated", "endpoint", id, "previous_expires_at", expires)
-	writeJSON(w, http.StatusOK, map[string]any{"secret": e.Secret, "previous_expires_at": expires})
+	httpjson.WriteJSON(w, http.StatusOK, map[string]any{"secret": e.Secret, "previous_expires_at": expires})
 	return nil
 }

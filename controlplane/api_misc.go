@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 
+	"github.com/popinbridge/bridge/internal/httpjson"
 	"github.com/popinbridge/bridge/schemas"
 )
 
@@ -30,7 +31,7 @@ func (m *Manager) eventTypes(w http.ResponseWriter, r *http.Request) error {
 		}
 		out.Data = append(out.Data, eventTypeView{t.Name, string(t.Source), t.Title, t.Description, t.Aliases, sample})
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.WriteJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/httpjson"
 	"github.com/popinbridge/bridge/internal/site"
 )
 
@@ -79,7 +80,7 @@ func (m *Manager) listSites(w http.ResponseWriter, r *http.Request) error {
 	for _, s := range st.listSites() {
 		views = append(views, viewSite(s))
 	}
-	writeJSON(w, http.StatusOK, paginate(views, func(v siteView) string { return v.ID }, p))
+	httpjson.WriteJSON(w, http.StatusOK, paginate(views, func(v siteView) string { return v.ID }, p))
 	return nil
 }
 
@@ -92,7 +93,7 @@ func (m *Manager) getSite(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return notFound("site", r.PathValue("id"))
 	}
-	writeJSON(w, http.StatusOK, viewSite(rec))
+	httpjson.WriteJSON(w, http.StatusOK, viewSite(rec))
 	return nil
 }
 
@@ -137,7 +138,7 @@ func (m *Manager) createSite(w http.ResponseWriter, r *http.Request) error {
 	}
 	v := viewSite(rec)
 	v.PopinAPIKey = s.PopinAPIKey // shown once, at creation
-	writeJSON(w, http.StatusCreated, v)
+	httpjson.WriteJSON(w, http.StatusCreated, v)
 	return nil
 }
 
@@ -176,7 +177,7 @@ func (m *Manager) patchSite(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewSite(rec))
+	httpjson.WriteJSON(w, http.StatusOK, viewSite(rec))
 	return nil
 }
 

@@ -132,7 +132,9 @@ func New(cfg Config, set Settings) (*Manager, error) {
 	}
 	m.attempts = make(chan Attempt, cfg.LifecycleQueue)
 	m.lifecycleStop, m.lifecycleDone = make(chan struct{}), make(chan struct{})
-	m.metrics = newMetrics(set.Registerer)
+	if m.metrics, err = newMetrics(set.Registerer); err != nil {
+		return nil, err
+	}
 	m.ops = newNotifier(cfg.OpsWebhook, set.HTTPClient, m.log, m.metrics, m.now)
 	m.handler = m.routes()
 	return m, nil

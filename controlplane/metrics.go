@@ -1,6 +1,12 @@
 package controlplane
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/internal/promreg"
+)
 
 type metrics struct {
 	opsSent    *prometheus.CounterVec // type, result
@@ -11,7 +17,7 @@ type metrics struct {
 	apiRequests      *prometheus.CounterVec // route, code
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		opsSent: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bridge_mgmt_ops_notifications_total",
@@ -34,10 +40,8 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Management API requests by route pattern and status code.",
 		}, []string{"route", "code"}),
 	}
-	if reg != nil {
-		for _, c := range []prometheus.Collector{m.opsSent, m.opsDropped, m.lifecycleDropped, m.disabled, m.apiRequests} {
-			_ = reg.Register(c)
-		}
+	if err := promreg.Register(reg, m.opsSent, m.opsDropped, m.lifecycleDropped, m.disabled, m.apiRequests); err != nil {
+		return nil, fmt.Errorf("controlplane: %w", err)
 	}
-	return m
+	return m, nil
 }

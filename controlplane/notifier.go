@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/signing"
 )
 
@@ -45,13 +46,15 @@ type notifier struct {
 	q       chan OpsEvent
 	closed  bool
 	done    chan struct{}
-	stop    chan struct{}
+	stop    context.Context // ends when shutdown gives up: waits are cut short
+	abandon context.CancelFunc
 	started bool
 }
 
 func newNotifier(cfg OpsWebhookConfig, client *http.Client, log *slog.Logger, m *metrics, now func() time.Time) *notifier {
 	n := &notifier{url: cfg.URL, log: log, metrics: m, now: now,
-		q: make(chan OpsEvent, cfg.QueueSize), done: make(chan struct{}), stop: make(chan struct{})}
+		q: make(chan OpsEvent, cfg.QueueSize), done: make(chan struct{})}
+	n.stop, n.abandon = context.WithCancel(context.Background())
 	if cfg.URL != "" {
 		n.key, _ = signing.ParseSecret(cfg.Secret) // checked by Config.Validate
 	}
@@ -100,11 +103,9 @@ func (n *notifier) notify(typ string, data any) {
 func (n *notifier) run() {
 	defer close(n.done)
 	for ev := range n.q {
-		select {
-		case <-n.stop:
+		if n.stop.Err() != nil {
 			n.metrics.opsDropped.Inc()
 			continue
-		default:
 		}
 		n.deliver(ev)
 	}
@@ -118,20 +119,15 @@ func (n *notifier) deliver(ev OpsEvent) {
 		return
 	}
 	id := "ops_" + uuid.NewString()
-	backoff := []time.Duration{time.Second, 5 * time.Second}
-	for try := 0; ; try++ {
+	backoff := retry.Backoff{Min: time.Second, Max: 5 * time.Second}
+	for try := 1; ; try++ {
 		err = n.send(id, body)
 		if err == nil {
 			n.metrics.opsSent.WithLabelValues(ev.Type, "sent").Inc()
 			return
 		}
-		if try >= len(backoff) {
+		if try == 3 || !retry.Sleep(n.stop, backoff.Next()) {
 			break
-		}
-		select {
-		case <-time.After(backoff[try]):
-		case <-n.stop:
-			try = len(backoff)
 		}
 	}
 	n.metrics.opsSent.WithLabelValues(ev.Type, "failed").Inc()
@@ -177,7 +173,7 @@ func (n *notifier) shutdown(ctx context.Context) error {
 	case <-n.done:
 		return nil
 	case <-ctx.Done():
-		close(n.stop)
+		n.abandon()
 		return errors.Join(errors.New("controlplane: operational webhooks left undelivered"), ctx.Err())
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/internal/promreg"
 )
 
 type metrics struct {
@@ -53,14 +55,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		invalidEndpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoints_invalid",
 			Help: "1 for each endpoint that does not validate and receives nothing; every other endpoint keeps delivering."}, ep),
 	}
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
-		m.enqueued, m.enqueueDrops, m.logDropped, m.logErrors, m.logBuffered, m.fanoutErrors, m.invalidEndpoints} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("forwarder metrics: %w", err)
-		}
+	if err := promreg.Register(reg, m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
+		m.enqueued, m.enqueueDrops, m.logDropped, m.logErrors, m.logBuffered, m.fanoutErrors, m.invalidEndpoints); err != nil {
+		return nil, fmt.Errorf("forwarder metrics: %w", err)
 	}
 	return m, nil
 }

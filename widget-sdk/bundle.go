@@ -9,13 +9,12 @@ package widgetsdk
 
 import (
 	"embed"
-	"errors"
 	"fmt"
-	"path"
-	"strings"
 	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/popinbridge/bridge/internal/bundle"
 )
 
 // SizeBudget is the most the gzip -9 compressed bundle may weigh, in bytes.
@@ -55,75 +54,16 @@ func cached() ([]byte, error) {
 }
 
 func build() ([]byte, error) {
-	res := api.Build(api.BuildOptions{
-		EntryPoints:       []string{entry},
-		Bundle:            true,
-		Write:             false,
-		Outfile:           "sdk.js",
-		Format:            api.FormatIIFE,
-		Platform:          api.PlatformBrowser,
-		Target:            api.ES2017,
-		MinifyWhitespace:  true,
-		MinifyIdentifiers: true,
-		MinifySyntax:      true,
-		TreeShaking:       api.TreeShakingTrue,
-		LegalComments:     api.LegalCommentsNone,
-		Charset:           api.CharsetUTF8,
-		LogLevel:          api.LogLevelSilent,
-		Plugins:           []api.Plugin{embedPlugin()},
+	js, err := bundle.Build(bundle.Options{
+		Sources:     sources,
+		Entry:       entry,
+		Outfile:     "sdk.js",
+		Namespace:   namespace,
+		Target:      api.ES2017,
+		TreeShaking: api.TreeShakingTrue,
 	})
-	if len(res.Errors) > 0 {
-		errs := make([]error, 0, len(res.Errors))
-		for _, m := range res.Errors {
-			errs = append(errs, buildError(m))
-		}
-		return nil, fmt.Errorf("widgetsdk: bundling %s: %w", entry, errors.Join(errs...))
+	if err != nil {
+		return nil, fmt.Errorf("widgetsdk: %w", err)
 	}
-	if len(res.OutputFiles) != 1 {
-		return nil, fmt.Errorf("widgetsdk: bundling %s: got %d output files, want 1", entry, len(res.OutputFiles))
-	}
-	return res.OutputFiles[0].Contents, nil
-}
-
-func buildError(m api.Message) error {
-	if m.Location == nil {
-		return errors.New(m.Text)
-	}
-	return fmt.Errorf("%s:%d:%d: %s", m.Location.File, m.Location.Line, m.Location.Column, m.Text)
-}
-
-// embedPlugin resolves every import to a file of the embedded src/ directory
-// ("./util" → "src/util.ts") and loads it from there, so esbuild never reads
-// the disk.
-func embedPlugin() api.Plugin {
-	return api.Plugin{
-		Name: "embed",
-		Setup: func(b api.PluginBuild) {
-			b.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-				p := a.Path
-				if a.Kind != api.ResolveEntryPoint {
-					if !strings.HasPrefix(p, "./") && !strings.HasPrefix(p, "../") {
-						return api.OnResolveResult{}, fmt.Errorf("import %q: the SDK has no dependencies; only relative imports are allowed", p)
-					}
-					p = path.Join(path.Dir(a.Importer), p)
-				}
-				// esbuild adds "./" to an entry point that happens to exist on
-				// disk relative to the working directory; the embed FS wants
-				// clean paths.
-				p = path.Clean(p)
-				if path.Ext(p) == "" {
-					p += ".ts"
-				}
-				return api.OnResolveResult{Path: p, Namespace: namespace}, nil
-			})
-			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: namespace}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-				src, err := sources.ReadFile(a.Path)
-				if err != nil {
-					return api.OnLoadResult{}, fmt.Errorf("load %s: %w", a.Path, err)
-				}
-				s := string(src)
-				return api.OnLoadResult{Contents: &s, Loader: api.LoaderTS}, nil
-			})
-		},
-	}
+	return js, nil
 }

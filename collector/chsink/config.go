@@ -31,8 +31,9 @@ type Config struct {
 	// InsertTimeout bounds one insert attempt (default 30s).
 	InsertTimeout time.Duration `yaml:"insert_timeout"`
 	// RetryInitialBackoff and RetryMaxBackoff bound the wait between failed
-	// insert attempts, doubling from the first to the second (defaults
-	// 250ms, 10s). Attempts continue until success or Shutdown.
+	// insert (or fetch) attempts, doubling from the first to the second, each
+	// wait jittered down by up to half (defaults 250ms, 10s). Attempts
+	// continue until success or Shutdown.
 	RetryInitialBackoff time.Duration `yaml:"retry_initial_backoff"`
 	RetryMaxBackoff     time.Duration `yaml:"retry_max_backoff"`
 }

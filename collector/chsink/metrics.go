@@ -1,9 +1,11 @@
 package chsink
 
 import (
-	"errors"
+	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/internal/promreg"
 )
 
 type metrics struct {
@@ -18,7 +20,7 @@ type metrics struct {
 	retrying    prometheus.Gauge
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		rows: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bridge_chsink_rows_inserted_total", Help: "Event rows inserted into ClickHouse (re-inserts after a retry count again).",
@@ -50,31 +52,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "bridge_chsink_retrying", Help: "1 while the sink is retrying a failed insert.",
 		}),
 	}
-	m.rows = register(reg, m.rows)
-	m.errors = register(reg, m.errors)
-	m.ackErrors = register(reg, m.ackErrors)
-	m.fetchErrors = register(reg, m.fetchErrors)
-	m.badData = register(reg, m.badData)
-	m.batchRows = register(reg, m.batchRows)
-	m.insertTime = register(reg, m.insertTime)
-	m.lag = register(reg, m.lag)
-	m.retrying = register(reg, m.retrying)
-	return m
-}
-
-// register registers c, or returns the collector already registered under
-// its name (two sinks in one process share the series).
-func register[T prometheus.Collector](reg prometheus.Registerer, c T) T {
-	if reg == nil {
-		return c
+	if err := promreg.Register(reg, m.rows, m.errors, m.ackErrors, m.fetchErrors, m.badData,
+		m.batchRows, m.insertTime, m.lag, m.retrying); err != nil {
+		return nil, fmt.Errorf("chsink: %w", err)
 	}
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if e, ok := are.ExistingCollector.(T); ok {
-				return e
-			}
-		}
-	}
-	return c
+	return m, nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/site"
 )
 
@@ -85,8 +86,12 @@ func New(cfg Config, set Settings) (*Sink, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	m, err := newMetrics(set.Registerer)
+	if err != nil {
+		return nil, err
+	}
 	return &Sink{
-		cfg: cfg, set: set, log: log.With("component", "chsink"), m: newMetrics(set.Registerer),
+		cfg: cfg, set: set, log: log.With("component", "chsink"), m: m,
 		stopping: make(chan struct{}), done: make(chan struct{}),
 		queue: make(chan *batch), free: make(chan *batch, cfg.InsertConcurrency+1),
 	}, nil
@@ -161,7 +166,7 @@ func (s *Sink) readLoop(ctx context.Context) {
 	}()
 	cur := s.newBatch(shape{})
 	lastLag := time.Time{}
-	fetchBackoff := s.cfg.RetryInitialBackoff
+	fetchBackoff := s.backoff()
 	// While a due batch waits for a free inserter, the reader keeps filling
 	// it and looks for a free inserter this often when the log is idle.
 	poll := min(max(s.cfg.FlushInterval/10, time.Millisecond), 50*time.Millisecond)
@@ -176,11 +181,11 @@ func (s *Sink) readLoop(ctx context.Context) {
 		segs, err := s.set.Reader.Fetch(fetchCtx, s.cfg.FetchSegments, wait)
 		if err != nil && fetchCtx.Err() == nil {
 			s.m.fetchErrors.Inc()
-			s.log.Warn("event log fetch failed", "err", err, "retry_in", fetchBackoff)
-			sleep(fetchCtx, fetchBackoff)
-			fetchBackoff = min(2*fetchBackoff, s.cfg.RetryMaxBackoff)
+			wait := fetchBackoff.Next()
+			s.log.Warn("event log fetch failed", "err", err, "retry_in", wait)
+			retry.Sleep(fetchCtx, wait)
 		} else if err == nil {
-			fetchBackoff = s.cfg.RetryInitialBackoff
+			fetchBackoff.Reset()
 		}
 		for _, seg := range segs {
 			s.add(cur, seg)
@@ -289,7 +294,7 @@ func (s *Sink) insertLoop(ctx context.Context) {
 // insert inserts b, retrying with bounded backoff until it succeeds (true)
 // or ctx ends (false).
 func (s *Sink) insert(ctx context.Context, b *batch) bool {
-	backoff := s.cfg.RetryInitialBackoff
+	backoff := s.backoff()
 	defer s.m.retrying.Set(0)
 	for attempt := 1; ; attempt++ {
 		err := s.insertOnce(ctx, b)
@@ -305,13 +310,18 @@ func (s *Sink) insert(ctx context.Context, b *batch) bool {
 		if !chdb.Retryable(err) {
 			lvl = slog.LevelError // schema or config problem: needs a human; keep retrying
 		}
+		wait := backoff.Next()
 		s.log.Log(ctx, lvl, "clickhouse insert failed; events stay in the log", "err", err,
-			"rows", b.rows.len(), "segments", len(b.segs), "attempt", attempt, "retry_in", backoff)
-		if !sleep(ctx, backoff) {
+			"rows", b.rows.len(), "segments", len(b.segs), "attempt", attempt, "retry_in", wait)
+		if !retry.Sleep(ctx, wait) {
 			return false
 		}
-		backoff = min(2*backoff, s.cfg.RetryMaxBackoff)
 	}
+}
+
+// backoff is the wait between retries of a failed insert or fetch.
+func (s *Sink) backoff() *retry.Backoff {
+	return &retry.Backoff{Min: s.cfg.RetryInitialBackoff, Max: s.cfg.RetryMaxBackoff}
 }
 
 func (s *Sink) insertOnce(ctx context.Context, b *batch) error {
@@ -361,18 +371,6 @@ func (s *Sink) stopped() bool {
 	case <-s.stopping:
 		return true
 	default:
-		return false
-	}
-}
-
-// sleep waits d; false if ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
 		return false
 	}
 }

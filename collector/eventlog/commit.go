@@ -15,6 +15,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
 	"github.com/popinbridge/bridge/collector/eventlog/internal/segcodec"
+	"github.com/popinbridge/bridge/internal/retry"
 )
 
 // committer is the group commit: Append callers put encoded events into the
@@ -277,10 +278,13 @@ func (c *committer) publish(b *batch) {
 		}
 		// An unanswered publish may still have been stored: resend with the
 		// same Nats-Msg-Id, which the stream deduplicates, to learn the outcome.
+		resend := retry.Backoff{Min: 500 * time.Millisecond, Max: time.Second}
 		for attempt := 0; err != nil && retryablePublish(err) && attempt < 3; attempt++ {
-			select {
-			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
-			case <-c.stop:
+			if attempt > 0 {
+				select {
+				case <-time.After(resend.Next()):
+				case <-c.stop:
+				}
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			ack, err = c.js.PublishMsg(ctx, msg, opts...)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/internal/promreg"
 )
 
 type metrics struct {
@@ -70,14 +72,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Segments that could not be decoded and were terminated.",
 		}),
 	}
-	if reg == nil {
-		return m, nil
-	}
-	for _, c := range []prometheus.Collector{m.commits, m.appended, m.duplicates, m.commitLatency,
-		m.segmentBytes, m.segmentEvents, m.fullRejections, m.dedupEvictions, m.dedupEntries, m.purged, m.corrupt} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("eventlog: register metrics: %w", err)
-		}
+	if err := promreg.Register(reg, m.commits, m.appended, m.duplicates, m.commitLatency,
+		m.segmentBytes, m.segmentEvents, m.fullRejections, m.dedupEvictions, m.dedupEntries, m.purged, m.corrupt); err != nil {
+		return nil, fmt.Errorf("eventlog: %w", err)
 	}
 	return m, nil
 }

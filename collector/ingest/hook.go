@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
-	"time"
 	"unicode/utf8"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
@@ -24,63 +23,52 @@ const PopinAPIKeyNone = "."
 // take it now (Popin retries).
 func (in *Ingest) serveHook(w http.ResponseWriter, r *http.Request) {
 	const tr = "hook"
-	refusal := func(status int, e *Error) {
-		in.m.refusals.WithLabelValues(tr, string(e.Code)).Inc()
-		var retry time.Duration
-		if status == http.StatusServiceUnavailable {
-			retry = in.cfg.RetryAfter
-		}
-		writeRefusal(w, status, e, retry)
-	}
+	refusal := func(e *Error) { in.refuseHTTP(w, tr, e, 0) }
 	s, ok := in.siteFor(r)
 	if !ok {
-		refusal(http.StatusUnauthorized, refuse(CodeBadKey, "unknown or missing write key (?key=)"))
+		refusal(refuse(CodeBadKey, "unknown or missing write key (?key=)"))
 		return
 	}
 	switch s.PopinAPIKey {
 	case "":
-		refusal(http.StatusForbidden, refuse(CodeBadKey, "site %s has no popin_api_key: webhooks are disabled", s.ID))
+		refusal(refuse(CodeBadKey, "site %s has no popin_api_key: webhooks are disabled", s.ID).withStatus(http.StatusForbidden))
 		return
 	case PopinAPIKeyNone:
 		// explicitly unauthenticated
 	default:
 		got := r.Header.Get("X-API-KEY")
 		if subtle.ConstantTimeCompare([]byte(got), []byte(s.PopinAPIKey)) != 1 {
-			refusal(http.StatusUnauthorized, refuse(CodeBadKey, "missing or wrong X-API-KEY"))
+			refusal(refuse(CodeBadKey, "missing or wrong X-API-KEY"))
 			return
 		}
 	}
 	if in.isClosing() {
-		refusal(http.StatusServiceUnavailable, refuse(CodeUnavailable, "shutting down"))
+		refusal(refuse(CodeUnavailable, "shutting down"))
 		return
 	}
 	body, err := readBody(w, r, in.lim.MaxBatchBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			refusal(http.StatusRequestEntityTooLarge, refuse(CodeTooLarge, "body exceeds %d bytes", in.lim.MaxBatchBytes))
+			refusal(refuse(CodeTooLarge, "body exceeds %d bytes", in.lim.MaxBatchBytes))
 			return
 		}
-		refusal(http.StatusBadRequest, refuse(CodeMalformed, "reading body: %v", err))
+		refusal(refuse(CodeMalformed, "reading body: %v", err))
 		return
 	}
 	in.m.batches.WithLabelValues(tr).Inc()
 	if !utf8.Valid(body) {
-		refusal(http.StatusBadRequest, refuse(CodeMalformed, "not valid UTF-8"))
+		refusal(refuse(CodeMalformed, "not valid UTF-8"))
 		return
 	}
 	if _, e := scanLimits(body, in.lim); e != nil {
-		status := http.StatusBadRequest
-		if e.Code == CodeTooLarge {
-			status = http.StatusRequestEntityTooLarge
-		}
-		refusal(status, e)
+		refusal(e)
 		return
 	}
 	now := in.now()
 	ev, err := in.hook(s.ID, body, now)
 	if err != nil {
-		refusal(http.StatusBadRequest, refuse(CodeMalformed, "%v", err))
+		refusal(refuse(CodeMalformed, "%v", err))
 		return
 	}
 	ev.SiteID = s.ID
@@ -91,22 +79,22 @@ func (in *Ingest) serveHook(w http.ResponseWriter, r *http.Request) {
 		ev.ReceivedAt = now
 	}
 	if ev.ID == "" || ev.Name == "" {
-		refusal(http.StatusBadRequest, refuse(CodeMalformed, "webhook has no event id or name"))
+		refusal(refuse(CodeMalformed, "webhook has no event id or name"))
 		return
 	}
 	known, err := in.validator.Validate(ev.Source, ev.Name, ev.Data)
 	if err != nil {
 		in.m.rejected.WithLabelValues(tr, string(CodeInvalidEvent)).Inc()
-		writeRefusal(w, http.StatusBadRequest, refuse(CodeInvalidEvent, "%v", err), 0)
+		writeRefusal(w, refuse(CodeInvalidEvent, "%v", err), 0)
 		return
 	}
 	ev.Known = known
 	c := client{site: s, transport: tr}
 	if err := in.commit(r.Context(), c, []event.Event{ev}); errors.Is(err, eventlog.ErrTooLarge) {
-		refusal(http.StatusRequestEntityTooLarge, refuse(CodeTooLarge, "webhook larger than the event log accepts"))
+		refusal(refuse(CodeTooLarge, "webhook larger than the event log accepts"))
 		return
 	} else if err != nil {
-		refusal(http.StatusServiceUnavailable, refuse(CodeUnavailable, "event log cannot take events now; retry later"))
+		refusal(refuse(CodeUnavailable, "event log cannot take events now; retry later"))
 		return
 	}
 	writeJSON(w, http.StatusOK, httpResult{Accepted: []string{ev.ID}, Rejected: []Reject{}})

@@ -25,55 +25,48 @@ func (in *Ingest) serveEvents(w http.ResponseWriter, r *http.Request) {
 	const tr = "http"
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")
-		writeRefusal(w, http.StatusMethodNotAllowed, refuse(CodeMalformed, "method %s: want POST", r.Method), 0)
+		writeRefusal(w, refuse(CodeMalformed, "method %s: want POST", r.Method).withStatus(http.StatusMethodNotAllowed), 0)
 		return
 	}
-	refusal := func(status int, e *Error, retry time.Duration) {
-		in.m.refusals.WithLabelValues(tr, string(e.Code)).Inc()
-		writeRefusal(w, status, e, retry)
-	}
+	refusal := func(e *Error, wait time.Duration) { in.refuseHTTP(w, tr, e, wait) }
 	s, ok := in.siteFor(r)
 	if !ok {
-		refusal(http.StatusUnauthorized, refuse(CodeBadKey, "unknown or missing write key (?key=)"), 0)
+		refusal(refuse(CodeBadKey, "unknown or missing write key (?key=)"), 0)
 		return
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !s.AllowsOrigin(origin) {
-		refusal(http.StatusForbidden, refuse(CodeOrigin, "origin %q is not allowed for this site", trunc(origin, 100)), 0)
+		refusal(refuse(CodeOrigin, "origin %q is not allowed for this site", trunc(origin, 100)), 0)
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && mt != "text/plain") {
-			refusal(http.StatusUnsupportedMediaType, refuse(CodeMalformed, "content type %q: want application/json or text/plain", trunc(ct, 100)), 0)
+			refusal(refuse(CodeMalformed, "content type %q: want application/json or text/plain", trunc(ct, 100)).withStatus(http.StatusUnsupportedMediaType), 0)
 			return
 		}
 	}
 	if in.isClosing() {
-		refusal(http.StatusServiceUnavailable, refuse(CodeUnavailable, "shutting down"), in.cfg.RetryAfter)
+		refusal(refuse(CodeUnavailable, "shutting down"), 0)
 		return
 	}
 	if r.ContentLength > int64(in.lim.MaxBatchBytes) {
-		refusal(http.StatusRequestEntityTooLarge, refuse(CodeTooLarge, "body of %d bytes exceeds %d", r.ContentLength, in.lim.MaxBatchBytes), 0)
+		refusal(refuse(CodeTooLarge, "body of %d bytes exceeds %d", r.ContentLength, in.lim.MaxBatchBytes), 0)
 		return
 	}
 	body, err := readBody(w, r, in.lim.MaxBatchBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			refusal(http.StatusRequestEntityTooLarge, refuse(CodeTooLarge, "body exceeds %d bytes", in.lim.MaxBatchBytes), 0)
+			refusal(refuse(CodeTooLarge, "body exceeds %d bytes", in.lim.MaxBatchBytes), 0)
 			return
 		}
-		refusal(http.StatusBadRequest, refuse(CodeMalformed, "reading body: %v", err), 0)
+		refusal(refuse(CodeMalformed, "reading body: %v", err), 0)
 		return
 	}
 	in.m.batches.WithLabelValues(tr).Inc()
 	items, perr := ParseBatch(body, in.lim)
 	if perr != nil {
-		status := http.StatusBadRequest
-		if perr.Code == CodeTooLarge {
-			status = http.StatusRequestEntityTooLarge
-		}
-		refusal(status, perr, 0)
+		refusal(perr, 0)
 		return
 	}
 	c := in.clientOf(r, s, tr)
@@ -81,15 +74,15 @@ func (in *Ingest) serveEvents(w http.ResponseWriter, r *http.Request) {
 	evs, rejects := in.prepare(c, items, now)
 	if len(evs) > 0 {
 		if wait := in.rateLimit(c, len(evs), now); wait > 0 {
-			refusal(http.StatusTooManyRequests, refuse(CodeRateLimited, "too many events; retry in %s", wait.Round(time.Millisecond)), wait)
+			refusal(refuse(CodeRateLimited, "too many events; retry in %s", wait.Round(time.Millisecond)), wait)
 			return
 		}
 	}
 	if err := in.commit(r.Context(), c, evs); errors.Is(err, eventlog.ErrTooLarge) {
-		refusal(http.StatusRequestEntityTooLarge, refuse(CodeTooLarge, "an event is larger than the event log accepts"), 0)
+		refusal(refuse(CodeTooLarge, "an event is larger than the event log accepts"), 0)
 		return
 	} else if err != nil {
-		refusal(http.StatusServiceUnavailable, refuse(CodeUnavailable, "event log cannot take events now; retry later"), in.cfg.RetryAfter)
+		refusal(refuse(CodeUnavailable, "event log cannot take events now; retry later"), 0)
 		return
 	}
 	in.countRejects(tr, rejects)

@@ -66,7 +66,7 @@ type HookParser func(siteID string, body []byte, receivedAt time.Time) (event.Ev
 // Settings are the code-supplied parts of Ingest.
 type Settings struct {
 	Logger     *slog.Logger          // nil: slog.Default()
-	Registerer prometheus.Registerer // nil: a private registry
+	Registerer prometheus.Registerer // nil: metrics are not registered
 	Sites      site.Registry         // required
 	Log        eventlog.Appender     // required; acks wait for its Append
 	Validator  Validator             // nil: the embedded schemas (schemas.Validate, schemas.ValidateValue)
@@ -159,7 +159,7 @@ func New(cfg Config, settings Settings) (*Ingest, error) {
 		CheckOrigin:       checkOrigin,
 		EnableCompression: false, // no permessage-deflate: no decompression bombs
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
-			writeRefusal(w, status, refuse(CodeMalformed, "websocket handshake: %v", reason), 0)
+			writeRefusal(w, refuse(CodeMalformed, "websocket handshake: %v", reason).withStatus(status), 0)
 		},
 	}
 	in.handler = in.routes()

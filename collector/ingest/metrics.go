@@ -1,9 +1,9 @@
 package ingest
 
 import (
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/internal/promreg"
 )
 
 type metrics struct {
@@ -53,11 +53,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Event log appends that failed (events kept by the client), by reason.",
 		}, []string{"reason"}),
 	}
-	for _, c := range []prometheus.Collector{m.accepted, m.rejected, m.batches, m.refusals,
-		m.conns, m.connsTotal, m.appendDur, m.appendFails} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("registering ingest metrics: %w", err)
-		}
+	if err := promreg.Register(reg, m.accepted, m.rejected, m.batches, m.refusals,
+		m.conns, m.connsTotal, m.appendDur, m.appendFails); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

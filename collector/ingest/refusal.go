@@ -1,11 +1,12 @@
 package ingest
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/httpjson"
 )
 
 // Code names why something was refused. Codes are part of the wire protocol.
@@ -23,10 +24,14 @@ const (
 )
 
 // Error is a refusal of a whole frame or request. Its message names the
-// offending limit or field.
+// offending limit or field. It is answered as its Code says (refusalAnswers)
+// unless built with withStatus or withClose.
 type Error struct {
 	Code Code
 	Msg  string
+
+	status int // HTTP status instead of the code's; 0: the code's
+	close  int // WebSocket close code instead of the code's; 0: the code's
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Msg }
@@ -42,36 +47,19 @@ type Reject struct {
 	Error string `json:"error"`
 }
 
-type errorBody struct {
-	Error errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Code    Code   `json:"code"`
-	Message string `json:"message"`
-}
-
-// writeRefusal answers a whole-request refusal as
-// {"error":{"code","message"}}, with Retry-After when retryAfter > 0.
-func writeRefusal(w http.ResponseWriter, status int, e *Error, retryAfter time.Duration) {
+// writeRefusal answers a whole-request refusal with its status
+// (e.httpStatus) and {"error":{"code","message"}}, with Retry-After when
+// retryAfter > 0.
+func writeRefusal(w http.ResponseWriter, e *Error, retryAfter time.Duration) {
 	if retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(retryAfter)))
 	}
-	writeJSON(w, status, errorBody{Error: errorDetail{Code: e.Code, Message: e.Msg}})
+	writeJSON(w, e.httpStatus(), httpjson.Err(string(e.Code), e.Msg))
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil { // cannot happen with our types
-		b = []byte(`{"error":{"code":"unavailable","message":"encoding response"}}`)
-		status = http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
-}
+// writeJSON escapes '<', '>' and '&' as the WebSocket frames (json.Marshal)
+// do, so both transports answer the same bytes.
+func writeJSON(w http.ResponseWriter, status int, v any) { httpjson.WriteJSONEscaped(w, status, v) }
 
 func retryAfterSeconds(d time.Duration) int {
 	s := int((d + time.Second - 1) / time.Second)

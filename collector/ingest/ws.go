@@ -52,22 +52,19 @@ func checkOrigin(r *http.Request) bool {
 // sockets in total, or shutting down).
 func (in *Ingest) serveWS(w http.ResponseWriter, r *http.Request) {
 	const tr = "ws"
-	refusal := func(status int, e *Error, retry time.Duration) {
-		in.m.refusals.WithLabelValues(tr, string(e.Code)).Inc()
-		writeRefusal(w, status, e, retry)
-	}
+	refusal := func(e *Error) { in.refuseHTTP(w, tr, e, 0) }
 	s, ok := in.siteFor(r)
 	if !ok {
-		refusal(http.StatusUnauthorized, refuse(CodeBadKey, "unknown or missing write key (?key=)"), 0)
+		refusal(refuse(CodeBadKey, "unknown or missing write key (?key=)"))
 		return
 	}
 	if origin := r.Header.Get("Origin"); origin != "" && !s.AllowsOrigin(origin) {
-		refusal(http.StatusForbidden, refuse(CodeOrigin, "origin %q is not allowed for this site", trunc(origin, 100)), 0)
+		refusal(refuse(CodeOrigin, "origin %q is not allowed for this site", trunc(origin, 100)))
 		return
 	}
 	c := in.clientOf(r, s, tr)
-	if e, status := in.admit(c.ip); e != nil {
-		refusal(status, e, in.cfg.RetryAfter)
+	if e := in.admit(c.ip); e != nil {
+		refusal(e)
 		return
 	}
 	ws, err := in.upgrader.Upgrade(w, r.WithContext(context.WithValue(r.Context(), siteCtxKey{}, s)), nil)
@@ -90,21 +87,21 @@ func (in *Ingest) serveWS(w http.ResponseWriter, r *http.Request) {
 }
 
 // admit reserves a connection slot for ip, or says why not.
-func (in *Ingest) admit(ip string) (*Error, int) {
+func (in *Ingest) admit(ip string) *Error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	switch {
 	case in.closing:
-		return refuse(CodeUnavailable, "shutting down"), http.StatusServiceUnavailable
+		return refuse(CodeUnavailable, "shutting down")
 	case in.total >= in.cfg.WebSocket.MaxConnections:
-		return refuse(CodeUnavailable, "too many connections"), http.StatusServiceUnavailable
+		return refuse(CodeUnavailable, "too many connections")
 	case in.perIP[ip] >= in.cfg.WebSocket.MaxConnectionsPerIP:
-		return refuse(CodeRateLimited, "too many connections from %s", ip), http.StatusTooManyRequests
+		return refuse(CodeRateLimited, "too many connections from %s", ip)
 	}
 	in.total++
 	in.perIP[ip]++
 	in.connsWG.Add(1)
-	return nil, 0
+	return nil
 }
 
 // release frees the slot taken by admit.
@@ -245,19 +242,16 @@ func (c *wsConn) readLoop() *wsClose {
 			return st
 		}
 		if mt != websocket.TextMessage {
-			in.m.refusals.WithLabelValues(c.client.transport, string(CodeMalformed)).Inc()
-			return &wsClose{code: CloseUnsupported, reason: "malformed: binary frames are not supported"}
+			e := refuse(CodeMalformed, "binary frames are not supported").withClose(CloseUnsupported)
+			in.m.refusals.WithLabelValues(c.client.transport, string(e.Code)).Inc()
+			return e.wsClose()
 		}
 		c.lastData.Store(time.Now().UnixNano())
 		in.m.batches.WithLabelValues(c.client.transport).Inc()
 		items, perr := ParseBatch(data, in.lim)
 		if perr != nil {
 			in.m.refusals.WithLabelValues(c.client.transport, string(perr.Code)).Inc()
-			code := CloseInvalidPayload
-			if perr.Code == CodeTooLarge {
-				code = CloseTooBig
-			}
-			return &wsClose{code: code, reason: perr.Error()}
+			return perr.wsClose()
 		}
 		now := in.now()
 		evs, rejects := in.prepare(c.client, items, now)
@@ -314,9 +308,10 @@ func (c *wsConn) append(evs []event.Event) {
 	}
 	if err != nil {
 		retry := c.in.cfg.RetryAfter
-		c.in.m.refusals.WithLabelValues(c.client.transport, string(CodeUnavailable)).Inc()
+		e := refuse(CodeUnavailable, "retry_after_ms=%d", retry.Milliseconds())
+		c.in.m.refusals.WithLabelValues(c.client.transport, string(e.Code)).Inc()
 		c.send(wsOut{text: retryMessage(retry, evs)})
-		c.requestClose(CloseTryAgainLater, "unavailable: retry_after_ms="+strconv.FormatInt(retry.Milliseconds(), 10))
+		c.requestClose(e.closeCode(), e.Error())
 		return
 	}
 	c.send(wsOut{text: ackMessage(evs)})

@@ -14,15 +14,15 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
+
+	"github.com/popinbridge/bridge/internal/bundle"
 )
 
 //go:embed src/*.ts
@@ -48,67 +48,17 @@ func Bundle() ([]byte, error) {
 }
 
 func build() ([]byte, error) {
-	res := api.Build(api.BuildOptions{
-		EntryPoints:       []string{entry},
-		Bundle:            true,
-		Write:             false,
-		Outfile:           "app.js",
-		Format:            api.FormatIIFE,
-		Platform:          api.PlatformBrowser,
-		Target:            api.ES2020,
-		MinifyWhitespace:  true,
-		MinifyIdentifiers: true,
-		MinifySyntax:      true,
-		LegalComments:     api.LegalCommentsNone,
-		Charset:           api.CharsetUTF8,
-		LogLevel:          api.LogLevelSilent,
-		Plugins:           []api.Plugin{embedPlugin()},
+	js, err := bundle.Build(bundle.Options{
+		Sources:   sources,
+		Entry:     entry,
+		Outfile:   "app.js",
+		Namespace: "adminui",
+		Target:    api.ES2020,
 	})
-	if len(res.Errors) > 0 {
-		var errs []error
-		for _, m := range res.Errors {
-			if m.Location != nil {
-				errs = append(errs, fmt.Errorf("%s:%d:%d: %s", m.Location.File, m.Location.Line, m.Location.Column, m.Text))
-			} else {
-				errs = append(errs, errors.New(m.Text))
-			}
-		}
-		return nil, fmt.Errorf("adminui: bundling %s: %w", entry, errors.Join(errs...))
+	if err != nil {
+		return nil, fmt.Errorf("adminui: %w", err)
 	}
-	if len(res.OutputFiles) != 1 {
-		return nil, fmt.Errorf("adminui: bundling %s: %d output files, want 1", entry, len(res.OutputFiles))
-	}
-	return res.OutputFiles[0].Contents, nil
-}
-
-// embedPlugin makes esbuild read relative imports from the embedded src/.
-func embedPlugin() api.Plugin {
-	return api.Plugin{
-		Name: "embed",
-		Setup: func(b api.PluginBuild) {
-			b.OnResolve(api.OnResolveOptions{Filter: ".*"}, func(a api.OnResolveArgs) (api.OnResolveResult, error) {
-				p := strings.TrimPrefix(a.Path, "./")
-				if a.Kind != api.ResolveEntryPoint {
-					if !strings.HasPrefix(a.Path, "./") && !strings.HasPrefix(a.Path, "../") {
-						return api.OnResolveResult{}, fmt.Errorf("import %q: only relative imports are allowed", a.Path)
-					}
-					p = path.Join(path.Dir(a.Importer), a.Path)
-				}
-				if !strings.HasSuffix(p, ".ts") {
-					p += ".ts"
-				}
-				return api.OnResolveResult{Path: p, Namespace: "adminui"}, nil
-			})
-			b.OnLoad(api.OnLoadOptions{Filter: ".*", Namespace: "adminui"}, func(a api.OnLoadArgs) (api.OnLoadResult, error) {
-				src, err := sources.ReadFile(a.Path)
-				if err != nil {
-					return api.OnLoadResult{}, err
-				}
-				s := string(src)
-				return api.OnLoadResult{Contents: &s, Loader: api.LoaderTS}, nil
-			})
-		},
-	}
+	return js, nil
 }
 
 // Handler serves the UI under prefix (normally "/admin/"): index.html for

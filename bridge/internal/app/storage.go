@@ -9,6 +9,7 @@ import (
 	"github.com/popinbridge/bridge/collector/chsink"
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/retry"
 )
 
 // storage connects to ClickHouse in the background (retrying with backoff,
@@ -29,7 +30,7 @@ func newStorage(a *App) *storage { return &storage{a: a} }
 
 func (s *storage) run(ctx context.Context) {
 	log := s.a.log.With("part", "clickhouse")
-	backoff := time.Second
+	backoff := retry.Backoff{Min: time.Second, Max: 30 * time.Second}
 	for {
 		db, err := s.connect(ctx)
 		if err == nil {
@@ -41,13 +42,11 @@ func (s *storage) run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		log.Warn("clickhouse not ready; events stay in the log and ingest keeps acking", "addr", s.a.cfg.ClickHouse.Addr, "retry_in", backoff, "err", err)
-		select {
-		case <-ctx.Done():
+		wait := backoff.Next()
+		log.Warn("clickhouse not ready; events stay in the log and ingest keeps acking", "addr", s.a.cfg.ClickHouse.Addr, "retry_in", wait, "err", err)
+		if !retry.Sleep(ctx, wait) {
 			return
-		case <-time.After(backoff):
 		}
-		backoff = min(backoff*2, 30*time.Second)
 	}
 }
 

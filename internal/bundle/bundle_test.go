@@ -1,0 +1,53 @@
+package bundle
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/evanw/esbuild/pkg/api"
+)
+
+func TestBuild(t *testing.T) {
+	good := fstest.MapFS{
+		"src/index.ts": {Data: []byte("import { twice } from './util';\nconst el: number = twice(21);\n(window as any).answer = el;\n")},
+		"src/util.ts":  {Data: []byte("export function twice(n: number): number { return n * 2; }\nexport function unused(): string { return 'dropped'; }\n")},
+	}
+	tests := []struct {
+		name    string
+		files   fstest.MapFS
+		want    []string // substrings of the output
+		wantErr string   // substring of the error; "" for success
+	}{
+		{"relative import bundled, unused code dropped", good, []string{"answer"}, ""},
+		{"bare import refused", fstest.MapFS{"src/index.ts": {Data: []byte("import 'left-pad';\n")}},
+			nil, `import "left-pad": only relative imports`},
+		{"missing file", fstest.MapFS{"src/index.ts": {Data: []byte("import './nope';\n")}},
+			nil, "load src/nope.ts"},
+		{"syntax error has a location", fstest.MapFS{"src/index.ts": {Data: []byte("const = 1;\n")}},
+			nil, "src/index.ts:1:6: "},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			js, err := Build(Options{Sources: tc.files, Entry: "src/index.ts", Outfile: "t.js", Namespace: "test",
+				Target: api.ES2017, TreeShaking: api.TreeShakingTrue})
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.HasPrefix(err.Error(), "bundling src/index.ts: ") {
+					t.Fatalf("err %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(js), w) {
+					t.Errorf("output %q lacks %q", js, w)
+				}
+			}
+			if strings.Contains(string(js), "dropped") || strings.Contains(string(js), "\n\n") {
+				t.Errorf("output not tree-shaken or minified: %q", js)
+			}
+		})
+	}
+}
