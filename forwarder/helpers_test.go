@@ -336,6 +336,38 @@ func webhookEP(id, url, secret string) endpoint.Endpoint {
 	return endpoint.Endpoint{ID: id, Site: "acme", Type: endpoint.TypeWebhook, URL: url, Events: []string{"*"}, Auth: endpoint.AuthSignature, Secret: secret}
 }
 
+// queueIdle waits until an endpoint's durable queue holds nothing: no
+// delivery waiting, none fetched and unacked. It is the positive signal
+// before asserting that something was not sent: whatever the forwarder
+// still meant to send would be in the queue.
+func queueIdle(t *testing.T, e *env, endpointID string) {
+	t.Helper()
+	checkFor(t, 30*time.Second, func() error {
+		if n := queued(t, e, endpointID); n != 0 {
+			return fmt.Errorf("endpoint %s: %d deliveries queued or in flight", endpointID, n)
+		}
+		return nil
+	})
+}
+
+// queued is how many deliveries an endpoint's durable queue holds, waiting
+// or fetched and not yet acked (a delivery put back until its NotBefore
+// counts: it stays unacked).
+func queued(t *testing.T, e *env, endpointID string) uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := e.f.stream.Consumer(ctx, e.f.names.consumer(endpointID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.NumPending + uint64(info.NumAckPending)
+}
+
 // forceEndpoints installs endpoints without validating them, as if they had
 // passed validation earlier (e.g. a host name that now resolves elsewhere).
 func forceEndpoints(t *testing.T, f *Forwarder, eps ...endpoint.Endpoint) {

@@ -81,9 +81,9 @@ func TestRetryTimingFollowsSchedule(t *testing.T) {
 				}
 				return nil
 			})
-			// The last attempt (dead-lettered) was seen; give a stray one
-			// time to show up.
-			time.Sleep(sched[len(sched)-1] + time.Second)
+			// The last attempt (dead-lettered) was seen; a stray one would
+			// still be in the queue.
+			queueIdle(t, e, "ep")
 
 			rcv.mu.Lock()
 			var ids []string

@@ -59,7 +59,8 @@ func TestSSRFGuardInDelivery(t *testing.T) {
 				}
 			}
 			if !allowed {
-				time.Sleep(300 * time.Millisecond)
+				queueIdle(t, e, "loop")
+				queueIdle(t, e, "local")
 				if n := len(e.w.all()); n != 2 {
 					t.Errorf("refused delivery retried: %d rows", n)
 				}
