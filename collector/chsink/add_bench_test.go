@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 // BenchmarkRowsAdd converts events to rows under the hash policy; ns/op is
@@ -45,7 +46,7 @@ func BenchmarkRowsAdd(b *testing.B) {
 				if r.len() == 10_000 {
 					r.reset()
 				}
-				addBench(&r, &evs[i%len(evs)])
+				r.add(&evs[i%len(evs)], site.PIIHash, "IN", nil)
 			}
 		})
 	}

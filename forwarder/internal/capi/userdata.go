@@ -2,6 +2,7 @@ package capi
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/popinbridge/bridge/internal/event"
@@ -66,13 +67,19 @@ func ExtractRaw(data json.RawMessage) Raw {
 	return r
 }
 
-// first returns the first non-empty string among keys, looked up in m and
-// then in props.
+// first returns the first non-empty string or number (as written in
+// decimal: {"mobile": 9876543210}, as the sink reads it) among keys, looked
+// up in m and then in props.
 func first(m, props map[string]any, keys ...string) string {
 	for _, src := range []map[string]any{m, props} {
 		for _, k := range keys {
-			if s, ok := src[k].(string); ok && strings.TrimSpace(s) != "" {
-				return s
+			switch v := src[k].(type) {
+			case string:
+				if strings.TrimSpace(v) != "" {
+					return v
+				}
+			case float64:
+				return strconv.FormatFloat(v, 'f', -1, 64)
 			}
 		}
 	}
