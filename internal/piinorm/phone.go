@@ -24,6 +24,16 @@ func Phone(raw, region string) string {
 		return ""
 	}
 	region = strings.ToUpper(region)
+	return phones.get(region+"\x00"+raw, func() string { return parsePhone(raw, region) })
+}
+
+// phones remembers recent results of parsePhone: a lead's number comes
+// back in the events that follow its capture, and libphonenumber's parse
+// is the costliest step of storing an event.
+var phones = newMemo(1024)
+
+// parsePhone is Phone of a clipped raw and an upper-case region.
+func parsePhone(raw, region string) string {
 	if num, err := phonenumbers.Parse(raw, region); err == nil && phonenumbers.IsPossibleNumber(num) {
 		if e164 := strings.TrimPrefix(phonenumbers.Format(num, phonenumbers.E164), "+"); isDigits(e164) {
 			return e164

@@ -34,12 +34,16 @@ func PhoneRegion(ev EventCountries, siteRegion, fallback string) string {
 		if s == "" {
 			continue
 		}
-		if iso, ok := country.Normalize(s); ok {
+		if iso := regions.get(s, func() string { iso, _ := country.Normalize(s); return iso }); iso != "" {
 			return iso
 		}
 	}
 	return ""
 }
+
+// regions remembers recent country.Normalize results; the few countries a
+// site's visitors name come back in almost every event with a phone.
+var regions = newMemo(256)
 
 // Member names, in precedence order, that PayloadCountries reads.
 var (
