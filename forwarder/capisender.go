@@ -10,6 +10,7 @@ import (
 	"github.com/popinbridge/bridge/forwarder/internal/capi"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/piinorm"
 	"github.com/popinbridge/bridge/internal/retry"
 )
 
@@ -18,15 +19,17 @@ func capiURL(c *endpoint.Endpoint) string {
 	return strings.TrimRight(c.GraphURL, "/") + "/" + c.APIVersion + "/" + c.PixelID + "/events"
 }
 
-// phoneRegion is the region for phones without a country code: the site's
-// default_phone_region, else the endpoint's default_region.
+// phoneRegion is the default that capi.Build passes to piinorm.PhoneRegion
+// after the event's own countries: the site's default_phone_region, else
+// the endpoint's default_region (the same rule, with the event left out).
 func (f *Forwarder) phoneRegion(rt *endpointRuntime, siteID string) string {
+	siteRegion := ""
 	if f.set.Sites != nil {
-		if s, ok := f.set.Sites.ByID(siteID); ok && s.DefaultPhoneRegion != "" {
-			return s.DefaultPhoneRegion
+		if s, ok := f.set.Sites.ByID(siteID); ok {
+			siteRegion = s.DefaultPhoneRegion
 		}
 	}
-	return rt.cfg.DefaultRegion
+	return piinorm.PhoneRegion(piinorm.EventCountries{}, siteRegion, rt.cfg.DefaultRegion)
 }
 
 // sendCAPI sends events in one Conversions API request. The access token

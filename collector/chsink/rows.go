@@ -160,16 +160,17 @@ func (r *rows) reset() {
 	r.clientTS, r.receivedAt, r.eventTime, r.eventDate = r.clientTS[:0], r.receivedAt[:0], r.eventTime[:0], r.eventDate[:0]
 }
 
-// add converts one event under its site's PII policy and phone region; it
-// reports false when its data was not valid JSON (stored as {} so that no
-// unchecked PII is written).
-func (r *rows) add(e *event.Event, policy site.PIIPolicy, region string, seal pii.Sealer) bool {
+// add converts one event under its site's PII policy and default phone
+// region (default_phone_region; the event's own countries come first, see
+// pii.Region); it reports false when its data was not valid JSON (stored
+// as {} so that no unchecked PII is written).
+func (r *rows) add(e *event.Event, policy site.PIIPolicy, siteRegion string, seal pii.Sealer) bool {
 	// Room for the payload and for the digests that may replace PII.
 	if room := len(e.Data) + 256; len(r.data.buf)+room > cap(r.data.buf) {
 		r.data.buf = grow(r.data.buf, room)
 	}
 	var err error
-	r.data.buf, err = pii.AppendApply(r.data.buf, e.Data, policy, region, seal)
+	r.data.buf, err = pii.AppendApply(r.data.buf, e.Data, policy, pii.Region{Seen: e.Context.Country, Site: siteRegion}, seal)
 	valid := err == nil
 	if !valid {
 		r.data.buf = append(r.data.buf, "{}"...)

@@ -3,6 +3,7 @@ package chsink_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/popinbridge/bridge/collector/chsink/internal/pii"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/piinorm"
 	"github.com/popinbridge/bridge/internal/testkit"
 )
 
@@ -64,7 +66,7 @@ func TestSinkWritesFieldsPerSource(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := tt.in
-			wantData, _ := pii.Apply(e.Data, "hash", "IN")
+			wantData, _ := pii.Apply(e.Data, "hash", pii.Region{Seen: e.Context.Country, Site: "IN"})
 			checks := []struct {
 				name      string
 				got, want any
@@ -99,24 +101,30 @@ func TestSinkPIIPolicies(t *testing.T) {
 	db := openDB(t, chtest.Shared(t))
 	log := newMemLog()
 	captured := map[string]any{"name": "Asha", "email": "Asha@Example.com", "mobile": "9876543210", "country": "IN", "uid": "u-1"}
-	emailHash := pii.HashEmail("asha@example.com")
-	phoneIN := pii.HashPhone("+919876543210", "")
+	london := map[string]any{"mobile": "020 7946 0958", "country": "United Kingdom"}
+	emailHash := piinorm.Hash("asha@example.com")
+	phoneIN := piinorm.Hash("919876543210")
 	tests := []struct {
-		site, wantData, wantIP string
+		site             string
+		data             map[string]any
+		wantData, wantIP string
 	}{
-		{"acme", `{"country":"IN","email":"` + emailHash + `","mobile":"` + phoneIN + `","name":"Asha","uid":"u-1"}`, "203.0.113.0"},
-		{"rawco", `{"country":"IN","email":"Asha@Example.com","mobile":"9876543210","name":"Asha","uid":"u-1"}`, "203.0.113.77"},
-		{"dropco", `{"country":"IN","uid":"u-1"}`, ""},
-		// An unknown site gets the default (hash) policy, with no phone region.
-		{"nosuchsite", `{"country":"IN","email":"` + emailHash + `","mobile":"` + pii.HashPhone("9876543210", "") + `","name":"Asha","uid":"u-1"}`, "203.0.113.0"},
+		{"acme", captured, `{"country":"IN","email":"` + emailHash + `","mobile":"` + phoneIN + `","name":"Asha","uid":"u-1"}`, "203.0.113.0"},
+		{"rawco", captured, `{"country":"IN","email":"Asha@Example.com","mobile":"9876543210","name":"Asha","uid":"u-1"}`, "203.0.113.77"},
+		{"dropco", captured, `{"country":"IN","uid":"u-1"}`, ""},
+		// An unknown site gets the default (hash) policy; phones are read
+		// in the event's country.
+		{"nosuchsite", captured, `{"country":"IN","email":"` + emailHash + `","mobile":"` + phoneIN + `","name":"Asha","uid":"u-1"}`, "203.0.113.0"},
+		// The payload's country comes before the site's default_phone_region (IN).
+		{"acme", london, `{"country":"United Kingdom","mobile":"` + piinorm.Hash("442079460958") + `"}`, "203.0.113.0"},
 	}
 	for i, tt := range tests {
-		log.Append(ev(100+i, tt.site, "popin_captured", captured))
+		log.Append(ev(100+i, tt.site, "popin_captured", tt.data))
 	}
 	startSink(t, db, log, nil)
 	testkit.Eventually(t, 20*time.Second, log.ackedAll(-1))
 	for i, tt := range tests {
-		t.Run(tt.site, func(t *testing.T) {
+		t.Run(fmt.Sprint(tt.site, i), func(t *testing.T) {
 			var data, ip string
 			if err := db.Conn().QueryRow(context.Background(), "SELECT data, ip FROM events FINAL WHERE event_id = ?", ev(100+i, "", "", nil).ID).Scan(&data, &ip); err != nil {
 				t.Fatal(err)

@@ -2,9 +2,11 @@ package capi
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/piinorm"
 )
 
 // UserData is Meta's user_data object. Hashed fields hold lowercase hex
@@ -31,7 +33,8 @@ type Raw struct {
 	Email, Phone, Name, FirstName, LastName string
 	City, State, Zip, Country               string
 	// PhoneCountry is a dialling code or country sent beside the phone
-	// (Popin webhooks' country_code).
+	// (Popin webhooks' country_code); it decides the region of a national
+	// phone number before Country does.
 	PhoneCountry string
 }
 
@@ -39,7 +42,9 @@ type Raw struct {
 // ({name, email, mobile, country, city, pin_code}) or a Popin server webhook
 // ({email, country_code, phone_number, full_phone_number, properties:
 // {customer_name, customer_email, customer_phone_number, customer_country_code}}).
-// Unknown shapes give what they have; malformed JSON gives nothing.
+// Country and PhoneCountry are read by piinorm.PayloadCountries, as the
+// ClickHouse sink reads them. Unknown shapes give what they have; malformed
+// JSON gives nothing.
 func ExtractRaw(data json.RawMessage) Raw {
 	var m map[string]any
 	if len(data) == 0 || json.Unmarshal(data, &m) != nil {
@@ -54,24 +59,27 @@ func ExtractRaw(data json.RawMessage) Raw {
 		City:      first(m, props, "city"),
 		State:     first(m, props, "state"),
 		Zip:       first(m, props, "pin_code", "zip", "zip_code", "postal_code", "pincode"),
-		Country:   first(m, props, "country"),
 	}
-	if full := first(m, props, "full_phone_number"); full != "" {
-		r.Phone = full
-	} else {
+	if r.Phone = first(m, props, "full_phone_number"); r.Phone == "" {
 		r.Phone = first(m, props, "mobile", "phone_number", "customer_phone_number", "phone")
-		r.PhoneCountry = first(m, props, "country_code", "customer_country_code")
 	}
+	r.PhoneCountry, r.Country = piinorm.PayloadCountries(data)
 	return r
 }
 
-// first returns the first non-empty string among keys, looked up in m and
-// then in props.
+// first returns the first non-empty string or number (as written in
+// decimal: {"mobile": 9876543210}, as the sink reads it) among keys, looked
+// up in m and then in props.
 func first(m, props map[string]any, keys ...string) string {
 	for _, src := range []map[string]any{m, props} {
 		for _, k := range keys {
-			if s, ok := src[k].(string); ok && strings.TrimSpace(s) != "" {
-				return s
+			switch v := src[k].(type) {
+			case string:
+				if strings.TrimSpace(v) != "" {
+					return v
+				}
+			case float64:
+				return strconv.FormatFloat(v, 'f', -1, 64)
 			}
 		}
 	}
@@ -79,9 +87,10 @@ func first(m, props map[string]any, keys ...string) string {
 }
 
 // BuildUserData normalises and hashes raw, adding the unhashed client fields
-// of ctx and the event's identifiers as external_id. defaultRegion (ISO
-// alpha-2) is used for phones written without a country code when the event
-// names no country.
+// of ctx and the event's identifiers as external_id. Phones written without
+// a country code are read in piinorm.PhoneRegion's region: the event's
+// countries (raw.PhoneCountry, raw.Country, ctx country), else
+// defaultRegion (ISO alpha-2; the caller's site or endpoint default).
 func BuildUserData(raw Raw, ev *event.Event, defaultRegion string) UserData {
 	var u UserData
 	iso := NormCountry(raw.Country)
@@ -91,17 +100,7 @@ func BuildUserData(raw Raw, ev *event.Event, defaultRegion string) UserData {
 	if iso == "" && ev.Context.Country != "" {
 		iso = NormCountry(ev.Context.Country)
 	}
-	region := strings.ToUpper(iso)
-	if region == "" {
-		region = strings.ToUpper(defaultRegion)
-	}
-	phone := raw.Phone
-	if p := strings.TrimSpace(phone); p != "" && !strings.HasPrefix(p, "+") && !strings.HasPrefix(p, "00") {
-		// A dialling code beside a national number: "+91" + "9792521396".
-		if cc := digits(raw.PhoneCountry); cc != "" && len(cc) <= 4 && strings.Trim(raw.PhoneCountry, "+0123456789 -") == "" {
-			phone = "+" + cc + " " + p
-		}
-	}
+	region := piinorm.PhoneRegion(piinorm.EventCountries{PhoneCountry: raw.PhoneCountry, Country: raw.Country, Seen: ev.Context.Country}, defaultRegion, "")
 	fn, ln := raw.FirstName, raw.LastName
 	if fn == "" && ln == "" {
 		fn, ln = SplitName(raw.Name)
@@ -112,7 +111,7 @@ func BuildUserData(raw Raw, ev *event.Event, defaultRegion string) UserData {
 		}
 	}
 	add(&u.Em, NormEmail(raw.Email))
-	add(&u.Ph, NormPhone(phone, region))
+	add(&u.Ph, NormPhone(raw.Phone, region))
 	add(&u.Fn, NormName(fn))
 	add(&u.Ln, NormName(ln))
 	add(&u.Ct, NormCity(raw.City))

@@ -19,8 +19,8 @@ func TestAppendMatchesApply(t *testing.T) {
 	policies := []site.PIIPolicy{site.PIIHash, site.PIIDrop, site.PIIRaw, ""}
 	for _, in := range inputs {
 		for _, p := range policies {
-			want, wantErr := Apply([]byte(in), p, "IN")
-			got, err := AppendApply([]byte("prefix:"), []byte(in), p, "IN", nil)
+			want, wantErr := Apply([]byte(in), p, Region{Site: "IN"})
+			got, err := AppendApply([]byte("prefix:"), []byte(in), p, Region{Site: "IN"}, nil)
 			if !errors.Is(err, ErrInvalid) != (wantErr == nil) || (wantErr != nil) != (err != nil) {
 				t.Errorf("AppendApply(%q, %s) err = %v, Apply err = %v", in, p, err, wantErr)
 			}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/popinbridge/bridge/internal/piinorm"
 	"github.com/popinbridge/bridge/internal/site"
 )
 
@@ -21,18 +22,18 @@ func TestEncryptPolicy(t *testing.T) {
 			`{"captured":{"full_name":"enc:JO","phone":"enc:98765"},"x":1}`, fakeSeal},
 		{"no personal fields untouched", `{"uid":"u1","screen":"home"}`, `{"uid":"u1","screen":"home"}`, fakeSeal},
 		{"without a sealer it is hash, never raw", `{"name":"Asha","email":"a@b.c"}`,
-			`{"name":"Asha","email":"` + HashEmail("a@b.c") + `"}`, nil},
+			`{"name":"Asha","email":"` + piinorm.Hash("a@b.c") + `"}`, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ApplySealed([]byte(tc.in), site.PIIEncrypt, "IN", tc.seal)
+			got, err := ApplySealed([]byte(tc.in), site.PIIEncrypt, Region{Site: "IN"}, tc.seal)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
 			}
-			app, err := AppendApply(nil, []byte(tc.in), site.PIIEncrypt, "IN", tc.seal)
+			app, err := AppendApply(nil, []byte(tc.in), site.PIIEncrypt, Region{Site: "IN"}, tc.seal)
 			if err != nil || string(app) != got {
 				t.Errorf("AppendApply = %s, %v; ApplySealed = %s", app, err, got)
 			}

@@ -1,22 +1,21 @@
 // Package pii applies a site's PII policy to an event payload before it is
-// stored in ClickHouse.
+// stored in ClickHouse. Values are normalised and hashed by
+// internal/piinorm, as the Conversions API does, so a stored hash equals
+// the one Meta receives.
 package pii
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"net/netip"
-	"strconv"
 	"strings"
 	"sync"
 	"unsafe"
 
 	"github.com/go-json-experiment/json/jsontext"
-	"github.com/nyaruka/phonenumbers"
 
+	"github.com/popinbridge/bridge/internal/piinorm"
 	"github.com/popinbridge/bridge/internal/site"
 )
 
@@ -96,22 +95,30 @@ var ErrInvalid = errors.New("payload is not valid JSON")
 
 var opts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
+// Region is what, besides the payload's own country members, decides the
+// region of phone numbers written without a country code (see
+// piinorm.PhoneRegion): Seen is the event's ctx.country, Site the site's
+// default_phone_region.
+type Region struct{ Seen, Site string }
+
 // Apply returns data after policy, as compact JSON (ClickHouse's visitParam
 // functions need compact JSON). The result may share data's memory, which
-// therefore must not change afterwards (event payloads never do). For PIIHash, e-mail and phone string (or
-// number) values anywhere in the document become the SHA-256 hex of their
-// normalised form; names are kept. For PIIDrop, e-mail, phone and name
-// members are removed. PIIRaw keeps the payload unchanged. Any other
-// policy (including "") is treated as PIIHash, so an unknown or
-// misconfigured site never stores raw e-mail or phone. phoneRegion (ISO
-// alpha-2, may be "") interprets national phone numbers.
-func Apply(data []byte, policy site.PIIPolicy, phoneRegion string) (string, error) {
-	return ApplySealed(data, policy, phoneRegion, nil)
+// therefore must not change afterwards (event payloads never do). For
+// PIIHash, e-mail and phone string (or number) values anywhere in the
+// document become piinorm.Hash of piinorm.Email or piinorm.Phone ("" when
+// the value is not a plausible e-mail or phone number); names are kept.
+// For PIIDrop, e-mail, phone and name members are removed. PIIRaw keeps
+// the payload unchanged. Any other policy (including "") is treated as
+// PIIHash, so an unknown or misconfigured site never stores raw e-mail or
+// phone. Phones are read in piinorm.PhoneRegion(payload countries,
+// region.Seen, region.Site), with no further fallback.
+func Apply(data []byte, policy site.PIIPolicy, region Region) (string, error) {
+	return ApplySealed(data, policy, region, nil)
 }
 
 // ApplySealed is Apply with a sealer for the encrypt policy, under which
 // e-mail, phone and name values are replaced by seal(value).
-func ApplySealed(data []byte, policy site.PIIPolicy, phoneRegion string, seal Sealer) (string, error) {
+func ApplySealed(data []byte, policy site.PIIPolicy, region Region, seal Sealer) (string, error) {
 	policy = effective(policy, seal)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return "{}", nil
@@ -121,18 +128,17 @@ func ApplySealed(data []byte, policy site.PIIPolicy, phoneRegion string, seal Se
 	}
 	st := states.Get().(*state)
 	defer states.Put(st)
-	st.seal = seal
-	out, err := st.transform(data, policy, phoneRegion)
+	out, err := st.transform(data, policy, region, seal)
 	if err != nil {
 		return "", err
 	}
 	return string(out), nil
 }
 
-// AppendApply appends ApplySealed(data, policy, phoneRegion, seal) to dst and returns
-// the extended buffer; on error dst is returned unchanged. It allocates
-// nothing when data holds no personal data and dst has room.
-func AppendApply(dst, data []byte, policy site.PIIPolicy, phoneRegion string, seal Sealer) ([]byte, error) {
+// AppendApply appends ApplySealed(data, policy, region, seal) to dst and
+// returns the extended buffer; on error dst is returned unchanged. It
+// allocates nothing when data holds no personal data and dst has room.
+func AppendApply(dst, data []byte, policy site.PIIPolicy, region Region, seal Sealer) ([]byte, error) {
 	policy = effective(policy, seal)
 	if len(bytes.TrimSpace(data)) == 0 {
 		return append(dst, "{}"...), nil
@@ -152,8 +158,7 @@ func AppendApply(dst, data []byte, policy site.PIIPolicy, phoneRegion string, se
 	}
 	st := states.Get().(*state)
 	defer states.Put(st)
-	st.seal = seal
-	out, err := st.transform(data, policy, phoneRegion)
+	out, err := st.transform(data, policy, region, seal)
 	if err != nil {
 		return dst, err
 	}
@@ -162,7 +167,9 @@ func AppendApply(dst, data []byte, policy site.PIIPolicy, phoneRegion string, se
 
 // transform applies a hash or drop policy to data token by token; the
 // result is compact JSON in st's buffer, valid until st is reused.
-func (st *state) transform(data []byte, policy site.PIIPolicy, phoneRegion string) ([]byte, error) {
+func (st *state) transform(data []byte, policy site.PIIPolicy, region Region, seal Sealer) ([]byte, error) {
+	st.data, st.region, st.seal, st.resolved = data, region, seal, false
+	defer func() { st.data, st.seal = nil, nil }()
 	st.rd.Reset(data)
 	st.out.Reset()
 	st.dec.Reset(&st.rd, opts...)
@@ -177,7 +184,7 @@ func (st *state) transform(data []byte, policy site.PIIPolicy, phoneRegion strin
 				return nil, errors.Join(ErrInvalid, err)
 			}
 			name := tok.String()
-			if err := member(dec, enc, jsontext.String(name), Classify(name), policy, phoneRegion, st.seal); err != nil {
+			if err := st.member(jsontext.String(name), Classify(name), policy); err != nil {
 				return nil, err
 			}
 			continue
@@ -203,12 +210,29 @@ type state struct {
 	dec  jsontext.Decoder
 	enc  jsontext.Encoder
 	seal Sealer
+
+	data        []byte // the payload being transformed
+	region      Region
+	resolved    bool   // phoneRegion is set
+	phoneRegion string // piinorm.PhoneRegion of this payload, once needed
 }
 
 var states = sync.Pool{New: func() any { return new(state) }}
 
+// phone is the region for this payload's phone numbers, computed on first
+// use (most payloads hold no phone).
+func (st *state) phone() string {
+	if !st.resolved {
+		pc, c := piinorm.PayloadCountries(st.data)
+		st.phoneRegion = piinorm.PhoneRegion(piinorm.EventCountries{PhoneCountry: pc, Country: c, Seen: st.region.Seen}, st.region.Site, "")
+		st.resolved = true
+	}
+	return st.phoneRegion
+}
+
 // member handles one object member whose name token was just read.
-func member(dec *jsontext.Decoder, enc *jsontext.Encoder, name jsontext.Token, k Kind, policy site.PIIPolicy, region string, seal Sealer) error {
+func (st *state) member(name jsontext.Token, k Kind, policy site.PIIPolicy) error {
+	dec, enc := &st.dec, &st.enc
 	fail := func(err error) error {
 		if err == nil {
 			return nil
@@ -232,84 +256,18 @@ func member(dec *jsontext.Decoder, enc *jsontext.Encoder, name jsontext.Token, k
 		if err := enc.WriteToken(name); err != nil {
 			return fail(err)
 		}
-		if s == "" {
-			return fail(enc.WriteToken(jsontext.String("")))
+		switch {
+		case s == "":
+		case policy == site.PIIEncrypt:
+			s = st.seal(s)
+		case k == Email:
+			s = piinorm.Hash(piinorm.Email(s))
+		default:
+			s = piinorm.Hash(piinorm.Phone(s, st.phone()))
 		}
-		if policy == site.PIIEncrypt {
-			return fail(enc.WriteToken(jsontext.String(seal(s))))
-		}
-		if k == Email {
-			return fail(enc.WriteToken(jsontext.String(HashEmail(s))))
-		}
-		return fail(enc.WriteToken(jsontext.String(HashPhone(s, region))))
+		return fail(enc.WriteToken(jsontext.String(s)))
 	}
 	return fail(enc.WriteToken(name))
-}
-
-// HashEmail is the SHA-256 hex of the trimmed, lower-cased address.
-func HashEmail(s string) string { return sum(strings.ToLower(strings.TrimSpace(s))) }
-
-// HashPhone is the SHA-256 hex of NormalizePhone(s, region).
-func HashPhone(s, region string) string {
-	return sum(NormalizePhone(s, region))
-}
-
-// NormalizePhone returns the number as E.164 digits without "+", the form
-// Meta and most CRMs hash: an international number ("+91 98765-43210",
-// "0091…") keeps its digits; a national one gets region's calling code,
-// after dropping region's trunk prefix ("09876543210" in IN becomes
-// "919876543210"); without a region only the digits are kept. This is a
-// cheap approximation of libphonenumber's parse-and-format (about 40x
-// faster, which matters per stored event); numbers written with a trunk
-// prefix inside an international form ("+44 (0)20…") keep the 0.
-func NormalizePhone(s, region string) string {
-	s = strings.TrimSpace(s)
-	intl := strings.HasPrefix(s, "+")
-	digits := make([]byte, 0, len(s)+3)
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= '0' && c <= '9' {
-			digits = append(digits, c)
-		}
-	}
-	if !intl && len(digits) > 2 && digits[0] == '0' && digits[1] == '0' {
-		return string(digits[2:])
-	}
-	if intl || region == "" || len(digits) == 0 {
-		return string(digits)
-	}
-	r := regionInfo(region)
-	if r.code == "" {
-		return string(digits)
-	}
-	if r.trunk != "" && strings.HasPrefix(string(digits), r.trunk) {
-		digits = digits[len(r.trunk):]
-	} else if len(digits) > 10 && strings.HasPrefix(string(digits), r.code) {
-		return string(digits) // already carries the calling code
-	}
-	return r.code + string(digits)
-}
-
-type region struct{ code, trunk string }
-
-var regions sync.Map // ISO alpha-2 → region
-
-// regionInfo returns region's calling code and national trunk prefix.
-func regionInfo(iso string) region {
-	iso = strings.ToUpper(iso)
-	if v, ok := regions.Load(iso); ok {
-		return v.(region)
-	}
-	var r region
-	if cc := phonenumbers.GetCountryCodeForRegion(iso); cc != 0 {
-		r = region{code: strconv.Itoa(cc), trunk: phonenumbers.GetNddPrefixForRegion(iso, true)}
-	}
-	regions.Store(iso, r)
-	return r
-}
-
-func sum(s string) string {
-	h := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(h[:])
 }
 
 // IP applies the policy to a client address: hash keeps only the network

@@ -5,16 +5,18 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/popinbridge/bridge/internal/piinorm"
 	"github.com/popinbridge/bridge/internal/site"
 )
 
 func TestApply(t *testing.T) {
-	email := HashEmail("asha@example.com")
-	phoneIN := HashPhone("+919876543210", "")
+	email := piinorm.Hash("asha@example.com")
+	phoneIN := piinorm.Hash("919876543210")
+	phoneGB := piinorm.Hash("442079460958")
 	tests := []struct {
 		name   string
 		policy site.PIIPolicy
-		region string
+		region string // the site's default_phone_region
 		in     string
 		want   string
 	}{
@@ -25,6 +27,13 @@ func TestApply(t *testing.T) {
 			`{"email":null,"country_code":"+91","phone_number":"","full_phone_number":"+919876543210","properties":{"customer_email":"asha@example.com","customer_name":"Asha"}}`,
 			`{"email":null,"country_code":"+91","phone_number":"","full_phone_number":"` + phoneIN + `","properties":{"customer_email":"` + email + `","customer_name":"Asha"}}`},
 		{"hash numeric phone", site.PIIHash, "IN", `{"mobile":9876543210}`, `{"mobile":"` + phoneIN + `"}`},
+		{"payload country before site region", site.PIIHash, "IN",
+			`{"mobile":"020 7946 0958","country":"GB"}`, `{"mobile":"` + phoneGB + `","country":"GB"}`},
+		{"country_code before payload country", site.PIIHash, "",
+			`{"properties":{"customer_phone_number":"020 7946 0958","customer_country_code":"+44"},"country":"IN"}`,
+			`{"properties":{"customer_phone_number":"` + phoneGB + `","customer_country_code":"+44"},"country":"IN"}`},
+		{"trunk 0 after country code", site.PIIHash, "", `{"mobile":"+44 (0)20 7946 0958"}`, `{"mobile":"` + phoneGB + `"}`},
+		{"implausible values stored empty", site.PIIHash, "IN", `{"mobile":"123","email":"asha at example"}`, `{"mobile":"","email":""}`},
 		{"hash no pii fast path compacts", site.PIIHash, "", "{ \"uid\": \"u-1\",\n \"screen\": \"home page\" }", `{"uid":"u-1","screen":"home page"}`},
 		{"hash escaped key", site.PIIHash, "", `{"em\u0061il":"asha@example.com"}`, `{"email":"` + email + `"}`},
 		{"unknown policy hashes", site.PIIPolicy(""), "", `{"email":"asha@example.com"}`, `{"email":"` + email + `"}`},
@@ -38,7 +47,7 @@ func TestApply(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Apply([]byte(tt.in), tt.policy, tt.region)
+			got, err := Apply([]byte(tt.in), tt.policy, Region{Site: tt.region})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -55,7 +64,7 @@ func TestApply(t *testing.T) {
 func TestApplyInvalid(t *testing.T) {
 	for _, in := range []string{`{"email":`, `{"a":1`, `nope`, `{"uid":"x"`} {
 		for _, p := range []site.PIIPolicy{site.PIIHash, site.PIIDrop, site.PIIRaw} {
-			if _, err := Apply([]byte(in), p, ""); !errors.Is(err, ErrInvalid) {
+			if _, err := Apply([]byte(in), p, Region{}); !errors.Is(err, ErrInvalid) {
 				t.Errorf("Apply(%q, %s) err = %v, want ErrInvalid", in, p, err)
 			}
 		}
@@ -75,25 +84,6 @@ func TestClassify(t *testing.T) {
 	for k, want := range tests {
 		if got := Classify(k); got != want {
 			t.Errorf("Classify(%q) = %d, want %d", k, got, want)
-		}
-	}
-}
-
-func TestNormalizePhone(t *testing.T) {
-	tests := []struct{ in, region, want string }{
-		{"+91 98765-43210", "", "919876543210"},
-		{"9876543210", "IN", "919876543210"},
-		{"0091 9876543210", "", "919876543210"},
-		{"98765 43210", "", "9876543210"},
-		{"919876543210", "IN", "919876543210"},
-		{"(555) 123-4567", "US", "15551234567"},
-		{"1 555 123 4567", "US", "15551234567"},
-		{"020 7946 0958", "GB", "442079460958"},
-		{"12345", "ZZ", "12345"},
-	}
-	for _, tt := range tests {
-		if got := NormalizePhone(tt.in, tt.region); got != tt.want {
-			t.Errorf("NormalizePhone(%q, %q) = %q, want %q", tt.in, tt.region, got, tt.want)
 		}
 	}
 }
