@@ -33,6 +33,7 @@ import (
 
 	"github.com/popinbridge/bridge/controlplane/internal/seal"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/site"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
@@ -47,8 +48,8 @@ type Settings struct {
 	AdminToken string
 	// MasterKey is the 32-byte key that seals credentials at rest.
 	MasterKey []byte
-	// JetStream holds the state bucket (collector/eventlog's Log.JetStream()).
-	JetStream jetstream.JetStream
+	// NATS holds the state bucket (internal/natsrv, started before Start).
+	NATS natsrv.JetStreamer
 	// Sites, when set, is replaced with the bucket's sites after every change.
 	Sites *site.Static
 	// Engine delivers (the forwarder). Nil: test, retry and replay answer 503.
@@ -107,8 +108,8 @@ func New(cfg Config, set Settings) (*Manager, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if set.JetStream == nil {
-		return nil, errors.New("controlplane: Settings.JetStream is required")
+	if set.NATS == nil {
+		return nil, errors.New("controlplane: Settings.NATS is required")
 	}
 	box, err := seal.New(set.MasterKey)
 	if err != nil {
@@ -152,7 +153,11 @@ func (m *Manager) Start(ctx context.Context) error {
 	if m.started {
 		return errors.New("controlplane: already started")
 	}
-	kv, err := m.set.JetStream.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	js := m.set.NATS.JetStream()
+	if js == nil {
+		return errors.New("controlplane: NATS is not started")
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      m.cfg.Bucket,
 		Description: "bridge management state: sites, endpoints, sealed credentials",
 		History:     5,

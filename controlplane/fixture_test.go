@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/natstest"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/site"
@@ -117,7 +118,7 @@ func newNode(t *testing.T, ns *natstest.Server, opts ...fixtureOpt) *fixture {
 	now := time.Now().UTC()
 	f.now = &now
 	f.cfg = NewDefaultConfig()
-	f.set = Settings{AdminToken: testToken, MasterKey: testKey, JetStream: ns.Connect(t), Sites: f.sites,
+	f.set = Settings{AdminToken: testToken, MasterKey: testKey, NATS: natsrv.Fixed(ns.Connect(t)), Sites: f.sites,
 		Engine: f.eng, AllowedPrivateTargets: []string{"127.0.0.0/8"},
 		Now: func() time.Time { f.nowMu.Lock(); defer f.nowMu.Unlock(); return *f.now }}
 	for _, o := range opts {

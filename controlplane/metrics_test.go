@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/internal/natsrv"
 )
 
 // A registration error is a startup error: a second Manager on the same
@@ -13,7 +15,7 @@ import (
 func TestNewFailsOnMetricRegistration(t *testing.T) {
 	ns := newFixture(t).nats
 	reg := prometheus.NewRegistry()
-	set := Settings{MasterKey: testKey, JetStream: ns.Connect(t), Registerer: reg}
+	set := Settings{MasterKey: testKey, NATS: natsrv.Fixed(ns.Connect(t)), Registerer: reg}
 	if _, err := New(NewDefaultConfig(), set); err != nil {
 		t.Fatalf("first New: %v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/site"
 )
 
@@ -19,7 +20,7 @@ func TestCredentialsEncryptedAtRest(t *testing.T) {
 	_ = capi
 	_, rot := f.do("POST", "/api/v1/endpoints/crm/rotate-secret", nil)
 
-	kv, err := f.set.JetStream.KeyValue(context.Background(), f.cfg.Bucket)
+	kv, err := f.set.NATS.JetStream().KeyValue(context.Background(), f.cfg.Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func TestSeedBeforeStart(t *testing.T) {
 	_ = f
 	eng := &fakeEngine{}
 	reg := site.NewStatic(nil)
-	m, err := New(NewDefaultConfig(), Settings{AdminToken: testToken, MasterKey: testKey, JetStream: ns.Connect(t), Sites: reg, Engine: eng})
+	m, err := New(NewDefaultConfig(), Settings{AdminToken: testToken, MasterKey: testKey, NATS: natsrv.Fixed(ns.Connect(t)), Sites: reg, Engine: eng})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestSeedBeforeStart(t *testing.T) {
 
 func TestLifecycleShutdownWithoutStart(t *testing.T) {
 	ns := newFixture(t).nats
-	m, err := New(NewDefaultConfig(), Settings{MasterKey: testKey, JetStream: ns.Connect(t)})
+	m, err := New(NewDefaultConfig(), Settings{MasterKey: testKey, NATS: natsrv.Fixed(ns.Connect(t))})
 	if err != nil {
 		t.Fatal(err)
 	}

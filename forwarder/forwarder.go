@@ -38,17 +38,15 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/site"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // Log is what the forwarder needs from the event log: a named durable
-// cursor and the JetStream of the same server, for the delivery queue and
-// the dead letters. *eventlog.Log implements it. JetStream is called at Start,
-// so the log must be started first.
+// cursor. *eventlog.Log implements it.
 type Log interface {
 	Reader(name string) (eventlog.Reader, error)
-	JetStream() jetstream.JetStream
 }
 
 // Observer is told about every attempt (the control plane's lifecycle:
@@ -61,10 +59,13 @@ type Settings struct {
 	Logger     *slog.Logger          // nil: slog.Default()
 	Registerer prometheus.Registerer // nil: metrics not registered
 	Log        Log                   // required for Start
-	Sites      site.Registry         // default_phone_region of sites; optional
-	DB         DeliveryWriter        // delivery log; nil: attempts are not recorded
-	Observer   Observer              // optional
-	_          struct{}
+	// NATS holds the delivery queue and the dead letters (internal/natsrv,
+	// started before Start). Required for Start.
+	NATS     natsrv.JetStreamer
+	Sites    site.Registry  // default_phone_region of sites; optional
+	DB       DeliveryWriter // delivery log; nil: attempts are not recorded
+	Observer Observer       // optional
+	_        struct{}
 }
 
 type lifecycle int
@@ -166,12 +167,12 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	case stateClosed:
 		return errors.New("forwarder: start after shutdown")
 	}
-	if f.set.Log == nil {
-		return errors.New("forwarder: Settings.Log is required")
+	if f.set.Log == nil || f.set.NATS == nil {
+		return errors.New("forwarder: Settings.Log and Settings.NATS are required")
 	}
-	js := f.set.Log.JetStream()
+	js := f.set.NATS.JetStream()
 	if js == nil {
-		return errors.New("forwarder: the event log is not started (no JetStream)")
+		return errors.New("forwarder: NATS is not started (no JetStream)")
 	}
 	reader, err := f.set.Log.Reader(f.cfg.ReaderName)
 	if err != nil {

@@ -216,7 +216,7 @@ func newEnvJS(t *testing.T, cfg Config, js jetstream.JetStream, sites ...site.Si
 	}
 	e := &env{log: newMemLog(js), w: &memWriter{}, obs: &attemptLog{}, reg: prometheus.NewRegistry(), js: js}
 	f, err := New(cfg, Settings{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Registerer: e.reg,
-		Log: e.log, Sites: site.NewStatic(sites), DB: e.w, Observer: e.obs})
+		Log: e.log, NATS: e.log, Sites: site.NewStatic(sites), DB: e.w, Observer: e.obs})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func childMain() int {
 	}
 	cfg := testConfig(webhookEP("ep", url, secret))
 	cfg.RetrySchedule = []string{"300ms", "600ms", "1s", "1s", "1s", "1s", "1s", "1s", "1s", "1s"}
-	f, err := New(cfg, Settings{Logger: logger, Log: l, Sites: site.NewStatic([]site.Site{{ID: "acme", WriteKey: "k"}})})
+	f, err := New(cfg, Settings{Logger: logger, Log: l, NATS: nats, Sites: site.NewStatic([]site.Site{{ID: "acme", WriteKey: "k"}})})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

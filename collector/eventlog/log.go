@@ -226,25 +226,6 @@ func (l *Log) Ready(ctx context.Context) error {
 	return nil
 }
 
-// JetStream is the JetStream context the log uses. Nil before Start.
-//
-// Deprecated: take the JetStream context from the process's NATS part
-// (internal/natsrv) instead; this is the same context.
-func (l *Log) JetStream() jetstream.JetStream {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.js
-}
-
-// Conn is the NATS connection the log uses. Nil before Start.
-//
-// Deprecated: use the Conn of the process's NATS part (internal/natsrv).
-func (l *Log) Conn() *nats.Conn {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.nc
-}
-
 // Shutdown stops accepting appends, waits for the segments being committed
 // (until ctx ends: then their callers get ErrClosed) and stops retention. It
 // leaves NATS to its owner. Safe without Start and twice.

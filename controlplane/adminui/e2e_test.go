@@ -23,6 +23,7 @@ import (
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/natstest"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/site"
@@ -124,7 +125,7 @@ func TestAdminUIInChromium(t *testing.T) {
 	}
 	const token = "e2e-admin-token-0123456789"
 	m, err := controlplane.New(controlplane.NewDefaultConfig(), controlplane.Settings{
-		AdminToken: token, MasterKey: bytes.Repeat([]byte{1}, 32), JetStream: natstest.JetStream(t),
+		AdminToken: token, MasterKey: bytes.Repeat([]byte{1}, 32), NATS: natsrv.Fixed(natstest.JetStream(t)),
 		Sites: site.NewStatic(nil), Engine: &chEngine{db: db}, History: controlplane.NewClickHouseHistory(db),
 		AllowedPrivateTargets: []string{"127.0.0.0/8"},
 	})

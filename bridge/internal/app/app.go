@@ -22,6 +22,7 @@ import (
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/piicrypt"
+	"github.com/popinbridge/bridge/internal/promreg"
 	"github.com/popinbridge/bridge/internal/site"
 )
 
@@ -48,7 +49,7 @@ type App struct {
 	http   *httpServer
 	store  *storage      // ClickHouse and its consumers, connected in the background
 	manage *management   // forwarder and management API
-	piiBox *piicrypt.Box // seals personal values of `pii: encrypt` sites; set at Start
+	piiBox *piicrypt.Box // seals personal values of `pii: encrypt` sites
 
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
@@ -60,7 +61,9 @@ type App struct {
 // New builds every part; nothing is started and no port is bound.
 func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	a := &App{cfg: cfg, log: logger, reg: prometheus.NewRegistry(), opts: opts}
-	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := promreg.Register(a.reg, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return nil, err
+	}
 	for _, w := range cfg.Warnings() {
 		logger.Warn("config: " + w)
 	}
@@ -90,8 +93,20 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
+	// The master key seals credentials and `pii: encrypt` values; without
+	// one configured it is read from (or generated into) data_dir.
+	key, fromFile, err := cfg.MasterKeyOrGenerate()
+	if err != nil {
+		return nil, fmt.Errorf("master_key: %w", err)
+	}
+	if fromFile {
+		logger.Warn("master_key is not set: using the key generated in data_dir/master.key; every node of a cluster must share one key (set master_key)")
+	}
+	if a.piiBox, err = piicrypt.New(key); err != nil {
+		return nil, fmt.Errorf("master_key: %w", err)
+	}
 	a.store = newStorage(a)
-	if a.manage, err = newManagement(a); err != nil {
+	if a.manage, err = newManagement(a, key, a.piiBox); err != nil {
 		return nil, err
 	}
 	a.http = newHTTPServer(cfg.Listen, a.routes())

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/popinbridge/bridge/controlplane"
@@ -22,9 +21,9 @@ import (
 type engine struct {
 	fwd *forwarder.Forwarder
 	log *slog.Logger
-	// observer is the control plane once built (attempts before that are
-	// not observed: nothing is delivered before the endpoints are applied).
-	observer atomic.Pointer[delivery.Observer]
+	// observer is the control plane's lifecycle (set in New, before
+	// anything starts).
+	observer delivery.Observer
 }
 
 var (
@@ -65,7 +64,5 @@ func (e *engine) Replay(ctx context.Context, ep controlplane.Endpoint, events []
 // AttemptDone implements delivery.Observer by handing the attempt to the
 // control plane's lifecycle queue (never blocks).
 func (e *engine) AttemptDone(a delivery.Attempt) {
-	if o := e.observer.Load(); o != nil {
-		(*o).AttemptDone(a)
-	}
+	e.observer.AttemptDone(a)
 }

@@ -4,43 +4,55 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"sync/atomic"
 
 	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/forwarder"
-	"github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/piicrypt"
 )
 
-// management holds the forwarder and the management plane. The manager
-// needs the started log's JetStream, so it is built in start; its handler is
-// bound late.
+// management holds the forwarder and the control plane, both built in New
+// over the process's NATS (started first, in Start) and wired to each
+// other through engine: the control plane hands endpoints to the
+// forwarder, the forwarder reports attempts to the control plane.
 type management struct {
-	a       *App
-	fwd     *forwarder.Forwarder
-	eng     *engine
-	mgr     atomic.Pointer[controlplane.Manager]
-	handler atomic.Pointer[http.Handler]
+	a   *App
+	fwd *forwarder.Forwarder
+	mgr *controlplane.Manager
 }
 
-func newManagement(a *App) (*management, error) {
+func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, error) {
 	m := &management{a: a}
+	eng := &engine{log: a.log.With("part", "forwarder")}
 	fcfg := a.cfg.Forwarder.Config
-	fcfg.Endpoints = nil // the management store is the source of truth; it applies them at start
-	m.eng = &engine{log: a.log.With("part", "forwarder")}
+	fcfg.Endpoints = nil // the control plane's store is the source of truth; it applies them at start
 	fwd, err := forwarder.New(fcfg, forwarder.Settings{
 		Logger:     a.log.With("part", "forwarder"),
 		Registerer: a.reg,
 		Log:        a.elog,
+		NATS:       a.nats,
 		Sites:      a.sites,
 		DB:         forwarder.DeliveryWriterFunc(m.writeDeliveries),
-		Observer:   m.eng,
+		Observer:   eng,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("forwarder: %w", err)
 	}
-	m.fwd, m.eng.fwd = fwd, fwd
+	mgr, err := controlplane.New(a.cfg.Forwarder.Management, controlplane.Settings{
+		Logger:                a.log.With("part", "management"),
+		Registerer:            a.reg,
+		AdminToken:            a.cfg.AdminToken,
+		MasterKey:             masterKey,
+		NATS:                  a.nats,
+		Sites:                 a.sites,
+		Engine:                eng,
+		History:               history{s: a.store, box: box},
+		AllowedPrivateTargets: a.cfg.Forwarder.AllowedPrivateTargets,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("management: %w", err)
+	}
+	eng.fwd, eng.observer = fwd, mgr
+	m.fwd, m.mgr = fwd, mgr
 	return m, nil
 }
 
@@ -54,66 +66,24 @@ func (m *management) writeDeliveries(ctx context.Context, rows []forwarder.Deliv
 	return forwarder.NewClickHouseWriter(db.Conn(), db.Table("deliveries")).WriteDeliveries(ctx, rows)
 }
 
+// start starts the forwarder (its endpoints come from the control plane:
+// none until then), seeds the control plane from the config file and
+// starts it, which hands every endpoint to the forwarder.
 func (m *management) start(ctx context.Context) error {
-	key, fromFile, err := m.a.cfg.MasterKeyOrGenerate()
-	if err != nil {
-		return fmt.Errorf("master_key: %w", err)
-	}
-	if fromFile {
-		m.a.log.Warn("master_key is not set: using the key generated in data_dir/master.key; every node of a cluster must share one key (set master_key)")
-	}
-	box, err := piicrypt.New(key)
-	if err != nil {
-		return err
-	}
-	m.a.piiBox = box
 	if err := m.fwd.Start(ctx); err != nil {
 		return fmt.Errorf("forwarder: %w", err)
 	}
-	mgr, err := controlplane.New(m.a.cfg.Forwarder.Management, controlplane.Settings{
-		Logger:                m.a.log.With("part", "management"),
-		Registerer:            m.a.reg,
-		AdminToken:            m.a.cfg.AdminToken,
-		MasterKey:             key,
-		JetStream:             m.a.elog.JetStream(),
-		Sites:                 m.a.sites,
-		Engine:                m.eng,
-		History:               history{s: m.a.store, box: box},
-		AllowedPrivateTargets: m.a.cfg.Forwarder.AllowedPrivateTargets,
-	})
-	if err != nil {
-		return fmt.Errorf("management: %w", err)
-	}
-	if err := mgr.Seed(ctx, m.a.sites.All(), m.a.cfg.DeclaredEndpoints()); err != nil {
+	if err := m.mgr.Seed(ctx, m.a.sites.All(), m.a.cfg.DeclaredEndpoints()); err != nil {
 		return fmt.Errorf("management: seeding sites and endpoints from the config file: %w", err)
 	}
-	m.mgr.Store(mgr)
-	var obs delivery.Observer = mgr
-	m.eng.observer.Store(&obs)
-	h := mgr.Handler()
-	m.handler.Store(&h)
-	if err := mgr.Start(ctx); err != nil {
+	if err := m.mgr.Start(ctx); err != nil {
 		return fmt.Errorf("management: %w", err)
 	}
 	return nil
 }
 
-// ServeHTTP serves /api/v1/ once the manager is up, 503 before.
-func (m *management) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h := m.handler.Load()
-	if h == nil {
-		w.Header().Set("Retry-After", "1")
-		http.Error(w, `{"error":{"code":"unavailable","message":"starting"}}`, http.StatusServiceUnavailable)
-		return
-	}
-	(*h).ServeHTTP(w, r)
-}
-
+// shutdown stops the control plane (its lifecycle drains what the
+// forwarder reported), then the forwarder.
 func (m *management) shutdown(ctx context.Context) error {
-	var errs []error
-	if mgr := m.mgr.Load(); mgr != nil {
-		errs = append(errs, mgr.Shutdown(ctx))
-	}
-	errs = append(errs, m.fwd.Shutdown(ctx))
-	return errors.Join(errs...)
+	return errors.Join(m.mgr.Shutdown(ctx), m.fwd.Shutdown(ctx))
 }

@@ -16,7 +16,7 @@ func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", a.ingest.Handler())
 	mux.Handle("GET /sdk.js", widgetsdk.Handler())
-	mux.Handle("/api/v1/", a.manage)
+	mux.Handle("/api/v1/", a.manage.mgr.Handler())
 	mux.Handle("/admin/", adminui.Handler("/admin/"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
