@@ -68,6 +68,9 @@ func TestBenchForwarder(t *testing.T) {
 	// Forwarder: events appended to the log, fanned out, queued, signed, sent, logged.
 	cfg := testConfig(webhookEP("bench", url, secret))
 	cfg.Concurrency = conc
+	if b := os.Getenv("BRIDGE_BENCH_FAST_PATH_BUDGET"); b != "" {
+		cfg.FastPathBudget = b // "0s": every delivery through the durable queue
+	}
 	e := newEnv(t, cfg)
 	hits.Store(0)
 	evs := make([]event.Event, n)
