@@ -37,7 +37,7 @@ func TestClickHouseDeliveryLog(t *testing.T) {
 	})
 	_, js := startNATS(t, t.TempDir())
 	lg := newMemLog(js)
-	f, err := New(testConfig(webhookEP("ch", rcv.url(), secret)), Settings{Log: lg, DB: w})
+	f, err := New(testConfig(webhookEP("ch", rcv.url(), secret)), Settings{Log: lg, NATS: lg, DB: w})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 			}
 			t.pending.Add(1)
 			d := &delivery{id: id, ev: ev, ep: rt.cfg.ID, seg: t, deadline: deadline}
-			if r := (*runners)[rt.cfg.ID]; r != nil && rt.cfg.Type == endpoint.TypeWebhook && rt.active() && r.fastOK(now) && r.offer(d, now) {
+			if r := (*runners)[rt.cfg.ID]; r != nil && rt.single() && rt.active() && r.fastOK(now) && r.offer(d, now) {
 				continue
 			}
 			f.enqueueFirst(d)

@@ -26,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -36,6 +35,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/natsrv"
@@ -84,7 +84,7 @@ type Forwarder struct {
 	logger *slog.Logger
 	m      *metrics
 	guard  *ssrf.Guard
-	client *http.Client
+	client *httpsend.Client
 	names  queueNames
 	dlog   *deliveryLog
 
@@ -147,7 +147,7 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 	}
 	f.recent.window = p.dedup
 	f.lanes.Store(&map[string]*runner{})
-	f.client = newHTTPClient(guard, p.timeout, max(cfg.Concurrency*2, 16))
+	f.client = httpsend.New(guard, p.timeout, max(cfg.Concurrency*2, 16), cfg.MaxResponseBytes)
 	f.dlog = newDeliveryLog(set.DB, cfg.LogBufferRows, p.logFlush, logger, m)
 	f.routes.Store(&routeTable{bySite: map[string][]*endpointRuntime{}, byID: map[string]*endpointRuntime{}})
 	if err := f.setLocked(cfg.Endpoints); err != nil {

@@ -8,9 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/popinbridge/bridge/forwarder/internal/capi"
-	"github.com/popinbridge/bridge/internal/endpoint"
-	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
@@ -19,52 +17,40 @@ import (
 // being active is offered again.
 const inactiveDelay = 5 * time.Second
 
-func (r *runner) handleWebhook(msg jetstream.Msg) {
-	rt := r.runtime()
-	m, ok := r.ready(rt, msg)
-	if !ok {
-		return
-	}
-	at := time.Now()
-	res := r.f.sendWebhook(r.ctx, rt, m.WebhookID, &m.Event)
-	r.finish(rt, msg, m, res, at)
-}
-
-func (r *runner) handleCAPI(msgs []jetstream.Msg) {
+// handle attempts deliveries fetched from the queue (at most the
+// exporter's MaxBatch) in one Export. Items the exporter refuses outright
+// (Check) are settled without being sent; when a batch fails permanently,
+// each item is tried alone so that only the bad ones fail (a destination
+// such as Meta refuses a whole batch for one bad event).
+func (r *runner) handle(msgs []jetstream.Msg) {
 	rt := r.runtime()
 	var send []jetstream.Msg
 	var ms []*message
+	var items []exporter.Item
 	now := time.Now()
 	for _, msg := range msgs {
 		m, ok := r.ready(rt, msg)
 		if !ok {
 			continue
 		}
-		if capi.TooOld(&m.Event, now) {
-			res := result{reqURL: capiURL(&rt.cfg), err: retry.Permanent(fmt.Errorf("event_time %s is older than Meta accepts (7 days); not sent",
-				capi.EventTime(&m.Event).UTC().Format(time.RFC3339)))}
-			r.finish(rt, msg, m, res, now)
+		it := exporter.Item{WebhookID: m.WebhookID, Event: &m.Event}
+		if err := rt.exp.Check(it, now); err != nil {
+			r.finish(rt, msg, m, exporter.Result{Err: err}, now)
 			continue
 		}
-		send, ms = append(send, msg), append(ms, m)
+		send, ms, items = append(send, msg), append(ms, m), append(items, it)
 	}
 	if len(send) == 0 {
 		return
 	}
-	evs := make([]*event.Event, len(ms))
-	for i, m := range ms {
-		evs[i] = &m.Event
-	}
 	at := time.Now()
-	res := r.f.sendCAPI(r.ctx, rt, evs)
-	if res.err != nil && retry.IsPermanent(res.err) && len(send) > 1 && !errors.Is(res.err, ssrf.ErrBlocked) {
-		// Meta rejects a whole batch for one bad event: try each alone so
-		// only the bad ones fail.
+	res := r.f.export(r.ctx, rt, items)
+	if res.Err != nil && retry.IsPermanent(res.Err) && len(send) > 1 && !errors.Is(res.Err, ssrf.ErrBlocked) {
 		for i := range send {
 			for _, m := range send[i:] {
 				_ = m.InProgress() // restart the ack wait of those still to send
 			}
-			one := r.f.sendCAPI(r.ctx, rt, evs[i:i+1])
+			one := r.f.export(r.ctx, rt, items[i:i+1])
 			r.finish(rt, send[i], ms[i], one, time.Now())
 		}
 		return
@@ -74,10 +60,18 @@ func (r *runner) handleCAPI(msgs []jetstream.Msg) {
 	}
 }
 
+// export is the timeout stage: one Export of items within the attempt
+// timeout.
+func (f *Forwarder) export(ctx context.Context, rt *endpointRuntime, items []exporter.Item) exporter.Result {
+	ctx, cancel := context.WithTimeout(ctx, f.p.timeout)
+	defer cancel()
+	return rt.exp.Export(ctx, items)
+}
+
 // finish settles a delivery fetched from the queue after its attempt: ack
 // on success or dead letter; on a retry, the next attempt is written to the
 // queue (with its NotBefore) before this one is acked.
-func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res result, at time.Time) {
+func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res exporter.Result, at time.Time) {
 	n := m.PriorAttempts + 1
 	out := r.conclude(rt, m, n, res, at)
 	switch out.action {
@@ -122,25 +116,25 @@ type outcome struct {
 // it once and does what does not depend on where the delivery came from:
 // dead letter, disabling after a 410, the endpoint's circuit. The caller
 // then settles the delivery per the returned action.
-func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at time.Time) outcome {
+func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res exporter.Result, at time.Time) outcome {
 	f := r.f
-	if res.err != nil && r.ctx.Err() != nil && errors.Is(res.err, context.Canceled) {
+	if res.Err != nil && r.ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
 		return outcome{action: actAbandon}
 	}
 	rec := f.record(rt, m, n, res, at)
 	em := r.metrics()
 	em.attempts.Inc()
-	em.latency.Observe(res.latency.Seconds())
-	r.observe(res.latency)
+	em.latency.Observe(res.Latency.Seconds())
+	r.observe(res.Latency)
 	if f.p.fastBudget > 0 && time.Duration(r.latency.Load()) > f.p.fastBudget {
 		r.trip(time.Now()) // slow on average: keep it off the fast path for a while
 	}
 	var out outcome
 	switch {
-	case res.err == nil:
+	case res.Err == nil:
 		em.successes.Inc()
 		rec.State = StateDelivered
-	case res.disable:
+	case res.Gone:
 		f.m.failures.WithLabelValues(r.id, "permanent").Inc()
 		rec.State = StateDisabled
 		// Disabling is the control plane's decision (its lifecycle sees this
@@ -149,16 +143,16 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 		out = outcome{actRetry, inactiveDelay} // kept for when the endpoint is enabled again
 	default:
 		kind := "retryable"
-		if retry.IsPermanent(res.err) {
+		if retry.IsPermanent(res.Err) {
 			kind = "permanent"
-			if errors.Is(res.err, ssrf.ErrBlocked) {
+			if errors.Is(res.Err, ssrf.ErrBlocked) {
 				kind = "ssrf"
 			}
 		} else {
 			r.trip(time.Now())
 		}
 		f.m.failures.WithLabelValues(r.id, kind).Inc()
-		delay, again := rt.schedule.Next(n, res.retryAfter)
+		delay, again := rt.schedule.Next(n, res.RetryAfter)
 		if kind == "retryable" && again && !m.Manual {
 			rec.State = StateRetrying
 			rec.NextAttemptAt = time.Now().Add(delay)
@@ -166,13 +160,13 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 			break
 		}
 		rec.State = StateDead
-		reason := res.err.Error()
+		reason := res.Err.Error()
 		if kind == "retryable" && !m.Manual {
 			reason = fmt.Sprintf("retries exhausted after %d attempts: %s", n, reason)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := f.bury(ctx, m, n, res.status, reason, at); err != nil {
+		if err := f.bury(ctx, m, n, res.StatusCode, reason, at); err != nil {
 			f.logger.Error("dead letter not stored; delivery will be retried", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
 			rec.State = StateRetrying
 			rec.NextAttemptAt = time.Now().Add(time.Minute)
@@ -189,18 +183,18 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res result, at
 }
 
 // record builds the delivery-log row of an attempt.
-func (f *Forwarder) record(rt *endpointRuntime, m *message, n int, res result, at time.Time) DeliveryRecord {
+func (f *Forwarder) record(rt *endpointRuntime, m *message, n int, res exporter.Result, at time.Time) DeliveryRecord {
 	rec := DeliveryRecord{
 		DeliveryID: m.DeliveryID, EventID: m.Event.ID, EndpointID: rt.cfg.ID, SiteID: m.Event.SiteID,
-		EventName: m.Event.Name, WebhookID: m.WebhookID, Attempt: n, StatusCode: res.status, OK: res.err == nil,
-		LatencyMS: res.latency.Milliseconds(), AttemptedAt: at, RequestURL: res.reqURL,
-		RequestHeaders: res.reqHeaders, ResponseBody: f.clipBody(res.respBody),
+		EventName: m.Event.Name, WebhookID: m.WebhookID, Attempt: n, StatusCode: res.StatusCode, OK: res.Err == nil,
+		LatencyMS: res.Latency.Milliseconds(), AttemptedAt: at, RequestURL: res.Request.URL,
+		RequestHeaders: res.Request.Headers, ResponseBody: f.clipBody(res.ResponseBody),
 	}
-	if res.err != nil {
-		rec.Error = res.err.Error()
+	if res.Err != nil {
+		rec.Error = res.Err.Error()
 	}
-	if rt.cfg.Type == endpoint.TypeFacebookCAPI || f.logsRawBodies(m.Event.SiteID) {
-		rec.RequestBody = f.clipBody(res.reqBody)
+	if !res.Request.RawPII || f.logsRawBodies(m.Event.SiteID) {
+		rec.RequestBody = f.clipBody(res.Request.Body)
 	}
 	return rec
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/internal/event"
 )
 
@@ -251,14 +251,14 @@ func (r *runner) abandonLane() {
 // attemptFirst makes the first attempt of a delivery on the fast path.
 func (r *runner) attemptFirst(d *delivery) {
 	rt := r.runtime()
-	if rt == nil || !rt.active() || rt.cfg.Type != endpoint.TypeWebhook {
+	if rt == nil || !rt.active() || !rt.single() {
 		r.f.enqueueFirst(d)
 		return
 	}
 	m := d.message()
 	at := time.Now()
 	handoff := time.AfterFunc(r.f.p.fastBudget, func() { r.handOff(d, m, at) })
-	res := r.f.sendWebhook(r.ctx, rt, m.WebhookID, &m.Event)
+	res := r.f.export(r.ctx, rt, []exporter.Item{{WebhookID: m.WebhookID, Event: &m.Event}})
 	out := r.conclude(rt, m, 1, res, at)
 	if !handoff.Stop() {
 		// The segment no longer waits for this attempt: note the outcome

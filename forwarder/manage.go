@@ -6,11 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
+	"github.com/popinbridge/bridge/forwarder/exporter"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
-	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/payload"
 )
@@ -47,47 +46,21 @@ func (f *Forwarder) Test(ctx context.Context, endpointID string, ev *event.Event
 		ev.SiteID = rt.cfg.Site
 		ev.ID = "test_" + randomHex(12)
 		ev.ClientTime, ev.ReceivedAt = time.Now().UTC(), time.Now().UTC()
-		if rt.cfg.Type == endpoint.TypeFacebookCAPI {
-			ev.Name = firstMapped(rt.eventMap)
+		if s, ok := rt.exp.(exporter.Sampler); ok {
+			ev.Name = s.SampleName()
 		}
+	}
+	if !rt.exp.Wants(ev.Name) {
+		return Attempt{}, fmt.Errorf("event %q is not delivered to endpoint %s (see its event_map)", ev.Name, endpointID)
 	}
 	m := &message{DeliveryID: DeliveryID(endpointID, ev.ID), WebhookID: WebhookID(ev.ID), EndpointID: endpointID, Event: *ev}
 	at := time.Now()
-	var res result
-	if rt.cfg.Type == endpoint.TypeFacebookCAPI {
-		if rt.eventMap[ev.Name] == "" {
-			return Attempt{}, fmt.Errorf("event %q is not mapped to a Meta event for endpoint %s", ev.Name, endpointID)
-		}
-		res = f.sendCAPI(ctx, rt, []*event.Event{ev})
-	} else {
-		res = f.sendWebhook(ctx, rt, m.WebhookID, ev)
-	}
+	res := f.export(ctx, rt, []exporter.Item{{WebhookID: m.WebhookID, Event: ev}})
 	rec := f.record(rt, m, 1, res, at)
 	rec.Test, rec.State = true, StateTest
-	if rt.cfg.Type == endpoint.TypeWebhook {
-		rec.RequestBody = f.clipBody(res.reqBody) // sample data only
-	}
+	rec.RequestBody = f.clipBody(res.Request.Body) // sample data only
 	f.dlog.Add(rec)
 	return attemptOf(rec), nil
-}
-
-func firstMapped(m map[string]string) string {
-	keys := make([]string, 0, len(m))
-	for k, v := range m {
-		if v != "" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if k == "popin_captured" {
-			return k
-		}
-	}
-	if len(keys) > 0 {
-		return keys[0]
-	}
-	return "popin_captured"
 }
 
 // Redeliver queues events for an endpoint as manual deliveries (one attempt

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/popinbridge/bridge/internal/endpoint"
 )
 
 // idlePoll is the longest an idle runner waits before looking at its queue
@@ -190,18 +188,18 @@ func (r *runner) loop() {
 			}
 			continue
 		}
-		if rt.cfg.Type == endpoint.TypeFacebookCAPI {
-			r.pullCAPI(rt)
-		} else if !r.pullWebhook() {
+		if !rt.single() {
+			r.pullBatch(rt)
+		} else if !r.pullSingles() {
 			r.idleWait()
 		}
 	}
 }
 
-// pullWebhook takes the free slots (at least one, waiting for it), fetches
+// pullSingles takes the free slots (at least one, waiting for it), fetches
 // at most that many queued deliveries without waiting on the server, and
 // attempts each in its own goroutine. It reports whether any came.
-func (r *runner) pullWebhook() bool {
+func (r *runner) pullSingles() bool {
 	s, ok := r.acquire(nil)
 	if !ok {
 		return false
@@ -230,7 +228,7 @@ func (r *runner) pullWebhook() bool {
 		r.inflight.Add(1)
 		go func() {
 			defer func() { <-s; r.inflight.Done() }()
-			r.handleWebhook(msg)
+			r.handle([]jetstream.Msg{msg})
 		}()
 	}
 	for i := used; i < n; i++ {
@@ -242,14 +240,14 @@ func (r *runner) pullWebhook() bool {
 	return used > 0
 }
 
-// pullCAPI fetches up to capi_batch_size deliveries (waiting at most
-// capi_batch_wait for the batch to fill) and sends them in one request.
-func (r *runner) pullCAPI(rt *endpointRuntime) {
+// pullBatch fetches up to the exporter's MaxBatch deliveries (waiting at
+// most capi_batch_wait for the batch to fill) and sends them in one request.
+func (r *runner) pullBatch(rt *endpointRuntime) {
 	s, ok := r.acquire(nil)
 	if !ok {
 		return
 	}
-	batch, err := r.cons.Fetch(r.f.cfg.CAPIBatchSize, jetstream.FetchMaxWait(r.f.p.capiWait))
+	batch, err := r.cons.Fetch(rt.exp.MaxBatch(), jetstream.FetchMaxWait(r.f.p.capiWait))
 	if err != nil {
 		<-s
 		r.fetchFailed(err)
@@ -266,7 +264,7 @@ func (r *runner) pullCAPI(rt *endpointRuntime) {
 	r.inflight.Add(1)
 	go func() {
 		defer func() { <-s; r.inflight.Done() }()
-		r.handleCAPI(msgs)
+		r.handle(msgs)
 	}()
 }
 

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/popinbridge/bridge/forwarder/internal/capi"
+	"github.com/popinbridge/bridge/forwarder/exporter/capi"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/ssrf"

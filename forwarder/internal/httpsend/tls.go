@@ -1,4 +1,4 @@
-package forwarder
+package httpsend
 
 import "crypto/tls"
 

@@ -1,0 +1,152 @@
+// Package webhook is the exporter of signed webhooks (Standard Webhooks):
+// one POST per event, the endpoint's template or the default body, the
+// same webhook-id on every attempt, a fresh timestamp and signature.
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/popinbridge/bridge/forwarder/exporter"
+	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
+	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/payload"
+	"github.com/popinbridge/bridge/internal/retry"
+	"github.com/popinbridge/bridge/internal/signing"
+)
+
+// Exporter sends an endpoint's events as signed webhooks. Immutable once
+// built; safe for concurrent use.
+type Exporter struct {
+	client *httpsend.Client
+	url    string
+	auth   string
+	apiKey string // the api_key header's name, for redaction
+	// signers sign with the current secret, then each rotated-out secret
+	// until its expiry (expires[i] for signers[i]; zero never expires),
+	// keeping their HMAC state.
+	signers []*signing.Signer
+	expires []time.Time
+	// static are the request headers that are the same on every attempt
+	// (canonical keys) and staticLog the same for the delivery log.
+	static    http.Header
+	staticLog map[string]string
+	post      *http.Request // the request template (httpsend.NewPost)
+	tmpl      *payload.Template
+}
+
+var _ exporter.Exporter = (*Exporter)(nil)
+
+// New compiles an endpoint that passed endpoint.Validate.
+func New(ep endpoint.Endpoint, client *httpsend.Client) (*Exporter, error) {
+	x := &Exporter{client: client, url: ep.URL, auth: ep.Auth, apiKey: ep.APIKeyHeader, post: httpsend.NewPost(ep.URL)}
+	if ep.Auth == endpoint.AuthSignature {
+		if err := x.addSigner(ep.Secret, time.Time{}); err != nil {
+			return nil, fmt.Errorf("secret: %w", err)
+		}
+		for i, p := range ep.PreviousSecrets {
+			if err := x.addSigner(p.Secret, p.Expires); err != nil {
+				return nil, fmt.Errorf("previous_secrets[%d]: %w", i, err)
+			}
+		}
+	}
+	x.static, x.staticLog = staticHeaders(&ep)
+	if ep.Template != "" {
+		t, err := payload.Parse(ep.Template)
+		if err != nil {
+			return nil, fmt.Errorf("template: %w", err)
+		}
+		x.tmpl = t
+	}
+	return x, nil
+}
+
+func (x *Exporter) addSigner(secret string, expires time.Time) error {
+	k, err := signing.ParseSecret(secret)
+	if err != nil {
+		return err
+	}
+	x.signers = append(x.signers, signing.NewSigner(k))
+	x.expires = append(x.expires, expires)
+	return nil
+}
+
+// Wants implements exporter.Exporter: every event the endpoint subscribes to.
+func (x *Exporter) Wants(string) bool { return true }
+
+// MaxBatch implements exporter.Exporter: one event per request.
+func (x *Exporter) MaxBatch() int { return 1 }
+
+// Check implements exporter.Exporter: a webhook takes any event.
+func (x *Exporter) Check(exporter.Item, time.Time) error { return nil }
+
+// Export implements exporter.Exporter: one POST of items[0]. The body is
+// the same on every attempt; webhook-id stays, webhook-timestamp and the
+// signatures are made now.
+func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.Result {
+	it := items[0]
+	body, err := x.Body(it.Event)
+	if err != nil {
+		return exporter.Result{Err: retry.Permanent(err), Request: exporter.Request{URL: x.url, RawPII: true}}
+	}
+	now := time.Now()
+	// The static headers, then webhook-id, webhook-timestamp and (auth
+	// signature) webhook-signature over them, as http.Header.Set would.
+	// All values share one backing array.
+	h := make(http.Header, len(x.static)+3)
+	vals := make([]string, 0, len(x.static)+3)
+	for k, v := range x.static {
+		vals = append(vals, v...)
+		h[k] = vals[len(vals)-len(v) : len(vals) : len(vals)]
+	}
+	ts := strconv.FormatInt(now.Unix(), 10)
+	vals = append(vals, it.WebhookID, ts)
+	h[canonID] = vals[len(vals)-2 : len(vals)-1 : len(vals)-1]
+	h[canonTimestamp] = vals[len(vals)-1 : len(vals) : len(vals)]
+	sig := ""
+	if x.auth == endpoint.AuthSignature {
+		var buf [3*64 + 8]byte
+		sig = string(signing.AppendSignatures(buf[:0], it.WebhookID, now, body, x.signersAt(now)...))
+		vals = append(vals, sig)
+		h[canonSignature] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
+	r := x.client.Post(ctx, x.post, x.url, h, body)
+	r.Request.Headers = x.logHeaders(it.WebhookID, ts, sig)
+	r.Request.RawPII = true
+	return r
+}
+
+// Body renders the body for an event: the endpoint's template or the
+// default body.
+func (x *Exporter) Body(ev *event.Event) ([]byte, error) {
+	if x.tmpl != nil {
+		return x.tmpl.Render(ev)
+	}
+	return payload.DefaultBody(ev)
+}
+
+// signersAt returns the signers in force at now: the current secret and
+// every rotated-out one not yet expired (endpoint.Endpoint.SigningSecrets),
+// each giving its own "v1," signature.
+func (x *Exporter) signersAt(now time.Time) []*signing.Signer {
+	n := 0
+	for _, exp := range x.expires {
+		if exp.IsZero() || now.Before(exp) {
+			n++
+		}
+	}
+	if n == len(x.signers) {
+		return x.signers
+	}
+	out := make([]*signing.Signer, 0, n)
+	for i, s := range x.signers {
+		if exp := x.expires[i]; exp.IsZero() || now.Before(exp) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
