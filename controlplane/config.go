@@ -13,7 +13,7 @@ import (
 var bucketPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // Config is the management API's section of the bridge configuration
-// (suggested key: forwarder.management).
+// (key: controlplane).
 type Config struct {
 	// Bucket is the JetStream KV bucket holding sites, endpoints and their
 	// sealed credentials; every node of a cluster shares it.

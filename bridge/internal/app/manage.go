@@ -37,7 +37,7 @@ func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, er
 	if err != nil {
 		return nil, fmt.Errorf("forwarder: %w", err)
 	}
-	mgr, err := controlplane.New(a.cfg.Forwarder.Management, controlplane.Settings{
+	mgr, err := controlplane.New(a.cfg.ControlPlane.Config, controlplane.Settings{
 		Logger:                a.log.With("part", "management"),
 		Registerer:            a.reg,
 		AdminToken:            a.cfg.AdminToken,

@@ -12,8 +12,10 @@ func TestMainExitCodesAndMessages(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	good := filepath.Join(dir, "good.yaml")
+	legacy := filepath.Join(dir, "legacy.yaml")
 	_ = os.WriteFile(bad, []byte("listen: nope\nsites: [{id: a}]\n"), 0o600)
 	_ = os.WriteFile(good, []byte("sites: [{id: a, write_key: pk_a, origins: [\"https://a.example\"]}]\n"), 0o600)
+	_ = os.WriteFile(legacy, []byte("forwarder: {management: {replicas: 3}}\n"), 0o600)
 	cases := []struct {
 		args       []string
 		code       int
@@ -26,7 +28,9 @@ func TestMainExitCodesAndMessages(t *testing.T) {
 		{[]string{"check-config", "--config", bad}, exitUsage, "", "sites[0].write_key: required"},
 		{[]string{"check-config", "--config", bad}, exitUsage, "", "listen:"},
 		{[]string{"check-config", "--config", filepath.Join(dir, "missing.yaml")}, exitUsage, "", "no such file"},
+		{[]string{"check-config", "--config", legacy}, exitOK, "configuration ok", "warning: forwarder.management: deprecated, use controlplane"},
 		{[]string{"check-config", "--print-defaults"}, exitOK, "retry_schedule:", ""},
+		{[]string{"check-config", "--print-defaults"}, exitOK, "\ncontrolplane:\n  bucket: bridge_mgmt\n", ""},
 		{[]string{"check-config", "--bogus"}, exitUsage, "", "flag provided but not defined"},
 		{[]string{"sdk"}, exitOK, "popinEvent", ""},
 	}

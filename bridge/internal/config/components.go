@@ -20,6 +20,7 @@ type Components struct {
 	ClickHouse     chdb.Config   `yaml:"clickhouse"`
 	ClickHouseSink chsink.Config `yaml:"clickhouse_sink"`
 	Forwarder      Forwarder     `yaml:"forwarder"`
+	ControlPlane   ControlPlane  `yaml:"controlplane"`
 	// Endpoints are declared destinations, upserted into the management
 	// store at startup (the API can add more).
 	Endpoints []Endpoint `yaml:"endpoints"`
@@ -33,11 +34,12 @@ type EventLog struct {
 	eventlog.Config `yaml:",inline"`
 }
 
-// Forwarder is the `forwarder:` section: delivery settings plus the
-// management plane's own (`forwarder.management`).
+// Forwarder is the `forwarder:` section: delivery settings, plus the
+// control plane's section under its deprecated name.
 type Forwarder struct {
 	forwarder.Config `yaml:",inline"`
-	Management       controlplane.Config `yaml:"management"`
+	// Deprecated: `controlplane:`; read, applied there, and warned about.
+	Management legacyControlPlane `yaml:"management,omitempty"`
 }
 
 func defaultComponents() Components {
@@ -46,7 +48,8 @@ func defaultComponents() Components {
 		EventLog:       EventLog{Config: eventlog.NewDefaultConfig()},
 		ClickHouse:     chdb.NewDefaultConfig(),
 		ClickHouseSink: chsink.NewDefaultConfig(),
-		Forwarder:      Forwarder{Config: forwarder.NewDefaultConfig(), Management: controlplane.NewDefaultConfig()},
+		Forwarder:      Forwarder{Config: forwarder.NewDefaultConfig()},
+		ControlPlane:   ControlPlane{Config: controlplane.NewDefaultConfig()},
 	}
 }
 
@@ -68,7 +71,7 @@ func (c *Components) validate(siteIDs map[string]bool) []error {
 	add("clickhouse", c.ClickHouse.Validate())
 	add("clickhouse_sink", c.ClickHouseSink.Validate())
 	add("forwarder", c.Forwarder.Config.Validate())
-	add("forwarder.management", c.Forwarder.Management.Validate())
+	add("controlplane", c.ControlPlane.Validate())
 	if guard, err := ssrf.New(c.Forwarder.AllowedPrivateTargets); err == nil {
 		// Declarations may omit secrets and tokens: the control plane
 		// generates them when it stores the endpoint.

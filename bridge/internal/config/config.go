@@ -76,6 +76,9 @@ func Parse(raw []byte) (*Config, error) {
 	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	if err := c.resolveControlPlane(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	for i := range c.Sites {
 		c.Sites[i].ApplyDefaults()
 	}

@@ -29,6 +29,9 @@ func (c *Components) DeclaredEndpoints() []endpoint.Endpoint {
 // Warnings lists deprecated keys in use, each naming its place.
 func (c *Components) Warnings() []string {
 	var out []string
+	if c.Forwarder.Management.given {
+		out = append(out, legacyControlPlaneWarning)
+	}
 	for i, e := range c.Endpoints {
 		if e.PreviousSecret != "" || !e.PreviousSecretExpiresAt.IsZero() {
 			out = append(out, fmt.Sprintf("endpoints[%d].previous_secret: ignored (deprecated); rotate secrets with POST /api/v1/endpoints/{id}/rotate-secret", i))
