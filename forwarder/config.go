@@ -178,7 +178,7 @@ func (c *Config) parse() (parsed, error) {
 }
 
 // Validate reports every problem of the forwarder section, each naming its
-// key. Endpoints are checked by ValidateEndpoints.
+// key. Endpoints are checked by endpoint.Validate (internal/endpoint).
 func (c *Config) Validate() error {
 	_, err := c.parse()
 	return err
