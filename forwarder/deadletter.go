@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/popinbridge/bridge/forwarder/queue"
 )
 
 // DeadLetter is a delivery that failed for good, kept for manual retry
@@ -26,13 +28,13 @@ type DeadLetter struct {
 
 type deadRecord struct {
 	DeadLetter
-	Message message `json:"message"`
+	Message queue.Message `json:"message"`
 }
 
 // ErrNotFound is returned for unknown endpoints and dead letters.
 var ErrNotFound = errors.New("not found")
 
-func (f *Forwarder) bury(ctx context.Context, m *message, attempts, status int, reason string, at time.Time) error {
+func (f *Forwarder) bury(ctx context.Context, m *queue.Message, attempts, status int, reason string, at time.Time) error {
 	rec := deadRecord{
 		DeadLetter: DeadLetter{DeliveryID: m.DeliveryID, EndpointID: m.EndpointID, EventID: m.Event.ID, EventName: m.Event.Name,
 			WebhookID: m.WebhookID, Attempts: attempts, LastStatus: status, Reason: reason, DeadAt: at},
@@ -99,7 +101,7 @@ func (f *Forwarder) RetryDead(ctx context.Context, deliveryID string) error {
 	}
 	m := rec.Message
 	m.PriorAttempts, m.Manual, m.EnqueuedAt = rec.Attempts, true, time.Now()
-	if err := f.enqueueOne(ctx, &m, fmt.Sprintf("%s-r%d", m.DeliveryID, rec.Attempts)); err != nil {
+	if err := f.q.Publish(ctx, &m, fmt.Sprintf("%s-r%d", m.DeliveryID, rec.Attempts)); err != nil {
 		return err
 	}
 	return kv.Delete(ctx, deliveryID, jetstream.LastRevision(e.Revision()))
@@ -114,14 +116,19 @@ func (f *Forwarder) deadBucket() (jetstream.KeyValue, error) {
 	return f.deadKV, nil
 }
 
-// enqueueOne publishes one delivery and waits for it to be stored.
-func (f *Forwarder) enqueueOne(ctx context.Context, m *message, msgID string) error {
-	b, err := json.Marshal(m)
+// openDeadLetters creates or updates the dead-letter bucket.
+func openDeadLetters(ctx context.Context, js jetstream.JetStream, prefix string, ttl time.Duration) (jetstream.KeyValue, error) {
+	name := prefix + "_DEAD_LETTERS"
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket:      name,
+		Description: "bridge forwarder: dead deliveries, kept for manual retry",
+		History:     1,
+		TTL:         ttl,
+		MaxBytes:    1 << 30,
+		Storage:     jetstream.FileStorage,
+	})
 	if err != nil {
-		return err
+		return nil, fmt.Errorf("forwarder: kv %s: %w", name, err)
 	}
-	if _, err := f.js.Publish(ctx, f.names.subject(m.EndpointID), b, jetstream.WithMsgID(msgID)); err != nil {
-		return fmt.Errorf("forwarder: enqueue: %w", err)
-	}
-	return nil
+	return kv, nil
 }

@@ -2,12 +2,12 @@ package forwarder
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/endpoint"
 )
 
@@ -147,7 +147,7 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 				f.m.enqueueDrops.WithLabelValues(rt.cfg.ID, "disabled").Inc()
 				continue
 			}
-			id := DeliveryID(rt.cfg.ID, ev.ID)
+			id := queue.DeliveryID(rt.cfg.ID, ev.ID)
 			if f.recent.has(id) { // a segment read again: settled already
 				continue
 			}
@@ -166,11 +166,11 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 // attempt (group-committed with others; see publisher). A full endpoint
 // queue drops it, counted.
 func (f *Forwarder) enqueueFirst(d *delivery) {
-	f.pub.submit(context.Background(), d.message(), d.id, func(err error) {
+	f.q.Submit(context.Background(), d.message(), d.id, func(err error) {
 		switch {
 		case err == nil:
 			f.m.enqueued.WithLabelValues(d.ep).Inc()
-		case isEndpointQueueFull(err):
+		case queue.IsFull(err):
 			f.m.enqueueDrops.WithLabelValues(d.ep, "queue_full").Inc()
 			f.logger.Error("endpoint queue full: delivery dropped", "endpoint", d.ep, "limit", f.cfg.MaxQueuedPerEndpoint)
 			err = nil
@@ -255,8 +255,4 @@ func (s *recentSet) has(id string) bool {
 	defer s.mu.Unlock()
 	at, ok := s.m[id]
 	return ok && time.Since(at) < s.window
-}
-
-func retryMsgID(deliveryID string, attempt int) string {
-	return fmt.Sprintf("%s-a%d", deliveryID, attempt)
 }

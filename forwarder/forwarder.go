@@ -36,6 +36,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
+	"github.com/popinbridge/bridge/forwarder/queue"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/natsrv"
@@ -85,15 +86,13 @@ type Forwarder struct {
 	m      *metrics
 	guard  *ssrf.Guard
 	client *httpsend.Client
-	names  queueNames
 	dlog   *deliveryLog
 
 	mu      sync.Mutex
 	state   lifecycle
 	invalid map[string]error // endpoints left out by SetEndpoints, by id
 	runners map[string]*runner
-	js      jetstream.JetStream
-	stream  jetstream.Stream
+	q       *queue.Queue
 	deadKV  jetstream.KeyValue
 	cancel  context.CancelFunc
 	bg      sync.WaitGroup
@@ -102,7 +101,6 @@ type Forwarder struct {
 	// lanes is the runners by endpoint id, for the fan-out (copy on write
 	// under mu).
 	lanes    atomic.Pointer[map[string]*runner]
-	pub      *publisher
 	recent   recentSet
 	handoffs handoffs
 	win      *window
@@ -137,7 +135,6 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 	guard, _ := ssrf.New(cfg.AllowedPrivateTargets)
 	f := &Forwarder{
 		cfg: cfg, p: p, set: set, logger: logger, m: m, guard: guard,
-		names:   names(cfg.StreamPrefix),
 		invalid: map[string]error{},
 		runners: map[string]*runner{},
 		win:     newWindow(openDeliveries),
@@ -178,12 +175,17 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("forwarder: reader %s: %w", f.cfg.ReaderName, err)
 	}
-	st, deadKV, err := setupQueue(ctx, js, f.names, &f.cfg, f.p)
+	q, err := queue.Open(ctx, js, queue.Config{Prefix: f.cfg.StreamPrefix, MaxPerEndpoint: f.cfg.MaxQueuedPerEndpoint,
+		MaxBytes: f.cfg.QueueMaxBytes, Dedup: f.p.dedup, AckWait: ackWait(f.p.timeout)}, f.logger, f.wakeRunner)
 	if err != nil {
+		return fmt.Errorf("forwarder: %w", err)
+	}
+	deadKV, err := openDeadLetters(ctx, js, f.cfg.StreamPrefix, f.p.deadTTL)
+	if err != nil {
+		q.Close(ctx)
 		return err
 	}
-	f.js, f.stream, f.deadKV = js, st, deadKV
-	f.pub = newPublisher(js, f.names, f.logger, f.wakeRunner)
+	f.q, f.deadKV = q, deadKV
 	bgctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	f.state = stateStarted
@@ -238,7 +240,7 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 	}
 	// Retries and hand-offs of the attempts that ended are written, then
 	// the segments they settled are acked.
-	f.pub.stop(ctx)
+	f.q.Close(ctx)
 	close(f.ackStop)
 	select {
 	case <-f.ackDone:
@@ -352,7 +354,7 @@ func (f *Forwarder) wakeRunner(id string) {
 }
 
 func (f *Forwarder) startRunnerLocked(ctx context.Context, id string) error {
-	cons, err := consumerFor(ctx, f.stream, f.names, id, f.p.timeout)
+	cons, err := f.q.Consumer(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -363,3 +365,8 @@ func (f *Forwarder) startRunnerLocked(ctx context.Context, id string) error {
 }
 
 func formatUnix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
+
+// ackWait is how long a fetched delivery may stay unacked before JetStream
+// hands it out again (after a crash): beyond one attempt; longer work calls
+// InProgress.
+func ackWait(timeout time.Duration) time.Duration { return timeout + 10*time.Second }

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/popinbridge/bridge/forwarder/exporter"
+	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
@@ -25,7 +26,7 @@ const inactiveDelay = 5 * time.Second
 func (r *runner) handle(msgs []jetstream.Msg) {
 	rt := r.runtime()
 	var send []jetstream.Msg
-	var ms []*message
+	var ms []*queue.Message
 	var items []exporter.Item
 	now := time.Now()
 	for _, msg := range msgs {
@@ -71,7 +72,7 @@ func (f *Forwarder) export(ctx context.Context, rt *endpointRuntime, items []exp
 // finish settles a delivery fetched from the queue after its attempt: ack
 // on success or dead letter; on a retry, the next attempt is written to the
 // queue (with its NotBefore) before this one is acked.
-func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res exporter.Result, at time.Time) {
+func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *queue.Message, res exporter.Result, at time.Time) {
 	n := m.PriorAttempts + 1
 	out := r.conclude(rt, m, n, res, at)
 	switch out.action {
@@ -82,8 +83,8 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *message, res 
 	case actRetry:
 		next := *m
 		next.PriorAttempts, next.NotBefore, next.Handoff = n, time.Now().Add(out.delay), false
-		ctx, cancel := context.WithTimeout(context.Background(), 2*pubAckTimeout)
-		err := r.f.pub.publish(ctx, &next, retryMsgID(m.DeliveryID, n))
+		ctx, cancel := context.WithTimeout(context.Background(), queue.PublishTimeout)
+		err := r.f.q.Publish(ctx, &next, queue.RetryID(m.DeliveryID, n))
 		cancel()
 		if err != nil {
 			// Keep this copy instead (the attempt number will repeat).
@@ -116,7 +117,7 @@ type outcome struct {
 // it once and does what does not depend on where the delivery came from:
 // dead letter, disabling after a 410, the endpoint's circuit. The caller
 // then settles the delivery per the returned action.
-func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res exporter.Result, at time.Time) outcome {
+func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res exporter.Result, at time.Time) outcome {
 	f := r.f
 	if res.Err != nil && r.ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
 		return outcome{action: actAbandon}
@@ -183,7 +184,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *message, n int, res exporter.R
 }
 
 // record builds the delivery-log row of an attempt.
-func (f *Forwarder) record(rt *endpointRuntime, m *message, n int, res exporter.Result, at time.Time) DeliveryRecord {
+func (f *Forwarder) record(rt *endpointRuntime, m *queue.Message, n int, res exporter.Result, at time.Time) DeliveryRecord {
 	rec := DeliveryRecord{
 		DeliveryID: m.DeliveryID, EventID: m.Event.ID, EndpointID: rt.cfg.ID, SiteID: m.Event.SiteID,
 		EventName: m.Event.Name, WebhookID: m.WebhookID, Attempt: n, StatusCode: res.StatusCode, OK: res.Err == nil,

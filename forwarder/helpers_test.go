@@ -357,15 +357,11 @@ func queued(t *testing.T, e *env, endpointID string) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, err := e.f.stream.Consumer(ctx, e.f.names.consumer(endpointID))
+	n, err := e.f.q.Depth(ctx, endpointID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := c.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info.NumPending + uint64(info.NumAckPending)
+	return n
 }
 
 // forceEndpoints installs endpoints without validating them, as if they had

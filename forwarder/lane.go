@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/exporter"
+	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/event"
 )
 
@@ -61,8 +62,8 @@ func (d *delivery) settle(f *Forwarder, err error) {
 	d.seg.settle(err)
 }
 
-func (d *delivery) message() *message {
-	return &message{DeliveryID: d.id, WebhookID: WebhookID(d.ev.ID), EndpointID: d.ep, Event: *d.ev, EnqueuedAt: time.Now()}
+func (d *delivery) message() *queue.Message {
+	return &queue.Message{DeliveryID: d.id, WebhookID: queue.WebhookID(d.ev.ID), EndpointID: d.ep, Event: *d.ev, EnqueuedAt: time.Now()}
 }
 
 // lane is an endpoint's FIFO of first attempts. It is bounded by the
@@ -277,7 +278,7 @@ func (r *runner) attemptFirst(d *delivery) {
 	case actRetry:
 		next := *m
 		next.PriorAttempts, next.NotBefore = 1, time.Now().Add(out.delay)
-		d.settle(r.f, r.f.pub.publish(context.Background(), &next, retryMsgID(d.id, 1)))
+		d.settle(r.f, r.f.q.Publish(context.Background(), &next, queue.RetryID(d.id, 1)))
 	default:
 		d.settle(r.f, errStopped)
 	}
@@ -285,10 +286,10 @@ func (r *runner) attemptFirst(d *delivery) {
 
 // handOff stores the copy of a first attempt that overran its budget, then
 // releases its segment.
-func (r *runner) handOff(d *delivery, m *message, at time.Time) {
+func (r *runner) handOff(d *delivery, m *queue.Message, at time.Time) {
 	cp := *m
 	cp.PriorAttempts, cp.Handoff, cp.NotBefore = 1, true, at.Add(r.f.p.timeout+handoffMargin)
-	r.f.pub.submit(context.Background(), &cp, d.id+"-h", func(err error) { d.settle(r.f, err) })
+	r.f.q.Submit(context.Background(), &cp, queue.HandoffID(d.id), func(err error) { d.settle(r.f, err) })
 }
 
 // handoffs remembers the outcome of fast-path attempts that were handed

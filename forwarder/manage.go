@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/exporter"
+	"github.com/popinbridge/bridge/forwarder/queue"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/payload"
@@ -53,7 +54,7 @@ func (f *Forwarder) Test(ctx context.Context, endpointID string, ev *event.Event
 	if !rt.exp.Wants(ev.Name) {
 		return Attempt{}, fmt.Errorf("event %q is not delivered to endpoint %s (see its event_map)", ev.Name, endpointID)
 	}
-	m := &message{DeliveryID: DeliveryID(endpointID, ev.ID), WebhookID: WebhookID(ev.ID), EndpointID: endpointID, Event: *ev}
+	m := &queue.Message{DeliveryID: queue.DeliveryID(endpointID, ev.ID), WebhookID: queue.WebhookID(ev.ID), EndpointID: endpointID, Event: *ev}
 	at := time.Now()
 	res := f.export(ctx, rt, []exporter.Item{{WebhookID: m.WebhookID, Event: ev}})
 	rec := f.record(rt, m, 1, res, at)
@@ -78,9 +79,9 @@ func (f *Forwarder) Redeliver(ctx context.Context, endpointID string, events []e
 	nonce := randomHex(6)
 	for i := range events {
 		ev := &events[i]
-		m := &message{DeliveryID: DeliveryID(endpointID, ev.ID), WebhookID: WebhookID(ev.ID), EndpointID: endpointID,
+		m := &queue.Message{DeliveryID: queue.DeliveryID(endpointID, ev.ID), WebhookID: queue.WebhookID(ev.ID), EndpointID: endpointID,
 			Event: *ev, EnqueuedAt: time.Now(), Manual: true}
-		if err := f.enqueueOne(ctx, m, m.DeliveryID+"-m"+nonce); err != nil {
+		if err := f.q.Publish(ctx, m, m.DeliveryID+"-m"+nonce); err != nil {
 			return err
 		}
 	}

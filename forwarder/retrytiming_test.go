@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/signing"
 )
 
@@ -100,8 +101,8 @@ func TestRetryTimingFollowsSchedule(t *testing.T) {
 			}
 			rcv.mu.Unlock()
 
-			if len(ids) != 1 || len(hdrIDs) != 1 || ids[0] != WebhookID(ev.ID) {
-				t.Fatalf("webhook-ids seen %v (headers %v), want only %s", ids, hdrIDs, WebhookID(ev.ID))
+			if len(ids) != 1 || len(hdrIDs) != 1 || ids[0] != queue.WebhookID(ev.ID) {
+				t.Fatalf("webhook-ids seen %v (headers %v), want only %s", ids, hdrIDs, queue.WebhookID(ev.ID))
 			}
 			var gaps []time.Duration
 			for i := 1; i < len(times); i++ {
@@ -128,7 +129,7 @@ func TestRetryTimingFollowsSchedule(t *testing.T) {
 			var nums []int
 			for _, r := range rows {
 				nums = append(nums, r.Attempt)
-				if r.WebhookID != WebhookID(ev.ID) {
+				if r.WebhookID != queue.WebhookID(ev.ID) {
 					t.Errorf("row of attempt %d has webhook-id %s", r.Attempt, r.WebhookID)
 				}
 			}

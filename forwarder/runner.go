@@ -2,13 +2,14 @@ package forwarder
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/popinbridge/bridge/forwarder/queue"
 )
 
 // idlePoll is the longest an idle runner waits before looking at its queue
@@ -286,14 +287,14 @@ func (r *runner) updateDepth() {
 
 // decode reads a queued delivery; an unreadable one is dropped (terminated)
 // with a log line, since no retry can fix it.
-func (r *runner) decode(msg jetstream.Msg) (*message, bool) {
-	var m message
-	if err := json.Unmarshal(msg.Data(), &m); err != nil {
+func (r *runner) decode(msg jetstream.Msg) (*queue.Message, bool) {
+	m, err := queue.Decode(msg.Data())
+	if err != nil {
 		r.f.logger.Error("unreadable delivery dropped", "endpoint", r.id, "err", err)
 		_ = msg.Term()
 		return nil, false
 	}
-	return &m, true
+	return m, true
 }
 
 // putBack returns a fetched delivery to the queue for d without an attempt.
@@ -310,7 +311,7 @@ func (r *runner) putBack(msg jetstream.Msg, d time.Duration) {
 // not before its NotBefore (put back until then), not while the endpoint is
 // inactive, and for a hand-off not if the fast-path attempt it stands for
 // already settled it (see lane.go).
-func (r *runner) ready(rt *endpointRuntime, msg jetstream.Msg) (*message, bool) {
+func (r *runner) ready(rt *endpointRuntime, msg jetstream.Msg) (*queue.Message, bool) {
 	m, ok := r.decode(msg)
 	if !ok {
 		return nil, false

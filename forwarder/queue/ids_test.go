@@ -1,4 +1,4 @@
-package forwarder
+package queue
 
 import (
 	"crypto/sha256"

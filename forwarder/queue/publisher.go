@@ -1,4 +1,4 @@
-package forwarder
+package queue
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 // errPublisherClosed is returned for publishes submitted after Shutdown.
-var errPublisherClosed = errors.New("forwarder: delivery queue publisher stopped")
+var errPublisherClosed = errors.New("queue: delivery queue publisher stopped")
 
 // pubBatchMax bounds one group of async publishes; it stays under the
 // client's async publish window (4000).
@@ -36,10 +36,10 @@ type pubReq struct {
 // enqueues cost one round of fsync on the server instead of N. Requests
 // wait in a bounded channel; submit blocks (back-pressure) when it is full.
 type publisher struct {
-	js     jetstream.JetStream
-	names  queueNames
-	logger *slog.Logger
-	wake   func(endpointID string)
+	js      jetstream.JetStream
+	subject func(endpointID string) string
+	logger  *slog.Logger
+	wake    func(endpointID string)
 
 	ch      chan *pubReq
 	mu      sync.Mutex
@@ -48,8 +48,8 @@ type publisher struct {
 	quit    chan struct{}
 }
 
-func newPublisher(js jetstream.JetStream, n queueNames, logger *slog.Logger, wake func(string)) *publisher {
-	p := &publisher{js: js, names: n, logger: logger, wake: wake,
+func newPublisher(js jetstream.JetStream, subject func(string) string, logger *slog.Logger, wake func(string)) *publisher {
+	p := &publisher{js: js, subject: subject, logger: logger, wake: wake,
 		ch: make(chan *pubReq, 4*pubBatchMax), stopped: make(chan struct{}), quit: make(chan struct{})}
 	go p.run()
 	return p
@@ -59,13 +59,13 @@ func newPublisher(js jetstream.JetStream, n queueNames, logger *slog.Logger, wak
 // calls done with the outcome once the server stored it (a duplicate within
 // the dedup window is success). It blocks while the request channel is
 // full, until ctx ends.
-func (p *publisher) submit(ctx context.Context, m *message, msgID string, done func(error)) {
+func (p *publisher) submit(ctx context.Context, m *Message, msgID string, done func(error)) {
 	b, err := json.Marshal(m)
 	if err != nil {
-		done(fmt.Errorf("forwarder: encode delivery: %w", err))
+		done(fmt.Errorf("queue: encode delivery: %w", err))
 		return
 	}
-	r := &pubReq{subj: p.names.subject(m.EndpointID), msgID: msgID, ep: m.EndpointID, data: b, done: done}
+	r := &pubReq{subj: p.subject(m.EndpointID), msgID: msgID, ep: m.EndpointID, data: b, done: done}
 	p.mu.Lock()
 	closed := p.closed
 	p.mu.Unlock()
@@ -83,7 +83,7 @@ func (p *publisher) submit(ctx context.Context, m *message, msgID string, done f
 }
 
 // publish is submit and wait.
-func (p *publisher) publish(ctx context.Context, m *message, msgID string) error {
+func (p *publisher) publish(ctx context.Context, m *Message, msgID string) error {
 	res := make(chan error, 1)
 	p.submit(ctx, m, msgID, func(err error) { res <- err })
 	select {
@@ -144,7 +144,7 @@ func (p *publisher) flush(batch []*pubReq) {
 			case err := <-futs[i].Err():
 				errs[i] = err
 			case <-timeout.C:
-				errs[i] = fmt.Errorf("forwarder: enqueue: no PubAck within %s", pubAckTimeout)
+				errs[i] = fmt.Errorf("queue: enqueue: no PubAck within %s", pubAckTimeout)
 				timeout.Reset(0)
 			}
 		}
