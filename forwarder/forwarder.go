@@ -31,10 +31,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/forwarder/deadletter"
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
 	"github.com/popinbridge/bridge/forwarder/queue"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
@@ -93,7 +93,7 @@ type Forwarder struct {
 	invalid map[string]error // endpoints left out by SetEndpoints, by id
 	runners map[string]*runner
 	q       *queue.Queue
-	deadKV  jetstream.KeyValue
+	dead    *deadletter.Store
 	cancel  context.CancelFunc
 	bg      sync.WaitGroup
 
@@ -180,12 +180,12 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("forwarder: %w", err)
 	}
-	deadKV, err := openDeadLetters(ctx, js, f.cfg.StreamPrefix, f.p.deadTTL)
+	dead, err := deadletter.Open(ctx, js, f.cfg.StreamPrefix, f.p.deadTTL)
 	if err != nil {
 		q.Close(ctx)
-		return err
+		return fmt.Errorf("forwarder: %w", err)
 	}
-	f.q, f.deadKV = q, deadKV
+	f.q, f.dead = q, dead
 	bgctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	f.state = stateStarted

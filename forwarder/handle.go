@@ -167,7 +167,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if err := f.bury(ctx, m, n, res.StatusCode, reason, at); err != nil {
+		if err := f.dead.Put(ctx, m, n, res.StatusCode, reason, at); err != nil {
 			f.logger.Error("dead letter not stored; delivery will be retried", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
 			rec.State = StateRetrying
 			rec.NextAttemptAt = time.Now().Add(time.Minute)
