@@ -35,6 +35,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/forwarder/deadletter"
+	"github.com/popinbridge/bridge/forwarder/deliverylog"
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
 	"github.com/popinbridge/bridge/forwarder/queue"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
@@ -63,9 +64,9 @@ type Settings struct {
 	// NATS holds the delivery queue and the dead letters (internal/natsrv,
 	// started before Start). Required for Start.
 	NATS     natsrv.JetStreamer
-	Sites    site.Registry  // default_phone_region of sites; optional
-	DB       DeliveryWriter // delivery log; nil: attempts are not recorded
-	Observer Observer       // optional
+	Sites    site.Registry      // default_phone_region and PII policy of sites; optional
+	DB       deliverylog.Writer // delivery log; nil: attempts are not recorded
+	Observer Observer           // optional
 	_        struct{}
 }
 
@@ -86,7 +87,8 @@ type Forwarder struct {
 	m      *metrics
 	guard  *ssrf.Guard
 	client *httpsend.Client
-	dlog   *deliveryLog
+	dlog   *deliverylog.Buffer
+	logPol deliverylog.Policy
 
 	mu      sync.Mutex
 	state   lifecycle
@@ -132,9 +134,14 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 	if err != nil {
 		return nil, err
 	}
+	dlog, err := deliverylog.New(set.DB, cfg.LogBufferRows, p.logFlush, logger, set.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("forwarder: %w", err)
+	}
 	guard, _ := ssrf.New(cfg.AllowedPrivateTargets)
 	f := &Forwarder{
-		cfg: cfg, p: p, set: set, logger: logger, m: m, guard: guard,
+		cfg: cfg, p: p, set: set, logger: logger, m: m, guard: guard, dlog: dlog,
+		logPol:  deliverylog.Policy{MaxBodyBytes: cfg.MaxLoggedBodyBytes, RawBodies: deliverylog.RawPIISites(set.Sites)},
 		invalid: map[string]error{},
 		runners: map[string]*runner{},
 		win:     newWindow(openDeliveries),
@@ -145,7 +152,6 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 	f.recent.window = p.dedup
 	f.lanes.Store(&map[string]*runner{})
 	f.client = httpsend.New(guard, p.timeout, max(cfg.Concurrency*2, 16), cfg.MaxResponseBytes)
-	f.dlog = newDeliveryLog(set.DB, cfg.LogBufferRows, p.logFlush, logger, m)
 	f.routes.Store(&routeTable{bySite: map[string][]*endpointRuntime{}, byID: map[string]*endpointRuntime{}})
 	if err := f.setLocked(cfg.Endpoints); err != nil {
 		return nil, err
@@ -175,6 +181,9 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("forwarder: reader %s: %w", f.cfg.ReaderName, err)
 	}
+	if err := f.dlog.Start(ctx); err != nil {
+		return fmt.Errorf("forwarder: %w", err)
+	}
 	q, err := queue.Open(ctx, js, queue.Config{Prefix: f.cfg.StreamPrefix, MaxPerEndpoint: f.cfg.MaxQueuedPerEndpoint,
 		MaxBytes: f.cfg.QueueMaxBytes, Dedup: f.p.dedup, AckWait: ackWait(f.p.timeout)}, f.logger, f.wakeRunner)
 	if err != nil {
@@ -195,7 +204,6 @@ func (f *Forwarder) Start(ctx context.Context) error {
 		}
 	}
 	f.publishLanesLocked()
-	f.dlog.start()
 	go func() { defer close(f.ackDone); f.acker(f.ackStop) }()
 	f.bg.Add(1)
 	go func() { defer f.bg.Done(); f.fanout(bgctx, reader) }()
@@ -210,7 +218,7 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 	if f.state != stateStarted {
 		f.state = stateClosed
 		f.mu.Unlock()
-		return nil
+		return f.dlog.Shutdown(ctx) // rows of Test sends made before Start
 	}
 	f.state = stateClosed
 	f.cancel()
@@ -246,7 +254,7 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 	case <-f.ackDone:
 	case <-ctx.Done():
 	}
-	f.dlog.stop(ctx)
+	errs = append(errs, f.dlog.Shutdown(ctx))
 	return errors.Join(errs...)
 }
 

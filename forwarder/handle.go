@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/popinbridge/bridge/forwarder/deliverylog"
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/retry"
@@ -122,7 +123,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 	if res.Err != nil && r.ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
 		return outcome{action: actAbandon}
 	}
-	rec := f.record(rt, m, n, res, at)
+	rec := f.record(rt, m, n, res, at, false)
 	em := r.metrics()
 	em.attempts.Inc()
 	em.latency.Observe(res.Latency.Seconds())
@@ -183,36 +184,17 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 	return out
 }
 
-// record builds the delivery-log row of an attempt.
-func (f *Forwarder) record(rt *endpointRuntime, m *queue.Message, n int, res exporter.Result, at time.Time) DeliveryRecord {
-	rec := DeliveryRecord{
+// record builds the delivery-log row of attempt n (a test send when test),
+// keeping of its request and response what the log policy allows.
+func (f *Forwarder) record(rt *endpointRuntime, m *queue.Message, n int, res exporter.Result, at time.Time, test bool) deliverylog.Record {
+	rec := deliverylog.Record{
 		DeliveryID: m.DeliveryID, EventID: m.Event.ID, EndpointID: rt.cfg.ID, SiteID: m.Event.SiteID,
 		EventName: m.Event.Name, WebhookID: m.WebhookID, Attempt: n, StatusCode: res.StatusCode, OK: res.Err == nil,
-		LatencyMS: res.Latency.Milliseconds(), AttemptedAt: at, RequestURL: res.Request.URL,
-		RequestHeaders: res.Request.Headers, ResponseBody: f.clipBody(res.ResponseBody),
+		LatencyMS: res.Latency.Milliseconds(), AttemptedAt: at, Test: test,
 	}
 	if res.Err != nil {
 		rec.Error = res.Err.Error()
 	}
-	if !res.Request.RawPII || f.logsRawBodies(m.Event.SiteID) {
-		rec.RequestBody = f.clipBody(res.Request.Body)
-	}
+	f.logPol.Fill(&rec, res.Request, res.ResponseBody)
 	return rec
-}
-
-// logsRawBodies: webhook bodies carry raw personal data; they are stored in
-// the deliveries table only for sites whose PII policy is raw.
-func (f *Forwarder) logsRawBodies(siteID string) bool {
-	if f.set.Sites == nil {
-		return false
-	}
-	s, ok := f.set.Sites.ByID(siteID)
-	return ok && s.PII == "raw"
-}
-
-func (f *Forwarder) clipBody(b []byte) string {
-	if len(b) > f.cfg.MaxLoggedBodyBytes {
-		b = b[:f.cfg.MaxLoggedBodyBytes]
-	}
-	return string(b)
 }

@@ -21,7 +21,7 @@ import (
 	svix "github.com/svix/svix-webhooks/go"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
-	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/forwarder/deliverylog"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/signing"
@@ -32,9 +32,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(childMain())
 	}
-	code := m.Run()
-	chtest.StopShared()
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // checkFor polls fn until it returns nil or total passes.
@@ -137,11 +135,11 @@ func (s *memSeg) Nak(d time.Duration) error { go func() { time.Sleep(d); s.r.ch 
 // memWriter collects delivery-log rows.
 type memWriter struct {
 	mu   sync.Mutex
-	rows []DeliveryRecord
+	rows []deliverylog.Record
 	fail bool
 }
 
-func (w *memWriter) WriteDeliveries(_ context.Context, rows []DeliveryRecord) error {
+func (w *memWriter) WriteDeliveries(_ context.Context, rows []deliverylog.Record) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.fail {
@@ -151,14 +149,14 @@ func (w *memWriter) WriteDeliveries(_ context.Context, rows []DeliveryRecord) er
 	return nil
 }
 
-func (w *memWriter) all() []DeliveryRecord {
+func (w *memWriter) all() []deliverylog.Record {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([]DeliveryRecord(nil), w.rows...)
+	return append([]deliverylog.Record(nil), w.rows...)
 }
 
-func (w *memWriter) forEndpoint(id string) []DeliveryRecord {
-	var out []DeliveryRecord
+func (w *memWriter) forEndpoint(id string) []deliverylog.Record {
+	var out []deliverylog.Record
 	for _, r := range w.all() {
 		if r.EndpointID == id {
 			out = append(out, r)

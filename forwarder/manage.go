@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/popinbridge/bridge/forwarder/deliverylog"
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/queue"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
@@ -15,10 +16,20 @@ import (
 	"github.com/popinbridge/bridge/internal/payload"
 )
 
+// Delivery states recorded with each attempt
+// (internal/delivery; re-exported for the forwarder's callers).
+const (
+	StateDelivered = dlv.StateDelivered
+	StateRetrying  = dlv.StateRetrying
+	StateDead      = dlv.StateDead
+	StateDisabled  = dlv.StateDisabled
+	StateTest      = dlv.StateTest
+)
+
 // Attempt is the outcome of one delivery attempt (internal/delivery).
 type Attempt = dlv.Attempt
 
-func attemptOf(r DeliveryRecord) Attempt {
+func attemptOf(r deliverylog.Record) Attempt {
 	return Attempt{DeliveryID: r.DeliveryID, EndpointID: r.EndpointID, EventID: r.EventID, EventName: r.EventName,
 		WebhookID: r.WebhookID, Attempt: r.Attempt, OK: r.OK, StatusCode: r.StatusCode, LatencyMS: r.LatencyMS,
 		Error: r.Error, AttemptedAt: r.AttemptedAt, NextAttemptAt: r.NextAttemptAt, State: r.State, Test: r.Test,
@@ -57,9 +68,8 @@ func (f *Forwarder) Test(ctx context.Context, endpointID string, ev *event.Event
 	m := &queue.Message{DeliveryID: queue.DeliveryID(endpointID, ev.ID), WebhookID: queue.WebhookID(ev.ID), EndpointID: endpointID, Event: *ev}
 	at := time.Now()
 	res := f.export(ctx, rt, []exporter.Item{{WebhookID: m.WebhookID, Event: ev}})
-	rec := f.record(rt, m, 1, res, at)
-	rec.Test, rec.State = true, StateTest
-	rec.RequestBody = f.clipBody(res.Request.Body) // sample data only
+	rec := f.record(rt, m, 1, res, at, true) // sample data only: the request body is logged
+	rec.State = StateTest
 	f.dlog.Add(rec)
 	return attemptOf(rec), nil
 }

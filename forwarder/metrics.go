@@ -17,9 +17,6 @@ type metrics struct {
 	queueDepth   *prometheus.GaugeVec
 	enqueued     *prometheus.CounterVec
 	enqueueDrops *prometheus.CounterVec
-	logDropped   prometheus.Counter
-	logErrors    prometheus.Counter
-	logBuffered  prometheus.Gauge
 	fanoutErrors prometheus.Counter
 	// invalidEndpoints is 1 for each endpoint SetEndpoints left out.
 	invalidEndpoints *prometheus.GaugeVec
@@ -44,19 +41,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Deliveries put in the durable queue per endpoint."}, ep),
 		enqueueDrops: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_enqueue_dropped_total",
 			Help: "Deliveries not enqueued, by reason (queue_full, disabled)."}, []string{"endpoint", "reason"}),
-		logDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_delivery_log_dropped_total",
-			Help: "Delivery-log rows dropped because the buffer was full or ClickHouse stayed down at shutdown."}),
-		logErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_delivery_log_write_errors_total",
-			Help: "Failed writes of delivery-log batches (rows are kept and retried)."}),
-		logBuffered: prometheus.NewGauge(prometheus.GaugeOpts{Name: "bridge_forwarder_delivery_log_buffered_rows",
-			Help: "Delivery-log rows waiting to be written."}),
 		fanoutErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_fanout_errors_total",
 			Help: "Log segments whose deliveries could not be enqueued (the segment is retried)."}),
 		invalidEndpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoints_invalid",
 			Help: "1 for each endpoint that does not validate and receives nothing; every other endpoint keeps delivering."}, ep),
 	}
 	if err := promreg.Register(reg, m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
-		m.enqueued, m.enqueueDrops, m.logDropped, m.logErrors, m.logBuffered, m.fanoutErrors, m.invalidEndpoints); err != nil {
+		m.enqueued, m.enqueueDrops, m.fanoutErrors, m.invalidEndpoints); err != nil {
 		return nil, fmt.Errorf("forwarder metrics: %w", err)
 	}
 	return m, nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/forwarder"
+	"github.com/popinbridge/bridge/forwarder/deliverylog"
 	"github.com/popinbridge/bridge/internal/piicrypt"
 )
 
@@ -31,7 +32,7 @@ func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, er
 		Log:        a.elog,
 		NATS:       a.nats,
 		Sites:      a.sites,
-		DB:         forwarder.DeliveryWriterFunc(m.writeDeliveries),
+		DB:         deliverylog.WriterFunc(m.writeDeliveries),
 		Observer:   eng,
 	})
 	if err != nil {
@@ -58,12 +59,12 @@ func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, er
 
 // writeDeliveries records attempts once ClickHouse is connected; before that
 // the forwarder keeps the rows (bounded) and retries.
-func (m *management) writeDeliveries(ctx context.Context, rows []forwarder.DeliveryRecord) error {
+func (m *management) writeDeliveries(ctx context.Context, rows []deliverylog.Record) error {
 	db := m.a.store.DB()
 	if db == nil {
 		return errNotConnected
 	}
-	return forwarder.NewClickHouseWriter(db.Conn(), db.Table("deliveries")).WriteDeliveries(ctx, rows)
+	return deliverylog.NewClickHouseWriter(db.Conn(), db.Table("deliveries")).WriteDeliveries(ctx, rows)
 }
 
 // start starts the forwarder (its endpoints come from the control plane:

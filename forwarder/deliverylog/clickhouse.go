@@ -1,4 +1,4 @@
-package forwarder
+package deliverylog
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 // NewClickHouseWriter writes rows into the deliveries table created by
 // internal/chdb's migrations. table is the qualified name, e.g.
 // db.Table("deliveries").
-func NewClickHouseWriter(conn driver.Conn, table string) DeliveryWriter {
-	return DeliveryWriterFunc(func(ctx context.Context, rows []DeliveryRecord) error {
+func NewClickHouseWriter(conn driver.Conn, table string) Writer {
+	return WriterFunc(func(ctx context.Context, rows []Record) error {
 		b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+` (delivery_id, event_id, endpoint_id, site_id,
 			event_name, webhook_id, attempt, status_code, ok, latency_ms, error, attempted_at, next_attempt_at,
 			test, request_url, request_headers, request_body, response_body, state)`)

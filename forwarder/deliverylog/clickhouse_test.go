@@ -1,0 +1,116 @@
+package deliverylog
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/testkit"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	chtest.StopShared()
+	os.Exit(code)
+}
+
+// TestClickHouseWriter: rows written by a running Buffer, and at its
+// Shutdown, land in the real deliveries table column for column.
+func TestClickHouseWriter(t *testing.T) {
+	srv := chtest.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c := chdb.NewDefaultConfig()
+	c.Addr, c.Database = srv.Addr(), fmt.Sprintf("dlog_%d", time.Now().UnixNano())
+	db, err := chdb.Open(ctx, c, chdb.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	table := db.Table("deliveries")
+	b, err := New(NewClickHouseWriter(db.Conn(), table), 100, 10*time.Millisecond, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Shutdown(ctx)
+
+	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	retrying := Record{DeliveryID: "d1", EventID: "ev1", EndpointID: "crm", SiteID: "s1", EventName: "popin_captured",
+		WebhookID: "ev1", Attempt: 1, StatusCode: 503, LatencyMS: 12, Error: "status 503", AttemptedAt: at,
+		NextAttemptAt: at.Add(time.Minute), RequestURL: "https://crm.example/hook",
+		RequestHeaders: map[string]string{"authorization": "[redacted]"}, RequestBody: `{"a":1}`,
+		ResponseBody: "busy", State: "retrying"}
+	delivered := Record{DeliveryID: "d1", EventID: "ev1", EndpointID: "crm", SiteID: "s1", EventName: "popin_captured",
+		WebhookID: "ev1", Attempt: 2, StatusCode: 200, OK: true, LatencyMS: 3, AttemptedAt: at.Add(time.Minute),
+		Test: true, RequestURL: "https://crm.example/hook", State: "delivered"}
+
+	count := func() (uint64, error) {
+		var n uint64
+		err := db.Conn().QueryRow(ctx, "SELECT count() FROM "+table+" WHERE event_id = 'ev1'").Scan(&n)
+		return n, err
+	}
+	b.Add(retrying)
+	testkit.Eventually(t, 20*time.Second, func() error { // written by the loop
+		if n, err := count(); err != nil || n != 1 {
+			return fmt.Errorf("%d rows, %v", n, err)
+		}
+		return nil
+	})
+	b.Add(delivered)
+	if err := b.Shutdown(ctx); err != nil { // the last flush writes it
+		t.Fatal(err)
+	}
+	if n, err := count(); err != nil || n != 2 {
+		t.Fatalf("after Shutdown: %d rows, %v; want 2", n, err)
+	}
+
+	rows, err := db.Conn().Query(ctx, `SELECT delivery_id, event_id, endpoint_id, site_id, event_name, webhook_id,
+		attempt, status_code, ok, latency_ms, error, attempted_at, next_attempt_at, test, request_url,
+		request_headers, request_body, response_body, state FROM `+table+` WHERE event_id = 'ev1' ORDER BY attempt`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var (
+			did, eid, epid, sid, name, wid, errText, url, headers, reqBody, respBody, state string
+			attempt, latency                                                                uint32
+			status                                                                          uint16
+			ok, test                                                                        uint8
+			attemptedAt, next                                                               time.Time
+		)
+		if err := rows.Scan(&did, &eid, &epid, &sid, &name, &wid, &attempt, &status, &ok, &latency, &errText,
+			&attemptedAt, &next, &test, &url, &headers, &reqBody, &respBody, &state); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %s %s %s %d %d %d %d %q %s %d %d %s %s %q %q %s", did, eid, epid, sid, name,
+			wid, attempt, status, ok, latency, errText, attemptedAt.UTC().Format(time.RFC3339), next.Unix(), test, url,
+			headers, reqBody, respBody, state))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`d1 ev1 crm s1 popin_captured ev1 1 503 0 12 "status 503" 2025-03-04T05:06:07Z 1741064827 0 https://crm.example/hook {"authorization":"[redacted]"} "{\"a\":1}" "busy" retrying`,
+		`d1 ev1 crm s1 popin_captured ev1 2 200 1 3 "" 2025-03-04T05:07:07Z 0 1 https://crm.example/hook {} "" "" delivered`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("rows:\n%v\nwant:\n%v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("row %d:\n got %s\nwant %s", i, got[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,60 @@
+// Package deliverylog is the forwarder's delivery log: one row per delivery
+// attempt (Record), what the log keeps of an attempt's request and response
+// (Policy), a bounded in-memory Buffer that writes rows in batches off the
+// delivery path, and the Writer storing them in ClickHouse's deliveries
+// table (NewClickHouseWriter).
+package deliverylog
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// Record is one attempt, one row of the ClickHouse deliveries table.
+type Record struct {
+	DeliveryID     string
+	EventID        string
+	EndpointID     string
+	SiteID         string
+	EventName      string
+	WebhookID      string
+	Attempt        int
+	StatusCode     int
+	OK             bool
+	LatencyMS      int64
+	Error          string
+	AttemptedAt    time.Time
+	NextAttemptAt  time.Time // zero when none is scheduled
+	Test           bool
+	RequestURL     string
+	RequestHeaders map[string]string // credentials redacted
+	RequestBody    string
+	ResponseBody   string
+	State          string
+}
+
+// Writer stores rows, e.g. in ClickHouse (see NewClickHouseWriter).
+// WriteDeliveries may fail; the Buffer retries a failed batch on its next
+// flush and never blocks deliveries on it. It must not keep rows (the
+// slice) after it returns: the Buffer reuses it.
+type Writer interface {
+	WriteDeliveries(ctx context.Context, rows []Record) error
+}
+
+// WriterFunc adapts a function to Writer.
+type WriterFunc func(ctx context.Context, rows []Record) error
+
+// WriteDeliveries implements Writer.
+func (f WriterFunc) WriteDeliveries(ctx context.Context, rows []Record) error {
+	return f(ctx, rows)
+}
+
+// headersJSON is how request headers are stored.
+func headersJSON(h map[string]string) string {
+	if len(h) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(h)
+	return string(b)
+}
