@@ -2,6 +2,7 @@ package forwarder
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/event"
 )
 
 // openSegments and openDeliveries bound what the fan-out holds unsettled:
@@ -57,6 +59,31 @@ func (f *Forwarder) fanout(ctx context.Context, reader eventlog.Reader) {
 			f.dispatchSegment(t)
 		}
 	}
+}
+
+var errStopped = errors.New("forwarder: stopping")
+
+// delivery is a first attempt on its way from the fan-out.
+type delivery struct {
+	id  string
+	ev  *event.Event
+	ep  string
+	seg *segTracker
+	// deadline is set by the fast path: not attempted by then, it is queued.
+	deadline time.Time
+}
+
+// settle reports the delivery done (err nil: attempted and settled, or
+// stored in the queue) to its segment.
+func (d *delivery) settle(f *Forwarder, err error) {
+	if err == nil {
+		f.recent.add(d.id)
+	}
+	d.seg.settle(err)
+}
+
+func (d *delivery) message() *queue.Message {
+	return &queue.Message{DeliveryID: d.id, WebhookID: queue.WebhookID(d.ev.ID), EndpointID: d.ep, Event: *d.ev, EnqueuedAt: time.Now()}
 }
 
 // deliveriesOf counts the deliveries a segment will make (for the window).
@@ -135,7 +162,6 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 	runners := f.lanes.Load()
 	t.pending.Store(1) // held until every delivery is handed out
 	now := time.Now()
-	deadline := now.Add(f.p.fastBudget)
 	evs := t.seg.Events()
 	for i := range evs {
 		ev := &evs[i]
@@ -152,8 +178,8 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 				continue
 			}
 			t.pending.Add(1)
-			d := &delivery{id: id, ev: ev, ep: rt.cfg.ID, seg: t, deadline: deadline}
-			if r := (*runners)[rt.cfg.ID]; r != nil && rt.single() && rt.active() && r.fastOK(now) && r.offer(d, now) {
+			d := &delivery{id: id, ev: ev, ep: rt.cfg.ID, seg: t}
+			if r := (*runners)[rt.cfg.ID]; r != nil && r.fast != nil && rt.single() && rt.active() && r.fast.offer(d, now) {
 				continue
 			}
 			f.enqueueFirst(d)

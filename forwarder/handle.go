@@ -116,7 +116,7 @@ type outcome struct {
 
 // conclude records attempt n (delivery log, metrics, observer), classifies
 // it once and does what does not depend on where the delivery came from:
-// dead letter, disabling after a 410, the endpoint's circuit. The caller
+// the dead letter, the fast path's circuit. The caller
 // then settles the delivery per the returned action.
 func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res exporter.Result, at time.Time) outcome {
 	f := r.f
@@ -127,9 +127,8 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 	em := r.metrics()
 	em.attempts.Inc()
 	em.latency.Observe(res.Latency.Seconds())
-	r.observe(res.Latency)
-	if f.p.fastBudget > 0 && time.Duration(r.latency.Load()) > f.p.fastBudget {
-		r.trip(time.Now()) // slow on average: keep it off the fast path for a while
+	if r.fast != nil {
+		r.fast.observe(res, res.Err != nil && !retry.IsPermanent(res.Err))
 	}
 	var out outcome
 	switch {
@@ -150,8 +149,6 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 			if errors.Is(res.Err, ssrf.ErrBlocked) {
 				kind = "ssrf"
 			}
-		} else {
-			r.trip(time.Now())
 		}
 		f.m.failures.WithLabelValues(r.id, kind).Inc()
 		delay, again := rt.schedule.Next(n, res.RetryAfter)

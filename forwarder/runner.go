@@ -18,8 +18,9 @@ const idlePoll = time.Second
 
 // runner is one endpoint's delivery engine. Its slots (the endpoint's
 // concurrency) are shared by two sources: first attempts handed over by the
-// fan-out (the lane, see lane.go) and deliveries from the endpoint's durable
-// queue (retries, overflow, paused backlog). It fetches from the queue no
+// fan-out (the fast path, fastpath.go, when on) and deliveries from the
+// endpoint's durable queue (first attempts the fast path did not take,
+// retries, paused backlog). It fetches from the queue no
 // more than it has free slots, so a slow endpoint holds only its own slots,
 // and nothing fetched waits in memory without being attempted.
 type runner struct {
@@ -33,21 +34,14 @@ type runner struct {
 	slotMu sync.Mutex
 	slots  chan struct{}
 
-	lane lane
-
-	// badUntil (unix ns): until then the endpoint gets no first attempts
-	// from the fan-out, only the durable queue (circuit open after a
-	// retryable failure or an attempt over the fast-path budget).
-	badUntil atomic.Int64
-	// latency (ns) is a moving average of attempt latencies.
-	latency atomic.Int64
+	// fast is the endpoint's fast path; nil when fast_path_budget is 0.
+	fast *fastPath
 	// dues: when the deliveries this runner put back come due.
 	dues dueTimes
 
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wakeCh   chan struct{}
-	jobs     chan attemptJob // to idle fast-path workers (lane.go)
 	done     chan struct{}
 	inflight sync.WaitGroup
 }
@@ -55,8 +49,10 @@ type runner struct {
 func newRunner(f *Forwarder, id string, cons jetstream.Consumer) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{f: f, id: id, cons: cons, ctx: ctx, cancel: cancel,
-		wakeCh: make(chan struct{}, 1), jobs: make(chan attemptJob), done: make(chan struct{})}
-	r.lane.init()
+		wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
+	if f.p.fastBudget > 0 {
+		r.fast = newFastPath(r, f.p.fastBudget, f.p.fastCooldown)
+	}
 	if rt := r.runtime(); rt != nil {
 		r.slots = make(chan struct{}, rt.conc)
 	} else {
@@ -66,8 +62,10 @@ func newRunner(f *Forwarder, id string, cons jetstream.Consumer) *runner {
 }
 
 func (r *runner) start() {
-	r.inflight.Add(1)
-	go func() { defer r.inflight.Done(); r.dispatch() }()
+	if r.fast != nil {
+		r.inflight.Add(1)
+		go func() { defer r.inflight.Done(); r.fast.run() }()
+	}
 	go r.loop()
 }
 
@@ -140,18 +138,6 @@ func (r *runner) tryAcquire() (chan struct{}, bool) {
 	default:
 		return nil, false
 	}
-}
-
-// fastOK says whether the fan-out may make first attempts for this endpoint
-// now (healthy circuit).
-func (r *runner) fastOK(now time.Time) bool {
-	return r.f.p.fastBudget > 0 && now.UnixNano() >= r.badUntil.Load() && r.ctx.Err() == nil
-}
-
-// trip opens the circuit: first attempts go through the durable queue for
-// the cool-down.
-func (r *runner) trip(now time.Time) {
-	r.badUntil.Store(now.Add(r.f.p.fastCooldown).UnixNano())
 }
 
 // idleWait waits until the runner should look at its queue again (see
@@ -309,8 +295,7 @@ func (r *runner) putBack(msg jetstream.Msg, d time.Duration) {
 
 // ready decodes a fetched delivery and decides whether to attempt it now:
 // not before its NotBefore (put back until then), not while the endpoint is
-// inactive, and for a hand-off not if the fast-path attempt it stands for
-// already settled it (see lane.go).
+// inactive, and for a hand-off copy as the fast path says (copyReady).
 func (r *runner) ready(rt *endpointRuntime, msg jetstream.Msg) (*queue.Message, bool) {
 	m, ok := r.decode(msg)
 	if !ok {
@@ -325,20 +310,8 @@ func (r *runner) ready(rt *endpointRuntime, msg jetstream.Msg) (*queue.Message, 
 		r.putBack(msg, m.NotBefore.Sub(now))
 		return nil, false
 	}
-	if m.Handoff {
-		switch o, ok := r.f.handoffs.get(m.DeliveryID); {
-		case !ok:
-			// Unknown here (e.g. after a restart): attempt it.
-		case o.settled:
-			r.f.handoffs.del(m.DeliveryID)
-			_ = msg.Ack()
-			return nil, false
-		case o.retryAt.After(now):
-			r.putBack(msg, o.retryAt.Sub(now))
-			return nil, false
-		default:
-			r.f.handoffs.del(m.DeliveryID)
-		}
+	if m.Handoff && !r.fast.copyReady(msg, m, now) {
+		return nil, false
 	}
 	return m, true
 }
