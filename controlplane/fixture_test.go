@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/popinbridge/bridge/internal/natstest"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 const testToken = "test-admin-token-0123456789"
@@ -229,15 +231,15 @@ func (r *receiver) count() int {
 }
 
 // waitFor polls cond until it holds or the deadline passes.
+// waitFor polls cond (testkit.Eventually) for up to 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if !cond() {
+			return errors.New("still waiting for " + what)
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func (f *fixture) mustSite(id string) {

@@ -17,6 +17,7 @@ import (
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // TestBenchForwarder compares signed, queued and logged deliveries per
@@ -93,7 +94,7 @@ func TestBenchForwarder(t *testing.T) {
 	for i := 0; i < n; i += 500 {
 		e.log.Append(evs[i : i+500]...)
 	}
-	checkFor(t, 120*time.Second, func() error {
+	testkit.Eventually(t, 120*time.Second, func() error {
 		if h := hits.Load(); h < n {
 			return fmt.Errorf("%d of %d", h, n)
 		}
@@ -104,7 +105,7 @@ func TestBenchForwarder(t *testing.T) {
 	if os.Getenv("BRIDGE_BENCH_PROFILE") != "" {
 		pprof.StopCPUProfile()
 	}
-	checkFor(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if r := len(e.w.all()); r < n {
 			return fmt.Errorf("%d rows logged", r)
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 func TestConfigValidateJoinsAll(t *testing.T) {
@@ -47,7 +48,7 @@ func TestWebhookDeliveryAuthModes(t *testing.T) {
 	e := newEnv(t, testConfig(eps...))
 	ev1, ev2 := testEvent("popin_captured"), testEvent("nudge_show")
 	e.log.Append(ev1, ev2)
-	checkFor(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		plain.mu.Lock()
 		pn := plain.n
 		plain.mu.Unlock()
@@ -89,7 +90,7 @@ func TestWebhookDeliveryAuthModes(t *testing.T) {
 	if string(tb) != `{"email":"Asha.Rao@Example.com","fields":[{"name":"firstname","value":"Asha Rao"}],"n":"nudge_show"}` {
 		t.Errorf("template body %s", tb)
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if n := len(e.w.all()); n != 5 {
 			return fmt.Errorf("%d log rows", n)
 		}
@@ -110,7 +111,7 @@ func TestWebhookDeliveryAuthModes(t *testing.T) {
 	}
 	// The same event again (log redelivery) is not enqueued twice.
 	e.log.Append(ev1)
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if e.log.r.Acked() != 2 {
 			return fmt.Errorf("acked %d", e.log.r.Acked())
 		}
@@ -152,7 +153,7 @@ func TestRetryThenRecover(t *testing.T) {
 		e.log.Append(ev)
 		time.Sleep(20 * time.Millisecond)
 	}
-	checkFor(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if healthy.delivered() != n {
 			return fmt.Errorf("healthy %d", healthy.delivered())
 		}
@@ -163,7 +164,7 @@ func TestRetryThenRecover(t *testing.T) {
 	for _, r := range e.w.forEndpoint("healthy") {
 		lat = append(lat, r.LatencyMS)
 	}
-	checkFor(t, 30*time.Second, func() error {
+	testkit.Eventually(t, 30*time.Second, func() error {
 		if flaky.delivered() != n {
 			return fmt.Errorf("flaky %d of %d", flaky.delivered(), n)
 		}
@@ -227,7 +228,7 @@ func TestPermanentFailuresAndDeadLetters(t *testing.T) {
 	codes <- 400
 	ev := testEvent("popin_captured")
 	e.log.Append(ev)
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		dl, err := e.f.DeadLetters(context.Background(), "ep", 0)
 		if err != nil || len(dl) != 1 {
 			return fmt.Errorf("dead %v %v", dl, err)
@@ -241,7 +242,7 @@ func TestPermanentFailuresAndDeadLetters(t *testing.T) {
 	}
 	ev2 := testEvent("popin_captured")
 	e.log.Append(ev2)
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		dl, _ := e.f.DeadLetters(context.Background(), "ep", 0)
 		if len(dl) != 2 {
 			return fmt.Errorf("dead %d", len(dl))
@@ -258,7 +259,7 @@ func TestPermanentFailuresAndDeadLetters(t *testing.T) {
 	if err := e.f.RetryDead(context.Background(), dls[1].DeliveryID); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if rcv.delivered() != 1 {
 			return fmt.Errorf("delivered %d", rcv.delivered())
 		}
@@ -269,7 +270,7 @@ func TestPermanentFailuresAndDeadLetters(t *testing.T) {
 		t.Errorf("webhook-id %s seen %d times, want 5", ev2.ID, len(rcv.times[ev2.ID]))
 	}
 	rcv.mu.Unlock()
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		for _, r := range e.w.forEndpoint("ep") {
 			if r.EventID == ev2.ID && r.Attempt == 5 && r.OK {
 				return nil
@@ -298,7 +299,7 @@ func TestRedirectNotFollowedAnd410(t *testing.T) {
 	e := newEnv(t, testConfig(redir, gone))
 	codes <- 410
 	e.log.Append(testEvent("popin_captured"))
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		for _, a := range e.obs.all() {
 			if a.EndpointID == "gone" && a.StatusCode == 410 && a.State == StateDisabled {
 				return nil
@@ -306,7 +307,7 @@ func TestRedirectNotFollowedAnd410(t *testing.T) {
 		}
 		return fmt.Errorf("no 410 attempt observed: %+v", e.obs.all())
 	})
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		dl, _ := e.f.DeadLetters(context.Background(), "redir", 0)
 		if len(dl) != 1 || dl[0].LastStatus != 302 {
 			return fmt.Errorf("redirect dead letters %+v", dl)
@@ -324,7 +325,7 @@ func TestRedirectNotFollowedAnd410(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.log.Append(testEvent("popin_captured"))
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if dl, _ := e.f.DeadLetters(ctx, "redir", 0); len(dl) != 2 {
 			return fmt.Errorf("redir dead letters %d", len(dl))
 		}
@@ -342,7 +343,7 @@ func TestRedirectNotFollowedAnd410(t *testing.T) {
 	if err := e.f.SetEndpoints(ctx, []endpoint.Endpoint{redir, gone}); err != nil {
 		t.Fatal(err)
 	}
-	checkFor(t, inactiveDelay+10*time.Second, func() error {
+	testkit.Eventually(t, inactiveDelay+10*time.Second, func() error {
 		if rcv.delivered() != 1 {
 			return fmt.Errorf("delivered %d", rcv.delivered())
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/retry"
 )
 
 // openSegments and openDeliveries bound what the fan-out holds unsettled:
@@ -34,6 +35,7 @@ const (
 // if any could not be.
 func (f *Forwarder) fanout(ctx context.Context, reader eventlog.Reader) {
 	window := make(chan struct{}, openSegments)
+	backoff := retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
 	for ctx.Err() == nil {
 		segs, err := reader.Fetch(ctx, 16, time.Second)
 		if err != nil {
@@ -41,9 +43,10 @@ func (f *Forwarder) fanout(ctx context.Context, reader eventlog.Reader) {
 				return
 			}
 			f.logger.Warn("event log fetch failed; retrying", "err", err)
-			sleepCtx(ctx, time.Second)
+			retry.Sleep(ctx, backoff.Next())
 			continue
 		}
+		backoff.Reset()
 		for _, seg := range segs {
 			select {
 			case window <- struct{}{}:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // TestSlowEndpointDoesNotHoldOthers: an endpoint that does not answer
@@ -33,7 +34,7 @@ func TestSlowEndpointDoesNotHoldOthers(t *testing.T) {
 	for range n {
 		e.log.Append(testEvent("popin_captured"))
 	}
-	checkFor(t, 15*time.Second, func() error {
+	testkit.Eventually(t, 15*time.Second, func() error {
 		if healthy.delivered() != n {
 			return fmt.Errorf("healthy %d of %d while the slow endpoint holds its requests", healthy.delivered(), n)
 		}
@@ -41,14 +42,14 @@ func TestSlowEndpointDoesNotHoldOthers(t *testing.T) {
 	})
 	// Past the budget, the held first attempts are handed off and the rest
 	// are queued: the queue holds something before the slow one answers.
-	checkFor(t, 15*time.Second, func() error {
+	testkit.Eventually(t, 15*time.Second, func() error {
 		if n := queued(t, e, "slow"); n == 0 {
 			return fmt.Errorf("nothing handed off or queued yet")
 		}
 		return nil
 	})
 	close(release)
-	checkFor(t, 30*time.Second, func() error {
+	testkit.Eventually(t, 30*time.Second, func() error {
 		if slow.delivered() != n {
 			return fmt.Errorf("slow %d of %d", slow.delivered(), n)
 		}

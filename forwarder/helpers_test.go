@@ -26,6 +26,7 @@ import (
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 func TestMain(m *testing.M) {
@@ -33,20 +34,6 @@ func TestMain(m *testing.M) {
 		os.Exit(childMain())
 	}
 	os.Exit(m.Run())
-}
-
-// checkFor polls fn until it returns nil or total passes.
-func checkFor(t testing.TB, total time.Duration, fn func() error) {
-	t.Helper()
-	deadline := time.Now().Add(total)
-	var err error
-	for time.Now().Before(deadline) {
-		if err = fn(); err == nil {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("not after %s: %v", total, err)
 }
 
 // startNATS runs an embedded JetStream server storing in dir.
@@ -340,7 +327,7 @@ func webhookEP(id, url, secret string) endpoint.Endpoint {
 // still meant to send would be in the queue.
 func queueIdle(t *testing.T, e *env, endpointID string) {
 	t.Helper()
-	checkFor(t, 30*time.Second, func() error {
+	testkit.Eventually(t, 30*time.Second, func() error {
 		if n := queued(t, e, endpointID); n != 0 {
 			return fmt.Errorf("endpoint %s: %d deliveries queued or in flight", endpointID, n)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // An endpoint that does not validate is left out (named in the error and
@@ -31,7 +32,7 @@ func TestInvalidEndpointIsolated(t *testing.T) {
 		t.Fatalf("bridge_forwarder_endpoints_invalid{endpoint=bad} = %v, want 1", v)
 	}
 	e.log.Append(testEvent("popin_captured"))
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if good.delivered() != 1 {
 			return fmt.Errorf("good endpoint got %d", good.delivered())
 		}
@@ -39,7 +40,7 @@ func TestInvalidEndpointIsolated(t *testing.T) {
 	})
 	// The segment is acked once every delivery it makes settled: nothing
 	// was made for the left-out endpoint.
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if e.log.r.Acked() != 1 {
 			return fmt.Errorf("acked %d", e.log.r.Acked())
 		}
@@ -56,7 +57,7 @@ func TestInvalidEndpointIsolated(t *testing.T) {
 		t.Fatalf("fixed endpoint still reported invalid (%v)", v)
 	}
 	e.log.Append(testEvent("popin_captured"))
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if bad.delivered() != 1 || good.delivered() != 2 {
 			return fmt.Errorf("bad %d good %d", bad.delivered(), good.delivered())
 		}

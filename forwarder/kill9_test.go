@@ -20,6 +20,7 @@ import (
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 const childEnv = "BRIDGE_FORWARDER_CHILD"
@@ -139,7 +140,7 @@ func TestKill9PendingRetries(t *testing.T) {
 	dir := t.TempDir()
 	child := startChild(t, dir, rcv.url(), secret, n)
 	// Wait until every delivery has failed at least once: all are pending retries.
-	checkFor(t, 20*time.Second, func() error {
+	testkit.Eventually(t, 20*time.Second, func() error {
 		rcv.mu.Lock()
 		defer rcv.mu.Unlock()
 		if len(rcv.times) < n {
@@ -156,7 +157,7 @@ func TestKill9PendingRetries(t *testing.T) {
 
 	child = startChild(t, dir, rcv.url(), secret, 0)
 	defer kill9(t, child)
-	checkFor(t, 60*time.Second, func() error {
+	testkit.Eventually(t, 60*time.Second, func() error {
 		if rcv.delivered() != n {
 			return fmt.Errorf("%d of %d delivered", rcv.delivered(), n)
 		}

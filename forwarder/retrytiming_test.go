@@ -10,6 +10,7 @@ import (
 
 	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // TestRetryTimingFollowsSchedule: every attempt of a delivery to an endpoint
@@ -70,7 +71,7 @@ func TestRetryTimingFollowsSchedule(t *testing.T) {
 			e.log.Append(ev)
 
 			want := len(sched) + 1
-			checkFor(t, 60*time.Second, func() error {
+			testkit.Eventually(t, 60*time.Second, func() error {
 				var dead int
 				for _, r := range e.w.forEndpoint("ep") {
 					if r.State == StateDead {

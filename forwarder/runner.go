@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/popinbridge/bridge/forwarder/queue"
+	"github.com/popinbridge/bridge/internal/retry"
 )
 
 // idlePoll is the longest an idle runner waits before looking at its queue
@@ -38,6 +39,8 @@ type runner struct {
 	fast *fastPath
 	// dues: when the deliveries this runner put back come due.
 	dues dueTimes
+	// fetchBackoff spaces queue fetches that fail (the loop's goroutine only).
+	fetchBackoff retry.Backoff
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -49,7 +52,8 @@ type runner struct {
 func newRunner(f *Forwarder, id string, cons jetstream.Consumer) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runner{f: f, id: id, cons: cons, ctx: ctx, cancel: cancel,
-		wakeCh: make(chan struct{}, 1), done: make(chan struct{})}
+		wakeCh: make(chan struct{}, 1), done: make(chan struct{}),
+		fetchBackoff: retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}}
 	if f.p.fastBudget > 0 {
 		r.fast = newFastPath(r, f.p.fastBudget, f.p.fastCooldown)
 	}
@@ -209,6 +213,7 @@ func (r *runner) pullSingles() bool {
 		r.fetchFailed(err)
 		return false
 	}
+	r.fetchBackoff.Reset()
 	used := 0
 	for msg := range batch.Messages() {
 		used++
@@ -240,6 +245,7 @@ func (r *runner) pullBatch(rt *endpointRuntime) {
 		r.fetchFailed(err)
 		return
 	}
+	r.fetchBackoff.Reset()
 	var msgs []jetstream.Msg
 	for msg := range batch.Messages() {
 		msgs = append(msgs, msg)
@@ -260,7 +266,7 @@ func (r *runner) fetchFailed(err error) {
 		return
 	}
 	r.f.logger.Warn("queue fetch failed; retrying", "endpoint", r.id, "err", err)
-	sleepCtx(r.ctx, time.Second)
+	retry.Sleep(r.ctx, r.fetchBackoff.Next())
 }
 
 func (r *runner) updateDepth() {
@@ -314,14 +320,4 @@ func (r *runner) ready(rt *endpointRuntime, msg jetstream.Msg) (*queue.Message, 
 		return nil, false
 	}
 	return m, true
-}
-
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/ssrf"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 func TestSSRFGuardInDelivery(t *testing.T) {
@@ -41,7 +42,7 @@ func TestSSRFGuardInDelivery(t *testing.T) {
 			// …and the dialer refuses them even if they get in (e.g. DNS changes).
 			forceEndpoints(t, e.f, webhookEP("loop", loop, secret), webhookEP("local", local, secret))
 			e.log.Append(testEvent("popin_captured"))
-			checkFor(t, 5*time.Second, func() error {
+			testkit.Eventually(t, 5*time.Second, func() error {
 				if n := len(e.w.all()); n != 2 {
 					return fmt.Errorf("%d rows", n)
 				}
@@ -144,7 +145,7 @@ func TestCAPIDelivery(t *testing.T) {
 	old.ClientTime = time.Now().Add(-8 * 24 * time.Hour)
 	old.ReceivedAt = old.ClientTime
 	e.log.Append(old)
-	checkFor(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		if n := len(g.events()); n != len(evs) {
 			return fmt.Errorf("%d of %d events", n, len(evs))
 		}
@@ -187,7 +188,7 @@ func TestCAPIDelivery(t *testing.T) {
 			t.Errorf("no %s event", n)
 		}
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		dl, _ := e.f.DeadLetters(context.Background(), "meta", 0)
 		if len(dl) != 1 || dl[0].EventID != old.ID || !strings.Contains(dl[0].Reason, "7 days") {
 			return fmt.Errorf("dead letters %+v", dl)
@@ -220,7 +221,7 @@ func TestCAPIErrors(t *testing.T) {
 	e := newEnv(t, testConfig(ep))
 	a, b := testEvent("popin_captured"), testEvent("popin_schedule_created")
 	e.log.Append(a, b)
-	checkFor(t, 10*time.Second, func() error {
+	testkit.Eventually(t, 10*time.Second, func() error {
 		dl, _ := e.f.DeadLetters(context.Background(), "meta", 0)
 		ok := 0
 		for _, r := range e.w.forEndpoint("meta") {
@@ -258,7 +259,7 @@ func TestTestSendAndRotatedSecrets(t *testing.T) {
 	if err != nil || !a.OK || a.StatusCode != 200 || !a.Test {
 		t.Fatalf("test attempt %+v %v", a, err)
 	}
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		for _, r := range e.w.all() {
 			if r.Test && r.State == StateTest && r.OK {
 				return nil
@@ -277,7 +278,7 @@ func TestTestSendAndRotatedSecrets(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.log.Append(testEvent("popin_captured"))
-	checkFor(t, 5*time.Second, func() error {
+	testkit.Eventually(t, 5*time.Second, func() error {
 		if all.delivered() != 1 {
 			return fmt.Errorf("delivered %d", all.delivered())
 		}
