@@ -106,9 +106,13 @@ type Forwarder struct {
 	recent   recentSet
 	handoffs handoffs
 	win      *window
-	acks     chan *segTracker
-	ackStop  chan struct{}
-	ackDone  chan struct{}
+	// endpointsSet is closed once the endpoints are known (cfg.Endpoints
+	// given to New, or the first SetEndpoints): the fan-out waits for it.
+	endpointsSet chan struct{}
+	setOnce      sync.Once
+	acks         chan *segTracker
+	ackStop      chan struct{}
+	ackDone      chan struct{}
 }
 
 // routeTable is the fan-out's view of endpoints, by site.
@@ -141,13 +145,14 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 	guard, _ := ssrf.New(cfg.AllowedPrivateTargets)
 	f := &Forwarder{
 		cfg: cfg, p: p, set: set, logger: logger, m: m, guard: guard, dlog: dlog,
-		logPol:  deliverylog.Policy{MaxBodyBytes: cfg.MaxLoggedBodyBytes, RawBodies: deliverylog.RawPIISites(set.Sites)},
-		invalid: map[string]error{},
-		runners: map[string]*runner{},
-		win:     newWindow(openDeliveries),
-		acks:    make(chan *segTracker, openSegments),
-		ackStop: make(chan struct{}),
-		ackDone: make(chan struct{}),
+		logPol:       deliverylog.Policy{MaxBodyBytes: cfg.MaxLoggedBodyBytes, RawBodies: deliverylog.RawPIISites(set.Sites)},
+		invalid:      map[string]error{},
+		runners:      map[string]*runner{},
+		win:          newWindow(openDeliveries),
+		acks:         make(chan *segTracker, openSegments),
+		endpointsSet: make(chan struct{}),
+		ackStop:      make(chan struct{}),
+		ackDone:      make(chan struct{}),
 	}
 	f.recent.window = p.dedup
 	f.lanes.Store(&map[string]*runner{})
@@ -155,6 +160,9 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 	f.routes.Store(&routeTable{bySite: map[string][]*endpointRuntime{}, byID: map[string]*endpointRuntime{}})
 	if err := f.setLocked(cfg.Endpoints); err != nil {
 		return nil, err
+	}
+	if cfg.Endpoints != nil {
+		f.setOnce.Do(func() { close(f.endpointsSet) })
 	}
 	return f, nil
 }
@@ -206,7 +214,18 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	f.publishLanesLocked()
 	go func() { defer close(f.ackDone); f.acker(f.ackStop) }()
 	f.bg.Add(1)
-	go func() { defer f.bg.Done(); f.fanout(bgctx, reader) }()
+	go func() {
+		defer f.bg.Done()
+		// Nothing is read from the log before the endpoints are known: a
+		// segment fanned out to no endpoint would be acked and its
+		// deliveries lost.
+		select {
+		case <-f.endpointsSet:
+		case <-bgctx.Done():
+			return
+		}
+		f.fanout(bgctx, reader)
+	}()
 	return nil
 }
 
@@ -266,11 +285,14 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 // endpoint.Validate is left out (it receives nothing, its events are not
 // read for it, and it is counted in bridge_forwarder_endpoints_invalid)
 // while every other endpoint is applied; the error names each one left out.
+// The fan-out reads the log only once endpoints are known: after the first
+// call, or at Start when New was given cfg.Endpoints.
 func (f *Forwarder) SetEndpoints(ctx context.Context, eps []endpoint.Endpoint) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	err := f.setLocked(eps)
-	return errors.Join(err, f.syncRunnersLocked(ctx))
+	err := errors.Join(f.setLocked(eps), f.syncRunnersLocked(ctx))
+	f.setOnce.Do(func() { close(f.endpointsSet) })
+	return err
 }
 
 // setLocked validates and compiles eps, reusing the runtime of every

@@ -367,4 +367,5 @@ func forceEndpoints(t *testing.T, f *Forwarder, eps ...endpoint.Endpoint) {
 	if err := f.syncRunnersLocked(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	f.setOnce.Do(func() { close(f.endpointsSet) })
 }

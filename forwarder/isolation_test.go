@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/popinbridge/bridge/internal/endpoint"
@@ -93,4 +94,39 @@ func labelIs(m *dto.Metric, name, value string) bool {
 		}
 	}
 	return false
+}
+
+// Events already in the log when the forwarder starts are fanned out only
+// once the endpoints are known (the control plane applies them after the
+// forwarder started): none is acked for want of an endpoint.
+func TestBacklogWaitsForEndpoints(t *testing.T) {
+	secret := signing.NewSecret()
+	rcv := newReceiver(t, secret)
+	_, js := startNATS(t, t.TempDir())
+	e := &env{log: newMemLog(js), w: &memWriter{}, obs: &attemptLog{}, reg: prometheus.NewRegistry(), js: js}
+	e.log.Append(testEvent("popin_captured"))                                                  // the backlog
+	f, err := New(testConfig(), Settings{Registerer: e.reg, Log: e.log, NATS: e.log, DB: e.w}) // no endpoints yet
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := f.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer f.Shutdown(ctx)
+	select {
+	case <-f.endpointsSet:
+		t.Fatal("the fan-out may read the log before any endpoint is known")
+	default:
+	}
+	if err := f.SetEndpoints(ctx, []endpoint.Endpoint{webhookEP("ep", rcv.url(), secret)}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 5*time.Second, func() error {
+		if rcv.delivered() != 1 {
+			return fmt.Errorf("the event in the log before the endpoints were set: delivered %d", rcv.delivered())
+		}
+		return nil
+	})
 }
