@@ -62,10 +62,16 @@ type endpointView struct {
 	HasToken                bool       `json:"has_token,omitempty"`
 	HasAccessToken          bool       `json:"has_access_token,omitempty"`
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
+	// DeliveryError is why the delivery engine left the endpoint out (it
+	// receives nothing until changed); empty when it delivers.
+	DeliveryError string `json:"delivery_error,omitempty"`
 }
 
 func (m *Manager) viewEndpoint(e Endpoint) endpointView {
 	v := endpointView{HasSecret: e.Secret != "", HasToken: e.Token != "", HasAccessToken: e.AccessToken != ""}
+	if m.set.Engine != nil {
+		v.DeliveryError = m.set.Engine.Problems()[e.ID]
+	}
 	for _, p := range endpoint.Unexpired(e.PreviousSecrets, m.now()) {
 		if v.PreviousSecretExpiresAt == nil || p.Expires.After(*v.PreviousSecretExpiresAt) {
 			t := p.Expires

@@ -304,3 +304,19 @@ func TestNoHistoryOrEngineAnswers503(t *testing.T) {
 		}
 	}
 }
+
+// An endpoint the engine left out says why in reads (delivery_error).
+func TestEndpointShowsDeliveryError(t *testing.T) {
+	f := newFixture(t)
+	f.mustSite("acme")
+	f.mustEndpoint(map[string]any{"id": "crm", "site": "acme", "url": "https://crm.example.com/h"})
+	if _, body := f.do("GET", "/api/v1/endpoints/crm", nil); body["delivery_error"] != nil {
+		t.Fatalf("healthy endpoint shows delivery_error: %v", body)
+	}
+	f.eng.mu.Lock()
+	f.eng.problems = map[string]string{"crm": "headers: \"Host\" is set by the HTTP client"}
+	f.eng.mu.Unlock()
+	if _, body := f.do("GET", "/api/v1/endpoints/crm", nil); body["delivery_error"] != "headers: \"Host\" is set by the HTTP client" {
+		t.Fatalf("delivery_error not shown: %v", body)
+	}
+}

@@ -27,6 +27,9 @@ import (
 //   - Retry queues one new attempt of a recorded delivery (the same
 //     webhook-id). A manual retry schedules no further retries.
 //   - Replay queues events for delivery to ep as new deliveries.
+//   - Problems names the endpoints the engine cannot use (stored by an
+//     older version, or otherwise refused), with why; they receive nothing
+//     while every other endpoint keeps delivering.
 //
 // The engine reports every attempt back to Manager.AttemptDone (a
 // delivery.Observer); the lifecycle decides from them (lifecycle.go).
@@ -35,6 +38,7 @@ type Engine interface {
 	Test(ctx context.Context, ep Endpoint, ev event.Event) (Attempt, error)
 	Retry(ctx context.Context, ep Endpoint, d Delivery) error
 	Replay(ctx context.Context, ep Endpoint, events []event.Event) error
+	Problems() map[string]string
 }
 
 // Attempt is the outcome of one delivery attempt (internal/delivery).

@@ -33,6 +33,13 @@ type fakeEngine struct {
 	tests    []event.Event
 	retries  []Delivery
 	replayed []event.Event
+	problems map[string]string
+}
+
+func (f *fakeEngine) Problems() map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.problems
 }
 
 func (f *fakeEngine) Apply(eps []Endpoint) {

@@ -400,3 +400,15 @@ func formatUnix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
 // hands it out again (after a crash): beyond one attempt; longer work calls
 // InProgress.
 func ackWait(timeout time.Duration) time.Duration { return timeout + 10*time.Second }
+
+// Problems returns, for each endpoint SetEndpoints left out, why: the
+// endpoint receives nothing until a change makes it valid.
+func (f *Forwarder) Problems() map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]string, len(f.invalid))
+	for id, err := range f.invalid {
+		out[id] = err.Error()
+	}
+	return out
+}

@@ -49,6 +49,7 @@ func (e *chEngine) Retry(context.Context, controlplane.Endpoint, controlplane.De
 	return nil
 }
 func (e *chEngine) Replay(context.Context, controlplane.Endpoint, []event.Event) error { return nil }
+func (e *chEngine) Problems() map[string]string                                        { return nil }
 
 func (e *chEngine) Test(ctx context.Context, ep controlplane.Endpoint, ev event.Event) (controlplane.Attempt, error) {
 	body, _ := json.Marshal(map[string]any{"id": ev.ID, "type": ev.Name, "timestamp": ev.ReceivedAt, "site": ev.SiteID, "data": ev.Data})

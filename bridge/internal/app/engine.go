@@ -61,6 +61,9 @@ func (e *engine) Replay(ctx context.Context, ep controlplane.Endpoint, events []
 	return e.fwd.Redeliver(ctx, ep.ID, events)
 }
 
+// Problems implements controlplane.Engine.
+func (e *engine) Problems() map[string]string { return e.fwd.Problems() }
+
 // AttemptDone implements delivery.Observer by handing the attempt to the
 // control plane's lifecycle queue (never blocks).
 func (e *engine) AttemptDone(a delivery.Attempt) {

@@ -75,6 +75,7 @@ export interface Endpoint {
   auth?: string;
   status: string;
   disabled_reason?: string;
+  delivery_error?: string;
   failing_since?: string;
   description?: string;
   has_secret?: boolean;

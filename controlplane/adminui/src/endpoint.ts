@@ -16,6 +16,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
     info.replaceChildren(
       ...row("Status", h("span", { class: "badge " + ep.status }, ep.status)),
       ...(ep.disabled_reason ? row("Reason", ep.disabled_reason) : []),
+      ...(ep.delivery_error ? row("Not delivering", ep.delivery_error) : []),
       ...row("Site", ep.site),
       ...row("Type", ep.type),
       ...(ep.url ? row("URL", ep.url) : []),

@@ -25,7 +25,9 @@ export async function endpointsPage(el: HTMLElement): Promise<void> {
         h("th", { scope: "row" }, h("a", { href: "#/endpoints/" + enc(ep.id) }, ep.id)),
         h("td", {}, ep.site),
         h("td", { class: "url" }, ep.type === "webhook" ? ep.url || "" : "Conversions API"),
-        h("td", {}, h("span", { class: "badge " + ep.status }, ep.status)),
+        h("td", {}, ep.delivery_error
+          ? h("span", { class: "badge disabled", title: ep.delivery_error }, "error")
+          : h("span", { class: "badge " + ep.status }, ep.status)),
         h("td", {}, ep.events.join(", ")),
         last,
         rate,
