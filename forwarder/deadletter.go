@@ -16,6 +16,10 @@ type DeadLetter = deadletter.Letter
 // ErrNotFound is returned for unknown endpoints and dead letters.
 var ErrNotFound = errors.New("not found")
 
+// ErrNotDelivered is returned by Test for an event the endpoint does not
+// take (not subscribed, or not mapped for the Conversions API).
+var ErrNotDelivered = errors.New("not delivered")
+
 // DeadLetters lists dead deliveries of an endpoint ("" for all), at most limit.
 func (f *Forwarder) DeadLetters(ctx context.Context, endpointID string, limit int) ([]DeadLetter, error) {
 	dead, err := f.deadStore()

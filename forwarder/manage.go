@@ -63,7 +63,7 @@ func (f *Forwarder) Test(ctx context.Context, endpointID string, ev *event.Event
 		}
 	}
 	if !rt.exp.Wants(ev.Name) {
-		return Attempt{}, fmt.Errorf("event %q is not delivered to endpoint %s (see its event_map)", ev.Name, endpointID)
+		return Attempt{}, fmt.Errorf("event %q: %w to endpoint %s (see its events and event_map)", ev.Name, ErrNotDelivered, endpointID)
 	}
 	m := &queue.Message{DeliveryID: queue.DeliveryID(endpointID, ev.ID), WebhookID: queue.WebhookID(ev.ID), EndpointID: endpointID, Event: *ev}
 	at := time.Now()

@@ -41,9 +41,22 @@ func (e *engine) Apply(eps []controlplane.Endpoint) {
 	}
 }
 
-// Test implements controlplane.Engine.
+// Test implements controlplane.Engine. An endpoint the forwarder does not
+// have (left out as invalid, or not applied yet) is refused with why; an
+// event it does not take is a problem of the request's event.
 func (e *engine) Test(ctx context.Context, ep controlplane.Endpoint, ev event.Event) (controlplane.Attempt, error) {
-	return e.fwd.Test(ctx, ep.ID, &ev)
+	a, err := e.fwd.Test(ctx, ep.ID, &ev)
+	switch {
+	case errors.Is(err, forwarder.ErrNotFound):
+		why := e.fwd.Problems()[ep.ID]
+		if why == "" {
+			why = "it is not applied to the delivery engine yet; try again in a moment"
+		}
+		return a, controlplane.Refused("not_delivering", fmt.Sprintf("endpoint %s is not delivering: %s", ep.ID, why))
+	case errors.Is(err, forwarder.ErrNotDelivered):
+		return a, controlplane.Invalid("event", err.Error())
+	}
+	return a, err
 }
 
 // Retry implements controlplane.Engine: a dead delivery gets one new

@@ -72,6 +72,22 @@ func TestPoisonedEndpointIsolatedAcrossRestart(t *testing.T) {
 		}
 		return nil
 	})
+	// Admin mistakes are answered 4xx naming the problem, not 500: a test
+	// send to the left-out endpoint, and one to a Conversions API endpoint
+	// that maps no event.
+	if e := apiCall(t, base, "POST", "/api/v1/endpoints/poison/test", nil, 409); !strings.Contains(fmt.Sprint(e["error"]), "headers") {
+		t.Errorf("test send to the left-out endpoint: %v", e)
+	}
+	apiCall(t, base, "POST", "/api/v1/endpoints", map[string]any{"id": "meta", "site": "demo", "type": "facebook_capi",
+		"pixel_id": "1234567890", "access_token": "EAAB", "graph_url": rcv.URL,
+		"event_map": map[string]string{"popin_captured": "", "popin_schedule_created": "", "popin_call_end": "", "popin_call_successful": ""}}, 201)
+	testkit.Eventually(t, 10*time.Second, func() error {
+		e := apiCallAny(t, base, "POST", "/api/v1/endpoints/meta/test", nil)
+		if e.status != 422 || !strings.Contains(fmt.Sprint(e.body["error"]), "event") {
+			return fmt.Errorf("test send to a CAPI endpoint mapping nothing: %d %v, want 422 naming the event", e.status, e.body)
+		}
+		return nil
+	})
 	// Events keep reaching the healthy endpoint.
 	for i := range 3 {
 		ev := map[string]any{"id": fmt.Sprintf("0b6f0000-0000-4000-8000-%012d", i+1), "name": "nudge_show", "ts": time.Now().UnixMilli(),
@@ -107,6 +123,21 @@ func TestPoisonedEndpointIsolatedAcrossRestart(t *testing.T) {
 // apiCall makes an admin API request and checks its status.
 func apiCall(t *testing.T, base, method, path string, body any, want int) map[string]any {
 	t.Helper()
+	a := apiCallAny(t, base, method, path, body)
+	if a.status != want {
+		t.Fatalf("%s %s: %d %v, want %d", method, path, a.status, a.body, want)
+	}
+	return a.body
+}
+
+type apiAnswer struct {
+	status int
+	body   map[string]any
+}
+
+// apiCallAny makes an admin API request and returns its answer.
+func apiCallAny(t *testing.T, base, method, path string, body any) apiAnswer {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -122,8 +153,5 @@ func apiCall(t *testing.T, base, method, path string, body any, want int) map[st
 	defer resp.Body.Close()
 	var out map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&out)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d %v, want %d", method, path, resp.StatusCode, out, want)
-	}
-	return out
+	return apiAnswer{resp.StatusCode, out}
 }
