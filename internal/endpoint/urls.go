@@ -2,6 +2,7 @@ package endpoint
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 
@@ -15,6 +16,9 @@ import (
 func checkURL(raw string, guard *ssrf.Guard, query bool) error {
 	if raw == "" {
 		return errors.New("required")
+	}
+	if len(raw) > maxURL {
+		return fmt.Errorf("longer than %d characters", maxURL)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -25,6 +25,7 @@ const (
 	maxHeaders         = 50
 	maxHeaderValue     = 4096
 	maxToken           = 4096
+	maxURL             = 2048
 )
 
 var (

@@ -67,6 +67,8 @@ func TestValidate(t *testing.T) {
 		{"no url", webhook(func(e *Endpoint) { e.URL = "" }), false, "url"},
 		{"ftp url", webhook(func(e *Endpoint) { e.URL = "ftp://x" }), false, "url"},
 		{"url with user", webhook(func(e *Endpoint) { e.URL = "https://u:p@crm.example.com/" }), false, "url"},
+		{"url too long", webhook(func(e *Endpoint) { e.URL = "https://crm.example.com/" + strings.Repeat("a", 2048) }), false, "url"},
+		{"ssrf idna dots", webhook(func(e *Endpoint) { e.URL = "http://127。0。0。1/h" }), false, "url"},
 		{"url query ok", webhook(func(e *Endpoint) { e.URL = "https://hooks.zapier.com/x?a=1" }), false, ""},
 		{"ssrf private", webhook(func(e *Endpoint) { e.URL = "http://10.1.2.3/h" }), false, "url"},
 		{"ssrf metadata", webhook(func(e *Endpoint) { e.URL = "http://169.254.169.254/latest" }), false, "url"},

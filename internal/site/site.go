@@ -94,14 +94,37 @@ func (s *Site) AllowsOrigin(origin string) bool {
 			return true
 		}
 		if i := strings.Index(o, "://*."); i >= 0 {
-			scheme, suffix := o[:i], o[i+4:] // suffix keeps the leading '.'
-			if strings.HasPrefix(strings.ToLower(origin), strings.ToLower(scheme)+"://") &&
-				strings.HasSuffix(strings.ToLower(origin), strings.ToLower(suffix)) {
-				return true
+			scheme, suffix := strings.ToLower(o[:i]), strings.ToLower(o[i+4:]) // suffix keeps the leading '.'
+			lo := strings.ToLower(origin)
+			if rest, ok := strings.CutPrefix(lo, scheme+"://"); ok {
+				if sub, ok := strings.CutSuffix(rest, suffix); ok && subdomain(sub) {
+					return true
+				}
 			}
 		}
 	}
 	return false
+}
+
+// subdomain reports whether s is one or more DNS labels ("a", "a.b"):
+// what a "*." origin pattern stands for. "" and ".x" are not (an origin
+// "https://.acme.com" must not match "https://*.acme.com").
+func subdomain(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, label := range strings.Split(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // Registry looks sites up. Implementations are safe for concurrent use; the

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/net/idna"
 )
 
 // ErrBlocked is wrapped by every refusal of the guard.
@@ -105,9 +107,10 @@ func (g *Guard) Control(_ context.Context, network, address string, _ syscall.Ra
 }
 
 // CheckURL validates an endpoint URL at create time: http or https only, a
-// host, no user info, and, when the host is an IP address in any notation the
-// C library would accept (decimal "2130706433", octal "0177.0.0.1", hex
-// "0x7f.1"), an address the guard allows. Host names are not resolved here:
+// host, no user info, and, when the host — after IDNA mapping, as a
+// resolver would see it — is an IP address in any notation the C library
+// would accept (decimal "2130706433", octal "0177.0.0.1", hex "0x7f.1"), an
+// address the guard allows. Host names are not resolved here:
 // the dialer checks what they resolve to at every connect.
 func (g *Guard) CheckURL(raw string) error {
 	u, err := url.Parse(raw)
@@ -125,6 +128,15 @@ func (g *Guard) CheckURL(raw string) error {
 	host := u.Hostname()
 	if host == "" {
 		return errors.New("url: host required")
+	}
+	if !strings.HasPrefix(u.Host, "[") {
+		// What a resolver would look up: IDNA maps "127。0。0。1" (ideographic
+		// full stops) and full-width digits to an IP literal.
+		ascii, err := idna.Lookup.ToASCII(host)
+		if err != nil {
+			return fmt.Errorf("url: host %q is not a valid host name: %w", host, err)
+		}
+		host = ascii
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {

@@ -91,6 +91,11 @@ func TestCheckURL(t *testing.T) {
 		{"ftp://example.com/", true},
 		{"file:///etc/passwd", true},
 		{"gopher://example.com/", true},
+		{"http://127。0。0。1/", true},            // ideographic full stops (IDNA maps them to '.')
+		{"http://１２７.０.０.１/", true},            // full-width digits
+		{"http://127．0．0．1/", true},            // full-width full stops
+		{"http://169｡254｡169｡254/", true},      // halfwidth ideographic full stops
+		{"https://bücher.example/hook", false}, // an IDN host name is fine
 	} {
 		err := g.CheckURL(tc.url)
 		if tc.blocked != (err != nil) {
