@@ -38,12 +38,13 @@ type endpointInput struct {
 	Concurrency   int               `json:"concurrency"`
 	EventMap      map[string]string `json:"event_map"`
 	DefaultRegion string            `json:"default_region"`
+	PlainHeaders  []string          `json:"plain_headers"`
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
-		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion}
+		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders)}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -51,6 +52,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.RetrySchedule, e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode = in.RetrySchedule, in.PixelID, in.APIVersion, in.GraphURL, in.TestEventCode
 	e.Secret, e.Token, e.AccessToken, e.Status = in.Secret, in.Token, in.AccessToken, in.Status
 	e.APIKeyHeader, e.Headers, e.Concurrency, e.EventMap, e.DefaultRegion = in.APIKeyHeader, in.Headers, in.Concurrency, in.EventMap, in.DefaultRegion
+	e.PlainHeaders = in.PlainHeaders
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only
@@ -79,6 +81,11 @@ func (m *Manager) viewEndpoint(e Endpoint) endpointView {
 		}
 	}
 	takeCredentials(&e)
+	for k, v := range e.Headers {
+		if v == "" && e.SecretHeader(k) {
+			e.Headers[k] = redacted
+		}
+	}
 	if e.Events == nil {
 		e.Events = []string{}
 	}
@@ -215,6 +222,11 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		var oldAuth string
 		oldStatus, oldAuth = next.Status, next.Auth
 		in.applyTo(&next)
+		for k, v := range next.Headers {
+			if old, ok := cur.Headers[k]; ok && v == redacted {
+				next.Headers[k] = old // sent back as read: keep the secret
+			}
+		}
 		if next.Auth != oldAuth {
 			next.Secret, next.PreviousSecrets = "", nil
 			if _, ok := patch["token"]; !ok {

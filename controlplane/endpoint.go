@@ -58,21 +58,56 @@ func newToken() string {
 	return "tok_" + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// credentials are the sealed part of a stored endpoint.
+// credentials are the sealed part of a stored endpoint: secrets, tokens and
+// the values of custom headers not marked plain.
 type credentials struct {
-	Secret          string           `json:"secret,omitempty"`
-	Token           string           `json:"token,omitempty"`
-	AccessToken     string           `json:"access_token,omitempty"`
-	PreviousSecrets []ExpiringSecret `json:"previous_secrets,omitempty"`
+	Secret          string            `json:"secret,omitempty"`
+	Token           string            `json:"token,omitempty"`
+	AccessToken     string            `json:"access_token,omitempty"`
+	PreviousSecrets []ExpiringSecret  `json:"previous_secrets,omitempty"`
+	Headers         map[string]string `json:"headers,omitempty"`
 }
 
-// takeCredentials removes the credentials from e and returns them.
+// redacted stands for a secret header value in reads; a PATCH that sends
+// it back keeps the stored value.
+const redacted = "REDACTED"
+
+// takeCredentials removes the credentials from e and returns them; the
+// names of secret headers stay, with empty values.
 func takeCredentials(e *Endpoint) credentials {
-	c := credentials{e.Secret, e.Token, e.AccessToken, e.PreviousSecrets}
+	c := credentials{Secret: e.Secret, Token: e.Token, AccessToken: e.AccessToken, PreviousSecrets: e.PreviousSecrets}
 	e.Secret, e.Token, e.AccessToken, e.PreviousSecrets = "", "", "", nil
+	if len(e.Headers) > 0 {
+		plain := make(map[string]string, len(e.Headers))
+		for k, v := range e.Headers {
+			if e.SecretHeader(k) {
+				if c.Headers == nil {
+					c.Headers = map[string]string{}
+				}
+				c.Headers[k], v = v, ""
+			}
+			plain[k] = v
+		}
+		e.Headers = plain
+	}
 	return c
 }
 
 func putCredentials(e *Endpoint, c credentials) {
 	e.Secret, e.Token, e.AccessToken, e.PreviousSecrets = c.Secret, c.Token, c.AccessToken, c.PreviousSecrets
+	if len(c.Headers) > 0 {
+		h := make(map[string]string, len(e.Headers)+len(c.Headers))
+		for k, v := range e.Headers {
+			h[k] = v
+		}
+		for k, v := range c.Headers {
+			h[k] = v
+		}
+		e.Headers = h
+	}
+}
+
+// hasCredentials reports whether c holds anything to seal.
+func (c credentials) hasCredentials() bool {
+	return c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 || len(c.Headers) > 0
 }

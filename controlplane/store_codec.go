@@ -36,7 +36,10 @@ func (s *store) decodeEndpoint(key string, raw []byte) (endpointEntry, error) {
 		return endpointEntry{}, err
 	}
 	ep := st.Endpoint
-	takeCredentials(&ep) // ignore any plaintext that should not be there
+	// Ignore plaintext secrets that should not be there. Header values of
+	// records written before they were sealed stay as stored (the next
+	// write seals them); sealed ones take precedence.
+	ep.Secret, ep.Token, ep.AccessToken, ep.PreviousSecrets = "", "", "", nil
 	if st.Sealed != "" {
 		pt, err := s.box.Open(st.Sealed, []byte(key))
 		if err != nil {
@@ -55,7 +58,7 @@ func (s *store) encodeEndpoint(ep Endpoint, hash string) []byte {
 	ep = ep.Clone()
 	c := takeCredentials(&ep)
 	st := storedEndpoint{Endpoint: ep, ConfigHash: hash}
-	if c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 {
+	if c.hasCredentials() {
 		pt, _ := json.Marshal(c)
 		st.Sealed = s.box.Seal(pt, []byte(endpointPrefix+ep.ID))
 	}

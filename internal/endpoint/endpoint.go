@@ -9,6 +9,7 @@ import (
 	"maps"
 	"path"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -60,8 +61,13 @@ type Endpoint struct {
 	Template string `json:"template,omitempty" yaml:"template"`
 	// APIKeyHeader names the header of auth api_key. Default "X-API-KEY".
 	APIKeyHeader string `json:"api_key_header,omitempty" yaml:"api_key_header"`
-	// Headers are extra static request headers.
+	// Headers are extra static request headers. Their values are treated
+	// as credentials — sealed at rest, redacted in reads, logs and delivery
+	// rows — except those named in PlainHeaders.
 	Headers map[string]string `json:"headers,omitempty" yaml:"headers"`
+	// PlainHeaders names headers of Headers whose values are not secret
+	// (e.g. X-Tenant): stored, shown and logged as they are.
+	PlainHeaders []string `json:"plain_headers,omitempty" yaml:"plain_headers"`
 
 	// Facebook Conversions API fields.
 	PixelID       string `json:"pixel_id,omitempty" yaml:"pixel_id"`
@@ -136,6 +142,17 @@ func (e *Endpoint) SigningSecrets(now time.Time) []string {
 	return out
 }
 
+// SecretHeader reports whether the value of custom header name is a
+// credential (every custom header not named in PlainHeaders).
+func (e *Endpoint) SecretHeader(name string) bool {
+	for _, p := range e.PlainHeaders {
+		if strings.EqualFold(p, name) {
+			return false
+		}
+	}
+	return true
+}
+
 // Unexpired returns the previous secrets still in force at now.
 func Unexpired(ps []ExpiringSecret, now time.Time) []ExpiringSecret {
 	var out []ExpiringSecret
@@ -166,6 +183,7 @@ func (e *Endpoint) Matches(name string) bool {
 // Clone returns a deep copy.
 func (e Endpoint) Clone() Endpoint {
 	e.Events = slices.Clone(e.Events)
+	e.PlainHeaders = slices.Clone(e.PlainHeaders)
 	e.RetrySchedule = slices.Clone(e.RetrySchedule)
 	e.PreviousSecrets = slices.Clone(e.PreviousSecrets)
 	e.Headers = maps.Clone(e.Headers)

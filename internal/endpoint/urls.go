@@ -43,6 +43,15 @@ func (x *Endpoint) validateHeaders() []error {
 	if len(x.Headers) > maxHeaders {
 		errs = append(errs, fieldErr("headers", "at most %d headers", maxHeaders))
 	}
+	for i, p := range x.PlainHeaders {
+		found := false
+		for k := range x.Headers {
+			found = found || strings.EqualFold(k, p)
+		}
+		if !found {
+			errs = append(errs, fieldErr("plain_headers", "plain_headers[%d]: %q is not one of headers", i, p))
+		}
+	}
 	for k, v := range x.Headers {
 		switch {
 		case !validHeaderName(k):

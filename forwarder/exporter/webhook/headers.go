@@ -19,7 +19,8 @@ var (
 // staticHeaders returns the request headers of an endpoint that do not
 // change between attempts — Content-Type, User-Agent, the configured
 // headers, then the bearer token or API key, each overriding what came
-// before — and their delivery-log form (httpsend.RedactHeaders).
+// before — and their delivery-log form (httpsend.RedactHeaders: the auth
+// header and every custom header not marked plain are redacted).
 func staticHeaders(c *endpoint.Endpoint) (http.Header, map[string]string) {
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
@@ -33,7 +34,13 @@ func staticHeaders(c *endpoint.Endpoint) (http.Header, map[string]string) {
 	case endpoint.AuthAPIKey:
 		h.Set(c.APIKeyHeader, c.Token)
 	}
-	return h, httpsend.RedactHeaders(h, c.APIKeyHeader)
+	secret := []string{c.APIKeyHeader}
+	for k := range c.Headers {
+		if c.SecretHeader(k) {
+			secret = append(secret, k)
+		}
+	}
+	return h, httpsend.RedactHeaders(h, secret...)
 }
 
 // logHeaders is the redacted form of the headers Export sent, built from

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,6 +38,7 @@ func TestWebhookHeadersAsBefore(t *testing.T) {
 			{Secret: s2, Expires: time.Now().Add(time.Hour)}, {Secret: s3, Expires: time.Now().Add(time.Minute)}}},
 		{ID: "rotold", Auth: endpoint.AuthSignature, Secret: s1, PreviousSecrets: []endpoint.ExpiringSecret{{Secret: s2, Expires: time.Now().Add(-time.Hour)}}},
 		{ID: "bearer", Auth: endpoint.AuthBearer, Token: "tok", Headers: extra},
+		{ID: "plain", Auth: endpoint.AuthNone, Headers: extra, PlainHeaders: []string{"x-tenant"}},
 		{ID: "key", Auth: endpoint.AuthAPIKey, Token: "k", APIKeyHeader: "x-make-apikey", Headers: map[string]string{"X-Make-ApiKey": "dup"}},
 		{ID: "keyid", Auth: endpoint.AuthAPIKey, Token: "k", APIKeyHeader: "webhook-id"},
 		{ID: "none", Auth: endpoint.AuthNone, Headers: extra},
@@ -82,7 +84,14 @@ func TestWebhookHeadersAsBefore(t *testing.T) {
 			if !reflect.DeepEqual(capt.h, want) {
 				t.Errorf("sent headers\n got %v\nwant %v", capt.h, want)
 			}
-			if got, wantLog := res.Request.Headers, httpsend.RedactHeaders(want, ep.APIKeyHeader); !reflect.DeepEqual(got, wantLog) {
+			// Custom header values are credentials unless marked plain.
+			secret := []string{ep.APIKeyHeader}
+			for k := range ep.Headers {
+				if !slices.ContainsFunc(ep.PlainHeaders, func(p string) bool { return strings.EqualFold(p, k) }) {
+					secret = append(secret, k)
+				}
+			}
+			if got, wantLog := res.Request.Headers, httpsend.RedactHeaders(want, secret...); !reflect.DeepEqual(got, wantLog) {
 				t.Errorf("logged headers\n got %v\nwant %v", got, wantLog)
 			}
 			if ep.ID == "rot" && strings.Count(capt.h.Get(signing.HeaderSignature), "v1,") != 2 {
