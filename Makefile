@@ -26,7 +26,7 @@ bench: deps build
 	bash scripts/bench.sh
 
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzParseBatch -fuzztime 60s ./collector/ingest/
+	bash scripts/fuzz.sh
 
 clean:
 	rm -rf bin data
