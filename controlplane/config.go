@@ -49,6 +49,10 @@ type OpsWebhookConfig struct {
 	// QueueSize bounds waiting notifications; more are dropped and counted
 	// in bridge_mgmt_ops_notifications_dropped_total.
 	QueueSize int `yaml:"queue_size"`
+	// ExhaustedWindow aggregates message.attempt.exhausted: at most one
+	// event (logged, and sent when url is set) per endpoint per window,
+	// carrying the count of dead deliveries and a sample of them.
+	ExhaustedWindow time.Duration `yaml:"exhausted_window"`
 }
 
 // NewDefaultConfig returns the defaults.
@@ -62,7 +66,7 @@ func NewDefaultConfig() Config {
 		MaxRotationOverlap: 7 * 24 * time.Hour,
 		LifecycleQueue:     4096,
 		MaxReplayEvents:    10000,
-		OpsWebhook:         OpsWebhookConfig{Timeout: 10 * time.Second, QueueSize: 256},
+		OpsWebhook:         OpsWebhookConfig{Timeout: 10 * time.Second, QueueSize: 256, ExhaustedWindow: time.Minute},
 	}
 }
 
@@ -104,6 +108,9 @@ func (c *Config) Validate() error {
 	}
 	if o.QueueSize < 1 {
 		errs = append(errs, errors.New("ops_webhook.queue_size: must be at least 1"))
+	}
+	if o.ExhaustedWindow < time.Second || o.ExhaustedWindow > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("ops_webhook.exhausted_window: %s is not between 1s and 24h", o.ExhaustedWindow))
 	}
 	return errors.Join(errs...)
 }

@@ -33,6 +33,7 @@ import (
 
 	"github.com/popinbridge/bridge/controlplane/internal/seal"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/logsample"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/site"
 	"github.com/popinbridge/bridge/internal/ssrf"
@@ -63,7 +64,8 @@ type Settings struct {
 	// it when created or changed, and again after DNS at every delivery.
 	AllowedPrivateTargets []string
 	// HTTPClient sends operational webhooks. Nil: a client with
-	// Config.OpsWebhook.Timeout that follows no redirects.
+	// Config.OpsWebhook.Timeout that follows no redirects and dials through
+	// the SSRF guard (AllowedPrivateTargets), like deliveries.
 	HTTPClient *http.Client
 	// Now is the clock (tests). Nil: time.Now.
 	Now func() time.Time
@@ -84,6 +86,10 @@ type Manager struct {
 	metrics  *metrics
 	ops      *notifier
 	handler  http.Handler
+	// logs samples repeated lines (per endpoint); exhausted aggregates
+	// message.attempt.exhausted (exhausted.go).
+	logs      *logsample.Sampler
+	exhausted *exhaustedWindows
 
 	mu       sync.Mutex
 	st       *store
@@ -97,6 +103,13 @@ type Manager struct {
 	lifecycleStop chan struct{}
 	lifecycleDone chan struct{}
 }
+
+// Repeated log lines (per message and endpoint) are written at most
+// logBurst times per logInterval, then counted.
+const (
+	logBurst    = 5
+	logInterval = time.Minute
+)
 
 type seedRequest struct {
 	sites     []site.Site
@@ -136,7 +149,14 @@ func New(cfg Config, set Settings) (*Manager, error) {
 	if m.metrics, err = newMetrics(set.Registerer); err != nil {
 		return nil, err
 	}
-	m.ops = newNotifier(cfg.OpsWebhook, set.HTTPClient, m.log, m.metrics, m.now)
+	if cfg.OpsWebhook.URL != "" {
+		if err := guard.CheckURL(cfg.OpsWebhook.URL); err != nil {
+			return nil, fmt.Errorf("controlplane: ops_webhook.url: %w", err)
+		}
+	}
+	m.logs = logsample.New(m.log, logsample.Config{Burst: logBurst, Interval: logInterval, Now: m.now})
+	m.exhausted = newExhaustedWindows(cfg.OpsWebhook.ExhaustedWindow)
+	m.ops = newNotifier(cfg.OpsWebhook, set.HTTPClient, guard, m.log, m.logs, m.metrics, m.now)
 	m.handler = m.routes()
 	return m, nil
 }
@@ -238,6 +258,7 @@ func (m *Manager) Shutdown(ctx context.Context) error {
 		if e := m.ops.shutdown(ctx); e != nil && err == nil {
 			err = e
 		}
+		m.logs.Flush(ctx)
 	})
 	return err
 }

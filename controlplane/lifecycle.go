@@ -31,19 +31,25 @@ func (m *Manager) AttemptDone(a Attempt) {
 }
 
 // runLifecycle applies queued attempts until stop is closed, then what is
-// already queued.
+// already queued; it sends the aggregated message.attempt.exhausted of
+// each window that ends, and at stop those of the open windows.
 func (m *Manager) runLifecycle(stop <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
+	tick := time.NewTicker(min(m.cfg.OpsWebhook.ExhaustedWindow, time.Second))
+	defer tick.Stop()
 	for {
 		select {
 		case a := <-m.attempts:
 			m.decide(context.Background(), a)
+		case <-tick.C:
+			m.notifyExhausted(m.exhausted.due(m.now()))
 		case <-stop:
 			for {
 				select {
 				case a := <-m.attempts:
 					m.decide(context.Background(), a)
 				default:
+					m.notifyExhausted(m.exhausted.flush())
 					return
 				}
 			}
@@ -57,8 +63,9 @@ func (m *Manager) runLifecycle(stop <-chan struct{}, done chan<- struct{}) {
 // answer disables the endpoint at once; a run of failures older than
 // Config.FailingAfter sends endpoint.failing once; older than
 // Config.DisableAfter disables it and sends endpoint.disabled. A success
-// ends the run. A delivery that used its last retry (state dead) sends
-// message.attempt.exhausted. Test attempts and attempts to paused or
+// ends the run. A delivery that used its last retry (state dead) counts
+// towards message.attempt.exhausted (aggregated per endpoint per
+// ops_webhook.exhausted_window, exhausted.go). Test attempts and attempts to paused or
 // disabled endpoints change nothing.
 func (m *Manager) decide(ctx context.Context, a Attempt) {
 	if a.State == delivery.StateDead && !a.Test {
@@ -123,12 +130,19 @@ func (m *Manager) decide(ctx context.Context, a Attempt) {
 	}
 }
 
-// attemptsExhausted sends message.attempt.exhausted.
+// attemptsExhausted counts a dead delivery; the first of an endpoint in a
+// while is notified at once, the others when their window ends.
 func (m *Manager) attemptsExhausted(a Attempt) {
-	m.ops.notify(OpsAttemptsExhausted, map[string]any{
-		"endpoint_id": a.EndpointID, "event_id": a.EventID, "event_name": a.EventName, "delivery_id": a.DeliveryID,
-		"webhook_id": a.WebhookID, "attempt": a.Attempt, "status_code": a.StatusCode, "error": a.Error,
-	})
+	m.metrics.exhausted.Inc()
+	if d, now := m.exhausted.add(a, m.now()); now {
+		m.notifyExhausted([]ExhaustedData{d})
+	}
+}
+
+func (m *Manager) notifyExhausted(ds []ExhaustedData) {
+	for _, d := range ds {
+		m.ops.notify(OpsAttemptsExhausted, d)
+	}
 }
 
 // disable marks an endpoint disabled and notifies, once.
@@ -164,7 +178,7 @@ func (m *Manager) transition(ctx context.Context, id string, change func(*Endpoi
 		return nil
 	})
 	if err != nil {
-		m.log.Error("controlplane: endpoint lifecycle update failed", "endpoint", id, "err", err)
+		m.logs.Error(id, "controlplane: endpoint lifecycle update failed", "endpoint", id, "err", err)
 		return false
 	}
 	return wrote

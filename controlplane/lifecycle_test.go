@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -147,8 +148,8 @@ func TestOpsQueueBoundedAndShutdownDrains(t *testing.T) {
 	f := newFixture(t, func(c *Config, s *Settings) {
 		c.OpsWebhook.URL, c.OpsWebhook.Secret, c.OpsWebhook.QueueSize = srv.URL, signing.NewSecret(), 2
 	})
-	for range 10 {
-		f.mgr.decide(context.Background(), Attempt{EndpointID: "x", State: StateDead})
+	for i := range 10 { // ten endpoints: ten events (one endpoint's would be aggregated)
+		f.mgr.decide(context.Background(), Attempt{EndpointID: fmt.Sprint("x", i), State: StateDead})
 	}
 	close(release)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -13,8 +13,11 @@ type metrics struct {
 	opsDropped prometheus.Counter
 	// lifecycleDropped counts attempts the lifecycle queue had no room for.
 	lifecycleDropped prometheus.Counter
-	disabled         *prometheus.CounterVec // reason
-	apiRequests      *prometheus.CounterVec // route, code
+	// exhausted counts dead deliveries one by one (the ops event
+	// aggregates them).
+	exhausted   prometheus.Counter
+	disabled    *prometheus.CounterVec // reason
+	apiRequests *prometheus.CounterVec // route, code
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -31,6 +34,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bridge_mgmt_lifecycle_dropped_total",
 			Help: "Attempt outcomes not seen by the endpoint lifecycle because its queue was full.",
 		}),
+		exhausted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_mgmt_deliveries_exhausted_total",
+			Help: "Deliveries that used their last attempt (message.attempt.exhausted aggregates them per endpoint per window).",
+		}),
 		disabled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bridge_mgmt_endpoints_disabled_total",
 			Help: "Endpoints disabled automatically, by reason (gone, failing).",
@@ -40,7 +47,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Management API requests by route pattern and status code.",
 		}, []string{"route", "code"}),
 	}
-	if err := promreg.Register(reg, m.opsSent, m.opsDropped, m.lifecycleDropped, m.disabled, m.apiRequests); err != nil {
+	if err := promreg.Register(reg, m.opsSent, m.opsDropped, m.lifecycleDropped, m.exhausted, m.disabled, m.apiRequests); err != nil {
 		return nil, fmt.Errorf("controlplane: %w", err)
 	}
 	return m, nil

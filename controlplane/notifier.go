@@ -8,14 +8,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/popinbridge/bridge/internal/logsample"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/signing"
+	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 // Operational event types (the Svix names).
@@ -33,12 +36,14 @@ type OpsEvent struct {
 }
 
 // notifier logs operational events and sends them, signed, to the ops URL
-// from a bounded queue by one worker. A full queue drops (counted).
+// from a bounded queue by one worker. A full queue drops (counted). Its
+// default client dials through the SSRF guard.
 type notifier struct {
 	url     string
 	key     signing.Key
 	client  *http.Client
 	log     *slog.Logger
+	logs    *logsample.Sampler // repeated failures
 	metrics *metrics
 	now     func() time.Time
 
@@ -51,8 +56,8 @@ type notifier struct {
 	started bool
 }
 
-func newNotifier(cfg OpsWebhookConfig, client *http.Client, log *slog.Logger, m *metrics, now func() time.Time) *notifier {
-	n := &notifier{url: cfg.URL, log: log, metrics: m, now: now,
+func newNotifier(cfg OpsWebhookConfig, client *http.Client, guard *ssrf.Guard, log *slog.Logger, logs *logsample.Sampler, m *metrics, now func() time.Time) *notifier {
+	n := &notifier{url: cfg.URL, log: log, logs: logs, metrics: m, now: now,
 		q: make(chan OpsEvent, cfg.QueueSize), done: make(chan struct{})}
 	n.stop, n.abandon = context.WithCancel(context.Background())
 	if cfg.URL != "" {
@@ -60,9 +65,18 @@ func newNotifier(cfg OpsWebhookConfig, client *http.Client, log *slog.Logger, m 
 	}
 	n.client = client
 	if n.client == nil {
+		d := guard.Dialer(net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second})
 		n.client = &http.Client{
 			Timeout:       cfg.Timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			Transport: &http.Transport{
+				Proxy:               nil, // the guard must see the target's address
+				DialContext:         d.DialContext,
+				ForceAttemptHTTP2:   true,
+				MaxIdleConnsPerHost: 2,
+				IdleConnTimeout:     90 * time.Second,
+				TLSHandshakeTimeout: cfg.Timeout,
+			},
 		}
 	}
 	return n
@@ -96,7 +110,7 @@ func (n *notifier) notify(typ string, data any) {
 	case n.q <- ev:
 	default:
 		n.metrics.opsDropped.Inc()
-		n.log.Error("controlplane: operational webhook queue full; event dropped", "type", typ)
+		n.logs.Error(typ, "controlplane: operational webhook queue full; event dropped", "type", typ)
 	}
 }
 
@@ -131,7 +145,7 @@ func (n *notifier) deliver(ev OpsEvent) {
 		}
 	}
 	n.metrics.opsSent.WithLabelValues(ev.Type, "failed").Inc()
-	n.log.Error("controlplane: operational webhook not delivered", "type", ev.Type, "url", n.url, "err", err)
+	n.logs.Error(ev.Type, "controlplane: operational webhook not delivered", "type", ev.Type, "url", n.url, "err", err)
 }
 
 func (n *notifier) send(id string, body []byte) error {

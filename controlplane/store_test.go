@@ -161,8 +161,9 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Bucket, c.Replicas, c.DisableAfter, c.OpsWebhook.URL, c.OpsWebhook.Secret, c.MaxReplayEvents = "a.b", 9, 0, "ftp://x", "nope", 0
+	c.OpsWebhook.ExhaustedWindow = 0
 	err := c.Validate()
-	for _, k := range []string{"bucket", "replicas", "disable_after", "ops_webhook.url", "ops_webhook.secret", "max_replay_events"} {
+	for _, k := range []string{"bucket", "replicas", "disable_after", "ops_webhook.url", "ops_webhook.secret", "max_replay_events", "ops_webhook.exhausted_window"} {
 		if err == nil || !strings.Contains(err.Error(), k+":") {
 			t.Errorf("Validate does not name %s: %v", k, err)
 		}

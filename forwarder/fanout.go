@@ -42,7 +42,7 @@ func (f *Forwarder) fanout(ctx context.Context, reader eventlog.Reader) {
 			if ctx.Err() != nil {
 				return
 			}
-			f.logger.Warn("event log fetch failed; retrying", "err", err)
+			f.logs.Warn("", "event log fetch failed; retrying", "err", err)
 			retry.Sleep(ctx, backoff.Next())
 			continue
 		}
@@ -201,7 +201,7 @@ func (f *Forwarder) enqueueFirst(d *delivery) {
 			f.m.enqueued.WithLabelValues(d.ep).Inc()
 		case queue.IsFull(err):
 			f.m.enqueueDrops.WithLabelValues(d.ep, "queue_full").Inc()
-			f.logger.Error("endpoint queue full: delivery dropped", "endpoint", d.ep, "limit", f.cfg.MaxQueuedPerEndpoint)
+			f.logs.Error(d.ep, "endpoint queue full: delivery dropped", "endpoint", d.ep, "limit", f.cfg.MaxQueuedPerEndpoint)
 			err = nil
 		}
 		d.settle(f, err)
@@ -216,13 +216,13 @@ func (f *Forwarder) acker(stop <-chan struct{}) {
 		if errp := t.failed.Load(); errp != nil {
 			f.m.fanoutErrors.Inc()
 			if *errp != errStopped {
-				f.logger.Warn("deliveries of a log segment not settled; it will be read again", "seq", t.seg.Seq(), "err", *errp)
+				f.logs.Warn("", "deliveries of a log segment not settled; it will be read again", "seq", t.seg.Seq(), "err", *errp)
 			}
 			_ = t.seg.Nak(time.Second)
 			return
 		}
 		if err := t.seg.Ack(); err != nil {
-			f.logger.Warn("log segment ack failed; it will be read again", "seq", t.seg.Seq(), "err", err)
+			f.logs.Warn("", "log segment ack failed; it will be read again", "seq", t.seg.Seq(), "err", err)
 		}
 	}
 	for {

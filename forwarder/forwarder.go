@@ -40,6 +40,7 @@ import (
 	"github.com/popinbridge/bridge/forwarder/queue"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/logsample"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/site"
 	"github.com/popinbridge/bridge/internal/ssrf"
@@ -78,12 +79,20 @@ const (
 	stateClosed
 )
 
+// Repeated log lines of the delivery path (per message and endpoint) are
+// written at most logBurst times per logInterval, then counted.
+const (
+	logBurst    = 5
+	logInterval = time.Minute
+)
+
 // Forwarder is the delivery engine. Create with New, then Start.
 type Forwarder struct {
 	cfg    Config
 	p      parsed
 	set    Settings
 	logger *slog.Logger
+	logs   *logsample.Sampler // repeated lines of the delivery path
 	m      *metrics
 	guard  *ssrf.Guard
 	client *httpsend.Client
@@ -145,6 +154,7 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 	guard, _ := ssrf.New(cfg.AllowedPrivateTargets)
 	f := &Forwarder{
 		cfg: cfg, p: p, set: set, logger: logger, m: m, guard: guard, dlog: dlog,
+		logs:         logsample.New(logger, logsample.Config{Burst: logBurst, Interval: logInterval}),
 		logPol:       deliverylog.Policy{MaxBodyBytes: cfg.MaxLoggedBodyBytes, RawBodies: deliverylog.RawPIISites(set.Sites)},
 		invalid:      map[string]error{},
 		runners:      map[string]*runner{},
@@ -273,6 +283,7 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 	case <-f.ackDone:
 	case <-ctx.Done():
 	}
+	f.logs.Flush(ctx) // the counts of lines still suppressed
 	errs = append(errs, f.dlog.Shutdown(ctx))
 	return errors.Join(errs...)
 }

@@ -79,7 +79,7 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *queue.Message
 	switch out.action {
 	case actDone:
 		if err := msg.Ack(); err != nil {
-			r.f.logger.Warn("ack failed; the delivery may be sent again (same webhook-id)", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
+			r.f.logs.Warn(r.id, "ack failed; the delivery may be sent again (same webhook-id)", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
 		}
 	case actRetry:
 		next := *m
@@ -89,12 +89,12 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *queue.Message
 		cancel()
 		if err != nil {
 			// Keep this copy instead (the attempt number will repeat).
-			r.f.logger.Warn("retry not queued; the delivery is kept as it is", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
+			r.f.logs.Warn(r.id, "retry not queued; the delivery is kept as it is", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
 			r.putBack(msg, out.delay)
 			return
 		}
 		if err := msg.Ack(); err != nil {
-			r.f.logger.Warn("ack after queuing the retry failed; the delivery may be attempted twice", "endpoint", r.id, "err", err)
+			r.f.logs.Warn(r.id, "ack after queuing the retry failed; the delivery may be attempted twice", "endpoint", r.id, "err", err)
 		}
 	default:
 		_ = msg.Nak() // stopping: attempted again after the restart
@@ -140,7 +140,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 		rec.State = StateDisabled
 		// Disabling is the control plane's decision (its lifecycle sees this
 		// attempt); the delivery waits for the endpoint to be active again.
-		f.logger.Warn("endpoint answered 410 Gone; the control plane disables it", "endpoint", r.id)
+		f.logs.Warn(r.id, "endpoint answered 410 Gone; the control plane disables it", "endpoint", r.id)
 		out = outcome{actRetry, inactiveDelay} // kept for when the endpoint is enabled again
 	default:
 		kind := "retryable"
@@ -166,7 +166,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := f.dead.Put(ctx, m, n, res.StatusCode, reason, at); err != nil {
-			f.logger.Error("dead letter not stored; delivery will be retried", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
+			f.logs.Error(r.id, "dead letter not stored; delivery will be retried", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
 			rec.State = StateRetrying
 			rec.NextAttemptAt = time.Now().Add(time.Minute)
 			out = outcome{actRetry, time.Minute}

@@ -265,7 +265,7 @@ func (r *runner) fetchFailed(err error) {
 	if r.ctx.Err() != nil {
 		return
 	}
-	r.f.logger.Warn("queue fetch failed; retrying", "endpoint", r.id, "err", err)
+	r.f.logs.Warn(r.id, "queue fetch failed; retrying", "endpoint", r.id, "err", err)
 	retry.Sleep(r.ctx, r.fetchBackoff.Next())
 }
 
@@ -282,7 +282,7 @@ func (r *runner) updateDepth() {
 func (r *runner) decode(msg jetstream.Msg) (*queue.Message, bool) {
 	m, err := queue.Decode(msg.Data())
 	if err != nil {
-		r.f.logger.Error("unreadable delivery dropped", "endpoint", r.id, "err", err)
+		r.f.logs.Error(r.id, "unreadable delivery dropped", "endpoint", r.id, "err", err)
 		_ = msg.Term()
 		return nil, false
 	}
@@ -292,7 +292,7 @@ func (r *runner) decode(msg jetstream.Msg) (*queue.Message, bool) {
 // putBack returns a fetched delivery to the queue for d without an attempt.
 func (r *runner) putBack(msg jetstream.Msg, d time.Duration) {
 	if err := msg.NakWithDelay(d); err != nil {
-		r.f.logger.Warn("delivery not put back; redelivered after the ack wait", "endpoint", r.id, "err", err)
+		r.f.logs.Warn(r.id, "delivery not put back; redelivered after the ack wait", "endpoint", r.id, "err", err)
 	}
 	if r.dues.add(time.Now().Add(d)) {
 		r.wake() // an idle loop waiting past this recomputes its wait

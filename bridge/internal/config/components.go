@@ -1,6 +1,9 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/popinbridge/bridge/collector/chsink"
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/ingest"
@@ -73,6 +76,12 @@ func (c *Components) validate(siteIDs map[string]bool) []error {
 	add("forwarder", c.Forwarder.Config.Validate())
 	add("controlplane", c.ControlPlane.Validate())
 	if guard, err := ssrf.New(c.Forwarder.AllowedPrivateTargets); err == nil {
+		// The ops webhook dials through the same guard as deliveries.
+		if u := c.ControlPlane.OpsWebhook.URL; u != "" {
+			if err := guard.CheckURL(u); errors.Is(err, ssrf.ErrBlocked) {
+				errs = append(errs, fmt.Errorf("controlplane.ops_webhook.url: %w", err))
+			}
+		}
 		// Declarations may omit secrets and tokens: the control plane
 		// generates them when it stores the endpoint.
 		if err := endpoint.ValidateList(c.DeclaredEndpoints(), siteIDs, endpoint.Checks{Guard: guard, Declaration: true}); err != nil {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/popinbridge/bridge/internal/signing"
 )
 
 // TestControlPlaneSection covers `controlplane:` and its deprecated name
@@ -101,4 +103,36 @@ func TestControlPlaneValidationNamesNewKey(t *testing.T) {
 
 func indent(s string) string {
 	return strings.ReplaceAll("  "+strings.TrimSuffix(s, "\n"), "\n", "\n  ") + "\n"
+}
+
+// The ops webhook URL meets the SSRF guard of deliveries
+// (forwarder.allowed_private_targets), and exhausted_window is checked.
+func TestControlPlaneOpsWebhookChecks(t *testing.T) {
+	secret := signing.NewSecret()
+	ops := "controlplane:\n  ops_webhook:\n    url: http://127.0.0.1:9/ops\n    secret: " + secret + "\n"
+	for _, tc := range []struct {
+		name, yaml string
+		wantErr    string
+	}{
+		{"loopback allowed", ops + "forwarder:\n  allowed_private_targets: [127.0.0.0/8]\n", ""},
+		{"loopback refused", ops, "controlplane.ops_webhook.url: ssrf guard"},
+		{"window zero", "controlplane:\n  ops_webhook:\n    exhausted_window: 0s\n", "controlplane.ops_webhook.exhausted_window:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Validate()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("validate: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("validate: %v, want it to name %q", err, tc.wantErr)
+			}
+		})
+	}
 }
