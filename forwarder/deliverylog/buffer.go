@@ -14,8 +14,11 @@ import (
 // holding that many is flushed without waiting for the interval.
 const batchRows = 5000
 
-// writeTimeout bounds one WriteDeliveries call.
-const writeTimeout = 10 * time.Second
+// writeTimeout bounds one WriteDeliveries call. A write cut short by it may
+// still have been stored (then retried: see Writer), so it is generous, as
+// the ClickHouse sink's insert_timeout is: a batch of 5000 rows with bodies
+// takes seconds on a loaded server.
+const writeTimeout = 30 * time.Second
 
 // Buffer holds rows in memory (at most maxRows) and writes them in batches
 // from its own goroutine, every interval or as soon as a batch is full. Add
