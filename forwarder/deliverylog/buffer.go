@@ -14,15 +14,20 @@ import (
 // holding that many is flushed without waiting for the interval.
 const batchRows = 5000
 
-// writeTimeout bounds one WriteDeliveries call.
-const writeTimeout = 10 * time.Second
+// writeTimeout bounds one WriteDeliveries call. A write cut short by it may
+// still have been stored (then retried: see Writer), so it is generous, as
+// the ClickHouse sink's insert_timeout is: a batch of 5000 rows with bodies
+// takes seconds on a loaded server.
+const writeTimeout = 30 * time.Second
 
 // Buffer holds rows in memory (at most maxRows) and writes them in batches
 // from its own goroutine, every interval or as soon as a batch is full. Add
 // never blocks: rows beyond the bound, rows added after Shutdown began and
 // rows still unwritten when Shutdown's context ends are dropped and counted
 // in bridge_forwarder_delivery_log_dropped_total. A failed batch stays at
-// the head of the buffer and is written again on the next flush.
+// the head of the buffer and is written again on the next flush, unchanged:
+// the same rows in the same order, nothing added, so that the server can
+// recognise a retry of an insert it did receive (see Writer).
 type Buffer struct {
 	w        Writer
 	max      int
@@ -37,6 +42,7 @@ type Buffer struct {
 
 	mu      sync.Mutex
 	buf     []Record
+	retry   int  // > 0: the first retry rows are a batch whose write failed
 	running bool // the loop was started
 	closed  bool // Shutdown began
 }
@@ -123,7 +129,7 @@ func (b *Buffer) Shutdown(ctx context.Context) error {
 	b.flush(ctx)
 	b.mu.Lock()
 	n := len(b.buf)
-	b.buf = nil
+	b.buf, b.retry = nil, 0
 	b.mu.Unlock()
 	if n > 0 {
 		b.m.dropped.Add(float64(n))
@@ -160,6 +166,9 @@ func (b *Buffer) flush(ctx context.Context) {
 	for {
 		b.mu.Lock()
 		n := min(len(b.buf), batchRows)
+		if b.retry > 0 {
+			n = min(b.retry, len(b.buf))
+		}
 		batch := b.buf[:n:n]
 		b.mu.Unlock()
 		if n == 0 {
@@ -169,6 +178,11 @@ func (b *Buffer) flush(ctx context.Context) {
 		err := b.w.WriteDeliveries(wctx, batch)
 		cancel()
 		if err != nil {
+			b.mu.Lock()
+			if len(b.buf) >= n { // else Shutdown dropped the buffer meanwhile
+				b.retry = n
+			}
+			b.mu.Unlock()
 			b.m.errors.Inc()
 			b.logger.Warn("delivery log: write failed; rows kept in memory", "rows", n, "err", err)
 			return
@@ -183,6 +197,7 @@ func (b *Buffer) flush(ctx context.Context) {
 		// Reuse the buffer: move what was added meanwhile to its front and
 		// clear the rest (no references kept); a buffer grown far beyond a
 		// batch (the writer was down) is let go once empty.
+		b.retry = 0
 		rest := copy(b.buf, b.buf[n:])
 		clear(b.buf[rest:])
 		b.buf = b.buf[:rest]

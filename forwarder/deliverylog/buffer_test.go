@@ -274,3 +274,29 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+// TestBufferRetriesTheSameBatch: a failed batch is written again as it
+// was, rows added meanwhile following in a batch of their own, so that a
+// server deduplicating insert blocks recognises the retry.
+func TestBufferRetriesTheSameBatch(t *testing.T) {
+	w := &memWriter{failing: true}
+	b, reg := newBuffer(t, w, 100, time.Hour)
+	ctx := context.Background()
+	add(b, 0, 3)
+	b.flush(ctx)
+	if e := metric(t, reg, errs); e != 1 {
+		t.Fatalf("%v write errors, want 1", e)
+	}
+	add(b, 3, 5)
+	w.setFailing(false)
+	b.flush(ctx)
+	sizes, got := w.sizes()
+	if fmt.Sprint(sizes) != "[3 2]" || strings.Join(got, ",") != ids(0, 5) {
+		t.Errorf("batches %v rows %v, want [3 2] and %s", sizes, got, ids(0, 5))
+	}
+	add(b, 5, 9) // after the retry, batches are whole again
+	b.flush(ctx)
+	if sizes, _ := w.sizes(); fmt.Sprint(sizes) != "[3 2 4]" {
+		t.Errorf("batches %v, want [3 2 4]", sizes)
+	}
+}

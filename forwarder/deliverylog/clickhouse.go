@@ -6,16 +6,18 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/popinbridge/bridge/internal/chdb"
 )
 
 // NewClickHouseWriter writes rows into the deliveries table created by
 // internal/chdb's migrations. table is the qualified name, e.g.
-// db.Table("deliveries").
+// db.Table("deliveries"). A connection the server closed is replaced
+// before the insert starts (chdb.PrepareBatch); a failure after that leaves
+// the batch to the Buffer's retry, which the table makes idempotent.
 func NewClickHouseWriter(conn driver.Conn, table string) Writer {
 	return WriterFunc(func(ctx context.Context, rows []Record) error {
-		b, err := conn.PrepareBatch(ctx, "INSERT INTO "+table+` (delivery_id, event_id, endpoint_id, site_id,
-			event_name, webhook_id, attempt, status_code, ok, latency_ms, error, attempted_at, next_attempt_at,
-			test, request_url, request_headers, request_body, response_body, state)`)
+		b, err := chdb.PrepareBatch(ctx, conn, "INSERT INTO "+table+" ("+chdb.DeliveriesColumns+")")
 		if err != nil {
 			return fmt.Errorf("deliveries: prepare: %w", err)
 		}

@@ -2,6 +2,7 @@ package deliverylog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"testing"
@@ -112,5 +113,71 @@ func TestClickHouseWriter(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("row %d:\n got %s\nwant %s", i, got[i], want[i])
 		}
+	}
+}
+
+// TestClickHouseWriterAmbiguousFailure: the first insert is stored but
+// reported failed (as a timeout after the server received the block); the
+// Buffer writes the batch again and, read as the control plane reads
+// (FINAL), every attempt shows once.
+func TestClickHouseWriterAmbiguousFailure(t *testing.T) {
+	srv := chtest.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := chdb.NewDefaultConfig()
+	c.Addr, c.Database = srv.Addr(), fmt.Sprintf("dlog_retry_%d", time.Now().UnixNano())
+	db, err := chdb.Open(ctx, c, chdb.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	table := db.Table("deliveries")
+	if err := db.Conn().Exec(ctx, "SYSTEM STOP MERGES "+table); err != nil {
+		t.Fatal(err)
+	}
+	ch := NewClickHouseWriter(db.Conn(), table)
+	var calls int
+	w := WriterFunc(func(ctx context.Context, rows []Record) error {
+		calls++
+		err := ch.WriteDeliveries(ctx, rows)
+		if calls == 1 && err == nil {
+			return errors.New("read: use of closed network connection")
+		}
+		return err
+	})
+	b, err := New(w, 100, time.Hour, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
+	const n = 20
+	for i := range n {
+		b.Add(Record{DeliveryID: fmt.Sprintf("d%d", i/2), EventID: "ev", EndpointID: "crm", Attempt: 1 + i%2,
+			AttemptedAt: at.Add(time.Duration(i) * time.Second), State: "failed"})
+	}
+	b.flush(ctx) // stored, reported failed
+	b.flush(ctx) // the retry
+	if calls != 2 {
+		t.Fatalf("%d writes, want 2", calls)
+	}
+	count := func(q string) uint64 {
+		t.Helper()
+		var v uint64
+		if err := db.Conn().QueryRow(ctx, q).Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	if got := count("SELECT count() FROM " + table); got != 2*n && !db.Features().InsertDedup {
+		t.Fatalf("control: %d rows stored, want both copies (%d)", got, 2*n)
+	}
+	if got := count("SELECT count() FROM " + table + " FINAL WHERE endpoint_id = 'crm'"); got != n {
+		t.Errorf("FINAL: %d attempts, want %d", got, n)
+	}
+	if got := count("SELECT count() FROM (SELECT delivery_id FROM " + table + " FINAL GROUP BY delivery_id HAVING max(ok) = 0)"); got != n/2 {
+		t.Errorf("failed deliveries: %d, want %d", got, n/2)
 	}
 }

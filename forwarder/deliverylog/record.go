@@ -36,8 +36,11 @@ type Record struct {
 
 // Writer stores rows, e.g. in ClickHouse (see NewClickHouseWriter).
 // WriteDeliveries may fail; the Buffer retries a failed batch on its next
-// flush and never blocks deliveries on it. It must not keep rows (the
-// slice) after it returns: the Buffer reuses it.
+// flush, with exactly the same rows, and never blocks deliveries on it. A
+// failure can be ambiguous (a timeout after the server stored the rows), so
+// a retried batch must not add rows: the ClickHouse table collapses repeated
+// attempt rows (see internal/chdb's deliveries migrations). It must not keep
+// rows (the slice) after it returns: the Buffer reuses it.
 type Writer interface {
 	WriteDeliveries(ctx context.Context, rows []Record) error
 }

@@ -78,7 +78,7 @@ func options(cfg Config, database string, maxOpen int) *clickhouse.Options {
 		ReadTimeout:     cfg.ReadTimeout,
 		MaxOpenConns:    maxOpen,
 		MaxIdleConns:    maxOpen,
-		ConnMaxLifetime: 0,
+		ConnMaxLifetime: connMaxLifetime,
 	}
 	if cfg.Compression == "lz4" {
 		o.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}

@@ -18,6 +18,7 @@ type Migration struct {
 var Migrations = []Migration{
 	{Version: 1, Name: "events", Statements: eventsDDL},
 	{Version: 2, Name: "deliveries", Statements: deliveriesDDL},
+	{Version: 3, Name: "deliveries_insert_dedup", Statements: deliveriesDedupDDL},
 }
 
 // eventsDDL: one row per accepted event (CONTRACT §7).
@@ -110,6 +111,21 @@ func deliveriesDDL(f Features) []string {
 PARTITION BY toYYYYMM(attempted_at)
 ORDER BY (endpoint_id, attempted_at, delivery_id, attempt)
 SETTINGS index_granularity = 8192`}
+}
+
+// deliveriesDedupDDL makes a retried insert of a deliveries batch a no-op
+// on servers that can drop a repeated block of a non-replicated table
+// (Features.InsertDedup): the forwarder's delivery log retries an insert whose
+// outcome it does not know (a timeout after the server received the block)
+// with exactly the same rows, so the server recognises the block by its hash
+// and keeps one copy. Older servers (18.16) get no statement: there the
+// copies are identical rows with equal sort keys, which ReplacingMergeTree
+// collapses on merge and every read through FINAL shows once.
+func deliveriesDedupDDL(f Features) []string {
+	if !f.InsertDedup {
+		return nil
+	}
+	return []string{"ALTER TABLE {db}.deliveries MODIFY SETTING non_replicated_deduplication_window = 1000"}
 }
 
 // EventsColumns is the column list, in order, that inserts into events use.

@@ -85,6 +85,10 @@ var want = map[string][]string{
 	"Leads per day": {
 		"D1 acme 3 2 4",
 	},
+	"Delivery outcomes per endpoint per day": {
+		"D1 crm 5 3 2 1",
+		"D2 capi 1 1 1 0",
+	},
 	"Screens reached": {
 		"D1 acme home 2 2",
 		"D1 acme call 1 1",
@@ -117,6 +121,8 @@ func TestDocumentedQueries(t *testing.T) {
 	}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	insertSeeds(t, ctx, db, today)
+	insertDeliverySeeds(t, ctx, db, today)
+	insertDeliverySeeds(t, ctx, db, today) // a retried insert: the same rows again
 
 	expect := map[string][]string{"Events per day by name": eventsPerDay(today)}
 	for k, v := range want {
@@ -164,6 +170,53 @@ func insertSeeds(t *testing.T, ctx context.Context, db *chdb.DB, today time.Time
 		}
 		at := today.AddDate(0, 0, -s.day).Add(time.Duration(i) * time.Minute)
 		if err := b.Append(id, s.site, s.name, s.source, uint8(1), s.uid, s.aid, s.sid, at, at, at, at.Truncate(24*time.Hour), s.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type deliverySeed struct {
+	day           int // days before today
+	endpoint, id  string
+	attempt, code int
+	ok, test      bool
+	state         string
+}
+
+// Delivery rows (D1 = two days ago): crm's d1 succeeds, d2 dies after two
+// attempts, d3 succeeds on its second; t1 is a test send; capi's d4 on D2
+// succeeds; d5 is outside the window.
+var deliverySeeds = []deliverySeed{
+	{2, "crm", "d1", 1, 200, true, false, "succeeded"},
+	{2, "crm", "d2", 1, 500, false, false, "failed"},
+	{2, "crm", "d2", 2, 503, false, false, "dead"},
+	{2, "crm", "d3", 1, 503, false, false, "retrying"},
+	{2, "crm", "d3", 2, 200, true, false, "succeeded"},
+	{2, "crm", "t1", 1, 200, true, true, "test"},
+	{1, "capi", "d4", 1, 200, true, false, "succeeded"},
+	{40, "crm", "d5", 1, 200, true, false, "succeeded"},
+}
+
+func insertDeliverySeeds(t *testing.T, ctx context.Context, db *chdb.DB, today time.Time) {
+	t.Helper()
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO deliveries ("+chdb.DeliveriesColumns+")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u8 := func(v bool) uint8 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	for i, s := range deliverySeeds {
+		at := today.AddDate(0, 0, -s.day).Add(time.Duration(i) * time.Minute)
+		if err := b.Append(s.endpoint+"-"+s.id, "ev-"+s.id, s.endpoint, "acme", "popin_captured", "wh-"+s.id,
+			uint32(s.attempt), uint16(s.code), u8(s.ok), uint32(10), "", at, time.Unix(0, 0), u8(s.test),
+			"https://crm.example/h", "{}", "", "", s.state); err != nil {
 			t.Fatal(err)
 		}
 	}
