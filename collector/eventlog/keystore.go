@@ -102,12 +102,13 @@ func (ks *keyStore) enqueue(seq uint64, keys []dedup.Key) {
 	}
 }
 
-// run writes queued keys until ctx ends, then flushes what is queued.
+// run writes queued keys until ctx ends, then flushes what is queued
+// (each write bounded by a timeout, the flush by 2s).
 func (ks *keyStore) run(ctx context.Context) {
 	for {
 		select {
 		case rec := <-ks.queue:
-			ks.writeBatch(ctx, rec)
+			ks.writeBatch(context.Background(), rec)
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
@@ -136,7 +137,7 @@ func (ks *keyStore) writeBatch(ctx context.Context, first keyRec) {
 		}
 		break
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := ks.writeNow(wctx, recs); err != nil {
 		ks.m.dedupPersistFails.Add(float64(n))
