@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -34,6 +34,12 @@ type committer struct {
 	logger *slog.Logger
 	now    func() time.Time
 	onFull func()
+	keys   *keyStore
+	quota  *siteQuota
+
+	// refusedSize is the size of the last segment refused as full, 0 once a
+	// segment is committed again (Ready).
+	refusedSize atomic.Int64
 
 	mu       sync.Mutex
 	closed   bool
@@ -53,13 +59,14 @@ type committer struct {
 type batch struct {
 	seg   segcodec.Builder
 	keys  []dedup.Key
+	sites map[string]int64 // encoded bytes per site
 	first time.Time
 	once  sync.Once
 	done  chan struct{}
 	err   error
 }
 
-func newBatch() *batch { return &batch{done: make(chan struct{})} }
+func newBatch() *batch { return &batch{done: make(chan struct{}), sites: make(map[string]int64, 1)} }
 
 func (b *batch) finish(err error) bool {
 	fired := false
@@ -71,10 +78,10 @@ func (b *batch) finish(err error) bool {
 	return fired
 }
 
-func newCommitter(cfg Config, js jetstream.JetStream, index *dedup.Index, m *metrics, logger *slog.Logger,
-	now func() time.Time, onFull func()) *committer {
+func newCommitter(cfg Config, js jetstream.JetStream, index *dedup.Index, keys *keyStore, quota *siteQuota,
+	m *metrics, logger *slog.Logger, now func() time.Time, onFull func()) *committer {
 	c := &committer{
-		cfg: cfg, js: js, m: m, logger: logger, now: now, onFull: onFull,
+		cfg: cfg, js: js, m: m, logger: logger, now: now, onFull: onFull, keys: keys, quota: quota,
 		open:     newBatch(),
 		sealed:   make(chan struct{}),
 		inflight: make(map[dedup.Key]*batch),
@@ -101,8 +108,8 @@ func (c *committer) signal() {
 	}
 }
 
-// submit writes recs (keyed by keys) and returns once all are committed.
-func (c *committer) submit(ctx context.Context, keys []dedup.Key, recs []segcodec.Record) error {
+// submit writes recs (keyed by keys, of sites) and returns once all are committed.
+func (c *committer) submit(ctx context.Context, keys []dedup.Key, sites []string, recs []segcodec.Record) error {
 	waits := make(map[*batch]struct{}, 1)
 	dups := 0
 	c.mu.Lock()
@@ -141,6 +148,8 @@ func (c *committer) submit(ctx context.Context, keys []dedup.Key, recs []segcode
 		}
 		b.seg.Add(recs[i])
 		b.keys = append(b.keys, k)
+		b.sites[sites[i]] += int64(len(recs[i]))
+		c.quota.add(sites[i], int64(len(recs[i])))
 		c.inflight[k] = b
 		waits[b] = struct{}{}
 		if b.seg.Len() == 1 || c.full(b, 0) {
@@ -261,6 +270,7 @@ func (c *committer) drain() {
 func (c *committer) publish(b *batch) {
 	data := b.seg.Finish()
 	msg := &nats.Msg{Subject: c.cfg.Subject, Data: data, Header: nats.Header{}}
+	msg.Header.Set(siteBytesHeader, encodeSiteBytes(b.sites))
 	id := nuid.Next()
 	opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectStream(c.cfg.StreamName)}
 	start := time.Now()
@@ -321,6 +331,13 @@ func (c *committer) complete(b *batch, ack *jetstream.PubAck, err error, took ti
 		}
 	}
 	c.mu.Unlock()
+	if err == nil {
+		c.quota.committed(ack.Sequence, b.sites)
+		c.keys.enqueue(ack.Sequence, b.keys)
+		c.refusedSize.Store(0)
+	} else {
+		c.quota.release(b.sites)
+	}
 
 	switch {
 	case err == nil:
@@ -328,10 +345,10 @@ func (c *committer) complete(b *batch, ack *jetstream.PubAck, err error, took ti
 		c.m.appended.Add(float64(len(b.keys)))
 		c.m.segmentBytes.Observe(float64(size))
 		c.m.segmentEvents.Observe(float64(len(b.keys)))
-		_ = ack
 	case isFull(err):
 		c.m.commits.WithLabelValues("full").Inc()
 		c.m.fullRejections.Inc()
+		c.refusedSize.Store(int64(size))
 		err = fmt.Errorf("eventlog: append: %w (%v)", ErrFull, err)
 		if c.onFull != nil {
 			c.onFull()
@@ -343,29 +360,6 @@ func (c *committer) complete(b *batch, ack *jetstream.PubAck, err error, took ti
 	}
 	b.finish(err)
 }
-
-// isFull reports whether err is JetStream refusing a message for lack of room:
-// the stream's max_bytes with DiscardNew (10077 "maximum bytes exceeded") or
-// the server's storage (10047).
-func isFull(err error) bool {
-	var apiErr *jetstream.APIError
-	if !errors.As(err, &apiErr) {
-		return false
-	}
-	switch apiErr.ErrorCode {
-	case errCodeStreamStoreFailed:
-		return strings.Contains(apiErr.Description, "maximum")
-	case errCodeStorageResourcesExceeded:
-		return true
-	}
-	return false
-}
-
-// JetStream error codes (nats-server jetstream_errors_generated.go).
-const (
-	errCodeStorageResourcesExceeded jetstream.ErrorCode = 10047
-	errCodeStreamStoreFailed        jetstream.ErrorCode = 10077
-)
 
 // close stops accepting appends and starts draining.
 func (c *committer) close() {

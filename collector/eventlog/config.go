@@ -23,8 +23,9 @@ type Config struct {
 	// reader has not acked them. Default 7 days (168h).
 	MaxAge time.Duration `yaml:"max_age"`
 	// DedupWindow is how long an event ID is remembered; at least 1h,
-	// default 1h. Segments younger than this are kept so that the dedup index
-	// can be rebuilt at start.
+	// default 1h. The IDs are persisted in the stream <stream_name>_DEDUP
+	// (16 bytes each, at most 40 × dedup_max_entries bytes), from which the
+	// dedup index is rebuilt at start.
 	DedupWindow time.Duration `yaml:"dedup_window"`
 	// DedupMaxEntries bounds the dedup index (about 25 bytes per entry).
 	// Default 2,000,000. Evictions are counted in
@@ -46,9 +47,14 @@ type Config struct {
 	// AckWait is how long a reader has to ack a segment before it is
 	// redelivered. Default 60s.
 	AckWait time.Duration `yaml:"ack_wait"`
-	// PurgeInterval is how often segments acked by every reader and older
-	// than the dedup window are removed. Default 1m.
+	// PurgeInterval is how often segments acked by every reader are
+	// removed. Default 1m.
 	PurgeInterval time.Duration `yaml:"purge_interval"`
+	// SiteMaxShare is the fraction of max_bytes that one site's unpurged
+	// events may take (at least 4 × max_commit_bytes); beyond it the site's
+	// appends are refused as full while other sites' are accepted. Between
+	// 0 (exclusive) and 1; 1 turns the fair share off. Default 0.5.
+	SiteMaxShare float64 `yaml:"site_max_share"`
 }
 
 // NewDefaultConfig returns the defaults documented on Config.
@@ -66,6 +72,7 @@ func NewDefaultConfig() Config {
 		MaxInFlightCommits: 4,
 		AckWait:            60 * time.Second,
 		PurgeInterval:      time.Minute,
+		SiteMaxShare:       0.5,
 	}
 }
 
@@ -122,6 +129,9 @@ func (c Config) Validate() error {
 	}
 	if c.PurgeInterval < time.Second {
 		bad("purge_interval", "%s is below the minimum of 1s", c.PurgeInterval)
+	}
+	if !(c.SiteMaxShare > 0 && c.SiteMaxShare <= 1) {
+		bad("site_max_share", "%v must be above 0 and at most 1", c.SiteMaxShare)
 	}
 	return errors.Join(errs...)
 }

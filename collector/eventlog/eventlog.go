@@ -27,20 +27,25 @@
 //   - Dedup: key = (site, event ID). A key committed within DedupWindow is
 //     skipped (Append still returns nil); a key whose first copy is in flight
 //     waits for that commit. The index is bounded (DedupMaxEntries, evictions
-//     counted) and rebuilt at Start from the segments of the last window, so
-//     a client resending after kill -9 does not create duplicates. Dedup is
+//     counted); its keys are persisted in a second stream (keystore.go) and
+//     rebuilt from it at Start, so a client resending after kill -9 does not
+//     create duplicates even when the segments were purged. Dedup is
 //     best effort beyond that (an append whose outcome was unknown, e.g. a
 //     lost PubAck after retries, may be stored twice when resent): consumers
 //     must stay idempotent on event ID.
 //   - Retention: Limits policy, DiscardNew at MaxBytes (Append fails with
 //     ErrFull), MaxAge as a safety cap, plus a purge of the segments that every
-//     durable reader has acked and that are older than the dedup window.
+//     durable reader has acked (and whose dedup keys are persisted).
+//   - Fair share: one site may hold at most SiteMaxShare of MaxBytes; beyond
+//     it its appends fail with ErrSiteFull while other sites' go on
+//     (sitequota.go).
 //   - Readers are JetStream durable pull consumers (explicit ack, AckWait).
 package eventlog
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/popinbridge/bridge/internal/event"
@@ -49,6 +54,9 @@ import (
 var (
 	// ErrFull means the log holds its configured maximum; retry later.
 	ErrFull = errors.New("event log is full")
+	// ErrSiteFull means one site holds its share of the log (site_max_share);
+	// it wraps ErrFull, so it is answered alike. Retry later.
+	ErrSiteFull = fmt.Errorf("site's share of the %w", ErrFull)
 	// ErrUnavailable means the log cannot accept writes right now; retry later.
 	ErrUnavailable = errors.New("event log unavailable")
 	// ErrTooLarge means one event is larger than a segment may be

@@ -108,7 +108,9 @@ func TestConfigValidate(t *testing.T) {
 		}, []string{"eventlog.stream_name", "eventlog.subject", "eventlog.max_bytes",
 			"eventlog.dedup_window", "eventlog.dedup_max_entries", "eventlog.commit_delay",
 			"eventlog.max_commit_events", "eventlog.max_commit_bytes", "eventlog.max_inflight_commits",
-			"eventlog.ack_wait", "eventlog.purge_interval"}},
+			"eventlog.ack_wait", "eventlog.purge_interval", "eventlog.site_max_share"}},
+		{"share above 1", func(c *Config) { c.SiteMaxShare = 1.5 }, []string{"eventlog.site_max_share"}},
+		{"share off", func(c *Config) { c.SiteMaxShare = 1 }, nil},
 		{"segment too big", func(c *Config) { c.MaxCommitBytes = 64 << 20 }, []string{"eventlog.max_commit_bytes"}},
 	}
 	for _, tt := range tests {

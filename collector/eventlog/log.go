@@ -64,6 +64,8 @@ type Log struct {
 	stream   jetstream.Stream
 	cancelBG context.CancelFunc
 	bg       sync.WaitGroup
+	keys     *keyStore  // set by Start
+	quota    *siteQuota // set by Start
 
 	c         atomic.Pointer[committer]
 	purgeKick chan struct{}
@@ -98,9 +100,10 @@ func New(cfg Config, set Settings) (*Log, error) {
 }
 
 // Start takes the JetStream context of Settings.NATS (which must be started
-// already, else ErrUnavailable), creates or updates the stream, rebuilds
-// the dedup index from the segments of the last dedup window, binds the
-// registered readers and starts the committer and retention. Appends before
+// already, else ErrUnavailable), creates or updates the streams, rebuilds
+// the dedup index (rebuild.go) and the sites' byte counts (sitequota.go),
+// binds the registered readers and starts the committer, the dedup key
+// writer and retention. Appends before
 // Start fail with ErrUnavailable.
 func (l *Log) Start(ctx context.Context) error {
 	l.mu.Lock()
@@ -134,22 +137,37 @@ func (l *Log) start(ctx context.Context) error {
 	if l.stream, err = l.js.CreateOrUpdateStream(ctx, l.streamConfig()); err != nil {
 		return fmt.Errorf("eventlog: create stream %s: %w", l.cfg.StreamName, err)
 	}
-	index := dedup.New(l.cfg.DedupWindow, l.cfg.DedupMaxEntries)
-	if err := l.rebuild(ctx, index); err != nil {
+	ks, err := openKeyStore(ctx, l.cfg, l.js, l.m, l.logger)
+	if err != nil {
 		return err
 	}
+	index := dedup.New(l.cfg.DedupWindow, l.cfg.DedupMaxEntries)
+	last, err := l.rebuild(ctx, index, ks)
+	if err != nil {
+		return err
+	}
+	ks.setMark(last)
+	quota := newSiteQuota(l.cfg)
+	if err := l.restoreQuota(ctx, quota); err != nil {
+		return err
+	}
+	l.keys, l.quota = ks, quota
 	for _, r := range l.readers {
 		if err := r.bind(ctx); err != nil {
 			return err
 		}
 	}
-	l.c.Store(newCommitter(l.cfg, l.pub, index, l.m, l.logger, l.now, l.kickPurge))
+	l.c.Store(newCommitter(l.cfg, l.pub, index, ks, quota, l.m, l.logger, l.now, l.kickPurge))
 	bgCtx, cancel := context.WithCancel(context.Background())
 	l.cancelBG = cancel
-	l.bg.Add(1)
+	l.bg.Add(2)
 	go func() {
 		defer l.bg.Done()
 		l.retain(bgCtx)
+	}()
+	go func() {
+		defer l.bg.Done()
+		ks.run(bgCtx)
 	}()
 	return nil
 }
@@ -191,6 +209,8 @@ func (l *Log) Append(ctx context.Context, events []event.Event) error {
 		return nil
 	}
 	keys := make([]dedup.Key, len(events))
+	sites := make([]string, len(events))
+	bySite := make(map[string]int64, 1)
 	recs := make([]segcodec.Record, len(events))
 	for i := range events {
 		rec, err := segcodec.EncodeRecord(&events[i])
@@ -201,16 +221,25 @@ func (l *Log) Append(ctx context.Context, events []event.Event) error {
 			return fmt.Errorf("eventlog: append: event %q encodes to %d bytes, over max_commit_bytes %d: %w",
 				events[i].ID, len(rec), l.cfg.MaxCommitBytes, ErrTooLarge)
 		}
-		keys[i], recs[i] = dedup.KeyOf(events[i].SiteID, events[i].ID), rec
+		keys[i], recs[i], sites[i] = dedup.KeyOf(events[i].SiteID, events[i].ID), rec, events[i].SiteID
+		bySite[sites[i]] += int64(len(rec))
 	}
-	return c.submit(ctx, keys, recs)
+	if err := c.quota.check(bySite); err != nil {
+		l.m.siteRefusals.Inc()
+		return err
+	}
+	return c.submit(ctx, keys, sites, recs)
 }
 
-// Ready reports whether the log can take appends now (for /readyz).
+// Ready reports whether the log can take appends now (for /readyz): it is
+// started, NATS is connected, the stream answers, and the log is not full
+// (the last segment refused as full would still not fit). A site at its
+// share does not make the log unready.
 func (l *Log) Ready(ctx context.Context) error {
 	l.mu.Lock()
 	state, nc, js := l.state, l.nc, l.js
 	l.mu.Unlock()
+	c := l.c.Load()
 	switch state {
 	case stateNew:
 		return fmt.Errorf("eventlog: %w: not started", ErrUnavailable)
@@ -220,8 +249,18 @@ func (l *Log) Ready(ctx context.Context) error {
 	if !nc.IsConnected() {
 		return fmt.Errorf("eventlog: %w: nats %s", ErrUnavailable, nc.Status())
 	}
-	if _, err := js.Stream(ctx, l.cfg.StreamName); err != nil {
+	s, err := js.Stream(ctx, l.cfg.StreamName)
+	if err != nil {
 		return fmt.Errorf("eventlog: %w: stream %s: %v", ErrUnavailable, l.cfg.StreamName, err)
+	}
+	if refused := c.refusedSize.Load(); refused > 0 {
+		info, err := s.Info(ctx)
+		if err != nil {
+			return fmt.Errorf("eventlog: %w: stream %s: %v", ErrUnavailable, l.cfg.StreamName, err)
+		}
+		if int64(info.State.Bytes)+refused > l.cfg.MaxBytes {
+			return fmt.Errorf("eventlog: %w: %d of max_bytes %d used", ErrFull, info.State.Bytes, l.cfg.MaxBytes)
+		}
 	}
 	return nil
 }

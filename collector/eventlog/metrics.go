@@ -20,6 +20,11 @@ type metrics struct {
 	dedupEntries   prometheus.Gauge
 	purged         prometheus.Counter
 	corrupt        prometheus.Counter
+
+	dedupPersisted    prometheus.Counter
+	dedupPersistFails prometheus.Counter
+	siteRefusals      prometheus.Counter
+	siteBytesMax      prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -71,9 +76,26 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bridge_eventlog_corrupt_segments_total",
 			Help: "Segments that could not be decoded and were terminated.",
 		}),
+		dedupPersisted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_dedup_persisted_keys_total",
+			Help: "Event IDs written to the dedup key stream.",
+		}),
+		dedupPersistFails: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_dedup_persist_failures_total",
+			Help: "Event IDs not written to the dedup key stream (queue full or write failed); their segments are kept for the dedup window.",
+		}),
+		siteRefusals: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_site_share_rejections_total",
+			Help: "Appends refused because a site held its share of max_bytes (site_max_share).",
+		}),
+		siteBytesMax: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bridge_eventlog_site_bytes_max",
+			Help: "Bytes of unpurged events held by the site holding the most (as of the last purge pass).",
+		}),
 	}
 	if err := promreg.Register(reg, m.commits, m.appended, m.duplicates, m.commitLatency,
-		m.segmentBytes, m.segmentEvents, m.fullRejections, m.dedupEvictions, m.dedupEntries, m.purged, m.corrupt); err != nil {
+		m.segmentBytes, m.segmentEvents, m.fullRejections, m.dedupEvictions, m.dedupEntries, m.purged, m.corrupt,
+		m.dedupPersisted, m.dedupPersistFails, m.siteRefusals, m.siteBytesMax); err != nil {
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}
 	return m, nil

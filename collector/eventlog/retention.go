@@ -16,12 +16,12 @@ import (
 // segments that both
 //   - every durable consumer of the stream has acked (below the lowest ack
 //     floor), and
-//   - are older than the dedup window (they are needed to rebuild the dedup
-//     index after a restart).
+//   - have their dedup keys persisted or are older than the dedup window
+//     (keystore.go; normally a fraction of a second after the commit).
 //
 // Why not the Interest or WorkQueue policies: they delete a message as soon as
-// the consumers ack it, which would lose the dedup window needed after a
-// crash, and they drop messages that arrive while no consumer exists yet.
+// the consumers ack it, before its dedup keys are persisted, and they drop
+// messages that arrive while no consumer exists yet.
 //
 // Every durable consumer counts, registered in this process or not, so a
 // consumer whose component is temporarily disabled keeps its events. A
@@ -66,15 +66,18 @@ func (l *Log) purge(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("eventlog: purge: stream info: %w", err)
 	}
 	st := info.State
+	l.quota.purged(st.FirstSeq) // what max_age removed
+	l.m.siteBytesMax.Set(float64(l.quota.largest()))
 	if st.Msgs == 0 {
 		return 0, nil
 	}
-	keep := st.LastSeq + 1 // first sequence to keep
+	windowStart := st.LastSeq + 1 // first segment inside the dedup window
 	if seq, ok, err := l.firstSeqSince(ctx, l.now().Add(-l.cfg.DedupWindow)); err != nil {
 		return 0, err
 	} else if ok {
-		keep = min(keep, seq)
+		windowStart = seq
 	}
+	keep := min(st.LastSeq+1, l.keys.purgeFloor(windowStart)) // first sequence to keep
 	durables := 0
 	lister := l.stream.ListConsumers(ctx)
 	for ci := range lister.Info() {
@@ -94,6 +97,8 @@ func (l *Log) purge(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("eventlog: purge below %d: %w", keep, err)
 	}
 	n := keep - st.FirstSeq
+	l.quota.purged(keep)
+	l.m.siteBytesMax.Set(float64(l.quota.largest()))
 	l.m.purged.Add(float64(n))
 	l.logger.Debug("event log purged", "segments", n, "first_kept", keep)
 	return n, nil

@@ -126,6 +126,8 @@ func (in *Ingest) commit(ctx context.Context, c client, evs []event.Event) error
 	}
 	reason := "error"
 	switch {
+	case errors.Is(err, eventlog.ErrSiteFull): // the site holds its share of the log
+		reason = "site_full"
 	case errors.Is(err, eventlog.ErrFull):
 		reason = "full"
 	case errors.Is(err, eventlog.ErrUnavailable):

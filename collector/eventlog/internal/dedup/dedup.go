@@ -15,8 +15,11 @@ import (
 	"time"
 )
 
+// KeySize is the size of a Key in bytes.
+const KeySize = 16
+
 // Key identifies an event: a 128-bit FNV-1a hash of site and event ID.
-type Key [16]byte
+type Key [KeySize]byte
 
 // KeyOf returns the key of the event id of site.
 func KeyOf(site, id string) Key {
