@@ -68,7 +68,9 @@
 // with 403. The body is parsed by popinhook and checked against the schemas;
 // a body that does not fit is answered 400 invalid_event (never stored), one
 // that cannot be parsed 400 malformed. The event id is derived from the body,
-// so Popin's retries are stored once.
+// so Popin's retries are stored once. Each webhook request spends one token
+// of the per-IP and per-site rate limits below (before its key is checked);
+// over a limit it is answered 429 with Retry-After.
 //
 // The client IP (Context.IP, rate limits, connection caps) is the TCP peer,
 // or with trust_proxy the right-most X-Forwarded-For entry. Context.UserAgent
