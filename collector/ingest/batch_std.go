@@ -114,6 +114,9 @@ func finishItem(w *wireItem, dd *decodedData) Item {
 			return invalid(w.ID, "data.uid: %v", err)
 		}
 		it.UID = uid
+		if err := checkNumbers(data); err != nil {
+			return invalid(w.ID, "%v", err)
+		}
 	default:
 		return invalid(w.ID, "data: want an object")
 	}

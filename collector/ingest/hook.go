@@ -94,6 +94,9 @@ func (in *Ingest) serveHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	known, err := in.validator.Validate(ev.Source, ev.Name, ev.Data)
+	if err == nil {
+		err = checkNumbers(ev.Data)
+	}
 	if err != nil {
 		in.m.rejected.WithLabelValues(tr, string(CodeInvalidEvent)).Inc()
 		writeRefusal(w, refuse(CodeInvalidEvent, "%v", err), 0)

@@ -80,3 +80,53 @@ func TestClientTimeWindow(t *testing.T) {
 		})
 	}
 }
+
+// TestHugeNumbersRejected: a number beyond float64 anywhere in an event's
+// data rejects that event, naming the field; numbers that fit (or only lose
+// precision) are kept as written (issue 9.7).
+func TestHugeNumbersRejected(t *testing.T) {
+	id := "0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b"
+	tests := []struct {
+		name, data string
+		field      string // "" when accepted
+	}{
+		{"fits", `{"a":1.7976931348623157e308,"b":-1e-400,"c":12345678901234567890}`, ""},
+		{"in a string", `{"a":"1e999999"}`, ""},
+		{"top level", `{"x":1,"amount":1e999999}`, "data/amount"},
+		{"negative", `{"amount":-1E309}`, "data/amount"},
+		{"nested in an array", `{"items":[{"p":1},{"p":2e400}]}`, "data/items/1/p"},
+		{"uid", `{"uid":1e999999}`, "data/uid"},
+		{"repeated key, the first", `{"a":1e999,"a":1}`, "data/a"},
+		{"many digits", `{"n":1` + strings.Repeat("0", 400) + `}`, "data/n"},
+		{"key with a slash", `{"a/b":9e999}`, "data/a~1b"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for src, name := range map[string]string{"custom": "x", "browser": "nudge_show"} { // data undecoded, decoded
+				raw := `{"batch":[{"id":"` + id + `","name":"` + name + `","src":"` + src + `","data":` + tc.data + `}]}`
+				items, err := ParseBatch([]byte(raw), defaultLimits())
+				if err != nil || len(items) != 1 {
+					t.Fatalf("%s: %v %+v", src, err, items)
+				}
+				want, _ := refParseBatch([]byte(raw), defaultLimits())
+				sameItems(t, []byte(raw), items, want)
+				r := items[0].Reject
+				if tc.field == "" {
+					if r != nil {
+						t.Fatalf("%s: rejected %+v", src, r)
+					}
+					continue
+				}
+				if r == nil || r.Code != CodeInvalidEvent || r.ID != id || !strings.HasPrefix(r.Error, tc.field+": number ") {
+					t.Fatalf("%s: reject %+v, want one naming %s", src, r, tc.field)
+				}
+			}
+		})
+	}
+	// The webhook route too.
+	h := newHarness(t, testConfig())
+	body := strings.Replace(hookBody, `"185"`, `1e999999`, 1)
+	if status, b := postHook(t, h, testKey, "k3y", body); status != 400 || !strings.Contains(b, "data/properties/call_duration: number") {
+		t.Fatalf("webhook: %d %s", status, b)
+	}
+}
