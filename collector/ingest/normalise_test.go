@@ -38,6 +38,25 @@ func TestIDsAreCaseInsensitive(t *testing.T) {
 	}
 }
 
+// TestIDsAckedAsSentOverWebSocket: an upper-case id is acked as sent and
+// stored in lower case; an event rejected for its ts is named as sent too.
+func TestIDsAckedAsSentOverWebSocket(t *testing.T) {
+	h := newHarness(t, testConfig())
+	c := h.mustDial(testKey, testOrigin)
+	defer c.Close()
+	ok, bad := mkEvent("nudge_show"), mkEvent("nudge_show")
+	ok.ID, bad.ID = strings.ToUpper(ok.ID), strings.ToUpper(bad.ID)
+	bad.TS = 1
+	acked, rejected := sendAndWait(t, c, batchJSON(t, ok, bad), []string{ok.ID, bad.ID})
+	if !acked[ok.ID] || rejected[bad.ID].Code != CodeInvalidEvent {
+		t.Fatalf("acked %v, rejected %v", acked, rejected)
+	}
+	h.log.sync()
+	if h.log.times(strings.ToLower(ok.ID)) != 1 {
+		t.Fatal("not stored under the lower-case id")
+	}
+}
+
 // TestClientTimeWindow: ts must lie within a day ahead of and 30 days
 // before receipt; outside it the event is rejected naming ts, and the other
 // events of the batch are accepted (issue 9.7).
