@@ -24,7 +24,8 @@ const MaxNameBytes = 128
 // Item is one batch entry after decoding. When Reject is non-nil the entry
 // is invalid and the other fields may be partial (ID may be empty).
 type Item struct {
-	ID         string
+	ID         string // lower case: ids are case-insensitive UUIDs
+	WireID     string // the id as sent, echoed in acks, retries and rejects
 	Name       string
 	Source     event.Source // browser or custom
 	ClientTime time.Time    // zero when the entry had no ts

@@ -70,6 +70,8 @@ var fastSeeds = []string{
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"my_event","src":"custom","data":{"Uid":7,"x":[1]}}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"unknown_one","data":{"uid":"u","x":{}},"name":"nudge_show"}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"x","data":{"pad":"` + strings.Repeat("p", 500) + `"}}]}`,
+	`{"batch":[{"id":"0B6F4C1E-8D3A-4F7E-9A2B-5C6D7E8F9A0B","name":"nudge_show","data":{"a":[1e999999,2]}},{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"x"}]}`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"x","src":"custom","ts":1e999999,"data":{"a/b":-1E309,"c":"1e999"}}]}`,
 }
 
 // FuzzParseFast checks that ParseBatch, decoding in one jsontext pass,

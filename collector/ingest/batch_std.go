@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -72,7 +73,7 @@ func finishItem(w *wireItem, dd *decodedData) Item {
 	if !isUUID(w.ID) {
 		return invalid(safeID(w.ID), "id: want a UUID like 0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b")
 	}
-	it := Item{ID: w.ID, Name: w.Name, Seq: w.Seq, SessionID: w.SID, AnonID: w.AID}
+	it := Item{ID: lowerUUID(w.ID), WireID: w.ID, Name: w.Name, Seq: w.Seq, SessionID: w.SID, AnonID: w.AID}
 	if err := checkName(w.Name); err != nil {
 		return invalid(w.ID, "name: %v", err)
 	}
@@ -113,6 +114,9 @@ func finishItem(w *wireItem, dd *decodedData) Item {
 			return invalid(w.ID, "data.uid: %v", err)
 		}
 		it.UID = uid
+		if err := checkNumbers(data); err != nil {
+			return invalid(w.ID, "%v", err)
+		}
 	default:
 		return invalid(w.ID, "data: want an object")
 	}
@@ -215,6 +219,16 @@ func isUUID(s string) bool {
 		}
 	}
 	return true
+}
+
+// lowerUUID is the UUID s in lower case (s itself when it already is).
+func lowerUUID(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'F' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 // jsonErrorText names the field of a decoding error where encoding/json

@@ -15,6 +15,7 @@ func defaultLimits() Limits { return NewDefaultConfig().limits() }
 
 func TestParseBatch(t *testing.T) {
 	id := "0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b"
+	id2 := "1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c"
 	tests := []struct {
 		name      string
 		raw       string
@@ -36,12 +37,12 @@ func TestParseBatch(t *testing.T) {
 					t.Fatalf("context %+v", c)
 				}
 			}},
-		{name: "custom source, numeric uid, no data", raw: `{"batch":[{"id":"` + id + `","name":"Add to cart","src":"custom"},{"id":"` + strings.ToUpper(id[:8]) + id[8:] + `","name":"x","data":{"uid":42}}]}`,
+		{name: "custom source, numeric uid, no data", raw: `{"batch":[{"id":"` + id + `","name":"Add to cart","src":"custom"},{"id":"` + strings.ToUpper(id2) + `","name":"x","data":{"uid":42}}]}`,
 			check: func(t *testing.T, items []Item) {
 				if items[0].Source != event.SourceCustom || string(items[0].Data) != "{}" || !items[0].ClientTime.IsZero() {
 					t.Fatalf("%+v", items[0])
 				}
-				if items[1].UID != "42" || items[1].Reject != nil {
+				if items[1].UID != "42" || items[1].Reject != nil || items[1].ID != id2 || items[1].WireID != strings.ToUpper(id2) {
 					t.Fatalf("%+v", items[1])
 				}
 			}},
@@ -49,6 +50,12 @@ func TestParseBatch(t *testing.T) {
 			check: func(t *testing.T, items []Item) {
 				if len(items) != 1 {
 					t.Fatalf("%d items", len(items))
+				}
+			}},
+		{name: "upper-case id is the same event", raw: `{"batch":[{"id":"` + strings.ToUpper(id) + `","name":"a"},{"id":"` + id + `","name":"a"}]}`,
+			check: func(t *testing.T, items []Item) {
+				if len(items) != 1 || items[0].ID != id || items[0].WireID != strings.ToUpper(id) {
+					t.Fatalf("%+v", items)
 				}
 			}},
 		{name: "empty batch", raw: `{"batch":[]}`, check: func(t *testing.T, items []Item) {

@@ -46,6 +46,20 @@
 //     name, src, ts, data or ctx → code invalid_event naming the field; an
 //     event over max_event_bytes → too_large. A
 //     rejected event without a usable id is reported with "id": "".
+//   - Event ids are UUIDs and case-insensitive: an id is stored (and
+//     deduplicated, and forwarded) in lower case, so the same UUID sent in
+//     upper case is the same event. Acks, retries and rejects name the id
+//     exactly as the client sent it.
+//   - ts (milliseconds since 1970) must lie within a day after and 30 days
+//     before receipt (MaxClientTimeAhead, MaxClientTimeAge); outside that
+//     the event is rejected, invalid_event "ts: …". Without ts the receipt
+//     time is the event's time.
+//   - A number in data beyond the range of a float64 (1e999999, -1e309)
+//     rejects the event, invalid_event naming the field as a JSON pointer
+//     ("data/items/1/price: number … is beyond the range of a 64-bit
+//     float"); strict JSON receivers could not read it. A webhook holding
+//     one is answered 400 invalid_event. Numbers that only lose precision or
+//     underflow to 0 are kept as written.
 //   - Custom events: an item with "src":"custom" (sent by PopinBridge.track())
 //     is stored with source custom; "src" absent or "browser" means browser.
 //     Any other value, including "popin_server", is invalid_event: only the
@@ -68,7 +82,9 @@
 // with 403. The body is parsed by popinhook and checked against the schemas;
 // a body that does not fit is answered 400 invalid_event (never stored), one
 // that cannot be parsed 400 malformed. The event id is derived from the body,
-// so Popin's retries are stored once.
+// so Popin's retries are stored once. Each webhook request spends one token
+// of the per-IP and per-site rate limits below (before its key is checked);
+// over a limit it is answered 429 with Retry-After.
 //
 // The client IP (Context.IP, rate limits, connection caps) is the TCP peer,
 // or with trust_proxy the right-most X-Forwarded-For entry. Context.UserAgent

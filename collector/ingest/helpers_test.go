@@ -97,7 +97,7 @@ func batchJSON(t testing.TB, evs ...wireEvent) []byte {
 }
 
 func mkEvent(name string) wireEvent {
-	return wireEvent{ID: newUUID(), Name: name, TS: 1763920000123, Seq: 7, SID: "s-1", AID: "a-1",
+	return wireEvent{ID: newUUID(), Name: name, TS: time.Now().UnixMilli(), Seq: 7, SID: "s-1", AID: "a-1",
 		Data: sampleData(name),
 		Ctx:  map[string]any{"url": "https://www.acme.com/p/1", "utm": map[string]string{"source": "fb"}, "fbp": "fb.1.2.3"}}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
@@ -20,13 +21,23 @@ const PopinAPIKeyNone = "."
 // in constant time). 200 only after the event is durably appended; 401
 // unknown write key or wrong/missing X-API-KEY; 403 when the site has no
 // popin_api_key; 400 malformed or invalid; 413 too large; 503 log cannot
-// take it now (Popin retries).
+// take it now (Popin retries); 429 + Retry-After over the client IP's or
+// the site's rate limit.
+//
+// Each request spends one event token from the same per-IP and per-site
+// buckets as the event routes, before the X-API-KEY check and before the
+// body is read, so that a flood (authenticated or not) costs no parsing.
 func (in *Ingest) serveHook(w http.ResponseWriter, r *http.Request) {
 	const tr = "hook"
 	refusal := func(e *Error) { in.refuseHTTP(w, tr, e, 0) }
 	s, ok := in.siteFor(r)
 	if !ok {
 		refusal(refuse(CodeBadKey, "unknown or missing write key (?key=)"))
+		return
+	}
+	c := in.clientOf(r, s, tr)
+	if wait := in.rateLimit(c, 1, in.now()); wait > 0 {
+		in.refuseHTTP(w, tr, refuse(CodeRateLimited, "too many requests; retry in %s", wait.Round(time.Millisecond)), wait)
 		return
 	}
 	switch s.PopinAPIKey {
@@ -83,13 +94,15 @@ func (in *Ingest) serveHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	known, err := in.validator.Validate(ev.Source, ev.Name, ev.Data)
+	if err == nil {
+		err = checkNumbers(ev.Data)
+	}
 	if err != nil {
 		in.m.rejected.WithLabelValues(tr, string(CodeInvalidEvent)).Inc()
 		writeRefusal(w, refuse(CodeInvalidEvent, "%v", err), 0)
 		return
 	}
 	ev.Known = known
-	c := client{site: s, transport: tr}
 	if err := in.commit(r.Context(), c, []event.Event{ev}); errors.Is(err, eventlog.ErrTooLarge) {
 		refusal(refuse(CodeTooLarge, "webhook larger than the event log accepts"))
 		return

@@ -89,3 +89,51 @@ func TestPopinHook(t *testing.T) {
 		t.Fatalf("log closed: %d %s", status, body)
 	}
 }
+
+// TestPopinHookRateLimited: the webhook route spends the same per-IP and
+// per-site tokens as the event routes (issue 9.3). One IP posting 2 500
+// webhooks under the default limits is refused 429 with Retry-After once
+// its burst is spent, while another IP is still served.
+func TestPopinHookRateLimited(t *testing.T) {
+	cfg := NewDefaultConfig()
+	cfg.TrustProxy = true // X-Forwarded-For names the client IP
+	h := newHarness(t, cfg)
+	post := func(ip string) (int, string, string) {
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/v1/hooks/popin?key="+testKey, strings.NewReader(hookBody))
+		req.Header.Set("X-API-KEY", "k3y")
+		req.Header.Set("X-Forwarded-For", ip)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("Retry-After"), string(b)
+	}
+	const flood = "192.0.2.1"
+	if status, _, body := post(flood); status != 200 {
+		t.Fatalf("first webhook: %d %s", status, body)
+	}
+	limited := 0
+	for i := 1; i < 2500 && limited == 0; i++ {
+		switch status, retry, body := post(flood); status {
+		case 200:
+		case http.StatusTooManyRequests:
+			if retry == "" || !strings.Contains(body, `"`+string(CodeRateLimited)+`"`) {
+				t.Fatalf("429 without Retry-After or code: %q %s", retry, body)
+			}
+			if i < cfg.RateLimit.PerIPBurst {
+				t.Fatalf("429 after %d webhooks, within the burst of %d", i, cfg.RateLimit.PerIPBurst)
+			}
+			limited = i
+		default:
+			t.Fatalf("webhook %d: %d %s", i, status, body)
+		}
+	}
+	if limited == 0 {
+		t.Fatal("2 500 webhooks from one IP were all accepted")
+	}
+	if status, _, body := post("192.0.2.2"); status != 200 {
+		t.Fatalf("another IP: %d %s", status, body)
+	}
+}

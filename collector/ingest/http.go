@@ -71,7 +71,7 @@ func (in *Ingest) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	c := in.clientOf(r, s, tr)
 	now := in.now()
-	evs, rejects := in.prepare(c, items, now)
+	evs, wire, rejects := in.prepare(c, items, now)
 	if len(evs) > 0 {
 		if wait := in.rateLimit(c, len(evs), now); wait > 0 {
 			refusal(refuse(CodeRateLimited, "too many events; retry in %s", wait.Round(time.Millisecond)), wait)
@@ -86,12 +86,12 @@ func (in *Ingest) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.countRejects(tr, rejects)
-	res := httpResult{Accepted: make([]string, 0, len(evs)), Rejected: rejects}
+	res := httpResult{Accepted: wire, Rejected: rejects}
+	if res.Accepted == nil {
+		res.Accepted = []string{}
+	}
 	if res.Rejected == nil {
 		res.Rejected = []Reject{}
-	}
-	for i := range evs {
-		res.Accepted = append(res.Accepted, evs[i].ID)
 	}
 	writeJSON(w, http.StatusOK, res)
 }

@@ -12,19 +12,22 @@ import (
 )
 
 // prepare turns parsed items into events ready to append, validating each
-// against the schemas; invalid items become rejects. The returned ids are
-// the events' ids, in order.
+// against the schemas; invalid items become rejects. wire holds, for each
+// event in order, its id as the client sent it (for acks and retries: the
+// events' own ids are lower case).
 //
 // A batch of at least parallelMin events per core is validated on all
 // cores (GOMAXPROCS goroutines at most, for the batch's duration only).
-func (in *Ingest) prepare(c client, items []Item, now time.Time) ([]event.Event, []Reject) {
-	var evs []event.Event
-	var rejects []Reject
+func (in *Ingest) prepare(c client, items []Item, now time.Time) (evs []event.Event, wire []string, rejects []Reject) {
 	verdicts := in.validateParallel(items)
 	for i := range items {
 		it := &items[i]
 		if it.Reject != nil {
 			rejects = append(rejects, *it.Reject)
+			continue
+		}
+		if err := plausibleTS(it.ClientTime, now); err != nil {
+			rejects = append(rejects, Reject{ID: it.WireID, Code: CodeInvalidEvent, Error: err.Error()})
 			continue
 		}
 		var known bool
@@ -35,7 +38,7 @@ func (in *Ingest) prepare(c client, items []Item, now time.Time) ([]event.Event,
 			known, err = in.validate(it)
 		}
 		if err != nil {
-			rejects = append(rejects, Reject{ID: it.ID, Code: CodeInvalidEvent, Error: err.Error()})
+			rejects = append(rejects, Reject{ID: it.WireID, Code: CodeInvalidEvent, Error: err.Error()})
 			continue
 		}
 		ctx := it.Context
@@ -47,14 +50,16 @@ func (in *Ingest) prepare(c client, items []Item, now time.Time) ([]event.Event,
 		}
 		if evs == nil {
 			evs = make([]event.Event, 0, len(items)-i)
+			wire = make([]string, 0, len(items)-i)
 		}
+		wire = append(wire, it.WireID)
 		evs = append(evs, event.Event{
 			ID: it.ID, SiteID: c.site.ID, Name: it.Name, Source: it.Source, Known: known,
 			UID: it.UID, AnonID: it.AnonID, SessionID: it.SessionID, Seq: it.Seq,
 			ClientTime: ct, ReceivedAt: now, Data: it.Data, Context: ctx,
 		})
 	}
-	return evs, rejects
+	return evs, wire, rejects
 }
 
 // parallelMin is the fewest events per goroutine worth validating apart.

@@ -35,7 +35,7 @@ func TestPrepareBigBatchInParallel(t *testing.T) {
 	if h.in.validateParallel(items) == nil {
 		t.Fatal("a 300-event batch was not validated in parallel")
 	}
-	got, gotRej := h.in.prepare(c, items, time.Now())
+	got, _, gotRej := h.in.prepare(c, items, time.Now())
 
 	var wantIDs, wantRej []string
 	unknown := 0
@@ -85,13 +85,13 @@ func TestDataOfUnknownNamesIsStillValidated(t *testing.T) {
 	}
 	h := newHarness(t, testConfig())
 	s, _ := testSites().ByWriteKey(testKey)
-	evs, rej := h.in.prepare(client{site: s, ip: "192.0.2.1", transport: "ws"}, items, time.Now())
+	evs, _, rej := h.in.prepare(client{site: s, ip: "192.0.2.1", transport: "ws"}, items, time.Now())
 	if len(evs) != 0 || len(rej) != 1 || !strings.Contains(rej[0].Error, "data/") {
 		t.Fatalf("events %v, rejects %+v", evs, rej)
 	}
 	raw = `{"batch":[{"id":"` + id + `","name":"my_event","src":"custom","data":{"uid":42}}]}`
 	items, _ = ParseBatch([]byte(raw), defaultLimits())
-	evs, rej = h.in.prepare(client{site: s, ip: "192.0.2.1", transport: "ws"}, items, time.Now())
+	evs, _, rej = h.in.prepare(client{site: s, ip: "192.0.2.1", transport: "ws"}, items, time.Now())
 	if len(evs) != 1 || len(rej) != 0 || evs[0].Known || evs[0].UID != "42" || string(evs[0].Data) != `{"uid":42}` {
 		t.Fatalf("events %+v, rejects %+v", evs, rej)
 	}

@@ -254,15 +254,14 @@ func (c *wsConn) readLoop() *wsClose {
 			return perr.wsClose()
 		}
 		now := in.now()
-		evs, rejects := in.prepare(c.client, items, now)
-		var limited []event.Event
+		evs, wire, rejects := in.prepare(c.client, items, now)
 		if len(evs) > 0 {
 			if wait := in.rateLimit(c.client, len(evs), now); wait > 0 {
 				// Over the limit is "not now", not "never" (CONTRACT §5):
 				// neither acked nor rejected; the client keeps the events.
 				in.m.refusals.WithLabelValues(c.client.transport, string(CodeRateLimited)).Inc()
-				limited, evs = evs, nil
-				if !c.send(wsOut{text: retryMessage(wait, limited)}) {
+				evs = nil
+				if !c.send(wsOut{text: retryMessage(wait, wire)}) {
 					return nil
 				}
 			}
@@ -285,19 +284,20 @@ func (c *wsConn) readLoop() *wsClose {
 			return c.stop.Load()
 		}
 		c.inflight.Add(1)
-		go c.append(evs)
+		go c.append(evs, wire)
 	}
 }
 
-// append stores one batch and acks it, or asks the client to retry later.
-func (c *wsConn) append(evs []event.Event) {
+// append stores one batch and acks it, or asks the client to retry later;
+// wire are the events' ids as sent.
+func (c *wsConn) append(evs []event.Event, wire []string) {
 	defer c.inflight.Done()
 	defer func() { <-c.sem }()
 	err := c.in.commit(context.Background(), c.client, evs)
 	if errors.Is(err, eventlog.ErrTooLarge) { // permanent: an event the log can never hold
 		rejects := make([]Reject, len(evs))
 		for i := range evs {
-			rejects[i] = Reject{ID: evs[i].ID, Code: CodeTooLarge, Error: "batch holds an event larger than the event log accepts"}
+			rejects[i] = Reject{ID: wire[i], Code: CodeTooLarge, Error: "batch holds an event larger than the event log accepts"}
 		}
 		c.in.countRejects(c.client.transport, rejects)
 		b, _ := json.Marshal(struct {
@@ -310,11 +310,11 @@ func (c *wsConn) append(evs []event.Event) {
 		retry := c.in.cfg.RetryAfter
 		e := refuse(CodeUnavailable, "retry_after_ms=%d", retry.Milliseconds())
 		c.in.m.refusals.WithLabelValues(c.client.transport, string(e.Code)).Inc()
-		c.send(wsOut{text: retryMessage(retry, evs)})
+		c.send(wsOut{text: retryMessage(retry, wire)})
 		c.requestClose(e.closeCode(), e.Error())
 		return
 	}
-	c.send(wsOut{text: ackMessage(evs)})
+	c.send(wsOut{text: ackMessage(wire)})
 }
 
 // writer owns every write to the socket: messages, pings, the close frame.
@@ -370,15 +370,15 @@ func closeReason(s string) string {
 }
 
 // ackMessage is {"ack":[ids]}; ids are validated UUIDs, so need no escaping.
-func ackMessage(evs []event.Event) []byte {
-	b := make([]byte, 0, 10+len(evs)*39)
+func ackMessage(ids []string) []byte {
+	b := make([]byte, 0, 10+len(ids)*39)
 	b = append(b, `{"ack":[`...)
-	for i := range evs {
+	for i := range ids {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = append(b, evs[i].ID...)
+		b = append(b, ids[i]...)
 		b = append(b, '"')
 	}
 	return append(b, "]}"...)
@@ -386,14 +386,14 @@ func ackMessage(evs []event.Event) []byte {
 
 // retryMessage is {"retry_after_ms":N,"retry":[ids]}: these events were
 // neither stored nor rejected; the client keeps them and resends after N ms.
-func retryMessage(d time.Duration, evs []event.Event) []byte {
+func retryMessage(d time.Duration, ids []string) []byte {
 	b := []byte(`{"retry_after_ms":` + strconv.FormatInt(d.Milliseconds(), 10) + `,"retry":[`)
-	for i := range evs {
+	for i := range ids {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '"')
-		b = append(b, evs[i].ID...)
+		b = append(b, ids[i]...)
 		b = append(b, '"')
 	}
 	return append(b, "]}"...)

@@ -10,9 +10,11 @@
 //
 //   - UID is "user_id" (a string, or a number's literal text).
 //
-//   - ID is a UUID derived from the site id and the exact body bytes
-//     (SHA-256, formatted as a version 8 UUID), so a webhook Popin resends
-//     unchanged is stored and delivered once.
+//   - ID is a UUID derived from the site id and the body in canonical form
+//     (SHA-256, formatted as a version 8 UUID): whitespace, the order of
+//     object members and string escapes do not count, number literals do
+//     (1 and 1.0 differ). So a webhook Popin resends is stored and
+//     delivered once even when re-serialised.
 //
 //   - ClientTime is "timestamp" when it parses and is plausible (RFC 3339,
 //     "2006-01-02 15:04:05" and other PHP formats, unix seconds or

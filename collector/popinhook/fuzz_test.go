@@ -13,7 +13,8 @@ import (
 
 // FuzzParse checks that Parse never panics, that its errors are short and
 // classified, and that every event it returns is well formed: a UUID, a
-// name, and Data that is a JSON object holding the body's members.
+// name, and Data that is a JSON object holding the body's members; and that
+// the id does not change when the body is re-indented.
 func FuzzParse(f *testing.F) {
 	files, _ := filepath.Glob(filepath.Join("testdata", "webhooks", "*.json"))
 	for _, name := range files {
@@ -71,6 +72,14 @@ func FuzzParse(f *testing.F) {
 		again, err := Parse("acme", body, received)
 		if err != nil || again.ID != ev.ID || !bytes.Equal(again.Data, ev.Data) {
 			t.Fatal("Parse is not deterministic")
+		}
+		// The id depends on what the body says, not on its layout.
+		indented, err := json.MarshalIndent(json.RawMessage(body), "", "  ")
+		if err != nil {
+			t.Fatalf("re-indenting an accepted body: %v", err)
+		}
+		if re, err := Parse("acme", indented, received); err != nil || re.ID != ev.ID {
+			t.Fatalf("re-indented body: id %s (%v), want %s", re.ID, err, ev.ID)
 		}
 	})
 }

@@ -1,6 +1,7 @@
 package popinhook
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -153,10 +154,11 @@ func TestParseIDIsDeterministic(t *testing.T) {
 	b, _ := Parse("acme", body, received.Add(time.Hour))
 	c, _ := Parse("other", body, received)
 	d, _ := Parse("acme", append([]byte(" "), body...), received)
-	if a.ID != b.ID {
+	e, _ := Parse("acme", bytes.Replace(body, []byte(`"event"`), []byte(`"x":1,"event"`), 1), received)
+	if a.ID != b.ID || a.ID != d.ID {
 		t.Error("a resend got a different id")
 	}
-	if a.ID == c.ID || a.ID == d.ID {
+	if a.ID == c.ID || a.ID == e.ID {
 		t.Error("different site or body got the same id")
 	}
 }
