@@ -101,8 +101,9 @@ func (r *reader) bind(ctx context.Context) error {
 }
 
 // rewindStale makes segments that a previous run of this process fetched but
-// never acked (it crashed) available again at once, instead of after
-// AckWait. Only for the embedded server: nobody else can hold its cursors.
+// did not ack available again at once, instead of after AckWait: after a
+// crash, and after a clean stop too (a stopping reader leaves what it could
+// not finish unacked, to be read again). Only for the embedded server: nobody else can hold its cursors.
 // The cursor is recreated just after its ack floor, so segments acked out of
 // order above the floor are read again; readers are idempotent.
 func (r *reader) rewindStale(ctx context.Context, cfg *jetstream.ConsumerConfig) error {
@@ -127,7 +128,7 @@ func (r *reader) rewindStale(ctx context.Context, cfg *jetstream.ConsumerConfig)
 	}
 	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
 	cfg.OptStartSeq = info.AckFloor.Stream + 1
-	r.l.logger.Info("reader rewound to its ack floor after an unclean stop", "reader", r.name, "unacked", info.NumAckPending, "from_seq", cfg.OptStartSeq)
+	r.l.logger.Info("reader resumes at its ack floor: segments the previous run fetched and did not ack are read again", "reader", r.name, "unacked", info.NumAckPending, "from_seq", cfg.OptStartSeq)
 	return nil
 }
 
