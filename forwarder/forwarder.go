@@ -26,7 +26,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,7 +38,6 @@ import (
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
 	"github.com/popinbridge/bridge/forwarder/queue"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
-	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/logsample"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/site"
@@ -122,12 +120,6 @@ type Forwarder struct {
 	acks         chan *segTracker
 	ackStop      chan struct{}
 	ackDone      chan struct{}
-}
-
-// routeTable is the fan-out's view of endpoints, by site.
-type routeTable struct {
-	bySite map[string][]*endpointRuntime
-	byID   map[string]*endpointRuntime
 }
 
 // New checks cfg (cfg.Endpoints included: an invalid one is a startup
@@ -288,68 +280,6 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// SetEndpoints replaces the endpoints (the control plane calls it after
-// every change): new ones start, removed ones stop (their queued
-// deliveries stay in the queue until the endpoint comes back or the queue
-// is purged), changed ones take effect for the next attempt; unchanged
-// ones are kept as they are. An endpoint that does not pass
-// endpoint.Validate is left out (it receives nothing, its events are not
-// read for it, and it is counted in bridge_forwarder_endpoints_invalid)
-// while every other endpoint is applied; the error names each one left out.
-// The fan-out reads the log only once endpoints are known: after the first
-// call, or at Start when New was given cfg.Endpoints.
-func (f *Forwarder) SetEndpoints(ctx context.Context, eps []endpoint.Endpoint) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	err := errors.Join(f.setLocked(eps), f.syncRunnersLocked(ctx))
-	f.setOnce.Do(func() { close(f.endpointsSet) })
-	return err
-}
-
-// setLocked validates and compiles eps, reusing the runtime of every
-// endpoint that did not change, and publishes the new route table.
-func (f *Forwarder) setLocked(eps []endpoint.Endpoint) error {
-	old := f.routes.Load()
-	rt := &routeTable{bySite: map[string][]*endpointRuntime{}, byID: map[string]*endpointRuntime{}}
-	invalid := map[string]error{}
-	for i := range eps {
-		e := &eps[i]
-		if prev := old.byID[e.ID]; prev != nil && sameDelivery(&prev.cfg, e) {
-			rt.add(prev)
-			continue
-		}
-		if err := e.Validate(endpoint.Checks{Guard: f.guard}); err != nil {
-			invalid[e.ID] = err
-			continue
-		}
-		r, err := buildRuntime(*e, f)
-		if err != nil {
-			invalid[e.ID] = err
-			continue
-		}
-		rt.add(r)
-	}
-	for id := range f.invalid {
-		if _, still := invalid[id]; !still {
-			f.m.invalidEndpoints.DeleteLabelValues(id)
-		}
-	}
-	var errs []error
-	for id, err := range invalid {
-		f.m.invalidEndpoints.WithLabelValues(id).Set(1)
-		f.logger.Error("endpoint left out: it does not validate; every other endpoint keeps delivering", "endpoint", id, "err", err)
-		errs = append(errs, fmt.Errorf("endpoint %s: %w", id, err))
-	}
-	f.invalid = invalid
-	f.routes.Store(rt)
-	return errors.Join(errs...)
-}
-
-func (t *routeTable) add(r *endpointRuntime) {
-	t.byID[r.cfg.ID] = r
-	t.bySite[r.cfg.Site] = append(t.bySite[r.cfg.Site], r)
-}
-
 // syncRunnersLocked starts runners of new endpoints, stops removed ones and
 // wakes the others so they see status changes.
 func (f *Forwarder) syncRunnersLocked(ctx context.Context) error {
@@ -405,21 +335,7 @@ func (f *Forwarder) startRunnerLocked(ctx context.Context, id string) error {
 	return nil
 }
 
-func formatUnix(t time.Time) string { return strconv.FormatInt(t.Unix(), 10) }
-
 // ackWait is how long a fetched delivery may stay unacked before JetStream
 // hands it out again (after a crash): beyond one attempt; longer work calls
 // InProgress.
 func ackWait(timeout time.Duration) time.Duration { return timeout + 10*time.Second }
-
-// Problems returns, for each endpoint SetEndpoints left out, why: the
-// endpoint receives nothing until a change makes it valid.
-func (f *Forwarder) Problems() map[string]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make(map[string]string, len(f.invalid))
-	for id, err := range f.invalid {
-		out[id] = err.Error()
-	}
-	return out
-}
