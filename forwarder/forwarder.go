@@ -1,24 +1,28 @@
 // Package forwarder delivers events from the durable event log to
-// destinations: signed webhooks and the Facebook Conversions API.
+// destinations. It is one pipeline, read top to bottom:
 //
-// Flow: a fan-out reads the event log (eventlog.Reader "forwarder") and
-// makes one delivery per (event, subscribed endpoint). A healthy webhook
-// endpoint gets its first attempt straight from the fan-out (fast path, in
-// the endpoint's slots, within fast_path_budget); everything else — paused,
-// unhealthy or saturated endpoints, CAPI, retries, attempts over the
-// budget — goes through a durable JetStream work queue with one subject
-// and one durable consumer per endpoint, written in group-committed async
-// publishes. A log segment is acked only once every delivery of it is
-// settled (delivered, stored in the queue, or dead-lettered). Each
-// endpoint's runner fetches at most its free slots of queued deliveries;
-// a retry is a new queued message with its NotBefore; permanent failures,
-// exhausted schedules and events too old for Meta go to the dead letters.
-// Every attempt is a row in the delivery log (ClickHouse), written in
-// batches off the delivery path.
+//	fanout.go   the log's "forwarder" reader: one delivery per (event,
+//	            subscribed endpoint); a segment is acked once every
+//	            delivery of it is settled (delivered, queued, dead)
+//	runner.go   one per endpoint: its slots (concurrency) and its durable
+//	            queue (package queue), fetched no faster than slots free up
+//	handle.go   the retry decision, made once: done, retry at the
+//	            schedule's time (a new queued message), or dead (package
+//	            deadletter); every attempt a row (package deliverylog)
+//	export      the per-attempt timeout around the exporter
+//	exporter/   what a destination implements: webhook, capi
+//
+// fastpath.go decorates the first attempts of healthy endpoints whose
+// exporter takes one event per request: made straight from the fan-out,
+// without a disk write, within fast_path_budget (the bench shows the queue
+// alone is an order of magnitude slower). The forwarder keeps no endpoint
+// state: endpoints come from the control plane (SetEndpoints) and every
+// attempt goes back to it (Observer).
 //
 // Guarantees: at least once per (event, endpoint) across crashes; the same
 // webhook-id on every attempt so receivers can drop duplicates; a slow or
-// dead endpoint only delays itself.
+// dead endpoint only delays itself; an endpoint that does not validate is
+// left out while the others deliver.
 package forwarder
 
 import (
