@@ -28,7 +28,7 @@ const (
 )
 
 // fanout reads the event log and dispatches one delivery per (event,
-// endpoint that wants it): a first attempt on the fast path (lane.go) for
+// endpoint that wants it): a first attempt on the fast path (fastpath.go) for
 // a healthy webhook endpoint, else a write to the durable queue. A segment
 // is acked once every delivery of it is settled (attempted successfully,
 // or stored in the queue, or dead-lettered), and nak'ed for a new reading

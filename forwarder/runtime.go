@@ -61,7 +61,7 @@ func (rt *endpointRuntime) wants(siteID, name string) bool {
 }
 
 // single says the exporter takes one event per request: such endpoints
-// get first attempts on the fast path (lane.go) and queued deliveries one
+// get first attempts on the fast path (fastpath.go) and queued deliveries one
 // by one; the others get batches from the queue.
 func (rt *endpointRuntime) single() bool { return rt.exp.MaxBatch() == 1 }
 

@@ -32,7 +32,9 @@ type Box struct {
 	aead cipher.AEAD
 }
 
-// New derives the sealing key from a 32-byte master key.
+// New derives the sealing key from a 32-byte master key. The HKDF labels
+// keep the package's former path (forwarder/mgmt): they are part of every
+// sealed value already stored, so they never change.
 func New(masterKey []byte) (*Box, error) {
 	aead, err := keyderive.AEAD(masterKey, "bridge/forwarder/mgmt/seal/v1")
 	if err != nil {
