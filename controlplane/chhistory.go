@@ -217,7 +217,7 @@ func (h *ClickHouseHistory) Delivery(ctx context.Context, id string) ([]Delivery
 // that never succeeded and are not waiting for an automatic retry.
 func (h *ClickHouseHistory) FailedSince(ctx context.Context, endpointID string, since time.Time, limit int) ([]Delivery, error) {
 	q := `SELECT delivery_id FROM ` + h.deliveries + ` FINAL
-WHERE endpoint_id = ? AND test = 0
+WHERE endpoint_id = ? AND test = 0 AND state != 'suppressed'
 GROUP BY delivery_id
 HAVING max(ok) = 0 AND max(attempted_at) >= toDateTime(?) AND argMax(state, attempt) != 'retrying'
 ORDER BY max(attempted_at) LIMIT ` + strconv.Itoa(limit)
@@ -259,7 +259,7 @@ func (h *ClickHouseHistory) Stats(ctx context.Context, endpointID string, window
 	)
 	err := h.conn.QueryRow(ctx, `SELECT count(), countIf(ok = 1), toFloat64(quantile(0.5)(latency_ms)), toFloat64(quantile(0.95)(latency_ms)),
   maxIf(attempted_at, ok = 1), maxIf(attempted_at, ok = 0)
-FROM `+h.deliveries+` FINAL WHERE endpoint_id = ? AND test = 0 AND attempted_at >= toDateTime(?)`,
+FROM `+h.deliveries+` FINAL WHERE endpoint_id = ? AND test = 0 AND state != 'suppressed' AND attempted_at >= toDateTime(?)`,
 		endpointID, from).Scan(&s.Attempts, &s.Succeeded, &p50, &p95, &lastOK, &lastBad)
 	if err != nil {
 		return s, fmt.Errorf("query stats: %w", err)
@@ -278,7 +278,7 @@ FROM `+h.deliveries+` FINAL WHERE endpoint_id = ? AND test = 0 AND attempted_at 
 		s.LastFailureAt = &t
 	}
 	rows, err := h.conn.Query(ctx, `SELECT status_code, ok, count() FROM `+h.deliveries+
-		` FINAL WHERE endpoint_id = ? AND test = 0 AND attempted_at >= toDateTime(?) GROUP BY status_code, ok`, endpointID, from)
+		` FINAL WHERE endpoint_id = ? AND test = 0 AND state != 'suppressed' AND attempted_at >= toDateTime(?) GROUP BY status_code, ok`, endpointID, from)
 	if err != nil {
 		return s, fmt.Errorf("query stats by status: %w", err)
 	}
@@ -309,7 +309,7 @@ func (h *ClickHouseHistory) series(ctx context.Context, s *Stats, endpointID str
 	start := end - 24*step
 	rows, err := h.conn.Query(ctx, `SELECT intDiv(toUInt32(attempted_at), ?) * ? AS b, countIf(ok = 1), countIf(ok = 0),
   toFloat64(quantile(0.95)(latency_ms))
-FROM `+h.deliveries+` FINAL WHERE endpoint_id = ? AND test = 0 AND attempted_at >= toDateTime(?) GROUP BY b ORDER BY b`,
+FROM `+h.deliveries+` FINAL WHERE endpoint_id = ? AND test = 0 AND state != 'suppressed' AND attempted_at >= toDateTime(?) GROUP BY b ORDER BY b`,
 		step, step, endpointID, start)
 	if err != nil {
 		return fmt.Errorf("query stats series: %w", err)

@@ -180,6 +180,9 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 			if f.recent.has(id) { // a segment read again: settled already
 				continue
 			}
+			if f.suppress(rt, ev, id) {
+				continue
+			}
 			t.pending.Add(1)
 			d := &delivery{id: id, ev: ev, ep: rt.cfg.ID, seg: t}
 			if r := (*runners)[rt.cfg.ID]; r != nil && r.fast != nil && rt.single() && rt.active() && r.fast.offer(d, now) {

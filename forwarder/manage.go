@@ -19,11 +19,12 @@ import (
 // Delivery states recorded with each attempt
 // (internal/delivery; re-exported for the forwarder's callers).
 const (
-	StateDelivered = dlv.StateDelivered
-	StateRetrying  = dlv.StateRetrying
-	StateDead      = dlv.StateDead
-	StateDisabled  = dlv.StateDisabled
-	StateTest      = dlv.StateTest
+	StateDelivered  = dlv.StateDelivered
+	StateRetrying   = dlv.StateRetrying
+	StateDead       = dlv.StateDead
+	StateDisabled   = dlv.StateDisabled
+	StateTest       = dlv.StateTest
+	StateSuppressed = dlv.StateSuppressed
 )
 
 // Attempt is the outcome of one delivery attempt (internal/delivery).

@@ -18,6 +18,8 @@ type metrics struct {
 	enqueued     *prometheus.CounterVec
 	enqueueDrops *prometheus.CounterVec
 	fanoutErrors prometheus.Counter
+	// suppressed counts deliveries not made for want of consent.
+	suppressed *prometheus.CounterVec
 	// invalidEndpoints is 1 for each endpoint SetEndpoints left out.
 	invalidEndpoints *prometheus.GaugeVec
 }
@@ -43,11 +45,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Deliveries not enqueued, by reason (queue_full, disabled)."}, []string{"endpoint", "reason"}),
 		fanoutErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_fanout_errors_total",
 			Help: "Log segments whose deliveries could not be enqueued (the segment is retried)."}),
+		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_suppressed_total",
+			Help: "Deliveries not made because the event's consent does not allow a purpose the endpoint needs, by endpoint and purpose."}, []string{"endpoint", "purpose"}),
 		invalidEndpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoints_invalid",
 			Help: "1 for each endpoint that does not validate and receives nothing; every other endpoint keeps delivering."}, ep),
 	}
 	if err := promreg.Register(reg, m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
-		m.enqueued, m.enqueueDrops, m.fanoutErrors, m.invalidEndpoints); err != nil {
+		m.enqueued, m.enqueueDrops, m.fanoutErrors, m.suppressed, m.invalidEndpoints); err != nil {
 		return nil, fmt.Errorf("forwarder metrics: %w", err)
 	}
 	return m, nil

@@ -12,6 +12,9 @@ const (
 	StateDead      = "dead"      // failed for good; kept in the dead letters
 	StateDisabled  = "disabled"  // 410 Gone: the endpoint asked not to be sent to again
 	StateTest      = "test"      // a test attempt (management API)
+	// StateSuppressed: not sent, because the event's consent does not
+	// allow a purpose the endpoint needs; never retried.
+	StateSuppressed = "suppressed"
 )
 
 // Attempt is the outcome of one delivery attempt.

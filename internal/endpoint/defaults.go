@@ -1,5 +1,7 @@
 package endpoint
 
+import "github.com/popinbridge/bridge/internal/consent"
+
 // Defaults of unset fields.
 const (
 	DefaultAPIKeyHeader = "X-API-KEY"
@@ -29,6 +31,9 @@ func (e *Endpoint) ApplyDefaults() {
 			e.APIKeyHeader = DefaultAPIKeyHeader
 		}
 	case TypeFacebookCAPI:
+		if e.Consent == nil {
+			e.Consent = []string{consent.Ads}
+		}
 		if e.APIVersion == "" {
 			e.APIVersion = DefaultAPIVersion
 		}

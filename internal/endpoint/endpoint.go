@@ -81,6 +81,12 @@ type Endpoint struct {
 	// nor the site gives one.
 	DefaultRegion string `json:"default_region,omitempty" yaml:"default_region"`
 
+	// Consent lists the purposes (analytics, ads, functional) an event must
+	// allow to be sent here (internal/consent). Unset: ["ads"] for the
+	// Conversions API, none for webhooks (a CRM receiving the lead a visitor
+	// typed is the site's contract relationship; a site can require more).
+	Consent []string `json:"consent" yaml:"consent"`
+
 	// RetrySchedule overrides forwarder.retry_schedule (Go durations, e.g.
 	// ["5s","1m"]); empty means the global schedule.
 	RetrySchedule []string `json:"retry_schedule,omitempty" yaml:"retry_schedule"`
@@ -184,6 +190,9 @@ func (e *Endpoint) Matches(name string) bool {
 func (e Endpoint) Clone() Endpoint {
 	e.Events = slices.Clone(e.Events)
 	e.PlainHeaders = slices.Clone(e.PlainHeaders)
+	if e.Consent != nil {
+		e.Consent = slices.Clone(e.Consent)
+	}
 	e.RetrySchedule = slices.Clone(e.RetrySchedule)
 	e.PreviousSecrets = slices.Clone(e.PreviousSecrets)
 	e.Headers = maps.Clone(e.Headers)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/consent"
 	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/ssrf"
@@ -99,6 +100,11 @@ func (e *Endpoint) Validate(c Checks) error {
 		add(x.validateCAPI(c)...)
 	default:
 		add(fieldErr("type", "%q is not one of webhook, facebook_capi", x.Type))
+	}
+	for i, p := range x.Consent {
+		if !consent.Known(p) {
+			add(fieldErr("consent", "consent[%d]: %q is not one of analytics, ads, functional", i, p))
+		}
 	}
 	if x.Concurrency < 0 || x.Concurrency > MaxConcurrency {
 		add(fieldErr("concurrency", "%d is not between 0 and %d", x.Concurrency, MaxConcurrency))

@@ -100,8 +100,12 @@ func TestValidate(t *testing.T) {
 			e.Auth, e.Token, e.Headers = AuthBearer, "t", map[string]string{"authorization": "x"}
 		}), false, "headers"},
 		{"header authorization with signature", webhook(func(e *Endpoint) { e.Headers = map[string]string{"Authorization": "Basic x"} }), false, ""},
-		{"plain header ok", webhook(func(e *Endpoint) { e.Headers, e.PlainHeaders = map[string]string{"X-Tenant": "a"}, []string{"x-tenant"} }), false, ""},
+		{"plain header ok", webhook(func(e *Endpoint) {
+			e.Headers, e.PlainHeaders = map[string]string{"X-Tenant": "a"}, []string{"x-tenant"}
+		}), false, ""},
 		{"plain header unknown", webhook(func(e *Endpoint) { e.Headers, e.PlainHeaders = map[string]string{"X-Tenant": "a"}, []string{"X-Other"} }), false, "plain_headers"},
+		{"consent ok", webhook(func(e *Endpoint) { e.Consent = []string{"ads", "analytics"} }), false, ""},
+		{"consent unknown", webhook(func(e *Endpoint) { e.Consent = []string{"marketing"} }), false, "consent"},
 		{"template bad", webhook(func(e *Endpoint) { e.Template = "{not json" }), false, "template"},
 		{"template ok", webhook(func(e *Endpoint) { e.Template = `{"e":"{{.Name}}"}` }), false, ""},
 		{"pixel on webhook", webhook(func(e *Endpoint) { e.PixelID = "1" }), false, "pixel_id"},

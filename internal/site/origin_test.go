@@ -1,6 +1,9 @@
 package site
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestAllowsOrigin(t *testing.T) {
 	s := &Site{Origins: []string{"https://www.acme.com", "https://*.acme.com", "http://localhost:8080"}}
@@ -30,5 +33,21 @@ func TestAllowsOrigin(t *testing.T) {
 	}
 	if !(&Site{Origins: []string{"*"}}).AllowsOrigin("https://anything.example") {
 		t.Error("* allows every origin")
+	}
+}
+
+func TestConsentMode(t *testing.T) {
+	s := Site{ID: "acme", WriteKey: "pk"}
+	s.ApplyDefaults()
+	if s.ConsentMode != "opt_out" {
+		t.Fatalf("default consent_mode %q, want opt_out", s.ConsentMode)
+	}
+	s.ConsentMode = "opt_maybe"
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "consent_mode") {
+		t.Fatalf("Validate = %v, want an error naming consent_mode", err)
+	}
+	s.ConsentMode = "opt_in"
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }

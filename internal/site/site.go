@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/popinbridge/bridge/internal/consent"
 )
 
 // PIIPolicy says how the ClickHouse sink stores personal data (email, phone,
@@ -39,12 +41,19 @@ type Site struct {
 	DefaultPhoneRegion string    `yaml:"default_phone_region" json:"default_phone_region,omitempty"`
 	// PixelDedup tells the SDK to fire the Meta Pixel with eventID = event id.
 	PixelDedup bool `yaml:"pixel_dedup" json:"pixel_dedup"`
+	// ConsentMode is opt_out (default: forward unless a purpose a
+	// destination needs is denied) or opt_in (only when it is granted); an
+	// explicit denial is honoured in both (internal/consent).
+	ConsentMode string `yaml:"consent_mode" json:"consent_mode"`
 }
 
 // ApplyDefaults fills unset fields with their defaults.
 func (s *Site) ApplyDefaults() {
 	if s.PII == "" {
 		s.PII = PIIHash
+	}
+	if s.ConsentMode == "" {
+		s.ConsentMode = consent.OptOut
 	}
 }
 
@@ -68,6 +77,11 @@ func (s *Site) Validate() error {
 	case PIIHash, PIIRaw, PIIDrop, PIIEncrypt, "":
 	default:
 		errs = append(errs, fmt.Errorf("pii: %q is not one of hash, raw, drop, encrypt", s.PII))
+	}
+	switch s.ConsentMode {
+	case consent.OptOut, consent.OptIn, "":
+	default:
+		errs = append(errs, fmt.Errorf("consent_mode: %q is not one of opt_out, opt_in", s.ConsentMode))
 	}
 	if r := s.DefaultPhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
 		errs = append(errs, fmt.Errorf("default_phone_region: %q is not an ISO 3166 alpha-2 code like \"IN\"", r))

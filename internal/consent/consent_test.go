@@ -1,0 +1,36 @@
+package consent
+
+import "testing"
+
+func TestMissing(t *testing.T) {
+	ads := []string{Ads}
+	for _, tc := range []struct {
+		name    string
+		consent map[string]bool
+		mode    string
+		needed  []string
+		want    string
+	}{
+		{"nothing needed", map[string]bool{"ads": false}, OptIn, nil, ""},
+		{"granted", map[string]bool{"ads": true}, OptIn, ads, ""},
+		{"denied opt_out", map[string]bool{"ads": false}, OptOut, ads, Ads},
+		{"denied opt_in", map[string]bool{"ads": false}, OptIn, ads, Ads},
+		{"unknown opt_out", nil, OptOut, ads, ""},
+		{"unknown opt_in", nil, OptIn, ads, Ads},
+		{"other purpose only", map[string]bool{"analytics": true}, OptIn, ads, Ads},
+		{"gcm denied", map[string]bool{"ad_user_data": false}, OptOut, ads, Ads},
+		{"gcm granted", map[string]bool{"ad_storage": true, "ad_user_data": true}, OptIn, ads, ""},
+		{"gcm one denied wins", map[string]bool{"ad_storage": true, "ad_user_data": false}, OptIn, ads, Ads},
+		{"own key and gcm disagree: denial wins", map[string]bool{"ads": true, "ad_personalization": false}, OptOut, ads, Ads},
+		{"unknown keys ignored", map[string]bool{"x_vendor": false}, OptOut, ads, ""},
+		{"second purpose missing", map[string]bool{"ads": true}, OptIn, []string{Ads, Analytics}, Analytics},
+		{"analytics via gcm", map[string]bool{"analytics_storage": true}, OptIn, []string{Analytics}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, why := Missing(tc.consent, tc.mode, tc.needed)
+			if got != tc.want || (got != "" && why == "") {
+				t.Fatalf("Missing = %q (%q), want %q", got, why, tc.want)
+			}
+		})
+	}
+}
