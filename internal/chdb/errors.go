@@ -67,8 +67,12 @@ func Retryable(err error) bool {
 // changes.
 var ErrTLS = errors.New("TLS handshake failed")
 
+// loginCodes are the server's answers to a refused login.
+var loginCodes = map[int32]bool{192: true, 193: true, 516: true}
+
 // pingError names the likely cause of a failed first contact: a TLS
-// problem (wrapping ErrTLS) or an unreachable server (ErrUnavailable).
+// problem (wrapping ErrTLS), refused credentials, or an unreachable server
+// (ErrUnavailable).
 func pingError(cfg Config, err error) error {
 	var (
 		unknownCA x509.UnknownAuthorityError
@@ -77,8 +81,11 @@ func pingError(cfg Config, err error) error {
 		verify    *tls.CertificateVerificationError
 		header    tls.RecordHeaderError
 		op        *net.OpError
+		ex        *clickhouse.Exception
 	)
 	switch {
+	case errors.As(err, &ex) && loginCodes[ex.Code]:
+		return fmt.Errorf("clickhouse %s: login as %q refused (clickhouse.username, clickhouse.password): %w", cfg.Addr, cfg.Username, err)
 	case errors.As(err, &unknownCA):
 		return fmt.Errorf("clickhouse %s: %w: the server's certificate is not signed by a trusted CA (clickhouse.tls.ca_file): %w", cfg.Addr, ErrTLS, err)
 	case errors.As(err, &hostname):

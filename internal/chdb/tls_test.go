@@ -124,7 +124,7 @@ func TestTLS(t *testing.T) {
 		{"plain to the TLS port", func(c *chdb.Config) { c.TLS = chdb.TLSConfig{} },
 			[]string{"clickhouse.tls.enabled"}, false},
 		{"wrong password", func(c *chdb.Config) { c.Password = "not-" + tlsPassword },
-			[]string{"bridge_tls", "password"}, false},
+			[]string{"bridge_tls", "clickhouse.password", "Wrong password"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -164,5 +164,62 @@ func TestTLS(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), tlsPassword) {
 		t.Errorf("the password is in the log:\n%s", logs.String())
+	}
+}
+
+// A server that requires a client certificate admits the one its CA
+// signed (clickhouse.tls.cert_file/key_file) and refuses a client without.
+func TestTLSClientCertificate(t *testing.T) {
+	if _, err := chlocal.Binary(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	ca := newPKI(t, "mtls-ca")
+	cert, key := ca.issue("server", x509.ExtKeyUsageServerAuth)
+	clientCert, clientKey := ca.issue("client", x509.ExtKeyUsageClientAuth)
+	srv, err := chlocal.StartWith(t.TempDir(), chlocal.Options{TLSCertFile: cert, TLSKeyFile: key, TLSClientCAFile: ca.CAFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Stop)
+
+	tests := []struct {
+		name      string
+		cert, key string
+		ok        bool
+	}{
+		{"with client certificate", clientCert, clientKey, true},
+		{"without", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := chdb.NewDefaultConfig()
+			c.Addr, c.Database = srv.TLSAddr(), "default"
+			c.TLS = chdb.TLSConfig{Enabled: true, CAFile: ca.CAFile, CertFile: tt.cert, KeyFile: tt.key}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			db, err := chdb.Open(ctx, c, chdb.Settings{Logger: slog.New(slog.DiscardHandler)})
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Open: %v", err)
+				}
+				defer db.Close()
+				var one uint8
+				if err := db.Conn().QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+					t.Fatalf("SELECT 1 = %d, %v", one, err)
+				}
+				return
+			}
+			if err == nil {
+				db.Close()
+				t.Fatal("Open without a client certificate succeeded")
+			}
+			t.Logf("Open: %v", err)
+			if !errors.Is(err, chdb.ErrTLS) || !strings.Contains(err.Error(), "clickhouse.tls.cert_file") {
+				t.Errorf("error %q: want ErrTLS naming clickhouse.tls.cert_file", err)
+			}
+		})
 	}
 }

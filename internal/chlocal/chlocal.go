@@ -51,8 +51,11 @@ type Options struct {
 	TCPPort int
 	// TLSCertFile and TLSKeyFile (PEM), when both set, open tcp_port_secure
 	// on a free loopback port with this server certificate. Clients are
-	// not asked for a certificate.
+	// not asked for a certificate unless TLSClientCAFile is set.
 	TLSCertFile, TLSKeyFile string
+	// TLSClientCAFile (PEM) makes the secure port require a client
+	// certificate signed by this CA (mutual TLS).
+	TLSClientCAFile string
 	// Users are extra users (name → plain-text password) beside the
 	// password-less "default".
 	Users map[string]string
@@ -246,13 +249,17 @@ func (s *Server) tlsXML() string {
 	if s.TLSPort == 0 {
 		return ""
 	}
+	verify := "<verificationMode>none</verificationMode>"
+	if s.opts.TLSClientCAFile != "" {
+		verify = "<verificationMode>strict</verificationMode><caConfig>" + xmlEscape(s.opts.TLSClientCAFile) + "</caConfig>"
+	}
 	return fmt.Sprintf(`<tcp_port_secure>%d</tcp_port_secure>
   <openSSL><server>
     <certificateFile>%s</certificateFile><privateKeyFile>%s</privateKeyFile>
-    <verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile>
+    %s<loadDefaultCAFile>false</loadDefaultCAFile>
     <cacheSessions>false</cacheSessions><disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>
     <preferServerCiphers>true</preferServerCiphers>
-  </server></openSSL>`, s.TLSPort, xmlEscape(s.opts.TLSCertFile), xmlEscape(s.opts.TLSKeyFile))
+  </server></openSSL>`, s.TLSPort, xmlEscape(s.opts.TLSCertFile), xmlEscape(s.opts.TLSKeyFile), verify)
 }
 
 func (s *Server) usersXML() string {
