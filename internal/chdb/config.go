@@ -3,6 +3,7 @@ package chdb
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"regexp"
 	"time"
@@ -24,6 +25,18 @@ type Config struct {
 	MaxOpenConns int `yaml:"max_open_conns"`
 	// Compression of native blocks on the wire: "lz4" (default) or "none".
 	Compression string `yaml:"compression"`
+	// TLS on the secure native port; off by default.
+	TLS TLSConfig `yaml:"tls"`
+}
+
+// LogValue keeps the password out of logs: it is never printed, only
+// whether one is set.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", c.Addr), slog.String("database", c.Database),
+		slog.String("username", c.Username), slog.Bool("password_set", c.Password != ""),
+		slog.Bool("tls", c.TLS.Enabled),
+	)
 }
 
 // NewDefaultConfig returns the documented defaults.
@@ -69,5 +82,6 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("clickhouse.compression: %q is not one of lz4, none", c.Compression))
 	}
+	errs = append(errs, c.TLS.validate()...)
 	return errors.Join(errs...)
 }

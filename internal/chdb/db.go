@@ -2,6 +2,7 @@ package chdb
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,13 +39,17 @@ func Open(ctx context.Context, cfg Config, set Settings) (*DB, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	admin, err := clickhouse.Open(options(cfg, "", 1))
+	tlsConf, err := cfg.TLS.build(cfg.Addr)
+	if err != nil {
+		return nil, err
+	}
+	admin, err := clickhouse.Open(options(cfg, tlsConf, "", 1))
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %s: %w", cfg.Addr, err)
 	}
 	if err := admin.Ping(ctx); err != nil {
 		admin.Close()
-		return nil, fmt.Errorf("clickhouse %s: ping: %w: %w", cfg.Addr, ErrUnavailable, err)
+		return nil, pingError(cfg, err)
 	}
 	sv, err := admin.ServerVersion()
 	if err != nil {
@@ -52,7 +57,7 @@ func Open(ctx context.Context, cfg Config, set Settings) (*DB, error) {
 		return nil, fmt.Errorf("clickhouse %s: server version: %w: %w", cfg.Addr, ErrUnavailable, err)
 	}
 	// The pool dials lazily, so this works before the database exists.
-	conn, err := clickhouse.Open(options(cfg, cfg.Database, cfg.MaxOpenConns))
+	conn, err := clickhouse.Open(options(cfg, tlsConf, cfg.Database, cfg.MaxOpenConns))
 	if err != nil {
 		admin.Close()
 		return nil, fmt.Errorf("clickhouse %s: %w", cfg.Addr, err)
@@ -61,14 +66,15 @@ func Open(ctx context.Context, cfg Config, set Settings) (*DB, error) {
 		cfg: cfg, log: log, admin: admin, conn: conn,
 		version: Version{int(sv.Version.Major), int(sv.Version.Minor), int(sv.Version.Patch)},
 	}
-	log.Info("clickhouse connected", "addr", cfg.Addr, "database", cfg.Database, "server_version", db.version.String())
+	log.Info("clickhouse connected", "addr", cfg.Addr, "database", cfg.Database, "username", cfg.Username, "tls", cfg.TLS.Enabled, "server_version", db.version.String())
 	return db, nil
 }
 
-func options(cfg Config, database string, maxOpen int) *clickhouse.Options {
+func options(cfg Config, tlsConf *tls.Config, database string, maxOpen int) *clickhouse.Options {
 	o := &clickhouse.Options{
 		Addr:     []string{cfg.Addr},
 		Protocol: clickhouse.Native,
+		TLS:      tlsConf,
 		Auth: clickhouse.Auth{
 			Database: database,
 			Username: cfg.Username,

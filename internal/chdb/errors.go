@@ -2,7 +2,10 @@ package chdb
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"syscall"
@@ -56,4 +59,45 @@ func Retryable(err error) bool {
 	// Unknown client-side errors (driver pool, bad connection): retrying
 	// is the safer default for a sink that must not drop data.
 	return true
+}
+
+// ErrTLS wraps a failed TLS handshake: the server's certificate was not
+// accepted, the address is not a TLS port, or the server refused the
+// client. Retrying will not help until clickhouse.tls or clickhouse.addr
+// changes.
+var ErrTLS = errors.New("TLS handshake failed")
+
+// loginCodes are the server's answers to a refused login.
+var loginCodes = map[int32]bool{192: true, 193: true, 516: true}
+
+// pingError names the likely cause of a failed first contact: a TLS
+// problem (wrapping ErrTLS), refused credentials, or an unreachable server
+// (ErrUnavailable).
+func pingError(cfg Config, err error) error {
+	var (
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		verify    *tls.CertificateVerificationError
+		header    tls.RecordHeaderError
+		op        *net.OpError
+		ex        *clickhouse.Exception
+	)
+	switch {
+	case errors.As(err, &ex) && loginCodes[ex.Code]:
+		return fmt.Errorf("clickhouse %s: login as %q refused (clickhouse.username, clickhouse.password): %w", cfg.Addr, cfg.Username, err)
+	case errors.As(err, &unknownCA):
+		return fmt.Errorf("clickhouse %s: %w: the server's certificate is not signed by a trusted CA (clickhouse.tls.ca_file): %w", cfg.Addr, ErrTLS, err)
+	case errors.As(err, &hostname):
+		return fmt.Errorf("clickhouse %s: %w: the server's certificate does not carry the expected name (clickhouse.tls.server_name): %w", cfg.Addr, ErrTLS, err)
+	case errors.As(err, &invalid), errors.As(err, &verify):
+		return fmt.Errorf("clickhouse %s: %w: the server's certificate was not accepted: %w", cfg.Addr, ErrTLS, err)
+	case errors.As(err, &header):
+		return fmt.Errorf("clickhouse %s: %w: the server did not answer with TLS; is clickhouse.addr the secure native port (tcp_port_secure, usually 9440)?: %w", cfg.Addr, ErrTLS, err)
+	case cfg.TLS.Enabled && errors.As(err, &op) && op.Op == "remote error":
+		return fmt.Errorf("clickhouse %s: %w: the server refused the handshake (a client certificate, clickhouse.tls.cert_file/key_file, may be required): %w", cfg.Addr, ErrTLS, err)
+	case !cfg.TLS.Enabled && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
+		return fmt.Errorf("clickhouse %s: ping: %w: %w (if this is the secure native port, set clickhouse.tls.enabled)", cfg.Addr, ErrUnavailable, err)
+	}
+	return fmt.Errorf("clickhouse %s: ping: %w: %w", cfg.Addr, ErrUnavailable, err)
 }

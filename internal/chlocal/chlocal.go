@@ -6,11 +6,13 @@ package chlocal
 
 import (
 	"context"
+	"encoding/xml"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +24,10 @@ type Server struct {
 	Dir      string
 	TCPPort  int
 	HTTPPort int
+	// TLSPort is the secure native port (tcp_port_secure); 0 without TLS.
+	TLSPort int
+
+	opts Options
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -30,6 +36,30 @@ type Server struct {
 
 // Addr is the native-protocol address, "127.0.0.1:PORT".
 func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.TCPPort) }
+
+// TLSAddr is the secure native-protocol address; "" without TLS.
+func (s *Server) TLSAddr() string {
+	if s.TLSPort == 0 {
+		return ""
+	}
+	return fmt.Sprintf("127.0.0.1:%d", s.TLSPort)
+}
+
+// Options are the optional parts of a test server.
+type Options struct {
+	// TCPPort is the plain native port; 0 = any free one.
+	TCPPort int
+	// TLSCertFile and TLSKeyFile (PEM), when both set, open tcp_port_secure
+	// on a free loopback port with this server certificate. Clients are
+	// not asked for a certificate unless TLSClientCAFile is set.
+	TLSCertFile, TLSKeyFile string
+	// TLSClientCAFile (PEM) makes the secure port require a client
+	// certificate signed by this CA (mutual TLS).
+	TLSClientCAFile string
+	// Users are extra users (name → plain-text password) beside the
+	// password-less "default".
+	Users map[string]string
+}
 
 // Binary finds clickhouse-server.
 func Binary() (string, error) {
@@ -47,10 +77,16 @@ func Start(dir string) (*Server, error) { return StartOnPort(dir, 0) }
 
 // StartOnPort is Start with a chosen native-protocol port (0 = any free one).
 func StartOnPort(dir string, tcp int) (*Server, error) {
+	return StartWith(dir, Options{TCPPort: tcp})
+}
+
+// StartWith is Start with Options.
+func StartWith(dir string, o Options) (*Server, error) {
 	bin, err := Binary()
 	if err != nil {
 		return nil, err
 	}
+	tcp := o.TCPPort
 	if tcp == 0 {
 		if tcp, err = freePort(); err != nil {
 			return nil, err
@@ -60,7 +96,15 @@ func StartOnPort(dir string, tcp int) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Dir: dir, TCPPort: tcp, HTTPPort: httpPort}
+	s := &Server{Dir: dir, TCPPort: tcp, HTTPPort: httpPort, opts: o}
+	if (o.TLSCertFile == "") != (o.TLSKeyFile == "") {
+		return nil, fmt.Errorf("chlocal: TLSCertFile and TLSKeyFile go together")
+	}
+	if o.TLSCertFile != "" {
+		if s.TLSPort, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.writeConfig(); err != nil {
 		return nil, err
 	}
@@ -191,11 +235,51 @@ func (s *Server) writeConfig() error {
 			return err
 		}
 	}
-	cfg := fmt.Sprintf(configXML, s.Dir, s.Dir, s.TCPPort, s.HTTPPort, s.Dir, s.Dir, s.Dir, s.Dir)
+	cfg := fmt.Sprintf(configXML, s.Dir, s.Dir, s.TCPPort, s.HTTPPort, s.tlsXML(), s.Dir, s.Dir, s.Dir, s.Dir)
 	if err := os.WriteFile(filepath.Join(s.Dir, "config.xml"), []byte(cfg), 0o644); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(s.Dir, "users.xml"), []byte(usersXML), 0o644)
+	return os.WriteFile(filepath.Join(s.Dir, "users.xml"), []byte(fmt.Sprintf(usersXML, s.usersXML())), 0o644)
+}
+
+// tlsXML opens tcp_port_secure. 18.16 (Poco NetSSL on the system's
+// OpenSSL) needs only the certificate and key: without dhParamsFile it
+// uses its built-in DH parameters, and TLS 1.3 / ECDHE suites need none.
+func (s *Server) tlsXML() string {
+	if s.TLSPort == 0 {
+		return ""
+	}
+	verify := "<verificationMode>none</verificationMode>"
+	if s.opts.TLSClientCAFile != "" {
+		verify = "<verificationMode>strict</verificationMode><caConfig>" + xmlEscape(s.opts.TLSClientCAFile) + "</caConfig>"
+	}
+	return fmt.Sprintf(`<tcp_port_secure>%d</tcp_port_secure>
+  <openSSL><server>
+    <certificateFile>%s</certificateFile><privateKeyFile>%s</privateKeyFile>
+    %s<loadDefaultCAFile>false</loadDefaultCAFile>
+    <cacheSessions>false</cacheSessions><disableProtocols>sslv2,sslv3,tlsv1,tlsv1_1</disableProtocols>
+    <preferServerCiphers>true</preferServerCiphers>
+  </server></openSSL>`, s.TLSPort, xmlEscape(s.opts.TLSCertFile), xmlEscape(s.opts.TLSKeyFile), verify)
+}
+
+func (s *Server) usersXML() string {
+	names := make([]string, 0, len(s.opts.Users))
+	for n := range s.opts.Users {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "<%s><password>%s</password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></%s>",
+			n, xmlEscape(s.opts.Users[n]), n)
+	}
+	return b.String()
+}
+
+func xmlEscape(v string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(v))
+	return b.String()
 }
 
 func freePort() (int, error) {
@@ -219,6 +303,7 @@ const configXML = `<?xml version="1.0"?>
   <logger><level>warning</level><log>%s/server.log</log><errorlog>%s/err.log</errorlog><size>100M</size><count>1</count></logger>
   <tcp_port>%d</tcp_port>
   <http_port>%d</http_port>
+  %s
   <listen_host>127.0.0.1</listen_host>
   <path>%s/data/</path>
   <tmp_path>%s/tmp/</tmp_path>
@@ -237,7 +322,7 @@ const configXML = `<?xml version="1.0"?>
 const usersXML = `<?xml version="1.0"?>
 <yandex>
   <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default>%s</users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
 </yandex>
 `

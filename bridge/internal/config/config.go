@@ -130,14 +130,21 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// prefixAll prefixes each joined error with where it was found.
+// prefixAll prefixes each joined error with where it was found, unless it
+// already names its key in full (most sections' Validate do).
 func prefixAll(prefix string, err error) error {
+	one := func(e error) error {
+		if strings.HasPrefix(e.Error(), prefix+".") {
+			return e
+		}
+		return fmt.Errorf("%s.%w", prefix, e)
+	}
 	var out []error
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range j.Unwrap() {
-			out = append(out, fmt.Errorf("%s.%w", prefix, e))
+			out = append(out, one(e))
 		}
 		return errors.Join(out...)
 	}
-	return fmt.Errorf("%s.%w", prefix, err)
+	return one(err)
 }

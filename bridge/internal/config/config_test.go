@@ -94,6 +94,12 @@ endpoints:
 			t.Errorf("problems lack %q:\n%v", want, err)
 		}
 	}
+	// A section's own key names are not prefixed a second time.
+	for _, twice := range []string{"clickhouse.clickhouse.", "ingest.ingest.", "event_log.event_log."} {
+		if strings.Contains(err.Error(), twice) {
+			t.Errorf("problems name a key twice (%q):\n%v", twice, err)
+		}
+	}
 }
 
 func TestDefaultYAMLRoundTrips(t *testing.T) {
