@@ -6,8 +6,15 @@ TESTFLAGS ?= -race -count=1 -timeout 15m
 
 .PHONY: build demo test test-go deps bench fuzz vet clean
 
+# bridge version: stamped from git, overridable (VERSION=v1.2.0 make build).
+BUILDINFO := github.com/popinbridge/bridge/bridge/internal/buildinfo
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE     ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS  := -X $(BUILDINFO).Version=$(VERSION) -X $(BUILDINFO).Commit=$(COMMIT) -X $(BUILDINFO).Date=$(DATE)
+
 build:
-	$(GO) build -o $(BIN) ./bridge
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./bridge
 
 deps:
 	bash scripts/deps.sh

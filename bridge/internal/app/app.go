@@ -12,10 +12,12 @@ import (
 	"net/http"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/popinbridge/bridge/bridge/internal/buildinfo"
 	"github.com/popinbridge/bridge/bridge/internal/config"
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/ingest"
@@ -30,6 +32,11 @@ import (
 type Options struct {
 	// Mounts adds handlers to the listener's mux (pattern → handler).
 	Mounts map[string]http.Handler
+	// ShutdownDelay is how long Shutdown keeps serving everything after
+	// /readyz turned 503, before it stops intake, so that load balancers
+	// (a Kubernetes Service) stop sending here first. Bounded by
+	// Shutdown's ctx; 0 stops at once.
+	ShutdownDelay time.Duration
 }
 
 // App is the running bridge.
@@ -50,6 +57,7 @@ type App struct {
 	store  *storage      // ClickHouse and its consumers, connected in the background
 	manage *management   // forwarder and management API
 	piiBox *piicrypt.Box // seals personal values of `pii: encrypt` sites
+	health health
 
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
@@ -61,7 +69,8 @@ type App struct {
 // New builds every part; nothing is started and no port is bound.
 func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	a := &App{cfg: cfg, log: logger, reg: prometheus.NewRegistry(), opts: opts}
-	if err := promreg.Register(a.reg, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+	if err := promreg.Register(a.reg, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(buildinfo.Get()), newReadyCollector(a)); err != nil {
 		return nil, err
 	}
 	for _, w := range cfg.Warnings() {
@@ -148,10 +157,22 @@ func (a *App) Start(ctx context.Context) error {
 	return nil
 }
 
-// Shutdown stops intake first (HTTP, ingest), then the consumers, then the
-// log, then NATS, each within ctx. Safe without Start and twice.
+// Shutdown first turns /readyz to 503 and keeps serving for
+// Options.ShutdownDelay (or until ctx ends), then stops intake (HTTP,
+// ingest), then the consumers, then the log, then NATS, each within ctx.
+// Safe without Start and twice.
 func (a *App) Shutdown(ctx context.Context) error {
 	a.shutdownOnce.Do(func() {
+		a.health.shutting.Store(true)
+		if d := a.opts.ShutdownDelay; d > 0 && a.http.ln != nil {
+			a.log.Info("shutting down: /readyz answers 503; still serving", "for", d)
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
 		var errs []error
 		errs = append(errs, a.http.Shutdown(ctx), a.ingest.Shutdown(ctx))
 		if a.bgCancel != nil {

@@ -14,7 +14,7 @@ import (
 )
 
 // testConfig points ClickHouse at a closed port: the bridge must run, ack
-// and answer everything but readiness without it.
+// and answer everything without it (readiness says it is degraded).
 func testConfig(t *testing.T) *config.Config {
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
@@ -50,8 +50,12 @@ func TestRoutesWithoutClickHouse(t *testing.T) {
 		bodyHas      string
 	}{
 		{"GET", "/healthz", false, 200, "ok"},
-		{"GET", "/readyz", false, 503, "clickhouse"},
+		{"GET", "/readyz", false, 200, "degraded: clickhouse: "},
 		{"GET", "/metrics", false, 200, "bridge_eventlog_"},
+		{"GET", "/metrics", false, 200, `bridge_ready_degraded{component="clickhouse"} 1`},
+		{"GET", "/metrics", false, 200, `bridge_ready_degraded{component="destinations"} 0`},
+		{"GET", "/metrics", false, 200, "\nbridge_ready 1\n"},
+		{"GET", "/metrics", false, 200, `bridge_build_info{commit="`},
 		{"GET", "/sdk.js", false, 200, "popinEvent"},
 		{"GET", "/admin/", false, 200, "<html"},
 		{"GET", "/api/v1/sites", false, 401, "error"},

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
+	"sync"
 	"time"
 
 	"github.com/popinbridge/bridge/controlplane"
@@ -24,6 +26,12 @@ type engine struct {
 	// observer is the control plane's lifecycle (set in New, before
 	// anything starts).
 	observer delivery.Observer
+
+	mu sync.Mutex
+	// failingIDs are the active endpoints whose run of failures the
+	// control plane tracks (FailingSince set), as of the last Apply:
+	// /readyz reports them as degraded destinations.
+	failingIDs []string
 }
 
 var (
@@ -34,11 +42,28 @@ var (
 // Apply implements controlplane.Engine. Endpoints that do not validate are
 // left out by the forwarder and named in the log; the others apply.
 func (e *engine) Apply(eps []controlplane.Endpoint) {
+	var failing []string
+	for i := range eps {
+		if eps[i].Active() && eps[i].FailingSince != nil {
+			failing = append(failing, eps[i].ID)
+		}
+	}
+	sort.Strings(failing)
+	e.mu.Lock()
+	e.failingIDs = failing
+	e.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.fwd.SetEndpoints(ctx, eps); err != nil {
 		e.log.Error("some endpoints were not applied to the forwarder", "err", err)
 	}
+}
+
+// failing returns the ids of the active endpoints that are failing, sorted.
+func (e *engine) failing() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.failingIDs
 }
 
 // Test implements controlplane.Engine. An endpoint the forwarder does not

@@ -19,6 +19,7 @@ type management struct {
 	a   *App
 	fwd *forwarder.Forwarder
 	mgr *controlplane.Manager
+	eng *engine
 }
 
 func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, error) {
@@ -53,7 +54,7 @@ func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, er
 		return nil, fmt.Errorf("management: %w", err)
 	}
 	eng.fwd, eng.observer = fwd, mgr
-	m.fwd, m.mgr = fwd, mgr
+	m.fwd, m.mgr, m.eng = fwd, mgr, eng
 	return m, nil
 }
 

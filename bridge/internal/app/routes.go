@@ -1,10 +1,8 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
@@ -18,6 +16,7 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /sdk.js", widgetsdk.Handler())
 	mux.Handle("/api/v1/", a.manage.mgr.Handler())
 	mux.Handle("/admin/", adminui.Handler("/admin/"))
+	// /healthz: the process is alive and serving; /readyz: see health.go.
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
@@ -32,27 +31,4 @@ func (a *App) routes() http.Handler {
 		mux.Handle(pattern, h)
 	}
 	return mux
-}
-
-// serveReady answers 200 when the log takes writes and ClickHouse answers,
-// 503 naming what is not ready otherwise.
-func (a *App) serveReady(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	var problems []string
-	if err := a.elog.Ready(ctx); err != nil {
-		problems = append(problems, "event_log: "+err.Error())
-	}
-	if err := a.store.ready(ctx); err != nil {
-		problems = append(problems, "clickhouse: "+err.Error())
-	}
-	if len(problems) > 0 {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		for _, p := range problems {
-			fmt.Fprintln(w, p)
-		}
-		return
-	}
-	fmt.Fprintln(w, "ready")
 }

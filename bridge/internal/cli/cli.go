@@ -10,11 +10,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/popinbridge/bridge/bridge/internal/buildinfo"
 	"github.com/popinbridge/bridge/bridge/internal/config"
 )
-
-// Version is set at build time with -ldflags "-X …/cli.Version=…".
-var Version = "dev"
 
 const (
 	exitOK      = 0
@@ -34,7 +32,7 @@ func commands() []command {
 		{"check-config", "validate the configuration and list every problem", runCheckConfig},
 		{"sdk", "write the bundled browser SDK", runSDK},
 		{"demo", "start ClickHouse, the bridge and a demo page", runDemo},
-		{"version", "print the version", func(_ []string, out, _ io.Writer) int { fmt.Fprintln(out, "bridge", Version); return exitOK }},
+		{"version", "print the version, commit and build date", runVersion},
 	}
 }
 
@@ -55,6 +53,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "bridge: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return exitUsage
+}
+
+// runVersion prints buildinfo.Get() (set by `make build` with -ldflags, or
+// read from the Go build information).
+func runVersion(_ []string, stdout, _ io.Writer) int {
+	fmt.Fprintln(stdout, buildinfo.Get())
+	return exitOK
 }
 
 func usage(w io.Writer) {

@@ -21,7 +21,7 @@ func TestMainExitCodesAndMessages(t *testing.T) {
 		code       int
 		out, errIn string
 	}{
-		{[]string{"version"}, exitOK, "bridge ", ""},
+		{[]string{"version"}, exitOK, "bridge dev (commit ", ""},
 		{nil, exitUsage, "", "usage: bridge"},
 		{[]string{"frobnicate"}, exitUsage, "", `unknown command "frobnicate"`},
 		{[]string{"check-config", "--config", good}, exitOK, "configuration ok", ""},

@@ -65,7 +65,7 @@ bridge demo is starting.
   press Ctrl-C to stop
 
 `, base, cfg.ClickHouse.Addr, cfg.ClickHouse.Database, s.WriteKey, cfg.AdminToken)
-	return runUntilSignal(a, logger, stderr)
+	return runUntilSignal(a, logger, stderr, 0)
 }
 
 // reachable reports whether something accepts TCP connections at addr.

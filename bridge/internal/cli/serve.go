@@ -17,21 +17,28 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func runServe(args []string, stdout, stderr io.Writer) int {
-	cfg, code := loadConfig(flag.NewFlagSet("serve", flag.ContinueOnError), args, stderr)
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	delay := fs.Duration("shutdown-delay", 0, "on SIGTERM, answer /readyz 503 but keep serving this long before draining (e.g. 5s behind a Kubernetes Service)")
+	cfg, code := loadConfig(fs, args, stderr)
 	if cfg == nil {
 		return code
 	}
+	if *delay < 0 {
+		fmt.Fprintln(stderr, "bridge: --shutdown-delay must not be negative")
+		return exitUsage
+	}
 	logger := newLogger(cfg, stderr)
-	a, err := app.New(cfg, logger, app.Options{})
+	a, err := app.New(cfg, logger, app.Options{ShutdownDelay: *delay})
 	if err != nil {
 		fmt.Fprintf(stderr, "bridge: %v\n", err)
 		return exitRuntime
 	}
-	return runUntilSignal(a, logger, stderr)
+	return runUntilSignal(a, logger, stderr, *delay)
 }
 
-// runUntilSignal starts a, waits for SIGINT/SIGTERM and drains.
-func runUntilSignal(a *app.App, logger interface{ Info(string, ...any) }, stderr io.Writer) int {
+// runUntilSignal starts a, waits for SIGINT/SIGTERM and drains within
+// delay (a's ShutdownDelay) plus shutdownGrace.
+func runUntilSignal(a *app.App, logger interface{ Info(string, ...any) }, stderr io.Writer, delay time.Duration) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := a.Start(ctx); err != nil {
@@ -42,8 +49,8 @@ func runUntilSignal(a *app.App, logger interface{ Info(string, ...any) }, stderr
 		return exitRuntime
 	}
 	<-ctx.Done()
-	logger.Info("shutting down: draining in-flight work", "grace", shutdownGrace)
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	logger.Info("shutting down: draining in-flight work", "delay", delay, "grace", shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), delay+shutdownGrace)
 	defer cancel()
 	if err := a.Shutdown(sctx); err != nil {
 		fmt.Fprintf(stderr, "bridge: shutdown: %v\n", err)
