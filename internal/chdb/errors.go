@@ -94,7 +94,11 @@ func pingError(cfg Config, err error) error {
 		return fmt.Errorf("clickhouse %s: %w: the server's certificate was not accepted: %w", cfg.Addr, ErrTLS, err)
 	case errors.As(err, &header):
 		return fmt.Errorf("clickhouse %s: %w: the server did not answer with TLS; is clickhouse.addr the secure native port (tcp_port_secure, usually 9440)?: %w", cfg.Addr, ErrTLS, err)
-	case cfg.TLS.Enabled && errors.As(err, &op) && op.Op == "remote error":
+	case cfg.TLS.Enabled && (errors.As(err, &op) && op.Op == "remote error" ||
+		cfg.TLS.CertFile == "" && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF))):
+		// With TLS 1.3 a server refusing the client's (missing) certificate
+		// may just close the connection after the handshake: the client
+		// sees a reset or EOF on its first write or read.
 		return fmt.Errorf("clickhouse %s: %w: the server refused the handshake (a client certificate, clickhouse.tls.cert_file/key_file, may be required): %w", cfg.Addr, ErrTLS, err)
 	case !cfg.TLS.Enabled && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)):
 		return fmt.Errorf("clickhouse %s: ping: %w: %w (if this is the secure native port, set clickhouse.tls.enabled)", cfg.Addr, ErrUnavailable, err)
