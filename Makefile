@@ -4,7 +4,7 @@ BIN      := bin/bridge
 PKGS     := ./...
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: build demo test test-go deps bench fuzz vet clean
+.PHONY: build demo test test-go deps bench fuzz vet clean image
 
 build:
 	$(GO) build -o $(BIN) ./bridge
@@ -21,6 +21,11 @@ test: deps vet
 
 vet:
 	$(GO) vet $(PKGS)
+
+# image: the runtime image, built with podman FROM scratch from a static binary
+# built here (scripts/image.sh; IMAGE=name:tag to choose the tag).
+image:
+	bash scripts/image.sh $(IMAGE)
 
 bench: deps build
 	bash scripts/bench.sh
