@@ -13,7 +13,7 @@ deps:
 	bash scripts/deps.sh
 
 demo: build
-	BRIDGE_SKIP_BROWSER=1 bash scripts/deps.sh
+	BRIDGE_SKIP_BROWSER=1 BRIDGE_SKIP_PACKAGING=1 bash scripts/deps.sh
 	./$(BIN) demo
 
 test: deps vet
