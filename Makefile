@@ -4,7 +4,7 @@ BIN      := bin/bridge
 PKGS     := ./...
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: build demo test test-go deps bench fuzz vet clean
+.PHONY: build demo test test-go deps bench fuzz vet clean image
 
 # bridge version: stamped from git, overridable (VERSION=v1.2.0 make build).
 BUILDINFO := github.com/popinbridge/bridge/bridge/internal/buildinfo
@@ -20,7 +20,7 @@ deps:
 	bash scripts/deps.sh
 
 demo: build
-	BRIDGE_SKIP_BROWSER=1 bash scripts/deps.sh
+	BRIDGE_SKIP_BROWSER=1 BRIDGE_SKIP_PACKAGING=1 bash scripts/deps.sh
 	./$(BIN) demo
 
 test: deps vet
@@ -28,6 +28,11 @@ test: deps vet
 
 vet:
 	$(GO) vet $(PKGS)
+
+# image: the runtime image, built with podman FROM scratch from a static binary
+# built here (scripts/image.sh; IMAGE=name:tag to choose the tag).
+image:
+	bash scripts/image.sh $(IMAGE)
 
 bench: deps build
 	bash scripts/bench.sh

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and cannot get from the Go
-# module proxy: Debian's ClickHouse and Chromium. Idempotent. Under CI=true a
-# dependency that cannot be installed fails the run.
+# module proxy: Debian's ClickHouse and Chromium, and for the packaging tests
+# podman, systemd-analyze (systemd) and docker-compose. Idempotent. Under
+# CI=true a dependency that cannot be installed fails the run.
+#   BRIDGE_SKIP_BROWSER=1    no Chromium (make demo)
+#   BRIDGE_SKIP_PACKAGING=1  no podman, systemd, docker-compose (make demo)
 set -euo pipefail
 
 need=()
@@ -10,6 +13,13 @@ command -v clickhouse-client >/dev/null 2>&1 || need+=(clickhouse-client)
 if [ "${BRIDGE_SKIP_BROWSER:-}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+fi
+# command:package pairs the packaging tests (packaging/) use.
+packaging=(podman:podman systemd-analyze:systemd docker-compose:docker-compose)
+if [ "${BRIDGE_SKIP_PACKAGING:-}" != "1" ]; then
+  for p in "${packaging[@]}"; do
+    command -v "${p%%:*}" >/dev/null 2>&1 || need+=("${p#*:}")
+  done
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -29,4 +39,14 @@ fi
 
 # The Debian package enables a system-wide server; tests run their own.
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || { echo "deps: clickhouse-server still missing" >&2; exit 1; }
+if [ "${BRIDGE_SKIP_PACKAGING:-}" != "1" ]; then
+  for p in "${packaging[@]}"; do
+    command -v "${p%%:*}" >/dev/null 2>&1 && continue
+    if [ "${CI:-}" = "true" ]; then
+      echo "deps: ${p%%:*} still missing after installing ${p#*:}" >&2
+      exit 1
+    fi
+    echo "deps: warning: ${p%%:*} missing; the packaging tests will skip" >&2
+  done
+fi
 echo "deps: ok"
