@@ -11,8 +11,10 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
+ARG COMMIT=
+ARG DATE=
 RUN CGO_ENABLED=0 go build -trimpath \
-      -ldflags "-s -w -X github.com/popinbridge/bridge/bridge/internal/cli.Version=${VERSION}" \
+      -ldflags "-s -w -X github.com/popinbridge/bridge/bridge/internal/buildinfo.Version=${VERSION} -X github.com/popinbridge/bridge/bridge/internal/buildinfo.Commit=${COMMIT} -X github.com/popinbridge/bridge/bridge/internal/buildinfo.Date=${DATE}" \
       -o /out/tree/usr/local/bin/bridge ./bridge \
  && mkdir -p /out/tree/etc/bridge /out/tree/etc/ssl/certs /out/tree/var/lib /out/tree/tmp /out/data \
  && chmod 1777 /out/tree/tmp \

@@ -22,7 +22,7 @@ t=$ctx/tree
 mkdir -p "$t/usr/local/bin" "$t/etc/bridge" "$t/etc/ssl/certs" "$t/var/lib" "$t/tmp" "$ctx/data"
 chmod 1777 "$t/tmp"
 (cd "$root" && CGO_ENABLED=0 go build -trimpath \
-  -ldflags "-s -w -X github.com/popinbridge/bridge/bridge/internal/cli.Version=$version" \
+  -ldflags "-s -w -X github.com/popinbridge/bridge/bridge/internal/buildinfo.Version=$version -X github.com/popinbridge/bridge/bridge/internal/buildinfo.Commit=$(cd "$root" && git rev-parse HEAD 2>/dev/null) -X github.com/popinbridge/bridge/bridge/internal/buildinfo.Date=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
   -o "$t/usr/local/bin/bridge" ./bridge)
 cp "$root/packaging/rootfs/etc/passwd" "$root/packaging/rootfs/etc/group" "$t/etc/"
 cp "$root/packaging/bridge.yaml" "$t/etc/bridge/bridge.yaml"
