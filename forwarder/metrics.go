@@ -75,13 +75,15 @@ var (
 	dropReasons  = []string{"queue_full", "disabled"}
 )
 
-// zero creates an endpoint's counter series at 0 when it is applied, so
-// that rate() and increase() alerts have data before the first failure.
+// zero creates an endpoint's series at 0 when it is applied, so that
+// rate() and increase() alerts have data before the first failure.
 func (m *metrics) zero(id string) {
 	m.attempts.WithLabelValues(id)
 	m.successes.WithLabelValues(id)
 	m.deadLetters.WithLabelValues(id)
 	m.enqueued.WithLabelValues(id)
+	m.latency.WithLabelValues(id)
+	m.queueDepth.WithLabelValues(id) // the runner measures it next
 	for _, k := range failureKinds {
 		m.failures.WithLabelValues(id, k)
 	}

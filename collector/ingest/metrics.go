@@ -66,6 +66,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 var (
 	transports    = []string{"ws", "http", "hook"}
 	refusalCodes  = []Code{CodeBadKey, CodeOrigin, CodeTooLarge, CodeMalformed, CodeInvalidEvent, CodeRateLimited, CodeUnavailable}
+	rejectCodes   = []Code{CodeInvalidEvent, CodeTooLarge}
 	appendReasons = []string{"site_full", "full", "unavailable", "too_large", "closed", "timeout", "error"}
 )
 
@@ -75,6 +76,9 @@ func (m *metrics) zero() {
 		m.batches.WithLabelValues(tr)
 		for _, c := range refusalCodes {
 			m.refusals.WithLabelValues(tr, string(c))
+		}
+		for _, c := range rejectCodes {
+			m.rejected.WithLabelValues(tr, string(c))
 		}
 	}
 	for _, r := range appendReasons {

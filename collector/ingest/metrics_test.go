@@ -19,6 +19,7 @@ func TestRefusalSeriesExistAtZero(t *testing.T) {
 	}
 	want := map[string]int{
 		"bridge_ingest_refusals_total":        len(transports) * len(refusalCodes),
+		"bridge_ingest_events_rejected_total": len(transports) * len(rejectCodes),
 		"bridge_ingest_append_failures_total": len(appendReasons),
 		"bridge_ingest_events_accepted_total": len(transports),
 	}
