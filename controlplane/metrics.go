@@ -50,5 +50,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err := promreg.Register(reg, m.opsSent, m.opsDropped, m.lifecycleDropped, m.exhausted, m.disabled, m.apiRequests); err != nil {
 		return nil, fmt.Errorf("controlplane: %w", err)
 	}
+	for _, r := range []string{"gone", "failing"} { // at 0 before the first
+		m.disabled.WithLabelValues(r)
+	}
 	return m, nil
 }

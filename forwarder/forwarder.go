@@ -296,7 +296,7 @@ func (f *Forwarder) syncRunnersLocked(ctx context.Context) error {
 		if _, ok := routes.byID[id]; !ok {
 			r.stop()
 			delete(f.runners, id)
-			f.m.queueDepth.DeleteLabelValues(id)
+			f.m.drop(id)
 			continue
 		}
 		r.wake()
@@ -335,6 +335,7 @@ func (f *Forwarder) startRunnerLocked(ctx context.Context, id string) error {
 	}
 	r := newRunner(f, id, cons)
 	f.runners[id] = r
+	f.m.zero(id)
 	r.start()
 	return nil
 }

@@ -72,3 +72,36 @@ func (m *metrics) forEndpoint(id string) *endpointMetrics {
 		latency:   m.latency.WithLabelValues(id),
 	}
 }
+
+// Label values of the per-endpoint counters, all created at zero.
+var (
+	failureKinds = []string{"retryable", "permanent", "ssrf"}
+	dropReasons  = []string{"queue_full", "disabled"}
+)
+
+// zero creates an endpoint's series at 0 when it is applied, so that
+// rate() and increase() alerts have data before the first failure.
+func (m *metrics) zero(id string) {
+	m.attempts.WithLabelValues(id)
+	m.successes.WithLabelValues(id)
+	m.deadLetters.WithLabelValues(id)
+	m.enqueued.WithLabelValues(id)
+	m.latency.WithLabelValues(id)
+	m.queueDepth.WithLabelValues(id) // the runner measures it next
+	for _, k := range failureKinds {
+		m.failures.WithLabelValues(id, k)
+	}
+	for _, r := range dropReasons {
+		m.enqueueDrops.WithLabelValues(id, r)
+	}
+}
+
+// drop deletes every series of a removed endpoint.
+func (m *metrics) drop(id string) {
+	l := prometheus.Labels{"endpoint": id}
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
+		m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth, m.enqueued, m.enqueueDrops,
+	} {
+		v.DeletePartialMatch(l)
+	}
+}

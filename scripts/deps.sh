@@ -37,6 +37,17 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 
+# promtool (Debian's prometheus package) checks packaging/prometheus/alerts.yml
+# in `make test`; without it that test skips, except under CI=true.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "deps: installing prometheus (for promtool) from Debian packages"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if ! { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }; then
+    echo "deps: promtool missing; install it with: sudo apt-get install prometheus" >&2
+    if [ "${CI:-}" = "true" ]; then exit 1; fi
+  fi
+fi
+
 # The Debian package enables a system-wide server; tests run their own.
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || { echo "deps: clickhouse-server still missing" >&2; exit 1; }
 if [ "${BRIDGE_SKIP_PACKAGING:-}" != "1" ]; then

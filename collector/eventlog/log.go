@@ -89,6 +89,7 @@ func New(cfg Config, set Settings) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.maxBytes.Set(float64(cfg.MaxBytes))
 	return &Log{
 		cfg:       cfg,
 		logger:    logger.With("component", "eventlog"),

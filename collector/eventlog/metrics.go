@@ -25,6 +25,10 @@ type metrics struct {
 	dedupPersistFails prometheus.Counter
 	siteRefusals      prometheus.Counter
 	siteBytesMax      prometheus.Gauge
+	// bytes and maxBytes are the log's size (as of the last purge pass)
+	// and max_bytes: their ratio is how full the log is.
+	bytes    prometheus.Gauge
+	maxBytes prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -92,11 +96,22 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bridge_eventlog_site_bytes_max",
 			Help: "Bytes of unpurged events held by the site holding the most (as of the last purge pass).",
 		}),
+		bytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bridge_eventlog_bytes",
+			Help: "Bytes the log holds (as of the last purge pass); appends are refused at bridge_eventlog_max_bytes.",
+		}),
+		maxBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "bridge_eventlog_max_bytes",
+			Help: "The log's max_bytes.",
+		}),
 	}
 	if err := promreg.Register(reg, m.commits, m.appended, m.duplicates, m.commitLatency,
 		m.segmentBytes, m.segmentEvents, m.fullRejections, m.dedupEvictions, m.dedupEntries, m.purged, m.corrupt,
-		m.dedupPersisted, m.dedupPersistFails, m.siteRefusals, m.siteBytesMax); err != nil {
+		m.dedupPersisted, m.dedupPersistFails, m.siteRefusals, m.siteBytesMax, m.bytes, m.maxBytes); err != nil {
 		return nil, fmt.Errorf("eventlog: %w", err)
+	}
+	for _, r := range []string{"ok", "full", "error"} { // at 0 before the first
+		m.commits.WithLabelValues(r)
 	}
 	return m, nil
 }

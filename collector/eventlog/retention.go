@@ -66,6 +66,7 @@ func (l *Log) purge(ctx context.Context) (uint64, error) {
 		return 0, fmt.Errorf("eventlog: purge: stream info: %w", err)
 	}
 	st := info.State
+	l.m.bytes.Set(float64(st.Bytes))
 	l.quota.purged(st.FirstSeq) // what max_age removed
 	l.m.siteBytesMax.Set(float64(l.quota.largest()))
 	if st.Msgs == 0 {

@@ -57,5 +57,31 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		m.conns, m.connsTotal, m.appendDur, m.appendFails); err != nil {
 		return nil, err
 	}
+	m.zero()
 	return m, nil
+}
+
+// Known label values: their series exist at 0 from the start so that alerts
+// on their rate have data before the first refusal.
+var (
+	transports    = []string{"ws", "http", "hook"}
+	refusalCodes  = []Code{CodeBadKey, CodeOrigin, CodeTooLarge, CodeMalformed, CodeInvalidEvent, CodeRateLimited, CodeUnavailable}
+	rejectCodes   = []Code{CodeInvalidEvent, CodeTooLarge}
+	appendReasons = []string{"site_full", "full", "unavailable", "too_large", "closed", "timeout", "error"}
+)
+
+func (m *metrics) zero() {
+	for _, tr := range transports {
+		m.accepted.WithLabelValues(tr)
+		m.batches.WithLabelValues(tr)
+		for _, c := range refusalCodes {
+			m.refusals.WithLabelValues(tr, string(c))
+		}
+		for _, c := range rejectCodes {
+			m.rejected.WithLabelValues(tr, string(c))
+		}
+	}
+	for _, r := range appendReasons {
+		m.appendFails.WithLabelValues(r)
+	}
 }

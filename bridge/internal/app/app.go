@@ -54,6 +54,7 @@ type App struct {
 	elog   *eventlog.Log
 	ingest *ingest.Ingest
 	http   *httpServer
+	admin  *httpServer   // the admin_listen listener; nil without it
 	store  *storage      // ClickHouse and its consumers, connected in the background
 	manage *management   // forwarder and management API
 	piiBox *piicrypt.Box // seals personal values of `pii: encrypt` sites
@@ -118,8 +119,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	if a.manage, err = newManagement(a, key, a.piiBox); err != nil {
 		return nil, err
 	}
-	a.http = newHTTPServer(cfg.Listen, a.routes())
-	ingest.ServerTimeouts().Apply(a.http.srv)
+	a.buildListeners()
 	return a, nil
 }
 
@@ -153,6 +153,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.http.Start(ctx); err != nil {
 		return err
 	}
+	if err := a.startAdmin(ctx); err != nil {
+		return err
+	}
 	a.log.Info("bridge listening", "addr", a.Addr())
 	return nil
 }
@@ -174,7 +177,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			}
 		}
 		var errs []error
-		errs = append(errs, a.http.Shutdown(ctx), a.ingest.Shutdown(ctx))
+		errs = append(errs, a.http.Shutdown(ctx), a.shutdownAdmin(ctx), a.ingest.Shutdown(ctx))
 		if a.bgCancel != nil {
 			a.bgCancel()
 			a.bgDone.Wait()

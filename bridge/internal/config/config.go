@@ -19,12 +19,15 @@ import (
 
 // Config is the whole bridge configuration (CONTRACT §3).
 type Config struct {
-	Listen     string `yaml:"listen"`
-	DataDir    string `yaml:"data_dir"`
-	AdminToken string `yaml:"admin_token"`
-	MasterKey  string `yaml:"master_key"`
-	LogLevel   string `yaml:"log_level"`
-	LogFormat  string `yaml:"log_format"`
+	Listen string `yaml:"listen"`
+	// AdminListen, when set, is the only listener serving /metrics,
+	// /api/v1/ and /admin/; the public listener answers 404 for them.
+	AdminListen string `yaml:"admin_listen"`
+	DataDir     string `yaml:"data_dir"`
+	AdminToken  string `yaml:"admin_token"`
+	MasterKey   string `yaml:"master_key"`
+	LogLevel    string `yaml:"log_level"`
+	LogFormat   string `yaml:"log_format"`
 
 	Components `yaml:",inline"`
 
@@ -90,6 +93,13 @@ func (c *Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen: %q: %w", c.Listen, err))
+	}
+	if c.AdminListen != "" {
+		if _, port, err := net.SplitHostPort(c.AdminListen); err != nil {
+			errs = append(errs, fmt.Errorf("admin_listen: %q: %w", c.AdminListen, err))
+		} else if c.AdminListen == c.Listen && port != "0" {
+			errs = append(errs, fmt.Errorf("admin_listen: %q is the same address as listen; leave it empty for one listener", c.AdminListen))
+		}
 	}
 	if strings.TrimSpace(c.DataDir) == "" {
 		errs = append(errs, errors.New("data_dir: required"))

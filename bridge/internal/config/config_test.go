@@ -69,6 +69,7 @@ func TestParseExpandsEnvAndRejectsUnknownKeys(t *testing.T) {
 func TestValidateListsEveryProblem(t *testing.T) {
 	c, err := Parse([]byte(`
 listen: "nope"
+admin_listen: "nope"
 log_level: loud
 admin_token: short
 master_key: "not base64!"
@@ -88,7 +89,7 @@ endpoints:
 	if err == nil {
 		t.Fatal("invalid config validated")
 	}
-	for _, want := range []string{"listen:", "log_level:", "admin_token:", "master_key:", "ingest.max_events_per_batch",
+	for _, want := range []string{"listen:", "admin_listen:", "log_level:", "admin_token:", "master_key:", "ingest.max_events_per_batch",
 		"clickhouse.addr", "event_log.url:", "max_bytes", "sites[0].origins", "sites[1].id", "sites[1].write_key", "endpoints[0].site", "endpoints[0].url"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("problems lack %q:\n%v", want, err)
