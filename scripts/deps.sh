@@ -38,8 +38,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # promtool (Debian's prometheus package) checks packaging/prometheus/alerts.yml
-# in `make test`; without it that test skips, except under CI=true.
-if ! command -v promtool >/dev/null 2>&1; then
+# in `make test`; without it that test skips, except under CI=true. Not for
+# `make demo` (BRIDGE_SKIP_PACKAGING=1).
+if [ "${BRIDGE_SKIP_PACKAGING:-}" != "1" ] && ! command -v promtool >/dev/null 2>&1; then
   echo "deps: installing prometheus (for promtool) from Debian packages"
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
   if ! { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }; then
