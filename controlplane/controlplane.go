@@ -59,6 +59,9 @@ type Settings struct {
 	// (NewClickHouseHistory). Nil: deliveries, stats, retry and replay
 	// answer 503.
 	History History
+	// Analytics answers /api/v1/analytics/… (NewClickHouseAnalytics). Nil:
+	// those routes answer 503.
+	Analytics Analytics
 	// AllowedPrivateTargets are the CIDRs exempt from the SSRF guard
 	// (forwarder.allowed_private_targets): endpoint URLs are checked against
 	// it when created or changed, and again after DNS at every delivery.
