@@ -17,6 +17,8 @@ type Analytics interface {
 	// Funnel counts, for each step, the visitors who reached it after every
 	// earlier step (by event time) within the range.
 	Funnel(ctx context.Context, q AnalyticsQuery, steps []string) (Funnel, error)
+	// Summary aggregates the site's events in the range.
+	Summary(ctx context.Context, q AnalyticsQuery) (Summary, error)
 }
 
 // AnalyticsQuery selects a site's events with event time in [From, To).

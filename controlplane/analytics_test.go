@@ -76,12 +76,12 @@ func funnelEvents() []aev {
 	return evs
 }
 
-func analyticsFixture(t *testing.T) *fixture {
+// analyticsFixture stores evs, then a second copy of evs[dup] (read-once).
+func analyticsFixture(t *testing.T, evs []aev, dup int) *fixture {
 	t.Helper()
 	db := openHistory(t)
-	evs := funnelEvents()
 	insertAnalyticsEvents(t, db, evs)
-	insertAnalyticsEvents(t, db, evs[1:2]) // a second copy of u1's nudge_open
+	insertAnalyticsEvents(t, db, evs[dup:dup+1])
 	f := newFixture(t, func(_ *Config, s *Settings) { s.Analytics = NewClickHouseAnalytics(db) })
 	f.mustSite("acme")
 	f.mustSite("other")
@@ -115,7 +115,7 @@ func funnelCounts(t *testing.T, body map[string]any) map[string]float64 {
 }
 
 func TestAnalyticsFunnel(t *testing.T) {
-	f := analyticsFixture(t)
+	f := analyticsFixture(t, funnelEvents(), 1) // u1's nudge_open twice
 	for _, tc := range []struct {
 		name, query string
 		want        map[string]float64
@@ -148,7 +148,7 @@ func TestAnalyticsFunnel(t *testing.T) {
 // TestAnalyticsFunnelDefaultRange: without from/to the range is the last 7
 // days before now.
 func TestAnalyticsFunnelDefaultRange(t *testing.T) {
-	f := analyticsFixture(t)
+	f := analyticsFixture(t, funnelEvents(), 1) // u1's nudge_open twice
 	f.nowMu.Lock()
 	*f.now = analyticsT0.Add(7 * 24 * time.Hour)
 	f.nowMu.Unlock()
@@ -190,19 +190,24 @@ func TestAnalyticsParameterErrors(t *testing.T) {
 		{"bad step", "site=acme&steps=nudge_show,x'y", "steps"},
 		{"too many steps", "site=acme&steps=" + steps21, "steps"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			st, body := f.do("GET", "/api/v1/analytics/funnel?"+tc.query, nil)
-			if st != 422 || errField(body) != tc.field || errCode(body) != "invalid" {
-				t.Fatalf("%d %v, want 422 naming %s", st, body, tc.field)
+		for _, p := range []string{"funnel", "summary"} {
+			if p == "summary" && tc.field == "steps" {
+				continue
 			}
-		})
+			t.Run(p+"/"+tc.name, func(t *testing.T) {
+				st, body := f.do("GET", "/api/v1/analytics/"+p+"?"+tc.query, nil)
+				if st != 422 || errField(body) != tc.field || errCode(body) != "invalid" {
+					t.Fatalf("%d %v, want 422 naming %s", st, body, tc.field)
+				}
+			})
+		}
 	}
 }
 
 func TestAnalyticsUnavailable(t *testing.T) {
 	f := newFixture(t)
 	f.mustSite("acme")
-	for _, p := range []string{"/api/v1/analytics/funnel?site=acme"} {
+	for _, p := range []string{"/api/v1/analytics/funnel?site=acme", "/api/v1/analytics/summary?site=acme"} {
 		if st, body := f.do("GET", p, nil); st != 503 || errCode(body) != "unavailable" {
 			t.Fatalf("%s: %d %v, want 503", p, st, body)
 		}

@@ -45,6 +45,7 @@ var apiRoutes = []route{
 	{"POST", "/api/v1/deliveries/{id}/retry", (*Manager).retryDelivery},
 	{"GET", "/api/v1/event-types", (*Manager).eventTypes},
 	{"GET", "/api/v1/analytics/funnel", (*Manager).analyticsFunnel},
+	{"GET", "/api/v1/analytics/summary", (*Manager).analyticsSummary},
 	{"GET", "/api/v1/openapi.json", (*Manager).openAPI},
 }
 
