@@ -61,6 +61,7 @@ func TestRoutesWithoutClickHouse(t *testing.T) {
 		{"GET", "/api/v1/sites", false, 401, "error"},
 		{"GET", "/api/v1/sites", true, 200, `"id":"demo"`},
 		{"GET", "/api/v1/openapi.json", true, 200, "openapi"},
+		{"GET", "/api/v1/analytics/funnel?site=demo", true, 503, "ClickHouse"},
 		{"POST", "/v1/events?key=nope", false, 401, "bad_key"},
 		{"GET", "/nowhere", false, 404, ""},
 	}

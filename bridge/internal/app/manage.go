@@ -48,6 +48,7 @@ func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, er
 		Sites:                 a.sites,
 		Engine:                eng,
 		History:               history{s: a.store, box: box},
+		Analytics:             analytics{s: a.store},
 		AllowedPrivateTargets: a.cfg.Forwarder.AllowedPrivateTargets,
 	})
 	if err != nil {
