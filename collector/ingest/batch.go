@@ -64,7 +64,7 @@ type wireContext struct {
 	UTM     map[string]string `json:"utm"`
 	FBP     string            `json:"fbp"`
 	FBC     string            `json:"fbc"`
-	Consent map[string]bool   `json:"consent"`
+	Consent wireConsent       `json:"consent"`
 }
 
 type envelope struct {

@@ -59,35 +59,42 @@ func (st *entryState) ctx(dec *jsontext.Decoder, c *wireContext) error {
 // utm reads an object of strings (null entries become "", a null object
 // clears the map).
 func (st *entryState) utm(dec *jsontext.Decoder, c *wireContext) error {
-	return readObject(st, dec, &c.UTM, func(v *string) error { return st.str(dec, v) })
+	return readObject(st, dec, &c.UTM, func() (string, bool, error) {
+		var v string
+		err := st.str(dec, &v)
+		return v, true, err
+	})
 }
 
-// consent reads an object of booleans (null entries become false, a null
-// object clears the map).
+// consent reads ctx.consent as wireConsent.UnmarshalJSON does: booleans
+// and "granted"/"denied" are kept, any other value removes its key.
 func (st *entryState) consent(dec *jsontext.Decoder, c *wireContext) error {
-	return readObject(st, dec, &c.Consent, func(v *bool) error {
+	return readObject(st, dec, &c.Consent, func() (bool, bool, error) {
 		switch dec.PeekKind() {
 		case 't', 'f':
-			b, err := dec.ReadToken()
+			tok, err := dec.ReadToken()
 			if err != nil {
-				return err
+				return false, false, err
 			}
-			*v = b.Bool()
-			return nil
-		case 'n':
-			_, err := dec.ReadToken()
-			return err
+			return tok.Bool(), true, nil
+		case '"':
+			s, err := schemas.ReadString(dec)
+			if err != nil {
+				return false, false, err
+			}
+			v, ok := consentString(s)
+			return v, ok, nil
 		default:
-			st.bad = true
-			return dec.SkipValue()
+			return false, false, dec.SkipValue()
 		}
 	})
 }
 
-// readObject reads a JSON object into *m, each value with read; a null
-// object clears the map and anything else but an object marks the entry
-// bad (it falls back to the reference parser).
-func readObject[V any](st *entryState, dec *jsontext.Decoder, m *map[string]V, read func(*V) error) error {
+// readObject reads a JSON object into *m, each value with read, which says
+// whether to keep it (a value not kept removes its key); a null object
+// clears the map and anything else but an object marks the entry bad (it
+// falls back to the reference parser).
+func readObject[M ~map[string]V, V any](st *entryState, dec *jsontext.Decoder, m *M, read func() (V, bool, error)) error {
 	switch dec.PeekKind() {
 	case 'n':
 		*m = nil
@@ -102,18 +109,22 @@ func readObject[V any](st *entryState, dec *jsontext.Decoder, m *map[string]V, r
 		return err
 	}
 	if *m == nil {
-		*m = make(map[string]V)
+		*m = make(M)
 	}
 	for dec.PeekKind() != '}' {
 		k, err := schemas.ReadString(dec)
 		if err != nil {
 			return err
 		}
-		var v V
-		if err := read(&v); err != nil {
+		v, keep, err := read()
+		if err != nil {
 			return err
 		}
-		(*m)[k] = v
+		if keep {
+			(*m)[k] = v
+		} else {
+			delete(*m, k)
+		}
 	}
 	_, err := dec.ReadToken()
 	return err

@@ -58,6 +58,8 @@ var fastSeeds = []string{
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","seq":7.5,"ts":null}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","ctx":{"utm":{"a":1}}}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","ctx":{"utm":{"a":null},"consent":{"b":null,"c":false}},"ctx":{"utm":{"d":"e"}}}]}`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","ctx":{"consent":{"ad_storage":"granted","ad_user_data":"DENIED","x":"Gr\u0061nted","tcf":"CPXxRfAPXxRfAAfKABENB","n":1,"o":{"a":[true]},"l":[false],"z":null,"ads":true,"ads":"no"}}}]}`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","ctx":{"consent":{"ads":"denied"},"Consent":{"ads":{}},"consent":{"analytics":"granted"}}},{"id":"1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"n","ctx":{"consent":"CPXxRfAPXxRfAAfKABENB"}},{"id":"2c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"n","ctx":{"consent":[1]}}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","data":{"uid":{}}},{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","data":[]}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","data":{"uid":"x"},"data":null}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","id":null,"name":"d"},{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"d"}]}`,

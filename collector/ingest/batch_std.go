@@ -122,7 +122,7 @@ func finishItem(w *wireItem, dd *decodedData) Item {
 	}
 	it.Context = event.Context{
 		URL: w.Ctx.URL, Referrer: w.Ctx.Ref, Title: w.Ctx.Title, UTM: w.Ctx.UTM,
-		FBP: w.Ctx.FBP, FBC: w.Ctx.FBC, Consent: w.Ctx.Consent,
+		FBP: w.Ctx.FBP, FBC: w.Ctx.FBC, Consent: map[string]bool(w.Ctx.Consent),
 	}
 	return it
 }
@@ -259,9 +259,7 @@ func goTypeName(t string) string {
 		return "a boolean"
 	case "map[string]string":
 		return "an object of strings"
-	case "map[string]bool":
-		return "an object of booleans"
-	case "ingest.wireContext":
+	case "ingest.wireContext", "ingest.wireConsent":
 		return "an object"
 	default:
 		return t

@@ -64,6 +64,15 @@
 //     is stored with source custom; "src" absent or "browser" means browser.
 //     Any other value, including "popin_server", is invalid_event: only the
 //     webhook route stores popin_server events.
+//   - ctx.consent is an object (or null). Per key, a boolean is kept and a
+//     Google Consent Mode string "granted"/"denied" (any case) is stored as
+//     true/false; any other value (null, another string, a number, an
+//     object, an array) is left out of the stored map and never rejects the
+//     event. An IAB TCF v2 string (conventionally under "tcf") is such a
+//     value: accepted, not decoded yet, not stored. A repeated key or
+//     consent object: the last value of a key wins. A consent that is
+//     neither an object nor null rejects the event, invalid_event
+//     "ctx.consent: …".
 //   - Unknown event names are accepted, stored with Known=false.
 //   - Several batches may be in flight on one socket (up to
 //     websocket.max_in_flight); acks may come in any order and name ids.

@@ -26,7 +26,8 @@ export function sid(): string {
 export let aid = ''
 
 // consent is the site's consent state, set by PopinBridge.consent and kept
-// across pages. Values are booleans (the ingest schema requires it).
+// across pages. The SDK sends booleans; ingest also reads Google Consent
+// Mode "granted"/"denied" strings and ignores any other value.
 export let consent: Record<string, boolean>
 
 export function setConsent(o: any) {
