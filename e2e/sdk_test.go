@@ -180,7 +180,7 @@ func TestSDKEventContents(t *testing.T) {
 		customerJS, sdkTag(ing, `data-pixel-dedup="true"`), widgetJS)
 	tb.navigate(url + "?utm_source=facebook&utm_medium=paid&utm_campaign=Diwali%20Sale&fbclid=IwAR3xYz_AbC-dEf&other=1")
 	tb.waitJS("window.PopinBridge && window.fakePopin", 10*time.Second)
-	eval[bool](tb, `PopinBridge.consent({ads:true,analytics:'yes'}); PopinBridge.identify('user-42',{plan:'gold'}); PopinBridge.track('add_to_cart',{sku:'A1',price:49900}); true`)
+	eval[bool](tb, `PopinBridge.consent({ads:true,analytics:'GRANTED',functional:'yes'}); PopinBridge.identify('user-42',{plan:'gold'}); PopinBridge.track('add_to_cart',{sku:'A1',price:49900}); true`)
 	fire(tb)
 	got := waitReceived(t, ing, times(1, "identify", "add_to_cart"), 15*time.Second)
 	checkHandler(t, tb)

@@ -30,14 +30,22 @@ export let aid = ''
 // Mode "granted"/"denied" strings and ignores any other value.
 export let consent: Record<string, boolean>
 
+// setConsent records the site's consent choices: booleans, or Google
+// Consent Mode "granted"/"denied" (any case); other values are ignored, so
+// a "denied" is never read as true.
 export function setConsent(o: any) {
-  for (const k in o) consent[k] = !!o[k]
+  for (const k in o) {
+    const v = o[k], s = typeof v == "string" ? v.toLowerCase() : v
+    if (s === true || s == "granted") consent[k] = true
+    else if (s === false || s == "denied") consent[k] = false
+  }
   set(CONSENT, JSON.stringify(consent))
 }
 
-// ads reports whether advertising use is allowed: true unless the site said
-// ads: false. Without it the SDK sends no fbp/fbc and fires no pixel event.
-export const ads = () => consent.ads !== false
+// ads reports whether advertising use is allowed: true unless the site
+// denied it (ads, or Consent Mode's ad_storage / ad_user_data). Without it
+// the SDK sends no fbp/fbc and fires no pixel event.
+export const ads = () => consent.ads !== false && consent.ad_storage !== false && consent.ad_user_data !== false
 
 const utm: Record<string, string> = {}
 
