@@ -94,7 +94,7 @@ func (fp *fastPath) offer(d *delivery, now time.Time) bool {
 
 // healthy says whether first attempts may take the fast path now.
 func (fp *fastPath) healthy(now time.Time) bool {
-	return now.UnixNano() >= fp.badUntil.Load() && fp.r.ctx.Err() == nil
+	return now.UnixNano() >= fp.badUntil.Load() && !fp.r.paused(now) && fp.r.ctx.Err() == nil
 }
 
 // trip opens the circuit for the cool-down.

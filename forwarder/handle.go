@@ -130,6 +130,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 	if r.fast != nil {
 		r.fast.observe(res, res.Err != nil && !retry.IsPermanent(res.Err))
 	}
+	r.pauseFor(res)
 	var out outcome
 	switch {
 	case res.Err == nil:

@@ -18,6 +18,8 @@ type metrics struct {
 	enqueued     *prometheus.CounterVec
 	enqueueDrops *prometheus.CounterVec
 	fanoutErrors prometheus.Counter
+	// paused is 1 while an endpoint waits out a Retry-After (pause.go).
+	paused *prometheus.GaugeVec
 	// suppressed counts deliveries not made for want of consent.
 	suppressed *prometheus.CounterVec
 	// invalidEndpoints is 1 for each endpoint SetEndpoints left out.
@@ -45,13 +47,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Deliveries not enqueued, by reason (queue_full, disabled)."}, []string{"endpoint", "reason"}),
 		fanoutErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "bridge_forwarder_fanout_errors_total",
 			Help: "Log segments whose deliveries could not be enqueued (the segment is retried)."}),
+		paused: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoint_paused",
+			Help: "1 while an endpoint waits out the Retry-After of a 429 or 503: nothing is sent to it meanwhile."}, ep),
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_suppressed_total",
 			Help: "Deliveries not made because the event's consent does not allow a purpose the endpoint needs, by endpoint and purpose."}, []string{"endpoint", "purpose"}),
 		invalidEndpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoints_invalid",
 			Help: "1 for each endpoint that does not validate and receives nothing; every other endpoint keeps delivering."}, ep),
 	}
 	if err := promreg.Register(reg, m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
-		m.enqueued, m.enqueueDrops, m.fanoutErrors, m.suppressed, m.invalidEndpoints); err != nil {
+		m.enqueued, m.enqueueDrops, m.fanoutErrors, m.paused, m.suppressed, m.invalidEndpoints); err != nil {
 		return nil, fmt.Errorf("forwarder metrics: %w", err)
 	}
 	return m, nil
@@ -88,6 +92,7 @@ func (m *metrics) zero(id string) {
 	m.enqueued.WithLabelValues(id)
 	m.latency.WithLabelValues(id)
 	m.queueDepth.WithLabelValues(id) // the runner measures it next
+	m.paused.WithLabelValues(id)
 	for _, k := range failureKinds {
 		m.failures.WithLabelValues(id, k)
 	}
@@ -100,7 +105,7 @@ func (m *metrics) zero(id string) {
 func (m *metrics) drop(id string) {
 	l := prometheus.Labels{"endpoint": id}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth, m.enqueued, m.enqueueDrops,
+		m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth, m.enqueued, m.enqueueDrops, m.paused,
 	} {
 		v.DeletePartialMatch(l)
 	}

@@ -41,6 +41,8 @@ type runner struct {
 	dues dueTimes
 	// fetchBackoff spaces queue fetches that fail (the loop's goroutine only).
 	fetchBackoff retry.Backoff
+	// pausedUntil (unix ns): the endpoint asked to wait (pause.go).
+	pausedUntil atomic.Int64
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -177,6 +179,9 @@ func (r *runner) loop() {
 			case <-r.wakeCh:
 			case <-time.After(5 * time.Second):
 			}
+			continue
+		}
+		if r.waitPause() {
 			continue
 		}
 		if !rt.single() {
