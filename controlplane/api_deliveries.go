@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/httpjson"
 	"github.com/popinbridge/bridge/internal/site"
@@ -41,7 +42,7 @@ func (m *Manager) history() (History, error) {
 }
 
 func refuseDisabled(e Endpoint) error {
-	if e.Status == StatusDisabled {
+	if e.Status == endpoint.StatusDisabled {
 		return conflict("endpoint_disabled", "endpoint %s is disabled (%s); re-enable it with PATCH {\"status\":\"active\"}", e.ID, e.DisabledReason)
 	}
 	return nil

@@ -123,7 +123,7 @@ func (m *Manager) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	siteID, status := q.Get("site"), q.Get("status")
 	switch status {
-	case "", StatusActive, StatusPaused, StatusDisabled:
+	case "", endpoint.StatusActive, endpoint.StatusPaused, endpoint.StatusDisabled:
 	default:
 		return invalid("status", "status: %q is not one of active, paused, disabled", status)
 	}
@@ -162,7 +162,7 @@ func (m *Manager) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	if in.ID == "" {
 		in.ID = randomID("ep_")
 	}
-	if in.Status == StatusDisabled {
+	if in.Status == endpoint.StatusDisabled {
 		return invalid("status", "a new endpoint is active or paused")
 	}
 	var e Endpoint
@@ -267,11 +267,11 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 func (m *Manager) statusChanged(e *Endpoint, _ string) {
 	now := m.now().UTC()
 	switch e.Status {
-	case StatusActive:
+	case endpoint.StatusActive:
 		e.DisabledReason, e.DisabledAt, e.FailingSince, e.FailingNotified = "", nil, nil, false
-	case StatusDisabled:
+	case endpoint.StatusDisabled:
 		e.DisabledReason, e.DisabledAt = "disabled by an admin", &now
-	case StatusPaused:
+	case endpoint.StatusPaused:
 		e.DisabledReason, e.DisabledAt = "", nil
 	}
 }

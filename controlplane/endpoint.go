@@ -15,35 +15,20 @@ type Endpoint = endpoint.Endpoint
 // ExpiringSecret is a rotated-out signing secret still in use until Expires.
 type ExpiringSecret = endpoint.ExpiringSecret
 
-// Endpoint types, auth modes and statuses (CONTRACT §3, §10).
-const (
-	TypeWebhook      = endpoint.TypeWebhook
-	TypeFacebookCAPI = endpoint.TypeFacebookCAPI
-
-	AuthSignature = endpoint.AuthSignature
-	AuthBearer    = endpoint.AuthBearer
-	AuthAPIKey    = endpoint.AuthAPIKey
-	AuthNone      = endpoint.AuthNone
-
-	StatusActive   = endpoint.StatusActive
-	StatusPaused   = endpoint.StatusPaused
-	StatusDisabled = endpoint.StatusDisabled
-)
-
 // prepare fills an endpoint's defaults and generates the credential its
 // auth needs when none was given. It reports whether it generated one (so
 // the caller may show it once).
 func prepare(e *Endpoint) (generated bool) {
 	e.ApplyDefaults()
-	if e.Type != TypeWebhook {
+	if e.Type != endpoint.TypeWebhook {
 		return false
 	}
 	switch e.Auth {
-	case AuthSignature:
+	case endpoint.AuthSignature:
 		if e.Secret == "" {
 			e.Secret, generated = signing.NewSecret(), true
 		}
-	case AuthBearer, AuthAPIKey:
+	case endpoint.AuthBearer, endpoint.AuthAPIKey:
 		if e.Token == "" {
 			e.Token, generated = newToken(), true
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/internal/delivery"
+	"github.com/popinbridge/bridge/internal/endpoint"
 )
 
 var _ delivery.Observer = (*Manager)(nil)
@@ -152,7 +153,7 @@ func (m *Manager) disable(ctx context.Context, id, reasonKey, reason string, at 
 		if !e.Active() {
 			return false
 		}
-		e.Status, e.DisabledReason, e.DisabledAt = StatusDisabled, reason, &at
+		e.Status, e.DisabledReason, e.DisabledAt = endpoint.StatusDisabled, reason, &at
 		ep = e.Clone()
 		return true
 	}) {

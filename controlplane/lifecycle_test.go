@@ -13,6 +13,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
 )
 
@@ -77,7 +78,7 @@ func TestAutoDisableAfterContinuousFailure(t *testing.T) {
 		t.Fatal("test attempt disabled the endpoint")
 	}
 	fail()
-	waitFor(t, "engine sees disabled", func() bool { e, _ := f.eng.endpoint("crm"); return e.Status == StatusDisabled })
+	waitFor(t, "engine sees disabled", func() bool { e, _ := f.eng.endpoint("crm"); return e.Status == endpoint.StatusDisabled })
 	f.mgr.decide(ctx, Attempt{EndpointID: "crm", EventID: "ev1", DeliveryID: "d1", Attempt: 8, StatusCode: 503, State: StateDead})
 	waitFor(t, "three ops webhooks", func() bool { return rcv.count() == 3 })
 	evs := opsEvents(t, rcv, secret)
@@ -106,7 +107,7 @@ func TestGoneDisablesAtOnce(t *testing.T) {
 	if evs := opsEvents(t, rcv, secret); evs[0].Type != OpsEndpointDisabled {
 		t.Fatalf("got %s", evs[0].Type)
 	}
-	if e, _ := f.mgr.store().endpoint("crm"); e.Status != StatusDisabled {
+	if e, _ := f.mgr.store().endpoint("crm"); e.Status != endpoint.StatusDisabled {
 		t.Fatal("410 did not disable")
 	}
 	// Attempts on a disabled endpoint change nothing and notify nobody. The

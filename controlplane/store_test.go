@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/site"
 )
@@ -58,7 +59,7 @@ func TestChangesReachOtherNodes(t *testing.T) {
 	if st, _ := b.do("PATCH", "/api/v1/endpoints/crm", map[string]any{"status": "paused"}); st != 200 {
 		t.Fatal("patch on b")
 	}
-	waitFor(t, "node a sees pause", func() bool { e, _ := a.eng.endpoint("crm"); return e.Status == StatusPaused })
+	waitFor(t, "node a sees pause", func() bool { e, _ := a.eng.endpoint("crm"); return e.Status == endpoint.StatusPaused })
 	if st, _ := a.do("DELETE", "/api/v1/endpoints/crm", nil); st != 204 {
 		t.Fatal("delete on a")
 	}
@@ -89,7 +90,7 @@ func TestSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, _ := f.mgr.store().endpoint("crm")
-	if again.Secret != rotated.Secret || again.Status != StatusPaused {
+	if again.Secret != rotated.Secret || again.Status != endpoint.StatusPaused {
 		t.Fatal("re-seeding an unchanged declaration undid API changes")
 	}
 	// ...but a changed declaration wins, keeping the runtime status.
@@ -98,7 +99,7 @@ func TestSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed, _ := f.mgr.store().endpoint("crm")
-	if changed.URL != eps[0].URL || changed.Secret != eps[0].Secret || changed.Status != StatusPaused {
+	if changed.URL != eps[0].URL || changed.Secret != eps[0].Secret || changed.Status != endpoint.StatusPaused {
 		t.Fatalf("changed declaration not applied: %+v", changed)
 	}
 	// Bad declarations are refused with every problem named.

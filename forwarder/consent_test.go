@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/internal/consent"
+	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/site"
@@ -73,7 +74,7 @@ func TestConsentPerDestination(t *testing.T) {
 	testkit.Eventually(t, 5*time.Second, func() error {
 		var suppressed int
 		for _, r := range e.w.all() {
-			if r.State == StateSuppressed {
+			if r.State == dlv.StateSuppressed {
 				suppressed++
 				if !strings.Contains(r.Error, "ads") || r.OK || r.EndpointID == "all" {
 					return fmt.Errorf("suppressed row %+v", r)
@@ -86,7 +87,7 @@ func TestConsentPerDestination(t *testing.T) {
 		return nil
 	})
 	for _, a := range e.obs.all() {
-		if a.State == StateSuppressed {
+		if a.State == dlv.StateSuppressed {
 			t.Fatalf("a suppressed delivery was reported to the lifecycle: %+v", a)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/testkit"
@@ -97,7 +98,7 @@ func TestWebhookDeliveryAuthModes(t *testing.T) {
 		return nil
 	})
 	for _, r := range e.w.all() {
-		if !r.OK || r.State != StateDelivered || r.Attempt != 1 || r.StatusCode != 200 || r.WebhookID != r.EventID {
+		if !r.OK || r.State != dlv.StateDelivered || r.Attempt != 1 || r.StatusCode != 200 || r.WebhookID != r.EventID {
 			t.Errorf("row %+v", r)
 		}
 		for k, v := range r.RequestHeaders {
@@ -201,7 +202,7 @@ func TestRetryThenRecover(t *testing.T) {
 	rows := e.w.forEndpoint("flaky")
 	var retrying int
 	for _, r := range rows {
-		if r.State == StateRetrying {
+		if r.State == dlv.StateRetrying {
 			retrying++
 			if r.NextAttemptAt.IsZero() || r.OK || r.StatusCode != 500 {
 				t.Errorf("retry row %+v", r)
@@ -301,7 +302,7 @@ func TestRedirectNotFollowedAnd410(t *testing.T) {
 	e.log.Append(testEvent("popin_captured"))
 	testkit.Eventually(t, 5*time.Second, func() error {
 		for _, a := range e.obs.all() {
-			if a.EndpointID == "gone" && a.StatusCode == 410 && a.State == StateDisabled {
+			if a.EndpointID == "gone" && a.StatusCode == 410 && a.State == dlv.StateDisabled {
 				return nil
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/popinbridge/bridge/forwarder/deliverylog"
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/queue"
+	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
@@ -135,10 +136,10 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 	switch {
 	case res.Err == nil:
 		em.successes.Inc()
-		rec.State = StateDelivered
+		rec.State = dlv.StateDelivered
 	case res.Gone:
 		f.m.failures.WithLabelValues(r.id, "permanent").Inc()
-		rec.State = StateDisabled
+		rec.State = dlv.StateDisabled
 		// Disabling is the control plane's decision (its lifecycle sees this
 		// attempt); the delivery waits for the endpoint to be active again.
 		f.logs.Warn(r.id, "endpoint answered 410 Gone; the control plane disables it", "endpoint", r.id)
@@ -154,12 +155,12 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 		f.m.failures.WithLabelValues(r.id, kind).Inc()
 		delay, again := rt.schedule.Next(n, res.RetryAfter)
 		if kind == "retryable" && again && !m.Manual {
-			rec.State = StateRetrying
+			rec.State = dlv.StateRetrying
 			rec.NextAttemptAt = time.Now().Add(delay)
 			out = outcome{actRetry, delay}
 			break
 		}
-		rec.State = StateDead
+		rec.State = dlv.StateDead
 		reason := res.Err.Error()
 		if kind == "retryable" && !m.Manual {
 			reason = fmt.Sprintf("retries exhausted after %d attempts: %s", n, reason)
@@ -168,7 +169,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 		defer cancel()
 		if err := f.dead.Put(ctx, m, n, res.StatusCode, reason, at); err != nil {
 			f.logs.Error(r.id, "dead letter not stored; delivery will be retried", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
-			rec.State = StateRetrying
+			rec.State = dlv.StateRetrying
 			rec.NextAttemptAt = time.Now().Add(time.Minute)
 			out = outcome{actRetry, time.Minute}
 			break

@@ -16,17 +16,6 @@ import (
 	"github.com/popinbridge/bridge/internal/payload"
 )
 
-// Delivery states recorded with each attempt
-// (internal/delivery; re-exported for the forwarder's callers).
-const (
-	StateDelivered  = dlv.StateDelivered
-	StateRetrying   = dlv.StateRetrying
-	StateDead       = dlv.StateDead
-	StateDisabled   = dlv.StateDisabled
-	StateTest       = dlv.StateTest
-	StateSuppressed = dlv.StateSuppressed
-)
-
 // Attempt is the outcome of one delivery attempt (internal/delivery).
 type Attempt = dlv.Attempt
 
@@ -70,7 +59,7 @@ func (f *Forwarder) Test(ctx context.Context, endpointID string, ev *event.Event
 	at := time.Now()
 	res := f.export(ctx, rt, []exporter.Item{{WebhookID: m.WebhookID, Event: ev}})
 	rec := f.record(rt, m, 1, res, at, true) // sample data only: the request body is logged
-	rec.State = StateTest
+	rec.State = dlv.StateTest
 	f.dlog.Add(rec)
 	return attemptOf(rec), nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/queue"
+	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/testkit"
 )
@@ -74,7 +75,7 @@ func TestRetryTimingFollowsSchedule(t *testing.T) {
 			testkit.Eventually(t, 60*time.Second, func() error {
 				var dead int
 				for _, r := range e.w.forEndpoint("ep") {
-					if r.State == StateDead {
+					if r.State == dlv.StateDead {
 						dead++
 					}
 				}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/exporter/capi"
+	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/ssrf"
@@ -55,7 +56,7 @@ func TestSSRFGuardInDelivery(t *testing.T) {
 					}
 					continue
 				}
-				if r.OK || !strings.Contains(r.Error, "ssrf guard") || r.State != StateDead || r.Attempt != 1 {
+				if r.OK || !strings.Contains(r.Error, "ssrf guard") || r.State != dlv.StateDead || r.Attempt != 1 {
 					t.Errorf("%s: want a refused, non-retried attempt naming the guard: %+v", r.EndpointID, r)
 				}
 			}
@@ -236,7 +237,7 @@ func TestCAPIErrors(t *testing.T) {
 	})
 	var retried bool
 	for _, r := range e.w.forEndpoint("meta") {
-		if r.State == StateRetrying && strings.Contains(r.Error, "code 17") {
+		if r.State == dlv.StateRetrying && strings.Contains(r.Error, "code 17") {
 			retried = true
 		}
 	}
@@ -261,7 +262,7 @@ func TestTestSendAndRotatedSecrets(t *testing.T) {
 	}
 	testkit.Eventually(t, 5*time.Second, func() error {
 		for _, r := range e.w.all() {
-			if r.Test && r.State == StateTest && r.OK {
+			if r.Test && r.State == dlv.StateTest && r.OK {
 				return nil
 			}
 		}
