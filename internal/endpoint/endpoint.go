@@ -93,6 +93,14 @@ type Endpoint struct {
 	// Concurrency overrides forwarder.concurrency (0: the global value).
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency"`
 
+	// Filter is an expression over the event (internal/endpoint/rules)
+	// that must be true for the event to be delivered here; empty delivers
+	// every subscribed event.
+	Filter string `json:"filter,omitempty" yaml:"filter"`
+	// Transform (webhooks only) is an expression giving the JSON body
+	// instead of the default one; exclusive with Template.
+	Transform string `json:"transform,omitempty" yaml:"transform"`
+
 	// Credentials: never returned by reads of the management API.
 	Secret      string `json:"secret,omitempty" yaml:"secret"`             // auth signature: whsec_…
 	Token       string `json:"token,omitempty" yaml:"token"`               // auth bearer / api_key

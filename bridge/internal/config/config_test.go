@@ -80,7 +80,7 @@ sites:
   - {id: acme, write_key: pk, origins: ["ftp//x"]}
   - {id: acme, write_key: pk}
 endpoints:
-  - {id: crm, site: ghost, type: webhook, url: "http://127.0.0.1/x", auth: none}
+  - {id: crm, site: ghost, type: webhook, url: "http://127.0.0.1/x", auth: none, filter: 'name == "a" && nme == 1'}
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +90,8 @@ endpoints:
 		t.Fatal("invalid config validated")
 	}
 	for _, want := range []string{"listen:", "admin_listen:", "log_level:", "admin_token:", "master_key:", "ingest.max_events_per_batch",
-		"clickhouse.addr", "event_log.url:", "max_bytes", "sites[0].origins", "sites[1].id", "sites[1].write_key", "endpoints[0].site", "endpoints[0].url"} {
+		"clickhouse.addr", "event_log.url:", "max_bytes", "sites[0].origins", "sites[1].id", "sites[1].write_key", "endpoints[0].site", "endpoints[0].url",
+		"endpoints[0].filter: line 1, column 16: unknown name nme"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("problems lack %q:\n%v", want, err)
 		}
