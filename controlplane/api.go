@@ -32,6 +32,7 @@ var apiRoutes = []route{
 	{"DELETE", "/api/v1/sites/{id}", (*Manager).deleteSite},
 	{"GET", "/api/v1/endpoints", (*Manager).listEndpoints},
 	{"POST", "/api/v1/endpoints", (*Manager).createEndpoint},
+	{"POST", "/api/v1/endpoints/test-rules", (*Manager).testRules},
 	{"GET", "/api/v1/endpoints/{id}", (*Manager).getEndpoint},
 	{"PATCH", "/api/v1/endpoints/{id}", (*Manager).patchEndpoint},
 	{"DELETE", "/api/v1/endpoints/{id}", (*Manager).deleteEndpoint},

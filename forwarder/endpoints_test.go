@@ -37,4 +37,21 @@ func TestSetEndpointsRebuildsOnlyChanged(t *testing.T) {
 	if got := e.f.routes.Load().byID; got["ep"] == first["ep"] || got["other"] != first["other"] {
 		t.Error("want ep rebuilt (new signing secret) and other kept")
 	}
+	// A filter is compiled once per endpoint version: a new filter
+	// rebuilds, a bookkeeping change keeps the compiled one.
+	ep.Filter = `data.country == "IN"`
+	if err := e.f.SetEndpoints(ctx, []endpoint.Endpoint{ep, other}); err != nil {
+		t.Fatal(err)
+	}
+	filtered := e.f.routes.Load().byID["ep"]
+	if filtered.filter == nil {
+		t.Fatal("filter not compiled")
+	}
+	ep.Description = "filtered"
+	if err := e.f.SetEndpoints(ctx, []endpoint.Endpoint{ep, other}); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.f.routes.Load().byID["ep"]; got != filtered || got.filter != filtered.filter {
+		t.Error("a description change compiled the filter again")
+	}
 }

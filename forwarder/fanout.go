@@ -168,6 +168,7 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 	evs := t.seg.Events()
 	for i := range evs {
 		ev := &evs[i]
+		env := eventEnv{ev: ev}
 		for _, rt := range routes.bySite[ev.SiteID] {
 			if !rt.wants(ev.SiteID, ev.Name) {
 				continue
@@ -180,12 +181,13 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 			if f.recent.has(id) { // a segment read again: settled already
 				continue
 			}
-			if f.suppress(rt, ev, id) {
+			out, queueOnly := f.filterOut(rt, &env)
+			if out || f.suppress(rt, ev, id) {
 				continue
 			}
 			t.pending.Add(1)
 			d := &delivery{id: id, ev: ev, ep: rt.cfg.ID, seg: t}
-			if r := (*runners)[rt.cfg.ID]; r != nil && r.fast != nil && rt.single() && rt.active() && r.fast.offer(d, now) {
+			if r := (*runners)[rt.cfg.ID]; !queueOnly && r != nil && r.fast != nil && rt.single() && rt.active() && r.fast.offer(d, now) {
 				continue
 			}
 			f.enqueueFirst(d)

@@ -37,6 +37,10 @@ func (r *runner) handle(msgs []jetstream.Msg) {
 			continue
 		}
 		it := exporter.Item{WebhookID: m.WebhookID, Event: &m.Event}
+		if err := rt.filterFailure(&m.Event); err != nil {
+			r.finish(rt, msg, m, exporter.Result{Err: err}, now)
+			continue
+		}
 		if err := rt.exp.Check(it, now); err != nil {
 			r.finish(rt, msg, m, exporter.Result{Err: err}, now)
 			continue

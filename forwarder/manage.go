@@ -38,6 +38,7 @@ func (f *Forwarder) endpoint(id string) (*endpointRuntime, error) {
 // when ev is nil) to an endpoint now, whatever its status, and returns the
 // attempt. It is recorded in the delivery log with test=1 and never retried.
 // Failing to reach the endpoint is an Attempt with OK false, not an error.
+// The endpoint's filter does not apply to a test send; its transform does.
 func (f *Forwarder) Test(ctx context.Context, endpointID string, ev *event.Event) (Attempt, error) {
 	rt, err := f.endpoint(endpointID)
 	if err != nil {
@@ -65,9 +66,11 @@ func (f *Forwarder) Test(ctx context.Context, endpointID string, ev *event.Event
 }
 
 // Redeliver queues events for an endpoint as manual deliveries (one attempt
-// each, the usual webhook-id), e.g. to replay a time range.
+// each, the usual webhook-id), e.g. to replay a time range. Events the
+// endpoint's filter rejects are left out (counted as filtered).
 func (f *Forwarder) Redeliver(ctx context.Context, endpointID string, events []event.Event) error {
-	if _, err := f.endpoint(endpointID); err != nil {
+	rt, err := f.endpoint(endpointID)
+	if err != nil {
 		return err
 	}
 	f.mu.Lock()
@@ -79,6 +82,9 @@ func (f *Forwarder) Redeliver(ctx context.Context, endpointID string, events []e
 	nonce := randomHex(6)
 	for i := range events {
 		ev := &events[i]
+		if out, _ := f.filterOut(rt, &eventEnv{ev: ev}); out {
+			continue
+		}
 		m := &queue.Message{DeliveryID: queue.DeliveryID(endpointID, ev.ID), WebhookID: queue.WebhookID(ev.ID), EndpointID: endpointID,
 			Event: *ev, EnqueuedAt: time.Now(), Manual: true}
 		if err := f.q.Publish(ctx, m, m.DeliveryID+"-m"+nonce); err != nil {

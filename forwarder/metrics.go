@@ -22,6 +22,9 @@ type metrics struct {
 	paused *prometheus.GaugeVec
 	// suppressed counts deliveries not made for want of consent.
 	suppressed *prometheus.CounterVec
+	// filtered counts deliveries not made because the endpoint's filter
+	// rejected the event.
+	filtered *prometheus.CounterVec
 	// invalidEndpoints is 1 for each endpoint SetEndpoints left out.
 	invalidEndpoints *prometheus.GaugeVec
 }
@@ -51,11 +54,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "1 while an endpoint waits out the Retry-After of a 429 or 503: nothing is sent to it meanwhile."}, ep),
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_suppressed_total",
 			Help: "Deliveries not made because the event's consent does not allow a purpose the endpoint needs, by endpoint and purpose."}, []string{"endpoint", "purpose"}),
+		filtered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_filtered_total",
+			Help: "Deliveries not made because the endpoint's filter rejected the event."}, ep),
 		invalidEndpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoints_invalid",
 			Help: "1 for each endpoint that does not validate and receives nothing; every other endpoint keeps delivering."}, ep),
 	}
 	if err := promreg.Register(reg, m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
-		m.enqueued, m.enqueueDrops, m.fanoutErrors, m.paused, m.suppressed, m.invalidEndpoints); err != nil {
+		m.enqueued, m.enqueueDrops, m.fanoutErrors, m.paused, m.suppressed, m.filtered, m.invalidEndpoints); err != nil {
 		return nil, fmt.Errorf("forwarder metrics: %w", err)
 	}
 	return m, nil
@@ -93,6 +98,7 @@ func (m *metrics) zero(id string) {
 	m.latency.WithLabelValues(id)
 	m.queueDepth.WithLabelValues(id) // the runner measures it next
 	m.paused.WithLabelValues(id)
+	m.filtered.WithLabelValues(id)
 	for _, k := range failureKinds {
 		m.failures.WithLabelValues(id, k)
 	}
@@ -105,7 +111,7 @@ func (m *metrics) zero(id string) {
 func (m *metrics) drop(id string) {
 	l := prometheus.Labels{"endpoint": id}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
-		m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth, m.enqueued, m.enqueueDrops, m.paused,
+		m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth, m.enqueued, m.enqueueDrops, m.paused, m.filtered,
 	} {
 		v.DeletePartialMatch(l)
 	}

@@ -3,10 +3,13 @@ package forwarder
 import (
 	"fmt"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/exporter/capi"
 	"github.com/popinbridge/bridge/forwarder/exporter/webhook"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/endpoint/rules"
 	"github.com/popinbridge/bridge/internal/retry"
 )
 
@@ -17,6 +20,10 @@ type endpointRuntime struct {
 	exp      exporter.Exporter
 	schedule retry.Schedule
 	conc     int
+	// filter is the compiled filter (nil: none) and filtered counts the
+	// events it kept away.
+	filter   *rules.Filter
+	filtered prometheus.Counter
 }
 
 // newExporter builds the exporter of an endpoint's type: a new destination
@@ -47,6 +54,13 @@ func buildRuntime(c endpoint.Endpoint, f *Forwarder) (*endpointRuntime, error) {
 		}
 	}
 	rt.schedule = retry.Schedule{Delays: sched, Jitter: f.cfg.RetryJitter, MaxRetryAfter: f.p.maxRetryAfter}
+	if c.Filter != "" {
+		flt, err := rules.CompileFilter(c.Filter)
+		if err != nil {
+			return nil, fmt.Errorf("filter: %w", err)
+		}
+		rt.filter, rt.filtered = flt, f.m.filtered.WithLabelValues(c.ID)
+	}
 	exp, err := f.newExporter(c)
 	if err != nil {
 		return nil, err

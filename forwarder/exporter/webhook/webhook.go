@@ -1,6 +1,7 @@
 // Package webhook is the exporter of signed webhooks (Standard Webhooks):
-// one POST per event, the endpoint's template or the default body, the
-// same webhook-id on every attempt, a fresh timestamp and signature.
+// one POST per event, the endpoint's transform, its template or the
+// default body, the same webhook-id on every attempt, a fresh timestamp
+// and a signature over the body sent.
 package webhook
 
 import (
@@ -13,6 +14,7 @@ import (
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/endpoint/rules"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/payload"
 	"github.com/popinbridge/bridge/internal/retry"
@@ -37,6 +39,7 @@ type Exporter struct {
 	staticLog map[string]string
 	post      *http.Request // the request template (httpsend.NewPost)
 	tmpl      *payload.Template
+	transform *rules.Transform
 }
 
 var _ exporter.Exporter = (*Exporter)(nil)
@@ -61,6 +64,13 @@ func New(ep endpoint.Endpoint, client *httpsend.Client) (*Exporter, error) {
 			return nil, fmt.Errorf("template: %w", err)
 		}
 		x.tmpl = t
+	}
+	if ep.Transform != "" {
+		t, err := rules.CompileTransform(ep.Transform)
+		if err != nil {
+			return nil, fmt.Errorf("transform: %w", err)
+		}
+		x.transform = t
 	}
 	return x, nil
 }
@@ -120,9 +130,17 @@ func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.R
 	return r
 }
 
-// Body renders the body for an event: the endpoint's template or the
-// default body.
+// Body renders the body for an event: the endpoint's transform, its
+// template or the default body. A transform that fails on the event is an
+// error naming it (the attempt fails permanently).
 func (x *Exporter) Body(ev *event.Event) ([]byte, error) {
+	if x.transform != nil {
+		b, err := x.transform.Body(ev)
+		if err != nil {
+			return nil, fmt.Errorf("transform: %w", err)
+		}
+		return b, nil
+	}
 	if x.tmpl != nil {
 		return x.tmpl.Render(ev)
 	}
