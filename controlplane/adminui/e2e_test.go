@@ -203,6 +203,20 @@ func TestAdminUIInChromium(t *testing.T) {
 	step("sign in", chromedp.Clear(chromedp.CSS(`input[name=token]`)), chromedp.SendKeys(chromedp.CSS(`input[name=token]`), token),
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`#new-ep`)))
 
+	// Try a filter and a transform on the sample lead: an error shows its
+	// position, a good pair the body the receiver would get.
+	step("bad filter", chromedp.SendKeys(chromedp.CSS(`textarea[name=filter]`), `nme == 1`),
+		chromedp.Click(chromedp.Search(`//button[text()="Test rules on a sample lead"]`)))
+	waitText("filter error", "[role=status]", "line 1, column 1: unknown name nme")
+	step("good rules", chromedp.SetValue(chromedp.CSS(`textarea[name=filter]`), `data.country == "IN"`),
+		chromedp.SetValue(chromedp.CSS(`textarea[name=transform]`), `{"lead": upper(data.email)}`),
+		chromedp.Click(chromedp.Search(`//button[text()="Test rules on a sample lead"]`)))
+	waitText("rules tested", "[role=status] pre", `"lead": "ASHA@EXAMPLE.COM"`)
+	step("clear rules", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := chromedp.Evaluate[bool](`document.querySelectorAll("textarea").forEach(t => t.value = ""); true`)(ctx, tg)
+		return err
+	}))
+
 	// Create an endpoint; the secret is shown once.
 	step("create endpoint",
 		chromedp.SendKeys(chromedp.CSS(`input[name=id]`), "crm"),

@@ -78,6 +78,8 @@ export interface Endpoint {
   delivery_error?: string;
   failing_since?: string;
   description?: string;
+  filter?: string;
+  transform?: string;
   has_secret?: boolean;
   previous_secret_expires_at?: string;
   secret?: string;

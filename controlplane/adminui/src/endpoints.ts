@@ -63,6 +63,8 @@ function createForm(sites: string[]): HTMLElement {
       ["none", "None"],
     ].map(([v, t]) => h("option", { value: v }, t)),
   ) as HTMLSelectElement;
+  const filter = h("textarea", { name: "filter", rows: 2, placeholder: 'name == "popin_captured" && data.country == "IN"' }) as HTMLTextAreaElement;
+  const transform = h("textarea", { name: "transform", rows: 3, placeholder: '{"email": data.email, "page": ctx.url}' }) as HTMLTextAreaElement;
   const msg = h("div", { role: "status", "aria-live": "polite", class: "status" });
   const form = h(
     "form",
@@ -73,6 +75,9 @@ function createForm(sites: string[]): HTMLElement {
     field("URL", url),
     field("Events", events, 'Names or globs, comma-separated; "*" is every event.'),
     field("Authentication", auth),
+    field("Filter", filter, "Optional expression: only events for which it is true are delivered."),
+    field("Transform", transform, "Optional expression giving the JSON body instead of the default one."),
+    rulesTester(filter, transform),
     h("button", { type: "submit" }, "Create endpoint"),
     msg,
   );
@@ -86,6 +91,8 @@ function createForm(sites: string[]): HTMLElement {
         events: events.value.split(",").map((x) => x.trim()).filter(Boolean),
       };
       if (id.value.trim()) body.id = id.value.trim();
+      if (filter.value.trim()) body.filter = filter.value;
+      if (transform.value.trim()) body.transform = transform.value;
       const ep = await post<Endpoint>("/endpoints", body);
       const cred = ep.secret || ep.token;
       msg.replaceChildren(
@@ -98,6 +105,26 @@ function createForm(sites: string[]): HTMLElement {
     }
   });
   return form;
+}
+
+// rulesTester evaluates the form's filter and transform on a sample lead
+// (POST /endpoints/test-rules) and shows the outcome and the body.
+function rulesTester(filter: HTMLTextAreaElement, transform: HTMLTextAreaElement): HTMLElement {
+  const out = h("div", { role: "status", "aria-live": "polite", class: "status" });
+  const run = h("button", { type: "button" }, "Test rules on a sample lead");
+  run.addEventListener("click", async () => {
+    try {
+      const r = await post<{ matched: boolean; body: unknown }>("/endpoints/test-rules", { filter: filter.value, transform: transform.value });
+      out.replaceChildren(
+        h("p", {}, r.matched ? "The filter lets the sample through; the receiver gets:" : "The filter keeps the sample out; its body would be:"),
+        h("pre", {}, JSON.stringify(r.body, null, 2)),
+      );
+      out.className = "status ok";
+    } catch (err) {
+      status(out, errorText(err), "error");
+    }
+  });
+  return h("div", { class: "field" }, run, out);
 }
 
 // secretBox shows a credential once, with a copy button.
