@@ -36,9 +36,9 @@ const browserTZ = "Asia/Kolkata"
 // synth is one synthetic event of the analytics test.
 type synth struct {
 	site, name, uid, source, data string
-	at                              time.Time
-	utm                             [3]string
-	url                             string
+	at                            time.Time
+	utm                           [3]string
+	url                           string
 }
 
 // analyticsTraffic is known traffic relative to today's midnight in loc:
@@ -212,7 +212,7 @@ func TestAnalyticsPageInChromium(t *testing.T) {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(bctx, 10*time.Second)
 		defer cancel()
-		s, err := chromedp.Run(sctx, chromedp.Evaluate[string]("JSON.stringify(" + js + ")"))
+		s, err := chromedp.Run(sctx, chromedp.Evaluate[string]("JSON.stringify("+js+")"))
 		if err != nil {
 			t.Fatalf("evaluate %s: %v", js, err)
 		}
@@ -265,7 +265,9 @@ func TestAnalyticsPageInChromium(t *testing.T) {
 		notes                         []string
 		utm                           [][]string
 	}
-	pctOf := func(a, b int) string { return fmt.Sprintf("%s%% of previous", strings.TrimSuffix(fmt.Sprintf("%.1f", float64(a)*100/float64(b)), ".0")) }
+	pctOf := func(a, b int) string {
+		return fmt.Sprintf("%s%% of previous", strings.TrimSuffix(fmt.Sprintf("%.1f", float64(a)*100/float64(b)), ".0"))
+	}
 	notes := func(f []int) []string {
 		out := []string{fmt.Sprint(f[0])}
 		for i := 1; i < len(f); i++ {
