@@ -272,6 +272,17 @@ func TestAdminUIInChromium(t *testing.T) {
 	}
 	waitText("previous secret", "dl.facts", "Previous secret valid until")
 
+	// Edit in place: only the changed fields are sent; the facts show them.
+	step("edit", chromedp.Click(chromedp.Search(`//button[text()="Edit"]`)), chromedp.WaitVisible(chromedp.CSS(`form.edit input[name=events]`)),
+		chromedp.SetValue(chromedp.CSS(`form.edit input[name=events]`), "popin_captured, nudge_show"),
+		chromedp.SendKeys(chromedp.CSS(`form.edit input[name=description]`), "CRM leads"),
+		chromedp.Click(chromedp.CSS(`form.edit button[type=submit]`)))
+	waitText("edited", "dl.facts", "popin_captured, nudge_show")
+	waitText("saved", "[role=status]", "Endpoint crm saved.")
+	if got := apiGet(t, app.URL+"/api/v1/endpoints/crm", token); !strings.Contains(got, `"events":["popin_captured","nudge_show"]`) || !strings.Contains(got, `"description":"CRM leads"`) {
+		t.Fatalf("endpoint after edit: %s", got)
+	}
+
 	// Pause and resume.
 	step("pause", chromedp.Click(chromedp.Search(`//button[text()="Pause"]`)))
 	waitText("paused", "[role=status]", "now paused")
@@ -285,6 +296,19 @@ func TestAdminUIInChromium(t *testing.T) {
 	waitText("site listed", "tbody th", "acme")
 	step("catalog", chromedp.Navigate(app.URL+"/admin/#/events"))
 	waitText("catalog", "tbody code", "popin_captured")
+}
+
+func apiGet(t *testing.T, url, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 func shot(t *testing.T, ctx context.Context, name string) {

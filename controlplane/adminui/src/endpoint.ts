@@ -1,6 +1,7 @@
 import { get, post, patch, del, List, Endpoint, Stats, Delivery, enc } from "./api";
 import { h, s, field, pct, when, status, errorText } from "./dom";
 import { secretBox } from "./endpoints";
+import { editForm } from "./endpoint_edit";
 
 export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   const base = "/endpoints/" + enc(id);
@@ -88,6 +89,19 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       status(msg, `Endpoint is now ${ep.status}.`, "ok");
     }),
   );
+
+  const editBtn = h("button", { type: "button" }, "Edit");
+  editBtn.addEventListener("click", () => {
+    const form = editForm(ep, (saved) => {
+      if (saved) ep = saved;
+      renderInfo();
+      form.replaceWith(info);
+      editBtn.focus();
+      if (saved) status(msg, `Endpoint ${ep.id} saved.`, "ok");
+    });
+    info.replaceWith(form);
+    (form.querySelector("input") as HTMLInputElement).focus();
+  });
 
   const since = h("input", { name: "since", value: "24h", size: 8 }) as HTMLInputElement;
   const retryFailedBtn = h("button", { type: "button" }, "Retry failed");
@@ -226,7 +240,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       "section",
       { class: "actions", "aria-labelledby": "actions-h" },
       h("h2", { id: "actions-h" }, "Actions"),
-      h("div", { class: "row" }, testBtn, pauseBtn),
+      h("div", { class: "row" }, testBtn, pauseBtn, editBtn),
       ep.auth === "signature" ? h("div", { class: "row" }, field("Overlap", overlap, "How long the old secret keeps signing."), rotateBtn) : "",
       h("div", { class: "row" }, field("Failed since", since, "RFC 3339 time or a duration like 24h."), retryFailedBtn),
       h("div", { class: "row" }, field("Replay from", from), field("to", to), replayBtn),
