@@ -17,10 +17,12 @@ type Summary struct {
 	Events []NameCount `json:"events"`
 	// LeadsPerDay counts popin_captured events per day in TZ, for every day
 	// the range touches, oldest first.
-	LeadsPerDay []DayCount  `json:"leads_per_day"`
-	Permission  Permission  `json:"permission"`
-	ExpertsBusy ExpertsBusy `json:"experts_busy"`
-	Calls       Calls       `json:"calls"`
+	LeadsPerDay []DayCount `json:"leads_per_day"`
+	// PermissionPerDay counts permission answers per day, like LeadsPerDay.
+	PermissionPerDay []DayPermission `json:"permission_per_day"`
+	Permission       Permission      `json:"permission"`
+	ExpertsBusy      ExpertsBusy     `json:"experts_busy"`
+	Calls            Calls           `json:"calls"`
 	// Ratings counts popin_rating_done by data.rating, ascending.
 	Ratings []RatingCount `json:"ratings"`
 	// Screens counts popin_screen_change by data.screen, most visitors first.
@@ -44,6 +46,15 @@ type NameCount struct {
 type DayCount struct {
 	Day   string `json:"day"`
 	Leads uint64 `json:"leads"`
+}
+
+// DayPermission is the permission answers of one day; GivenRate is nil
+// without answers.
+type DayPermission struct {
+	Day       string   `json:"day"`
+	Given     uint64   `json:"given"`
+	Denied    uint64   `json:"denied"`
+	GivenRate *float64 `json:"given_rate"`
 }
 
 // Permission counts camera/microphone answers; GivenRate is

@@ -79,6 +79,18 @@ func TestAnalyticsSummary(t *testing.T) {
 		}
 		return out
 	}
+	// Every permission answer is at 01:00 UTC on the 10th (06:30 in Kolkata).
+	perm := func(days []DayCount) []DayPermission {
+		var out []DayPermission
+		for _, d := range days {
+			p := DayPermission{Day: d.Day}
+			if d.Day == "2026-03-10" {
+				p.Given, p.Denied, p.GivenRate = 3, 1, r(3, 4)
+			}
+			out = append(out, p)
+		}
+		return out
+	}
 	for _, tc := range []struct {
 		tz   string
 		days []DayCount
@@ -105,7 +117,7 @@ func TestAnalyticsSummary(t *testing.T) {
 			if tc.tz != "" {
 				want.TZ = tc.tz
 			}
-			want.LeadsPerDay = tc.days
+			want.LeadsPerDay, want.PermissionPerDay = tc.days, perm(tc.days)
 			if !reflect.DeepEqual(got, want) {
 				g, _ := json.MarshalIndent(got, "", " ")
 				w, _ := json.MarshalIndent(want, "", " ")
@@ -128,8 +140,10 @@ func TestAnalyticsSummaryEmpty(t *testing.T) {
 			t.Errorf("%s = %v, want []", k, body[k])
 		}
 	}
-	if d, _ := body["leads_per_day"].([]any); len(d) != 1 {
-		t.Errorf("leads_per_day = %v, want one day", body["leads_per_day"])
+	for _, k := range []string{"leads_per_day", "permission_per_day"} {
+		if d, _ := body[k].([]any); len(d) != 1 {
+			t.Errorf("%s = %v, want one day", k, body[k])
+		}
 	}
 	if p, _ := body["permission"].(map[string]any); p["given_rate"] != nil {
 		t.Errorf("permission = %v, want a null rate", p)

@@ -30,6 +30,9 @@ var apiRoutes = []route{
 	{"GET", "/api/v1/sites/{id}", (*Manager).getSite},
 	{"PATCH", "/api/v1/sites/{id}", (*Manager).patchSite},
 	{"DELETE", "/api/v1/sites/{id}", (*Manager).deleteSite},
+	{"GET", "/api/v1/sites/{id}/tokens", (*Manager).listTokens},
+	{"POST", "/api/v1/sites/{id}/tokens", (*Manager).createToken},
+	{"DELETE", "/api/v1/sites/{id}/tokens/{token}", (*Manager).deleteToken},
 	{"GET", "/api/v1/endpoints", (*Manager).listEndpoints},
 	{"POST", "/api/v1/endpoints", (*Manager).createEndpoint},
 	{"POST", "/api/v1/endpoints/test-rules", (*Manager).testRules},
@@ -91,7 +94,14 @@ func (m *Manager) routes() http.Handler {
 		pattern := rt.method + " " + rt.path
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 			sw := &statusWriter{ResponseWriter: w}
-			if err := rt.h(m, sw, r); err != nil {
+			err := error(nil)
+			if t, ok := readScope(r); ok {
+				err = m.allowRead(r, pattern, t)
+			}
+			if err == nil {
+				err = rt.h(m, sw, r)
+			}
+			if err != nil {
 				m.writeErr(sw, r, err)
 			}
 			m.metrics.apiRequests.WithLabelValues(pattern, strconv.Itoa(sw.code())).Inc()
@@ -119,7 +129,8 @@ func (m *Manager) routes() http.Handler {
 	return m.authenticate(mux)
 }
 
-// authenticate answers 401 unless the request carries the admin token.
+// authenticate answers 401 unless the request carries the admin token or a
+// read token (which routes then limit, authz.go).
 func (m *Manager) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
@@ -132,13 +143,19 @@ func (m *Manager) authenticate(next http.Handler) http.Handler {
 		}
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-		if !ok || subtle.ConstantTimeCompare(sum[:], m.tokenSum[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="bridge"`)
-			httpjson.WriteError(w, http.StatusUnauthorized, "unauthorized",
-				"missing or wrong admin token (Authorization: Bearer <admin_token>)")
+		if ok && subtle.ConstantTimeCompare(sum[:], m.tokenSum[:]) == 1 {
+			next.ServeHTTP(w, r)
 			return
 		}
-		next.ServeHTTP(w, r)
+		if st := m.store(); ok && st != nil {
+			if t, found := st.tokenFor(sum); found {
+				next.ServeHTTP(w, withReadScope(r, t))
+				return
+			}
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer realm="bridge"`)
+		httpjson.WriteError(w, http.StatusUnauthorized, "unauthorized",
+			"missing or wrong token (Authorization: Bearer <admin_token or a site's read token>)")
 	})
 }
 

@@ -135,11 +135,29 @@ func (m *Manager) attemptsOf(r *http.Request) (string, []Delivery, error) {
 }
 
 func (m *Manager) getDelivery(w http.ResponseWriter, r *http.Request) error {
-	_, all, err := m.attemptsOf(r)
+	id, all, err := m.attemptsOf(r)
 	if err != nil {
 		return err
 	}
-	d := deliveryDetail{Delivery: all[len(all)-1]}
+	// ?attempt=N shows that attempt in full (the latest of that number: a
+	// replay repeats numbers); default the latest attempt.
+	pick := len(all) - 1
+	if s := r.URL.Query().Get("attempt"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return invalid("attempt", "attempt: %q is not an attempt number (1, 2, …)", s)
+		}
+		pick = -1
+		for i, a := range all { // oldest first
+			if a.Attempt == n {
+				pick = i
+			}
+		}
+		if pick < 0 {
+			return &apiError{http.StatusNotFound, "not_found", fmt.Sprintf("delivery %s has no attempt %d", id, n), "attempt"}
+		}
+	}
+	d := deliveryDetail{Delivery: all[pick]}
 	for _, a := range all {
 		a.RequestHeaders, a.RequestBody, a.ResponseBody = nil, "", ""
 		d.Attempts = append(d.Attempts, a)

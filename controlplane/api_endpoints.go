@@ -126,6 +126,9 @@ func (m *Manager) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 	}
 	q := r.URL.Query()
 	siteID, status := q.Get("site"), q.Get("status")
+	if t, ok := readScope(r); ok {
+		siteID = t.Site // allowRead refused any other
+	}
 	switch status {
 	case "", endpoint.StatusActive, endpoint.StatusPaused, endpoint.StatusDisabled:
 	default:

@@ -76,8 +76,12 @@ func (m *Manager) listSites(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	scope, scoped := readScope(r)
 	var views []siteView
 	for _, s := range st.listSites() {
+		if scoped && s.ID != scope.Site {
+			continue
+		}
 		views = append(views, viewSite(s))
 	}
 	httpjson.WriteJSON(w, http.StatusOK, paginate(views, func(v siteView) string { return v.ID }, p))
@@ -196,6 +200,9 @@ func (m *Manager) deleteSite(w http.ResponseWriter, r *http.Request) error {
 	if err := st.remove(r.Context(), sitePrefix+id); errors.Is(err, ErrNotFound) {
 		return notFound("site", id)
 	} else if err != nil {
+		return err
+	}
+	if err := m.removeSiteTokens(r, st, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -61,7 +61,7 @@ func (a *ClickHouseAnalytics) Summary(ctx context.Context, q AnalyticsQuery) (Su
 	}
 	s.ExpertsBusy.BusyRate = ratio(s.ExpertsBusy.BusySessions, s.ExpertsBusy.Sessions)
 
-	if s.LeadsPerDay, err = a.leadsPerDay(ctx, q, from, args); err != nil {
+	if s.LeadsPerDay, s.PermissionPerDay, err = a.perDay(ctx, q, from, args); err != nil {
 		return s, err
 	}
 
@@ -110,35 +110,39 @@ func (a *ClickHouseAnalytics) Summary(ctx context.Context, q AnalyticsQuery) (Su
 	return s, err
 }
 
-// leadsPerDay counts popin_captured per day in q.Location, with a zero for
-// every day of the range without leads.
-func (a *ClickHouseAnalytics) leadsPerDay(ctx context.Context, q AnalyticsQuery, from string, args []any) ([]DayCount, error) {
-	got := map[string]uint64{}
-	err := a.each(ctx, "SELECT toString(toDate(event_time, ?)) AS d, uniqExact(event_id)"+from+" AND name = 'popin_captured' GROUP BY d",
+// perDay counts leads (popin_captured) and permission answers per day in
+// q.Location, with zeros for every day of the range without them.
+func (a *ClickHouseAnalytics) perDay(ctx context.Context, q AnalyticsQuery, from string, args []any) ([]DayCount, []DayPermission, error) {
+	got := map[string][3]uint64{}
+	err := a.each(ctx, "SELECT toString(toDate(event_time, ?)) AS d, uniqExactIf(event_id, name = 'popin_captured'), "+
+		"uniqExactIf(event_id, name = 'popin_permission_given'), uniqExactIf(event_id, name = 'popin_permission_denied')"+
+		from+" AND name IN ('popin_captured', 'popin_permission_given', 'popin_permission_denied') GROUP BY d",
 		append([]any{q.Location.String()}, args...), func(r rowScanner) error {
 			var (
 				d string
-				n uint64
+				n [3]uint64
 			)
-			err := r.Scan(&d, &n)
+			err := r.Scan(&d, &n[0], &n[1], &n[2])
 			got[d] = n
 			return err
 		})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	out := []DayCount{}
+	leads, perm := []DayCount{}, []DayPermission{}
 	first := q.From.In(q.Location)
 	last := q.To.Add(-time.Second).In(q.Location).Format("2006-01-02")
 	day := time.Date(first.Year(), first.Month(), first.Day(), 12, 0, 0, 0, q.Location)
 	for i := 0; i < 400; i++ { // a range is at most 366 days
 		d := day.AddDate(0, 0, i).Format("2006-01-02")
-		out = append(out, DayCount{d, got[d]})
+		n := got[d]
+		leads = append(leads, DayCount{d, n[0]})
+		perm = append(perm, DayPermission{Day: d, Given: n[1], Denied: n[2], GivenRate: ratio(n[1], n[1]+n[2])})
 		if d >= last {
 			break
 		}
 	}
-	return out, nil
+	return leads, perm, nil
 }
 
 // each runs query and hands every row to scan.

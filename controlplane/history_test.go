@@ -177,6 +177,16 @@ func TestHistoryRoutes(t *testing.T) {
 	if st, _ := f.do("GET", "/api/v1/deliveries/nope", nil); st != 404 {
 		t.Fatal("unknown delivery")
 	}
+	// ?attempt=N: that attempt in full (the row clicked in the UI).
+	st, d = f.do("GET", "/api/v1/deliveries/d00?attempt=1", nil)
+	if st != 200 || d["attempt"] != float64(1) || d["status_code"] != float64(500) || len(d["attempts"].([]any)) != 2 {
+		t.Fatalf("attempt 1: %d %v", st, d)
+	}
+	for q, want := range map[string]int{"attempt=3": 404, "attempt=0": 422, "attempt=x": 422} {
+		if st, body := f.do("GET", "/api/v1/deliveries/d00?"+q, nil); st != want || errField(body) != "attempt" {
+			t.Errorf("%s: %d %v, want %d naming attempt", q, st, body, want)
+		}
+	}
 
 	// Stats over the window, tests excluded.
 	st, s := f.do("GET", "/api/v1/endpoints/crm/stats?window=1h", nil)

@@ -21,6 +21,7 @@ import (
 const (
 	sitePrefix     = "site."
 	endpointPrefix = "endpoint."
+	tokenPrefix    = "readtoken."
 )
 
 var (
@@ -76,13 +77,14 @@ type store struct {
 	mu        sync.Mutex
 	sites     map[string]siteEntry
 	endpoints map[string]endpointEntry
-	applyMu   sync.Mutex // serialises onChange calls
+	tokens    map[string]tokenEntry // read tokens by id (store_tokens.go)
+	applyMu   sync.Mutex            // serialises onChange calls
 	live      atomic.Bool
 }
 
 func newStore(kv jetstream.KeyValue, box *seal.Box, log *slog.Logger, onChange func([]siteRecord, []Endpoint)) *store {
 	return &store{kv: kv, box: box, log: log, onChange: onChange,
-		sites: map[string]siteEntry{}, endpoints: map[string]endpointEntry{}}
+		sites: map[string]siteEntry{}, endpoints: map[string]endpointEntry{}, tokens: map[string]tokenEntry{}}
 }
 
 // load starts a watcher living until wctx ends and mirrors the bucket's
@@ -179,6 +181,9 @@ func (s *store) applyEntry(e jetstream.KeyValueEntry) bool {
 		}
 		ee.rev = rev
 		s.endpoints[id] = ee
+	case strings.HasPrefix(key, tokenPrefix):
+		s.applyTokenLocked(key[len(tokenPrefix):], rev, deleted, e.Value())
+		return false // tokens are not part of the sites and endpoints handed on
 	default:
 		return false
 	}

@@ -39,9 +39,13 @@ func TestMain(m *testing.M) {
 
 // chEngine stands in for the forwarder: a test send is POSTed, signed, to
 // the endpoint and recorded in ClickHouse deliveries as the forwarder does.
+// With a gate, the row is written only once the gate is closed, as the
+// forwarder's batched delivery log writes it a moment after the answer.
 type chEngine struct {
-	db *chdb.DB
-	mu sync.Mutex
+	db      *chdb.DB
+	mu      sync.Mutex
+	gate    chan struct{}
+	pending sync.WaitGroup
 }
 
 func (e *chEngine) Apply([]controlplane.Endpoint) {}
@@ -79,17 +83,29 @@ func (e *chEngine) Test(ctx context.Context, ep controlplane.Endpoint, ev event.
 	if a.OK {
 		ok = 1
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	batch, err := e.db.Conn().PrepareBatch(ctx, "INSERT INTO "+e.db.Table("deliveries")+" ("+chdb.DeliveriesColumns+")")
-	if err != nil {
-		return a, err
+	record := func(ctx context.Context) error {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		batch, err := e.db.Conn().PrepareBatch(ctx, "INSERT INTO "+e.db.Table("deliveries")+" ("+chdb.DeliveriesColumns+")")
+		if err != nil {
+			return err
+		}
+		if err := batch.Append(a.DeliveryID, a.EventID, a.EndpointID, ep.Site, a.EventName, a.WebhookID, uint32(1), uint16(a.StatusCode),
+			ok, uint32(a.LatencyMS), a.Error, a.AttemptedAt, time.Unix(0, 0), uint8(1), ep.URL, string(hdrs), string(body), respBody, "succeeded"); err != nil {
+			return err
+		}
+		return batch.Send()
 	}
-	if err := batch.Append(a.DeliveryID, a.EventID, a.EndpointID, ep.Site, a.EventName, a.WebhookID, uint32(1), uint16(a.StatusCode),
-		ok, uint32(a.LatencyMS), a.Error, a.AttemptedAt, time.Unix(0, 0), uint8(1), ep.URL, string(hdrs), string(body), respBody, "succeeded"); err != nil {
-		return a, err
+	if e.gate == nil {
+		return a, record(ctx)
 	}
-	return a, batch.Send()
+	e.pending.Add(1)
+	go func() {
+		defer e.pending.Done()
+		<-e.gate
+		_ = record(context.Background()) // a failure shows as a missing row
+	}()
+	return a, nil
 }
 
 func outputDir(t *testing.T) string {
@@ -125,9 +141,12 @@ func TestAdminUIInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	const token = "e2e-admin-token-0123456789"
+	eng := &chEngine{db: db, gate: make(chan struct{})}
+	release := sync.OnceFunc(func() { close(eng.gate) })
+	defer func() { release(); eng.pending.Wait() }()
 	m, err := controlplane.New(controlplane.NewDefaultConfig(), controlplane.Settings{
 		AdminToken: token, MasterKey: bytes.Repeat([]byte{1}, 32), NATS: natsrv.Fixed(natstest.JetStream(t)),
-		Sites: site.NewStatic(nil), Engine: &chEngine{db: db}, History: controlplane.NewClickHouseHistory(db),
+		Sites: site.NewStatic(nil), Engine: eng, History: controlplane.NewClickHouseHistory(db),
 		AllowedPrivateTargets: []string{"127.0.0.0/8"},
 	})
 	if err != nil {
@@ -233,7 +252,9 @@ func TestAdminUIInChromium(t *testing.T) {
 	step("open endpoint", chromedp.Navigate(app.URL+"/admin/#/endpoints/crm"), chromedp.WaitVisible(chromedp.Search(`//button[text()="Send test"]`)))
 	step("send test", chromedp.Click(chromedp.Search(`//button[text()="Send test"]`)))
 	waitText("test result", "[role=status]", "Test delivered: 204")
-	waitText("attempt logged", "tbody tr", "popin_captured (test)")
+	waitText("attempt shown at once", "tbody tr.pending", "popin_captured (test)")
+	release() // the delivery log writes it now; the list picks it up
+	waitText("attempt logged", "tbody tr:not(.pending)", "popin_captured (test)")
 	n := 0
 	received.Range(func(_, _ any) bool { n++; return true })
 	if n != 1 {
@@ -242,6 +263,21 @@ func TestAdminUIInChromium(t *testing.T) {
 	step("attempt details", chromedp.Click(chromedp.Search(`//button[text()="Details"]`)))
 	waitText("request shown", "pre", "webhook-signature")
 
+	// A delivery that failed, was retried, then replayed: retries and
+	// replays are marked, and Details shows the attempt of the row clicked.
+	now := time.Now()
+	insertLogged(t, db, "crm", []logged{
+		{delivery: "dx", attempt: 1, code: 500, at: now.Add(-10 * time.Minute), reqBody: `{"n":1}`, state: "retrying", site: "acme", url: rcv.URL},
+		{delivery: "dx", attempt: 2, code: 200, at: now.Add(-9 * time.Minute), state: "delivered", site: "acme", url: rcv.URL},
+		{delivery: "dx", attempt: 1, code: 200, at: now.Add(-5 * time.Minute), reqBody: `{"n":3}`, state: "delivered", site: "acme", url: rcv.URL},
+	})
+	step("reload attempts", chromedp.Click(chromedp.CSS(`form[aria-label="Filter attempts"] button[type=submit]`)))
+	waitText("retry marked", "tbody tr", "popin_captured retry")
+	waitText("replay marked", "tbody tr", "popin_captured replay")
+	step("details of attempt 2", chromedp.Click(chromedp.CSS(`button[aria-label="Details of attempt 2 of dx"]`)))
+	waitText("attempt 2 shown", "section p", "Attempt 2 at")
+	waitText("no body explained", "p.note", "Request body not kept")
+
 	// Rotate the secret: a new one, shown once.
 	step("rotate", chromedp.Click(chromedp.Search(`//button[text()="Rotate secret"]`)), chromedp.WaitVisible(chromedp.CSS(`output.secret`)))
 	rotated := text(`output.secret`)
@@ -249,6 +285,17 @@ func TestAdminUIInChromium(t *testing.T) {
 		t.Fatalf("rotated secret %q", rotated)
 	}
 	waitText("previous secret", "dl.facts", "Previous secret valid until")
+
+	// Edit in place: only the changed fields are sent; the facts show them.
+	step("edit", chromedp.Click(chromedp.Search(`//button[text()="Edit"]`)), chromedp.WaitVisible(chromedp.CSS(`form.edit input[name=events]`)),
+		chromedp.SetValue(chromedp.CSS(`form.edit input[name=events]`), "popin_captured, nudge_show"),
+		chromedp.SendKeys(chromedp.CSS(`form.edit input[name=description]`), "CRM leads"),
+		chromedp.Click(chromedp.CSS(`form.edit button[type=submit]`)))
+	waitText("edited", "dl.facts", "popin_captured, nudge_show")
+	waitText("saved", "[role=status]", "Endpoint crm saved.")
+	if got := apiGet(t, app.URL+"/api/v1/endpoints/crm", token); !strings.Contains(got, `"events":["popin_captured","nudge_show"]`) || !strings.Contains(got, `"description":"CRM leads"`) {
+		t.Fatalf("endpoint after edit: %s", got)
+	}
 
 	// Pause and resume.
 	step("pause", chromedp.Click(chromedp.Search(`//button[text()="Pause"]`)))
@@ -263,6 +310,19 @@ func TestAdminUIInChromium(t *testing.T) {
 	waitText("site listed", "tbody th", "acme")
 	step("catalog", chromedp.Navigate(app.URL+"/admin/#/events"))
 	waitText("catalog", "tbody code", "popin_captured")
+}
+
+func apiGet(t *testing.T, url, token string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 func shot(t *testing.T, ctx context.Context, name string) {

@@ -26,6 +26,12 @@ export function setToken(t: string | null): void {
   }
 }
 
+// readOnly reports whether the session uses a site's read token (brt_…)
+// rather than the admin token: only the analytics page is offered then.
+export function readOnly(): boolean {
+  return (token() || "").startsWith("brt_");
+}
+
 let onUnauthorized: () => void = () => {};
 export function whenUnauthorized(f: () => void): void {
   onUnauthorized = f;

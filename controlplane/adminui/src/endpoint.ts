@@ -1,6 +1,7 @@
 import { get, post, patch, del, List, Endpoint, Stats, Delivery, enc } from "./api";
 import { h, s, field, pct, when, status, errorText } from "./dom";
 import { secretBox } from "./endpoints";
+import { editForm } from "./endpoint_edit";
 
 export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   const base = "/endpoints/" + enc(id);
@@ -46,9 +47,24 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
         a.ok ? `Test delivered: ${a.status_code} in ${a.latency_ms} ms.` : `Test failed: ${a.status_code || "no answer"} ${a.error || ""}`.trim(),
         a.ok ? "ok" : "error",
       );
-      await loadAttempts();
+      await showTestAttempt(a);
     }),
   );
+
+  // A test send is recorded by the delivery log a moment later: show the
+  // answer at once, then reload until the stored attempt is listed.
+  const showTestAttempt = async (a: Delivery) => {
+    if (!a.delivery_id) return loadAttempts();
+    if (!tbody.querySelector(`tr[data-delivery="${CSS.escape(a.delivery_id)}"]`)) {
+      tbody.querySelector("tr.none")?.remove();
+      tbody.prepend(attemptRow({ ...a, error: a.error || "" }, "", true));
+    }
+    for (let i = 0; i < 10; i++) {
+      await loadAttempts();
+      if (tbody.querySelector(`tr[data-delivery="${CSS.escape(a.delivery_id)}"]:not(.pending)`)) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
 
   const overlap = h("input", { name: "overlap", value: "24h", size: 6 }) as HTMLInputElement;
   const rotateBtn = h("button", { type: "button" }, "Rotate secret");
@@ -73,6 +89,19 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       status(msg, `Endpoint is now ${ep.status}.`, "ok");
     }),
   );
+
+  const editBtn = h("button", { type: "button" }, "Edit");
+  editBtn.addEventListener("click", () => {
+    const form = editForm(ep, (saved) => {
+      if (saved) ep = saved;
+      renderInfo();
+      form.replaceWith(info);
+      editBtn.focus();
+      if (saved) status(msg, `Endpoint ${ep.id} saved.`, "ok");
+    });
+    info.replaceWith(form);
+    (form.querySelector("input") as HTMLInputElement).focus();
+  });
 
   const since = h("input", { name: "since", value: "24h", size: 8 }) as HTMLInputElement;
   const retryFailedBtn = h("button", { type: "button" }, "Retry failed");
@@ -119,9 +148,15 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
     if (append && cursor) q.set("cursor", cursor);
     try {
       const l = await get<List<Delivery>>(`${base}/deliveries?${q}`);
+      const pending = append ? [] : [...tbody.querySelectorAll("tr.pending")];
       if (!append) tbody.replaceChildren();
-      for (const d of l.data) tbody.append(attemptRow(d));
-      if (!tbody.children.length) tbody.append(h("tr", {}, h("td", { colspan: 8 }, "No attempts yet.")));
+      const kinds = attemptKinds(l.data);
+      l.data.forEach((d, i) => tbody.append(attemptRow(d, kinds[i])));
+      for (const p of pending) {
+        const id = p.getAttribute("data-delivery") || "";
+        if (!tbody.querySelector(`tr[data-delivery="${CSS.escape(id)}"]`)) tbody.prepend(p);
+      }
+      if (!tbody.children.length) tbody.append(h("tr", { class: "none" }, h("td", { colspan: 8 }, "No attempts yet.")));
       cursor = l.next_cursor;
       more.hidden = !cursor;
     } catch (err) {
@@ -130,9 +165,9 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   };
   more.addEventListener("click", () => loadAttempts(true));
 
-  const attemptRow = (d: Delivery) => {
+  const attemptRow = (d: Delivery, kind: string, pending = false) => {
     const details = h("button", { type: "button", "aria-label": `Details of attempt ${d.attempt} of ${d.delivery_id}` }, "Details");
-    details.addEventListener("click", () => showDetail(d.delivery_id));
+    details.addEventListener("click", () => showDetail(d.delivery_id, d.attempt));
     const retry = h("button", { type: "button", "aria-label": `Retry ${d.delivery_id}`, disabled: d.test }, "Retry");
     retry.addEventListener("click", () =>
       act("Retrying", async () => {
@@ -142,9 +177,9 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
     );
     return h(
       "tr",
-      { class: d.ok ? "ok" : "failed" },
+      { class: (d.ok ? "ok" : "failed") + (pending ? " pending" : ""), "data-delivery": d.delivery_id },
       h("td", {}, when(d.attempted_at)),
-      h("td", {}, d.event_name + (d.test ? " (test)" : "")),
+      h("td", {}, d.event_name + (d.test ? " (test)" : ""), kind ? [" ", h("span", { class: "badge kind", title: KIND_HINT[kind] }, kind)] : null),
       h("td", {}, String(d.attempt)),
       h("td", {}, d.ok ? "OK" : "Failed"),
       h("td", {}, d.status_code ? String(d.status_code) : "—"),
@@ -154,9 +189,9 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
     );
   };
 
-  const showDetail = async (deliveryID: string) => {
+  const showDetail = async (deliveryID: string, attempt: number) => {
     try {
-      const d = await get<Delivery>(`/deliveries/${enc(deliveryID)}`);
+      const d = await get<Delivery>(`/deliveries/${enc(deliveryID)}?attempt=${attempt}`);
       const hdrs = Object.entries(d.request_headers || {}).map(([k, v]) => `${k}: ${v}`).join("\n");
       detailBox.replaceChildren(
         h("h2", { id: "detail-h" }, `Delivery ${d.delivery_id}`),
@@ -164,9 +199,11 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
         h("h3", {}, "Request"),
         h("p", {}, "POST " + (d.request_url || "")),
         h("pre", { "aria-label": "Request headers" }, hdrs),
-        h("pre", { "aria-label": "Request body" }, pretty(d.request_body || "")),
+        d.request_body
+          ? h("pre", { "aria-label": "Request body" }, pretty(d.request_body))
+          : h("p", { class: "note" }, "Request body not kept: the delivery log keeps bodies carrying personal data only for sites with pii: raw (and for test sends)."),
         h("h3", {}, "Response"),
-        h("pre", { "aria-label": "Response body" }, d.response_body || "(empty)"),
+        h("pre", { "aria-label": "Response body" }, d.response_body || "(empty response body)"),
         d.error ? h("p", { class: "status error" }, d.error) : "",
       );
       (detailBox.querySelector("h2") as HTMLElement).setAttribute("tabindex", "-1");
@@ -203,7 +240,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       "section",
       { class: "actions", "aria-labelledby": "actions-h" },
       h("h2", { id: "actions-h" }, "Actions"),
-      h("div", { class: "row" }, testBtn, pauseBtn),
+      h("div", { class: "row" }, testBtn, pauseBtn, editBtn),
       ep.auth === "signature" ? h("div", { class: "row" }, field("Overlap", overlap, "How long the old secret keeps signing."), rotateBtn) : "",
       h("div", { class: "row" }, field("Failed since", since, "RFC 3339 time or a duration like 24h."), retryFailedBtn),
       h("div", { class: "row" }, field("Replay from", from), field("to", to), replayBtn),
@@ -215,6 +252,27 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
     detailBox,
   );
   await Promise.all([loadHealth(healthBox, base), loadAttempts()]);
+}
+
+const KIND_HINT: Record<string, string> = {
+  retry: "a later attempt of this delivery (scheduled or manual retry)",
+  replay: "sent again by a replay: an earlier attempt with this number exists",
+};
+
+// attemptKinds marks each attempt (newest first) "retry" when it is not
+// the first of its delivery, "replay" when an older attempt of the same
+// delivery in the list has the same or a higher number (a replay starts
+// again at 1), else "".
+function attemptKinds(ds: Delivery[]): string[] {
+  const highest = new Map<string, number>();
+  const out = new Array<string>(ds.length).fill("");
+  for (let i = ds.length - 1; i >= 0; i--) {
+    const d = ds[i];
+    const prev = highest.get(d.delivery_id);
+    out[i] = prev !== undefined && d.attempt <= prev ? "replay" : d.attempt > 1 ? "retry" : "";
+    highest.set(d.delivery_id, Math.max(prev || 0, d.attempt));
+  }
+  return out;
 }
 
 function pretty(body: string): string {

@@ -1,10 +1,11 @@
 // The bridge admin UI: a hash-routed single page over the management API.
-import { setToken, token, whenUnauthorized, get, APIError } from "./api";
+import { setToken, token, whenUnauthorized, get, APIError, readOnly } from "./api";
 import { h, field, status, errorText } from "./dom";
 import { endpointsPage } from "./endpoints";
 import { endpointPage } from "./endpoint";
 import { sitesPage } from "./sites";
 import { catalogPage } from "./catalog";
+import { analyticsPage } from "./analytics";
 
 let signingIn = false;
 const main = () => document.getElementById("main") as HTMLElement;
@@ -17,8 +18,8 @@ function loginPage(message?: string): void {
     "form",
     { class: "card", "aria-labelledby": "login-h" },
     h("h1", { id: "login-h" }, "Sign in"),
-    h("p", {}, "Paste the admin token (admin_token in the bridge configuration). It is kept in this tab only."),
-    field("Admin token", input),
+    h("p", {}, "Paste the admin token (admin_token in the bridge configuration), or a site's read token. It is kept in this tab only."),
+    field("Token", input),
     h("button", { type: "submit" }, "Sign in"),
     msg,
   );
@@ -27,9 +28,10 @@ function loginPage(message?: string): void {
     setToken(input.value.trim());
     signingIn = true;
     try {
-      await get("/event-types");
+      await get("/sites?limit=1"); // answers the admin token and read tokens alike
       nav(true);
-      if (!location.hash || location.hash === "#/login") location.hash = "#/endpoints";
+      if (readOnly() && !location.hash.startsWith("#/analytics")) location.hash = "#/analytics";
+      else if (!location.hash || location.hash === "#/login") location.hash = "#/endpoints";
       else route();
     } catch (err) {
       setToken(null);
@@ -55,17 +57,22 @@ function nav(signedIn: boolean): void {
     setToken(null);
     loginPage();
   });
-  const cur = location.hash.split("/")[1] || "endpoints";
+  const cur = location.hash.split("?")[0].split("/")[1] || "endpoints";
   const a = (href: string, text: string, key: string) =>
     h("li", {}, h("a", { href, "aria-current": cur === key ? "page" : undefined }, text));
-  links.replaceChildren(
-    h("ul", {}, a("#/endpoints", "Endpoints", "endpoints"), a("#/sites", "Sites", "sites"), a("#/events", "Event catalog", "events"), h("li", {}, out)),
-  );
+  const pages = readOnly()
+    ? [a("#/analytics", "Analytics", "analytics")]
+    : [a("#/endpoints", "Endpoints", "endpoints"), a("#/sites", "Sites", "sites"), a("#/analytics", "Analytics", "analytics"), a("#/events", "Event catalog", "events")];
+  links.replaceChildren(h("ul", {}, ...pages, h("li", {}, out)));
 }
 
 async function route(): Promise<void> {
   if (!token()) return loginPage();
-  const parts = location.hash.replace(/^#\/?/, "").split("/").map(decodeURIComponent);
+  const parts = location.hash.replace(/^#\/?/, "").split("?")[0].split("/").map(decodeURIComponent);
+  if (readOnly() && parts[0] !== "analytics") {
+    location.hash = "#/analytics"; // a read token sees nothing else
+    return;
+  }
   nav(true);
   const el = main();
   el.replaceChildren(h("p", { role: "status" }, "Loading…"));
@@ -80,6 +87,9 @@ async function route(): Promise<void> {
         break;
       case "events":
         await catalogPage(el);
+        break;
+      case "analytics":
+        await analyticsPage(el);
         break;
       default:
         location.hash = "#/endpoints";
@@ -101,5 +111,19 @@ whenUnauthorized(() => {
   setToken(null);
   loginPage("The admin token was refused; sign in again.");
 });
+// takeLinkToken signs in with the token of a shared link
+// (#/analytics?…&token=brt_…) and removes it from the address bar.
+function takeLinkToken(): void {
+  const [path, query] = location.hash.split("?");
+  if (!query) return;
+  const q = new URLSearchParams(query);
+  const t = q.get("token");
+  if (!t) return;
+  q.delete("token");
+  setToken(t);
+  history.replaceState(null, "", path + (q.toString() ? "?" + q : ""));
+}
+
 window.addEventListener("hashchange", route);
+takeLinkToken();
 route();
