@@ -20,7 +20,7 @@ const (
 	customerJS = `<script>window.seen=[];window.popinEvent=function(e,d){seen.push([e,d,this,arguments.length]);if(window.customerThrows)throw new Error('customer handler boom: '+e)}</script>`
 
 	// stubJS is the inline stub of widget-sdk/README.md, verbatim.
-	stubJS = `<script>!function(w,q,h){h=w.popinEvent;if(h&&h.q)return;function f(){q.push(arguments);if(typeof h=="function")return h.apply(this,arguments)}f.q=q;f.h=function(){return h};try{Object.defineProperty(w,"popinEvent",{configurable:!0,get:function(){return f},set:function(v){h=v}})}catch(e){w.popinEvent=f}}(window,[])</script>`
+	stubJS = `<script>!function(w,q,h,b){b=w.PopinBridge=w.PopinBridge||{q:[]};"consent identify track flush".split(" ").forEach(function(n){b[n]=b[n]||function(){var a=arguments;return new Promise(function(r){b.q.push([n,a,r])})}});h=w.popinEvent;if(h&&h.q)return;function f(){q.push(arguments);if(typeof h=="function")return h.apply(this,arguments)}f.q=q;f.h=function(){return h};try{Object.defineProperty(w,"popinEvent",{configurable:!0,get:function(){return f},set:function(v){h=v}})}catch(e){w.popinEvent=f}}(window,[])</script>`
 
 	// plainStubJS is the short queue-only stub.
 	plainStubJS = `<script>window.popinEvent=window.popinEvent||function(){(window.popinEvent.q=window.popinEvent.q||[]).push(arguments)}</script>`

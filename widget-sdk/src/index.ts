@@ -78,7 +78,8 @@ function main() {
       }
     }
 
-  w.PopinBridge = {
+  const early = w.PopinBridge
+  const api = (w.PopinBridge = {
     v: 1,
     consent: safe(setConsent),
     identify: safe((id: any, traits?: any) => cap('identify', { user_id: '' + id, traits: traits || {} }, 'custom')),
@@ -94,7 +95,16 @@ function main() {
       debug = on !== false
     },
     stats: () => ({ pending: o.P.length, dropped: o.dropped, http: t.http }),
-  }
+  } as any)
+
+  // Calls queued by the inline stub before the SDK ran ([name, arguments,
+  // resolve]) are replayed in order, before the widget's queued events so
+  // that consent and identify apply to those; a stub method kept by a
+  // caller still reaches the API through the queue's push.
+  const run = safe((c: any) => c[2](api[c[0]](...c[1])))
+  const q = (early && early.q) || []
+  q.forEach(run)
+  q.push = run
 
   install(cap)
   const adopt = () => o.adopt(t.pump)
