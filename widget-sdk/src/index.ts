@@ -5,7 +5,7 @@
 //   <script async src="https://HOST/sdk.js" data-key="pk_…"></script>
 //   optional: data-endpoint="https://…" data-debug="true" data-pixel-dedup="true"
 
-import { aid, ads, ctx, init, setConsent, sid } from './ctx'
+import { aid, ads, ctx, init, setConsent, setUser, sid, user } from './ctx'
 import { install } from './hook'
 import { outbox } from './outbox'
 import { transport } from './transport'
@@ -82,7 +82,9 @@ function main() {
   const api = (w.PopinBridge = {
     v: 1,
     consent: safe(setConsent),
-    identify: safe((id: any, traits?: any) => cap('identify', { user_id: '' + id, traits: traits || {} }, 'custom')),
+    // identify stamps this and later events with the user id; a null id
+    // forgets it (no event).
+    identify: safe((id: any, traits?: any) => (setUser(id), user && cap('identify', { user_id: user, traits: traits || {} }, 'custom'))),
     track: safe((n: any, d?: any) => cap(n, d, 'custom')),
     flush: () => {
       try {
