@@ -118,8 +118,12 @@ function main() {
     }),
     5e3,
   )
-  addEventListener('pagehide', safe(() => ((o.gone = 1), t.exit())))
-  addEventListener('pageshow', () => (o.gone = 0))
+  // No unload/beforeunload handler: either keeps the page out of the
+  // back/forward cache. A page that may enter it closes its WebSocket (an
+  // open one can keep it out too); restored, it takes its outbox back
+  // unless another page adopted it meanwhile, and reconnects.
+  addEventListener('pagehide', safe((e: any) => ((o.gone = 1), t.exit(), e.persisted && t.close())))
+  addEventListener('pageshow', safe((e: any) => ((o.gone = 0), e.persisted && (o.back(), t.pump()))))
   addEventListener('online', safe(t.flush))
   document.addEventListener(
     'visibilitychange',

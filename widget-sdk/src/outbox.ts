@@ -23,7 +23,7 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   const P: Entry[] = []
   // gone is set from pagehide until pageshow: the page is leaving, so its
   // lease is released (x = 0) for the next page to adopt at once.
-  const o = { P, dropped: 0, gone: 0, save, add, done, adopt }
+  const o = { P, dropped: 0, gone: 0, save, add, done, adopt, back }
 
   // save writes this page's entries with a lease ending now + LEASE, or
   // released when the page is gone; an empty outbox removes the key.
@@ -48,6 +48,14 @@ export function outbox(key: string, log: (...a: any[]) => void) {
     if (!l || !l.length) return
     const ids = l.map((x: any) => (x && x.id) || x)
     for (let i = P.length; i--; ) if (ids.indexOf(P[i].e.id) >= 0) P.splice(i, 1)
+    save()
+  }
+
+  // back is called when the page comes back from the back/forward cache:
+  // if its released outbox was adopted by another page meanwhile (its key
+  // is gone), that page sends those events and this one forgets them.
+  function back() {
+    if (!get(me)) P.length = 0
     save()
   }
 
