@@ -122,8 +122,8 @@ function main() {
   // back/forward cache. A page that may enter it closes its WebSocket (an
   // open one can keep it out too); restored, it takes its outbox back
   // unless another page adopted it meanwhile, and reconnects.
-  addEventListener('pagehide', safe((e: any) => ((o.gone = 1), t.exit(), e.persisted && t.close())))
-  addEventListener('pageshow', safe((e: any) => ((o.gone = 0), e.persisted && (o.back(), t.pump()))))
+  addEventListener('pagehide', safe((e: any) => ((o.gone = 1), t.exit(), o.release(), e.persisted && t.close())))
+  addEventListener('pageshow', safe((e: any) => ((o.gone = 0), e.persisted && o.back(t.pump))))
   addEventListener('online', safe(t.flush))
   document.addEventListener(
     'visibilitychange',
