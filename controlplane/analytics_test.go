@@ -40,7 +40,7 @@ func insertAnalyticsEvents(t *testing.T, db *chdb.DB, evs []aev) {
 		}
 		day := time.Date(e.at.Year(), e.at.Month(), e.at.Day(), 0, 0, 0, 0, time.UTC)
 		if err := b.Append(e.id, e.site, e.name, src, uint8(1), e.uid, e.aid, sid, int64(i), e.at, e.at, e.at, day,
-			e.url, "", "", e.utm[0], e.utm[1], e.utm[2], "", "", "", "", "FR", "", "UA", data); err != nil {
+			e.url, "", "", e.utm[0], e.utm[1], e.utm[2], "", "", "", "", "FR", "", "UA", data, ""); err != nil {
 			t.Fatal(err)
 		}
 	}

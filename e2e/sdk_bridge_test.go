@@ -63,7 +63,7 @@ func (b *bridgeIngest) Start(*testing.T) { b.proc.restart() }
 // Received reads every stored event (FINAL), counting rows per id.
 func (b *bridgeIngest) Received() map[string]receivedEvent {
 	out := map[string]receivedEvent{}
-	q := fmt.Sprintf("SELECT event_id, name, source, seq, sid, aid, data FROM %s.events FINAL FORMAT JSONEachRow", b.db)
+	q := fmt.Sprintf("SELECT event_id, name, source, seq, sid, aid, data, user_id FROM %s.events FINAL FORMAT JSONEachRow", b.db)
 	res, err := b.ch.Query(context.Background(), q)
 	if err != nil {
 		return out // not migrated yet: nothing received
@@ -80,13 +80,14 @@ func (b *bridgeIngest) Received() map[string]receivedEvent {
 			Sid    string          `json:"sid"`
 			Aid    string          `json:"aid"`
 			Data   string          `json:"data"`
+			UserID string          `json:"user_id"`
 		}
 		if json.Unmarshal([]byte(line), &r) != nil {
 			continue
 		}
 		e := out[r.ID]
 		e.Count++
-		e.Name, e.Sid, e.Aid, e.Data = r.Name, r.Sid, r.Aid, json.RawMessage(r.Data)
+		e.Name, e.Sid, e.Aid, e.Data, e.UserID = r.Name, r.Sid, r.Aid, json.RawMessage(r.Data), r.UserID
 		e.Seq, _ = strconv.ParseInt(strings.Trim(string(r.Seq), `"`), 10, 64)
 		if r.Source == "custom" {
 			e.Src = "custom"

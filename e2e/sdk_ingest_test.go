@@ -50,6 +50,8 @@ type receivedEvent struct {
 	Ctx   json.RawMessage `json:"ctx"`
 	Count int             `json:"-"`
 	Via   []string        `json:"-"` // "ws" or "http", per arrival
+
+	UserID string `json:"-"` // ctx.user_id (PopinBridge.identify), as stored
 }
 
 // newSDKIngest starts the server the browser tests talk to: the real bridge
@@ -200,6 +202,11 @@ func (f *fakeIngest) record(body []byte, via string) (ack []string, reject []map
 		}
 		r := f.got[e.ID]
 		if r == nil {
+			var c struct {
+				UserID string `json:"user_id"`
+			}
+			_ = json.Unmarshal(e.Ctx, &c)
+			e.UserID = c.UserID
 			r = &e.receivedEvent
 			f.got[e.ID] = r
 		}

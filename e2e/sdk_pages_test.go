@@ -20,7 +20,7 @@ const (
 	customerJS = `<script>window.seen=[];window.popinEvent=function(e,d){seen.push([e,d,this,arguments.length]);if(window.customerThrows)throw new Error('customer handler boom: '+e)}</script>`
 
 	// stubJS is the inline stub of widget-sdk/README.md, verbatim.
-	stubJS = `<script>!function(w,q,h){h=w.popinEvent;if(h&&h.q)return;function f(){q.push(arguments);if(typeof h=="function")return h.apply(this,arguments)}f.q=q;f.h=function(){return h};try{Object.defineProperty(w,"popinEvent",{configurable:!0,get:function(){return f},set:function(v){h=v}})}catch(e){w.popinEvent=f}}(window,[])</script>`
+	stubJS = `<script>!function(w,q,h,b){b=w.PopinBridge=w.PopinBridge||{q:[]};"consent identify track flush".split(" ").forEach(function(n){b[n]=b[n]||function(){var a=arguments;return new Promise(function(r){b.q.push([n,a,r])})}});h=w.popinEvent;if(h&&h.q)return;function f(){q.push(arguments);if(typeof h=="function")return h.apply(this,arguments)}f.q=q;f.h=function(){return h};try{Object.defineProperty(w,"popinEvent",{configurable:!0,get:function(){return f},set:function(v){h=v}})}catch(e){w.popinEvent=f}}(window,[])</script>`
 
 	// plainStubJS is the short queue-only stub.
 	plainStubJS = `<script>window.popinEvent=window.popinEvent||function(){(window.popinEvent.q=window.popinEvent.q||[]).push(arguments)}</script>`
@@ -41,6 +41,7 @@ type sitePages struct {
 	srv   *httptest.Server
 	mu    sync.Mutex
 	pages map[string]string
+	cache map[string]bool // pages served without Cache-Control: no-store (bfcache-eligible)
 }
 
 func startSite(t *testing.T) *sitePages {
@@ -49,7 +50,7 @@ func startSite(t *testing.T) *sitePages {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sitePages{pages: map[string]string{}}
+	s := &sitePages{pages: map[string]string{}, cache: map[string]bool{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/fake-popin-widget.js", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/javascript")
@@ -62,14 +63,18 @@ func startSite(t *testing.T) *sitePages {
 	})
 	mux.HandleFunc("/p/", func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
-		body, ok := s.pages[strings.TrimPrefix(r.URL.Path, "/p/")]
+		name := strings.TrimPrefix(r.URL.Path, "/p/")
+		body, ok := s.pages[name]
+		cacheable := s.cache[name]
 		s.mu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Cache-Control", "no-store")
+		if !cacheable {
+			w.Header().Set("Cache-Control", "no-store")
+		}
 		_, _ = w.Write([]byte(body))
 	})
 	s.srv = httptest.NewServer(mux)
@@ -102,4 +107,13 @@ func localSDKTag(ing sdkIngest, attrs string) string {
 func injectSDK(ing sdkIngest, when string) string {
 	return fmt.Sprintf(`<script>(function w(){if(!(%s))return setTimeout(w,20);var s=document.createElement('script');s.src=%q;s.async=true;s.setAttribute('data-key',%q);s.setAttribute('data-debug','true');document.head.appendChild(s)})()</script>`,
 		when, ing.BaseURL()+"/sdk.js", ing.Key())
+}
+
+// cacheablePage is page without Cache-Control: no-store, so that the
+// browser may keep it in its back/forward cache.
+func (s *sitePages) cacheablePage(name string, parts ...string) string {
+	s.mu.Lock()
+	s.cache[name] = true
+	s.mu.Unlock()
+	return s.page(name, parts...)
 }

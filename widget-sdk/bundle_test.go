@@ -42,6 +42,11 @@ func TestBundle(t *testing.T) {
 			t.Errorf("bundle contains %q, which ES2017 browsers cannot run or which needs a loader", bad)
 		}
 	}
+	// unload and beforeunload handlers keep pages out of the back/forward
+	// cache (issue 15.5): the SDK uses pagehide/pageshow only.
+	if strings.Contains(s, "unload") {
+		t.Error("bundle mentions unload: no unload/beforeunload handlers")
+	}
 	if !strings.HasPrefix(s, "(()=>{") {
 		t.Errorf("bundle is not one IIFE: starts with %.20q", s)
 	}

@@ -92,7 +92,7 @@ type rows struct {
 	clientTS, receivedAt, eventTime, eventDate             []int64 // Unix seconds
 	url, referrer, title                                   strCol
 	utmSource, utmMedium, utmCampaign, utmTerm, utmContent strCol
-	fbp, fbc, country, ip, userAgent, data                 strCol
+	fbp, fbc, country, ip, userAgent, data, userID         strCol
 
 	// Scratch for insert: string views of one column, dates as time.Time.
 	views []string
@@ -110,16 +110,16 @@ func (r *rows) size() int {
 	return n
 }
 
-func (r *rows) strCols() [21]*strCol {
+func (r *rows) strCols() [22]*strCol {
 	return [...]*strCol{&r.eventID, &r.siteID, &r.name, &r.source, &r.uid, &r.aid, &r.sid,
 		&r.url, &r.referrer, &r.title, &r.utmSource, &r.utmMedium, &r.utmCampaign, &r.utmTerm, &r.utmContent,
-		&r.fbp, &r.fbc, &r.country, &r.ip, &r.userAgent, &r.data}
+		&r.fbp, &r.fbc, &r.country, &r.ip, &r.userAgent, &r.data, &r.userID}
 }
 
 // shape is how many rows and String column bytes a batch held.
 type shape struct {
 	rows  int
-	bytes [21]int
+	bytes [22]int
 }
 
 func (r *rows) shape() shape {
@@ -213,6 +213,7 @@ func (r *rows) add(e *event.Event, policy site.PIIPolicy, siteRegion string, sea
 	r.ip.buf = pii.AppendIP(r.ip.buf, c.IP, policy)
 	r.ip.seal()
 	r.userAgent.add(c.UserAgent)
+	r.userID.add(c.UserID)
 	return valid
 }
 
@@ -322,6 +323,7 @@ func (r *rows) appendBlock(b driver.Batch, lo, hi int) error {
 		func() any { return str(&r.utmContent) },
 		func() any { return str(&r.fbp) }, func() any { return str(&r.fbc) }, func() any { return str(&r.country) },
 		func() any { return str(&r.ip) }, func() any { return str(&r.userAgent) }, func() any { return str(&r.data) },
+		func() any { return str(&r.userID) },
 	}
 	for i, col := range cols {
 		// The driver copies the values, so views may be refilled for the next column.

@@ -23,7 +23,7 @@ type row struct {
 	ClientTS, ReceivedAt, EventTime, EventDate        time.Time
 	URL, Referrer, Title                              string
 	UTMSource, UTMMedium, UTMCampaign, UTMTerm, UTMCt string
-	FBP, FBC, Country, IP, UserAgent, Data            string
+	FBP, FBC, Country, IP, UserAgent, Data, UserID    string
 }
 
 func TestSinkWritesFieldsPerSource(t *testing.T) {
@@ -35,6 +35,7 @@ func TestSinkWritesFieldsPerSource(t *testing.T) {
 	server.Context = event.Context{IP: "198.51.100.9", UserAgent: "Popin-Webhook"}
 	custom := ev(3, "acme", "my_custom_thing", map[string]any{"plan": "gold"})
 	custom.Source, custom.Known = event.SourceCustom, false
+	custom.Context.UserID = "crm-7"
 	skewed := ev(4, "acme", "nudge_open", map[string]any{"uid": "u-4"})
 	skewed.ClientTime = base.AddDate(3, 0, 0) // client clock years ahead
 	log.Append(browser, server)
@@ -61,7 +62,7 @@ func TestSinkWritesFieldsPerSource(t *testing.T) {
 				&r.EventID, &r.SiteID, &r.Name, &r.Source, &r.Known, &r.UID, &r.AID, &r.SID, &r.Seq,
 				&r.ClientTS, &r.ReceivedAt, &r.EventTime, &r.EventDate, &r.URL, &r.Referrer, &r.Title,
 				&r.UTMSource, &r.UTMMedium, &r.UTMCampaign, &r.UTMTerm, &r.UTMCt,
-				&r.FBP, &r.FBC, &r.Country, &r.IP, &r.UserAgent, &r.Data)
+				&r.FBP, &r.FBC, &r.Country, &r.IP, &r.UserAgent, &r.Data, &r.UserID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,6 +84,7 @@ func TestSinkWritesFieldsPerSource(t *testing.T) {
 				{"utm_content", r.UTMCt, e.Context.UTM["content"]},
 				{"fbp", r.FBP, e.Context.FBP}, {"fbc", r.FBC, e.Context.FBC}, {"country", r.Country, e.Context.Country},
 				{"ip", r.IP, tt.wantIP}, {"user_agent", r.UserAgent, e.Context.UserAgent}, {"data", r.Data, wantData},
+				{"user_id", r.UserID, e.Context.UserID},
 			}
 			for _, c := range checks {
 				if c.got != c.want {
@@ -95,7 +97,7 @@ func TestSinkWritesFieldsPerSource(t *testing.T) {
 
 const chdbColumns = "event_id, site_id, name, source, known, uid, aid, sid, seq, client_ts, received_at, " +
 	"event_time, event_date, url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, " +
-	"fbp, fbc, country, ip, user_agent, data"
+	"fbp, fbc, country, ip, user_agent, data, user_id"
 
 func TestSinkPIIPolicies(t *testing.T) {
 	db := openDB(t, chtest.Shared(t))

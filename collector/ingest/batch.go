@@ -65,6 +65,7 @@ type wireContext struct {
 	FBP     string            `json:"fbp"`
 	FBC     string            `json:"fbc"`
 	Consent wireConsent       `json:"consent"`
+	UserID  string            `json:"user_id"`
 }
 
 type envelope struct {

@@ -45,6 +45,8 @@ func (st *entryState) ctx(dec *jsontext.Decoder, c *wireContext) error {
 			err = st.utm(dec, c)
 		case bytes.EqualFold(name, []byte("consent")):
 			err = st.consent(dec, c)
+		case bytes.EqualFold(name, []byte("user_id")):
+			err = st.str(dec, &c.UserID)
 		default:
 			err = dec.SkipValue()
 		}

@@ -3,8 +3,9 @@ package chdb
 import "strings"
 
 // Migration is one schema step. Statements must be idempotent on their own
-// (IF NOT EXISTS): a crash between running them and recording the version
-// makes the next Migrate run them again.
+// (IF NOT EXISTS; an ADD COLUMN of a column the table has counts as done,
+// since 18.16 has no ADD COLUMN IF NOT EXISTS): a crash between running them
+// and recording the version makes the next Migrate run them again.
 type Migration struct {
 	Version uint32
 	Name    string
@@ -19,6 +20,7 @@ var Migrations = []Migration{
 	{Version: 1, Name: "events", Statements: eventsDDL},
 	{Version: 2, Name: "deliveries", Statements: deliveriesDDL},
 	{Version: 3, Name: "deliveries_insert_dedup", Statements: deliveriesDedupDDL},
+	{Version: 4, Name: "events_user_id", Statements: eventsUserIDDDL},
 }
 
 // eventsDDL: one row per accepted event (CONTRACT §7).
@@ -128,10 +130,17 @@ func deliveriesDedupDDL(f Features) []string {
 	return []string{"ALTER TABLE {db}.deliveries MODIFY SETTING non_replicated_deduplication_window = 1000"}
 }
 
+// eventsUserIDDDL adds user_id: the site's own user id that the SDK's
+// PopinBridge.identify stamps on later events (ctx.user_id); "" when none.
+// Rows written before it read "".
+func eventsUserIDDDL(Features) []string {
+	return []string{"ALTER TABLE {db}.events ADD COLUMN user_id String"}
+}
+
 // EventsColumns is the column list, in order, that inserts into events use.
 const EventsColumns = "event_id, site_id, name, source, known, uid, aid, sid, seq, client_ts, received_at, " +
 	"event_time, event_date, url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, " +
-	"fbp, fbc, country, ip, user_agent, data"
+	"fbp, fbc, country, ip, user_agent, data, user_id"
 
 // DeliveriesColumns is the column list, in order, that inserts into deliveries use.
 const DeliveriesColumns = "delivery_id, event_id, endpoint_id, site_id, event_name, webhook_id, attempt, status_code, " +

@@ -57,6 +57,7 @@ type Context struct {
 	FBP       string            `json:"fbp,omitempty"`
 	FBC       string            `json:"fbc,omitempty"`
 	Consent   map[string]bool   `json:"consent,omitempty"`
+	UserID    string            `json:"user_id,omitempty"` // the site's own user id, from PopinBridge.identify
 	Country   string            `json:"country,omitempty"` // ISO alpha-2 when known
 	IP        string            `json:"ip,omitempty"`      // set by the collector from the connection
 	UserAgent string            `json:"ua,omitempty"`      // set by the collector from the request

@@ -1,5 +1,6 @@
 // Identity and page context attached to every event: session id, anonymous
-// id, URL, referrer, title, UTM parameters, Meta's fbp/fbc and consent.
+// id, the site's user id, URL, referrer, title, UTM parameters, Meta's
+// fbp/fbc and consent.
 
 import { cookie, get, jp, now, set, uuid } from './util'
 
@@ -8,6 +9,7 @@ const SID = P + 'sid'
 const AID = P + 'aid'
 const FBC = P + 'fbc'
 const CONSENT = P + 'consent'
+const USER = P + 'user'
 
 // The session lives in sessionStorage as "id|last-activity-ms" and ends after
 // 30 minutes without events. The memory copy keeps it when storage is off.
@@ -40,6 +42,26 @@ export function setConsent(o: any) {
     else if (s === false || s == "denied") consent[k] = false
   }
   set(CONSENT, JSON.stringify(consent))
+  setUser(user)
+}
+
+// user is the site's own id for the visitor, from PopinBridge.identify, sent
+// as ctx.user_id. It is kept in localStorage for later pages only while the
+// site has not denied analytics or functional storage (also as Consent
+// Mode's analytics_storage / functionality_storage); otherwise it stamps
+// this page's events only, and a denial removes the stored copy.
+export let user = ''
+
+const keep = () =>
+  consent.analytics !== false &&
+  consent.analytics_storage !== false &&
+  consent.functional !== false &&
+  consent.functionality_storage !== false
+
+// setUser sets the user id; null, undefined or "" forget it.
+export function setUser(id: any) {
+  user = id == null ? '' : '' + id
+  set(USER, user && keep() ? user : null)
 }
 
 // ads reports whether advertising use is allowed: true unless the site
@@ -54,6 +76,7 @@ const utm: Record<string, string> = {}
 export function init() {
   ses = (get(SID, 1) || '|0').split('|')
   consent = jp(get(CONSENT)) || {}
+  setUser(get(USER))
   aid = get(AID) || cookie('_pbaid') || uuid()
   set(AID, aid)
   cookie('_pbaid', aid)
@@ -78,5 +101,6 @@ export function ctx() {
     fbp: a ? cookie('_fbp') : '',
     fbc: a ? get(FBC) || cookie('_fbc') : '',
     consent,
+    user_id: user,
   }
 }

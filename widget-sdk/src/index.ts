@@ -5,7 +5,7 @@
 //   <script async src="https://HOST/sdk.js" data-key="pk_…"></script>
 //   optional: data-endpoint="https://…" data-debug="true" data-pixel-dedup="true"
 
-import { aid, ads, ctx, init, setConsent, sid } from './ctx'
+import { aid, ads, ctx, init, setConsent, setUser, sid, user } from './ctx'
 import { install } from './hook'
 import { outbox } from './outbox'
 import { transport } from './transport'
@@ -78,10 +78,13 @@ function main() {
       }
     }
 
-  w.PopinBridge = {
+  const early = w.PopinBridge
+  const api = (w.PopinBridge = {
     v: 1,
     consent: safe(setConsent),
-    identify: safe((id: any, traits?: any) => cap('identify', { user_id: '' + id, traits: traits || {} }, 'custom')),
+    // identify stamps this and later events with the user id; a null id
+    // forgets it (no event).
+    identify: safe((id: any, traits?: any) => (setUser(id), user && cap('identify', { user_id: user, traits: traits || {} }, 'custom'))),
     track: safe((n: any, d?: any) => cap(n, d, 'custom')),
     flush: () => {
       try {
@@ -94,7 +97,16 @@ function main() {
       debug = on !== false
     },
     stats: () => ({ pending: o.P.length, dropped: o.dropped, http: t.http }),
-  }
+  } as any)
+
+  // Calls queued by the inline stub before the SDK ran ([name, arguments,
+  // resolve]) are replayed in order, before the widget's queued events so
+  // that consent and identify apply to those; a stub method kept by a
+  // caller still reaches the API through the queue's push.
+  const run = safe((c: any) => c[2](api[c[0]](...c[1])))
+  const q = (early && early.q) || []
+  q.forEach(run)
+  q.push = run
 
   install(cap)
   const adopt = () => o.adopt(t.pump)
@@ -106,8 +118,12 @@ function main() {
     }),
     5e3,
   )
-  addEventListener('pagehide', safe(() => ((o.gone = 1), t.exit())))
-  addEventListener('pageshow', () => (o.gone = 0))
+  // No unload/beforeunload handler: either keeps the page out of the
+  // back/forward cache. A page that may enter it closes its WebSocket (an
+  // open one can keep it out too); restored, it takes its outbox back
+  // unless another page adopted it meanwhile, and reconnects.
+  addEventListener('pagehide', safe((e: any) => ((o.gone = 1), t.exit(), o.release(), e.persisted && t.close())))
+  addEventListener('pageshow', safe((e: any) => ((o.gone = 0), e.persisted && o.back(t.pump))))
   addEventListener('online', safe(t.flush))
   document.addEventListener(
     'visibilitychange',

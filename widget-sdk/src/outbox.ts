@@ -2,9 +2,10 @@
 // rejects it. It lives in memory and, per page, under its own localStorage
 // key popinbridge:v1:<key>:outbox:<page-id> as {"x": lease-expiry-ms, "e":
 // [events]}. A page renews its lease while it has events; on pagehide it
-// releases it (x = 0). A page whose lease has expired is gone, and any page
-// of the same site adopts its events, under a short lock so that two tabs do
-// not both take (and send) the same entries.
+// releases it (x = 0). A page that is gone (lease expired and, with Web
+// Locks, its page lock free) has its events adopted by another page of the
+// site, under the site's adoption lock, so that two tabs do not both take
+// (and send) the same entries. widget-sdk/README.md explains the design.
 
 import { get, jp, now, set, uuid } from './util'
 
@@ -23,7 +24,7 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   const P: Entry[] = []
   // gone is set from pagehide until pageshow: the page is leaving, so its
   // lease is released (x = 0) for the next page to adopt at once.
-  const o = { P, dropped: 0, gone: 0, save, add, done, adopt }
+  const o: any = { P, dropped: 0, gone: 0, save, add, done, adopt, back }
 
   // save writes this page's entries with a lease ending now + LEASE, or
   // released when the page is gone; an empty outbox removes the key.
@@ -51,35 +52,72 @@ export function outbox(key: string, log: (...a: any[]) => void) {
     save()
   }
 
-  // orphans lists the outbox keys of other pages whose lease has expired.
-  function orphans() {
+  // Liveness: with Web Locks each page holds the lock named after its
+  // outbox key while it lives (released on pagehide, so that the page can
+  // enter the back/forward cache; the browser releases it when the page
+  // dies). An outbox is an orphan when its lease has expired and, with Web
+  // Locks, nobody holds its lock: a live page whose timers were throttled
+  // past its lease is not adopted. Without Web Locks the lease alone decides.
+  const L = (navigator as any).locks
+  let free: any
+  const hold = () => L && L.request(me, () => new Promise((r) => (free = r))).catch(log)
+  hold()
+  // release lets go of the page's lock (pagehide).
+  o.release = () => free && free()
+
+  // mutex runs f under the site's adoption lock: an exclusive Web Lock
+  // (skipped when another page holds it, unless wait), else a storage lock:
+  // write it, wait, and proceed only if it still names this page, so that
+  // of two tabs racing for it only one runs.
+  function mutex(f: (held: string[]) => void, wait?: 1) {
+    if (L)
+      return L.request(LOCK, wait ? {} : { ifAvailable: true }, (l: any) =>
+        l && L.query().then((q: any) => f(q.held.map((x: any) => x.name))),
+      ).catch(log)
+    const l = (get(LOCK) || '').split('|')
+    if (!wait && l[0] && l[0] != me && +l[1] > now()) return
+    set(LOCK, me + '|' + (now() + 5e3))
+    setTimeout(() => {
+      if ((get(LOCK) || '').split('|')[0] == me) f([]), set(LOCK, null)
+    }, 150)
+  }
+
+  // back is called when the page comes back from the back/forward cache,
+  // under the adoption lock: if its released outbox was adopted by another
+  // page meanwhile (its key is gone), that page sends those events and this
+  // one forgets them. Then it takes its lock again and calls then().
+  function back(then: () => void) {
+    mutex(() => {
+      if (!get(me)) P.length = 0
+      save(), hold(), then()
+    }, 1)
+  }
+
+  // orphans lists the outbox keys of other pages whose lease has expired
+  // and whose lock is not in held.
+  function orphans(held: string[]) {
     const r: string[] = []
     try {
       for (let i = 0; i < localStorage.length; i++) {
         const k = localStorage.key(i) || ''
-        if (!k.indexOf(OB) && k != me && !((jp(get(k)) || {}).x > now())) r.push(k)
+        if (!k.indexOf(OB) && k != me && !((jp(get(k)) || {}).x > now()) && held.indexOf(k) < 0) r.push(k)
       }
     } catch (e) {}
     return r
   }
 
-  // adopt takes over orphaned outboxes. It writes the lock, waits, and
-  // proceeds only if the lock still names this page, so that of two tabs
-  // racing for it only one adopts; then it calls then().
+  // adopt takes over orphaned outboxes under the adoption lock, then calls
+  // then().
   function adopt(then: () => void) {
-    const l = (get(LOCK) || '').split('|')
-    if ((l[0] && l[0] != me && +l[1] > now()) || !orphans().length) return
-    set(LOCK, me + '|' + (now() + 5e3))
-    setTimeout(() => {
-      if ((get(LOCK) || '').split('|')[0] != me) return
-      for (const k of orphans()) {
-        const v = jp(get(k))
-        set(k, null)
-        if (v && v.e) add(v.e), log('adopted', v.e.length)
-      }
-      set(LOCK, null)
-      then()
-    }, 150)
+    if (orphans([]).length)
+      mutex((held) => {
+        for (const k of orphans(held)) {
+          const v = jp(get(k))
+          set(k, null)
+          if (v && v.e) add(v.e), log('adopted', v.e.length)
+        }
+        then()
+      })
   }
 
   return o

@@ -21,7 +21,7 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
   let hold = 0 // no sending before this time (backoff, retry hints)
   let timer: any = 0
   let solo = 0 // after a refused frame: one event per frame, one frame in flight
-  const t = { http: 0, pump, soon, exit, send, flush }
+  const t = { http: 0, pump, soon, exit, send, flush, close }
 
   // handle applies a server answer: acks/accepted and rejects/rejected leave
   // the outbox (a rejected event is never resent); a retry hint
@@ -152,6 +152,15 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
     ))
       c.forEach((w) => (w.x = 1)), post(c, 1)
     o.save()
+  }
+
+  // close drops the WebSocket (the page is entering the back/forward
+  // cache); what was in flight is sent again once the page is back.
+  function close() {
+    const s = ws
+    ws = null
+    s && s.close()
+    for (const w of P) w.s = 0
   }
 
   // flush sends now, ignoring backoff, and resolves true once every event

@@ -25,6 +25,8 @@ import (
 //	str fbp, str fbc
 //	map consent               str key, byte 0 or 1
 //	str country, str ip, str ua
+//	[str user_id]             only when not empty: records without it
+//	                          (all written before it existed) end at ua
 
 const flagKnown = 1
 
@@ -46,7 +48,7 @@ func EncodeRecord(e *event.Event) (Record, error) {
 	c := &e.Context
 	n := len(e.SiteID) + len(e.ID) + len(e.Name) + len(e.Source) + len(e.UID) + len(e.AnonID) +
 		len(e.SessionID) + len(data) + len(c.URL) + len(c.Referrer) + len(c.Title) + len(c.FBP) +
-		len(c.FBC) + len(c.Country) + len(c.IP) + len(c.UserAgent)
+		len(c.FBC) + len(c.Country) + len(c.IP) + len(c.UserAgent) + len(c.UserID)
 	for k, v := range c.UTM {
 		n += len(k) + len(v) + 2*binary.MaxVarintLen32
 	}
@@ -102,6 +104,9 @@ func EncodeRecord(e *event.Event) (Record, error) {
 	b = appendStr(b, c.Country)
 	b = appendStr(b, c.IP)
 	b = appendStr(b, c.UserAgent)
+	if c.UserID != "" {
+		b = appendStr(b, c.UserID)
+	}
 
 	size := len(b) - body
 	hdr := binary.AppendUvarint(b[start:start], uint64(size))
@@ -291,6 +296,11 @@ func decodeBinary(e *event.Event, rec []byte) error {
 	c.Country = r.str("country")
 	c.IP = r.str("ip")
 	c.UserAgent = r.str("ua")
+	if r.err == nil && r.off < len(r.b) {
+		if c.UserID = r.str("user_id"); c.UserID == "" {
+			r.fail("user_id (empty)") // never written
+		}
+	}
 	if r.err == nil && r.off != len(r.b) {
 		r.fail("record end (trailing bytes)")
 	}

@@ -21,7 +21,7 @@ func sampleEvents() []event.Event {
 				URL: "https://www.acme.com/p/1?q=%E2%9C%93", Referrer: "https://google.com/", Title: "Acme — pricing",
 				UTM: map[string]string{"source": "google", "medium": "cpc", "campaign": "spring"},
 				FBP: "fb.1.1763920000.123", FBC: "fb.1.1763920000.AbC",
-				Consent: map[string]bool{"analytics": true, "ads": false},
+				Consent: map[string]bool{"analytics": true, "ads": false}, UserID: "crm-42",
 				Country: "IN", IP: "203.0.113.7", UserAgent: "Mozilla/5.0 (X11; Linux x86_64)",
 			},
 		},
