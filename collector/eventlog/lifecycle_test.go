@@ -47,9 +47,13 @@ func TestShutdownWithoutStartAndTwice(t *testing.T) {
 	if err := l2.Append(ctx, events("y")); err != nil {
 		t.Fatal(err)
 	}
-	if p, err := r.Pending(); err != nil || p != 1 {
-		t.Fatalf("Pending = %d, %v; want 1", p, err)
-	}
+	// The consumer's pending count follows the append asynchronously.
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if p, err := r.Pending(); err != nil || p != 1 {
+			return fmt.Errorf("Pending = %d, %v; want 1", p, err)
+		}
+		return nil
+	})
 	for range 2 {
 		if err := l2.Shutdown(ctx); err != nil {
 			t.Fatalf("Shutdown: %v", err)
