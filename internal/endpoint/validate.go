@@ -112,6 +112,7 @@ func (e *Endpoint) Validate(c Checks) error {
 	if err := ValidateSchedule(x.RetrySchedule); err != nil {
 		add(&FieldError{Field: "retry_schedule", Msg: err.Error()})
 	}
+	add(x.validateFlow()...)
 	return errors.Join(errs...)
 }
 
