@@ -217,3 +217,46 @@ func TestAdaptiveConcurrency(t *testing.T) {
 	}
 	testkit.Eventually(t, 60*time.Second, conc(8))
 }
+
+// TestRateLimitSharedAcrossNodes: two forwarder nodes sharing one
+// JetStream count each other and each takes half of the endpoint's
+// rate_limit; both deliver from the shared queue, and the receiver sees no
+// more than the documented cluster bound (rate + nodes × (burst + 1)) plus
+// 10 % in any second.
+func TestRateLimitSharedAcrossNodes(t *testing.T) {
+	const events, limit = 100, 50
+	rcv := newStamps(t)
+	ep := webhookEP("shared", rcv.url, signing.NewSecret())
+	ep.RateLimit = limit
+	a := newEnv(t, testConfig(ep))
+	b := newEnvJS(t, testConfig(ep), a.js)
+	for _, e := range []*env{a, b} {
+		testkit.Eventually(t, 30*time.Second, func() error {
+			if fl, _ := e.f.Flow("shared"); fl.Nodes != 2 || fl.NodeRateLimit != limit/2 {
+				return fmt.Errorf("flow %+v: want 2 nodes, a share of %d/s", fl, limit/2)
+			}
+			return nil
+		})
+	}
+	for i := 0; i < events; i += 10 {
+		evs := make([]event.Event, 10)
+		for j := range evs {
+			evs[j] = testEvent("popin_captured")
+		}
+		a.log.Append(evs...)
+	}
+	testkit.Eventually(t, 60*time.Second, func() error {
+		if n := len(rcv.times()); n < events {
+			return fmt.Errorf("got %d of %d", n, events)
+		}
+		return nil
+	})
+	if len(a.obs.all()) == 0 || len(b.obs.all()) == 0 {
+		t.Errorf("attempts: node a %d, node b %d; want both nodes delivering", len(a.obs.all()), len(b.obs.all()))
+	}
+	got, bound := maxPerSecond(rcv.times()), limit+2*2+limit/10
+	t.Logf("most requests in one second: %d (bound %d)", got, bound)
+	if got > bound {
+		t.Errorf("the endpoint got %d requests within one second from 2 nodes; rate_limit is %d/s", got, limit)
+	}
+}
