@@ -1,12 +1,14 @@
 package forwarder
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/testkit"
@@ -117,6 +119,19 @@ func TestRateLimit(t *testing.T) {
 	if v := gaugeOf(t, e, "bridge_forwarder_endpoint_rate_limit", "free"); v != 0 {
 		t.Errorf("unlimited endpoint: bridge_forwarder_endpoint_rate_limit = %v, want 0", v)
 	}
+	// Lifting the limit takes effect without a restart.
+	ep.RateLimit = 0
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.f.SetEndpoints(ctx, []endpoint.Endpoint{ep, webhookEP("free", free.url, signing.NewSecret())}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if v := gaugeOf(t, e, "bridge_forwarder_endpoint_rate_limit", "limited"); v != 0 {
+			return fmt.Errorf("bridge_forwarder_endpoint_rate_limit = %v after the limit was lifted", v)
+		}
+		return nil
+	})
 }
 
 // TestPausedEndpointDoesNotHoldOthers: while one endpoint waits out a

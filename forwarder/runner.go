@@ -124,7 +124,13 @@ func (r *runner) slotPool(rt *endpointRuntime) chan struct{} {
 	defer r.slotMu.Unlock()
 	if rt != nil && cap(r.slots) != rt.conc {
 		r.slots = make(chan struct{}, rt.conc)
-		r.f.m.concurrency.WithLabelValues(r.id).Set(float64(rt.conc))
+		eff := rt.conc
+		if r.aimd.lowered.Load() { // lock order: slotMu, then aimd.mu
+			r.aimd.mu.Lock()
+			eff = min(r.aimd.limit, rt.conc)
+			r.aimd.mu.Unlock()
+		}
+		r.f.m.concurrency.WithLabelValues(r.id).Set(float64(eff))
 		select {
 		case r.aimd.kick <- struct{}{}: // the throttle moves to the new pool
 		default:
