@@ -343,6 +343,9 @@ func (m *Manager) endpointStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if m.set.Engine != nil {
+		s.Flow = m.flowOf(e.ID)
+	}
 	httpjson.WriteJSON(w, http.StatusOK, s)
 	return nil
 }

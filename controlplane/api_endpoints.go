@@ -42,13 +42,15 @@ type endpointInput struct {
 	Consent       []string          `json:"consent"`
 	Filter        string            `json:"filter"`
 	Transform     string            `json:"transform"`
+	RateLimit     float64           `json:"rate_limit"`
+	RateBurst     int               `json:"rate_burst"`
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
 		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
-		e.Filter, e.Transform}
+		e.Filter, e.Transform, e.RateLimit, e.RateBurst}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -58,6 +60,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.APIKeyHeader, e.Headers, e.Concurrency, e.EventMap, e.DefaultRegion = in.APIKeyHeader, in.Headers, in.Concurrency, in.EventMap, in.DefaultRegion
 	e.PlainHeaders, e.Consent = in.PlainHeaders, in.Consent
 	e.Filter, e.Transform = in.Filter, in.Transform
+	e.RateLimit, e.RateBurst = in.RateLimit, in.RateBurst
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only
@@ -72,12 +75,15 @@ type endpointView struct {
 	// DeliveryError is why the delivery engine left the endpoint out (it
 	// receives nothing until changed); empty when it delivers.
 	DeliveryError string `json:"delivery_error,omitempty"`
+	// Flow is the endpoint's live flow control on this node (flow.go).
+	Flow *Flow `json:"flow,omitempty"`
 }
 
 func (m *Manager) viewEndpoint(e Endpoint) endpointView {
 	v := endpointView{HasSecret: e.Secret != "", HasToken: e.Token != "", HasAccessToken: e.AccessToken != ""}
 	if m.set.Engine != nil {
 		v.DeliveryError = m.set.Engine.Problems()[e.ID]
+		v.Flow = m.flowOf(e.ID)
 	}
 	for _, p := range endpoint.Unexpired(e.PreviousSecrets, m.now()) {
 		if v.PreviousSecretExpiresAt == nil || p.Expires.After(*v.PreviousSecretExpiresAt) {

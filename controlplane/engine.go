@@ -95,6 +95,9 @@ type Stats struct {
 	LastSuccessAt *time.Time        `json:"last_success_at"`
 	LastFailureAt *time.Time        `json:"last_failure_at"`
 	Series        []StatsBucket     `json:"series"`
+	// Flow is the endpoint's live flow control on the node that answers
+	// (not from ClickHouse; see FlowReporter).
+	Flow *Flow `json:"flow,omitempty"`
 }
 
 // StatsBucket is one slice of the window, for the health chart.

@@ -187,7 +187,7 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 			}
 			t.pending.Add(1)
 			d := &delivery{id: id, ev: ev, ep: rt.cfg.ID, seg: t}
-			if r := (*runners)[rt.cfg.ID]; !queueOnly && r != nil && r.fast != nil && rt.single() && rt.active() && r.fast.offer(d, now) {
+			if r := (*runners)[rt.cfg.ID]; !queueOnly && r != nil && r.fast != nil && rt.single() && !rt.cfg.Limited() && rt.active() && r.fast.offer(d, now) {
 				continue
 			}
 			f.enqueueFirst(d)

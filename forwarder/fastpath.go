@@ -121,7 +121,7 @@ func (fp *fastPath) laneCap() int {
 	if lat <= 0 {
 		return maxLane // not measured yet: the budget still bounds the wait
 	}
-	conc := cap(fp.r.slotPool(nil))
+	conc := fp.r.effConc()
 	// Twice the estimate: latency swings under load (GC, CPU) must not spill
 	// healthy traffic into the queue; the budget still bounds the wait.
 	n := 2 * int64(conc) * int64(fp.budget) / int64(max(lat, 50*time.Microsecond))
@@ -222,7 +222,7 @@ func (fp *fastPath) abandon() {
 func (fp *fastPath) attempt(d *delivery) {
 	r := fp.r
 	rt := r.runtime()
-	if rt == nil || !rt.active() || !rt.single() {
+	if rt == nil || !rt.active() || !rt.single() || rt.cfg.Limited() {
 		r.f.enqueueFirst(d)
 		return
 	}

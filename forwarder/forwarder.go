@@ -34,6 +34,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
@@ -124,6 +125,11 @@ type Forwarder struct {
 	acks         chan *segTracker
 	ackStop      chan struct{}
 	ackDone      chan struct{}
+	// nodes is how many forwarder nodes share the rate limits (nodes.go),
+	// counted in nodesKV under this node's nodeID.
+	nodes   atomic.Int32
+	nodesKV jetstream.KeyValue
+	nodeID  string
 }
 
 // New checks cfg (cfg.Endpoints included: an invalid one is a startup
@@ -159,6 +165,7 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 		endpointsSet: make(chan struct{}),
 		ackStop:      make(chan struct{}),
 		ackDone:      make(chan struct{}),
+		nodeID:       randomHex(8),
 	}
 	f.recent.window = p.dedup
 	f.lanes.Store(&map[string]*runner{})
@@ -212,6 +219,12 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	bgctx, cancel := context.WithCancel(context.Background())
 	f.cancel = cancel
 	f.state = stateStarted
+	if err := f.openNodes(ctx, js); err != nil {
+		f.logger.Warn("live-node bucket not available; rate limits are applied as if this node were alone", "err", err)
+	} else {
+		f.bg.Add(1)
+		go func() { defer f.bg.Done(); f.beat(bgctx) }()
+	}
 	for id := range f.routes.Load().byID {
 		if err := f.startRunnerLocked(ctx, id); err != nil {
 			f.logger.Error("endpoint runner not started", "endpoint", id, "err", err)

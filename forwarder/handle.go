@@ -57,6 +57,10 @@ func (r *runner) handle(msgs []jetstream.Msg) {
 			for _, m := range send[i:] {
 				_ = m.InProgress() // restart the ack wait of those still to send
 			}
+			if err := r.waitTurn(r.ctx, rt); err != nil {
+				_ = send[i].Nak() // stopping
+				continue
+			}
 			one := r.f.export(r.ctx, rt, items[i:i+1])
 			r.finish(rt, send[i], ms[i], one, time.Now())
 		}
@@ -136,6 +140,7 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 		r.fast.observe(res, res.Err != nil && !retry.IsPermanent(res.Err))
 	}
 	r.pauseFor(res)
+	r.adapt(res, at)
 	var out outcome
 	switch {
 	case res.Err == nil:

@@ -57,6 +57,11 @@ func (f *Forwarder) Test(ctx context.Context, endpointID string, ev *event.Event
 		return Attempt{}, fmt.Errorf("event %q: %w to endpoint %s (see its events and event_map)", ev.Name, ErrNotDelivered, endpointID)
 	}
 	m := &queue.Message{DeliveryID: queue.DeliveryID(endpointID, ev.ID), WebhookID: queue.WebhookID(ev.ID), EndpointID: endpointID, Event: *ev}
+	if r := (*f.lanes.Load())[endpointID]; r != nil {
+		if err := r.waitTurn(ctx, rt); err != nil {
+			return Attempt{}, fmt.Errorf("endpoint %s rate limit: %w", endpointID, err)
+		}
+	}
 	at := time.Now()
 	res := f.export(ctx, rt, []exporter.Item{{WebhookID: m.WebhookID, Event: ev}})
 	rec := f.record(rt, m, 1, res, at, true) // sample data only: the request body is logged

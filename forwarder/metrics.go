@@ -20,6 +20,10 @@ type metrics struct {
 	fanoutErrors prometheus.Counter
 	// paused is 1 while an endpoint waits out a Retry-After (pause.go).
 	paused *prometheus.GaugeVec
+	// concurrency is the effective concurrency (adapt.go); rateLimit this
+	// node's share of the rate limit (ratelimit.go).
+	concurrency *prometheus.GaugeVec
+	rateLimit   *prometheus.GaugeVec
 	// suppressed counts deliveries not made for want of consent.
 	suppressed *prometheus.CounterVec
 	// filtered counts deliveries not made because the endpoint's filter
@@ -52,6 +56,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Log segments whose deliveries could not be enqueued (the segment is retried)."}),
 		paused: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoint_paused",
 			Help: "1 while an endpoint waits out the Retry-After of a 429 or 503: nothing is sent to it meanwhile."}, ep),
+		concurrency: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoint_concurrency",
+			Help: "Attempts an endpoint may have at once now: its concurrency, halved by 429 answers and recovering after successes."}, ep),
+		rateLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoint_rate_limit",
+			Help: "Requests per second this node lets start to an endpoint (its share of rate_limit); 0 is unlimited."}, ep),
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_suppressed_total",
 			Help: "Deliveries not made because the event's consent does not allow a purpose the endpoint needs, by endpoint and purpose."}, []string{"endpoint", "purpose"}),
 		filtered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_filtered_total",
@@ -60,7 +68,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "1 for each endpoint that does not validate and receives nothing; every other endpoint keeps delivering."}, ep),
 	}
 	if err := promreg.Register(reg, m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth,
-		m.enqueued, m.enqueueDrops, m.fanoutErrors, m.paused, m.suppressed, m.filtered, m.invalidEndpoints); err != nil {
+		m.enqueued, m.enqueueDrops, m.fanoutErrors, m.paused, m.concurrency, m.rateLimit, m.suppressed, m.filtered, m.invalidEndpoints); err != nil {
 		return nil, fmt.Errorf("forwarder metrics: %w", err)
 	}
 	return m, nil
@@ -99,6 +107,8 @@ func (m *metrics) zero(id string) {
 	m.queueDepth.WithLabelValues(id) // the runner measures it next
 	m.paused.WithLabelValues(id)
 	m.filtered.WithLabelValues(id)
+	m.concurrency.WithLabelValues(id) // the runner sets it when it starts
+	m.rateLimit.WithLabelValues(id)
 	for _, k := range failureKinds {
 		m.failures.WithLabelValues(id, k)
 	}
@@ -112,6 +122,7 @@ func (m *metrics) drop(id string) {
 	l := prometheus.Labels{"endpoint": id}
 	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
 		m.attempts, m.successes, m.failures, m.deadLetters, m.latency, m.queueDepth, m.enqueued, m.enqueueDrops, m.paused, m.filtered,
+		m.concurrency, m.rateLimit,
 	} {
 		v.DeletePartialMatch(l)
 	}

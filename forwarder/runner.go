@@ -43,6 +43,12 @@ type runner struct {
 	fetchBackoff retry.Backoff
 	// pausedUntil (unix ns): the endpoint asked to wait (pause.go).
 	pausedUntil atomic.Int64
+	// rl is the endpoint's rate limit (ratelimit.go).
+	rl rateGate
+	// aimd is the effective concurrency, lowered by 429s (adapt.go).
+	aimd aimd
+	// depth is the queue depth last measured.
+	depth atomic.Uint64
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -56,6 +62,7 @@ func newRunner(f *Forwarder, id string, cons jetstream.Consumer) *runner {
 	r := &runner{f: f, id: id, cons: cons, ctx: ctx, cancel: cancel,
 		wakeCh: make(chan struct{}, 1), done: make(chan struct{}),
 		fetchBackoff: retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}}
+	r.aimd.kick = make(chan struct{}, 1)
 	if f.p.fastBudget > 0 {
 		r.fast = newFastPath(r, f.p.fastBudget, f.p.fastCooldown)
 	}
@@ -68,6 +75,9 @@ func newRunner(f *Forwarder, id string, cons jetstream.Consumer) *runner {
 }
 
 func (r *runner) start() {
+	r.f.m.concurrency.WithLabelValues(r.id).Set(float64(cap(r.slotPool(nil))))
+	r.inflight.Add(1)
+	go func() { defer r.inflight.Done(); r.throttle() }()
 	if r.fast != nil {
 		r.inflight.Add(1)
 		go func() { defer r.inflight.Done(); r.fast.run() }()
@@ -114,6 +124,17 @@ func (r *runner) slotPool(rt *endpointRuntime) chan struct{} {
 	defer r.slotMu.Unlock()
 	if rt != nil && cap(r.slots) != rt.conc {
 		r.slots = make(chan struct{}, rt.conc)
+		eff := rt.conc
+		if r.aimd.lowered.Load() { // lock order: slotMu, then aimd.mu
+			r.aimd.mu.Lock()
+			eff = min(r.aimd.limit, rt.conc)
+			r.aimd.mu.Unlock()
+		}
+		r.f.m.concurrency.WithLabelValues(r.id).Set(float64(eff))
+		select {
+		case r.aimd.kick <- struct{}{}: // the throttle moves to the new pool
+		default:
+		}
 	}
 	return r.slots
 }
@@ -186,16 +207,17 @@ func (r *runner) loop() {
 		}
 		if !rt.single() {
 			r.pullBatch(rt)
-		} else if !r.pullSingles() {
+		} else if !r.pullSingles(rt) {
 			r.idleWait()
 		}
 	}
 }
 
 // pullSingles takes the free slots (at least one, waiting for it), fetches
-// at most that many queued deliveries without waiting on the server, and
-// attempts each in its own goroutine. It reports whether any came.
-func (r *runner) pullSingles() bool {
+// at most that many queued deliveries without waiting on the server (and
+// no more than the rate limit lets start soon), and attempts each in its
+// own goroutine once the rate limit lets it. It reports whether any came.
+func (r *runner) pullSingles(rt *endpointRuntime) bool {
 	s, ok := r.acquire(nil)
 	if !ok {
 		return false
@@ -210,6 +232,14 @@ func (r *runner) pullSingles() bool {
 		}
 		break
 	}
+	if k, ok := r.fetchable(rt, n); !ok || k < n {
+		for ; n > k; n-- {
+			<-s
+		}
+		if !ok {
+			return false
+		}
+	}
 	batch, err := r.cons.FetchNoWait(n)
 	if err != nil {
 		for i := 0; i < n; i++ {
@@ -222,6 +252,11 @@ func (r *runner) pullSingles() bool {
 	used := 0
 	for msg := range batch.Messages() {
 		used++
+		if err := r.waitTurn(r.ctx, rt); err != nil {
+			<-s
+			_ = msg.Nak() // stopping: attempted after the restart
+			continue
+		}
 		r.inflight.Add(1)
 		go func() {
 			defer func() { <-s; r.inflight.Done() }()
@@ -259,6 +294,13 @@ func (r *runner) pullBatch(rt *endpointRuntime) {
 		<-s
 		return
 	}
+	if err := r.waitTurn(r.ctx, rt); err != nil {
+		<-s
+		for _, m := range msgs {
+			_ = m.Nak()
+		}
+		return
+	}
 	r.inflight.Add(1)
 	go func() {
 		defer func() { <-s; r.inflight.Done() }()
@@ -278,7 +320,9 @@ func (r *runner) updateDepth() {
 	ctx, cancel := context.WithTimeout(r.ctx, 2*time.Second)
 	defer cancel()
 	if info, err := r.cons.Info(ctx); err == nil {
-		r.f.m.queueDepth.WithLabelValues(r.id).Set(float64(info.NumPending + uint64(info.NumAckPending)))
+		n := info.NumPending + uint64(info.NumAckPending)
+		r.depth.Store(n)
+		r.f.m.queueDepth.WithLabelValues(r.id).Set(float64(n))
 	}
 }
 
@@ -319,6 +363,10 @@ func (r *runner) ready(rt *endpointRuntime, msg jetstream.Msg) (*queue.Message, 
 	}
 	if m.NotBefore.After(now) {
 		r.putBack(msg, m.NotBefore.Sub(now))
+		return nil, false
+	}
+	if until := r.pausedUntil.Load(); now.UnixNano() < until {
+		r.putBack(msg, time.Unix(0, until).Sub(now))
 		return nil, false
 	}
 	if m.Handoff && !r.fast.copyReady(msg, m, now) {

@@ -92,6 +92,11 @@ type Endpoint struct {
 	RetrySchedule []string `json:"retry_schedule,omitempty" yaml:"retry_schedule"`
 	// Concurrency overrides forwarder.concurrency (0: the global value).
 	Concurrency int `json:"concurrency,omitempty" yaml:"concurrency"`
+	// RateLimit caps requests to the endpoint per second, across nodes
+	// (flow.go); 0 is unlimited. RateBurst is how many may go at once
+	// after a quiet spell (0: 1).
+	RateLimit float64 `json:"rate_limit,omitempty" yaml:"rate_limit"`
+	RateBurst int     `json:"rate_burst,omitempty" yaml:"rate_burst"`
 
 	// Filter is an expression over the event (internal/endpoint/rules)
 	// that must be true for the event to be delivered here; empty delivers

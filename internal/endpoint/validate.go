@@ -113,6 +113,7 @@ func (e *Endpoint) Validate(c Checks) error {
 		add(&FieldError{Field: "retry_schedule", Msg: err.Error()})
 	}
 	add(x.validateRules()...)
+	add(x.validateFlow()...)
 	return errors.Join(errs...)
 }
 

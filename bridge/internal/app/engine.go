@@ -35,8 +35,9 @@ type engine struct {
 }
 
 var (
-	_ controlplane.Engine = (*engine)(nil)
-	_ delivery.Observer   = (*engine)(nil)
+	_ controlplane.Engine       = (*engine)(nil)
+	_ delivery.Observer         = (*engine)(nil)
+	_ controlplane.FlowReporter = (*engine)(nil)
 )
 
 // Apply implements controlplane.Engine. Endpoints that do not validate are
@@ -101,6 +102,10 @@ func (e *engine) Replay(ctx context.Context, ep controlplane.Endpoint, events []
 
 // Problems implements controlplane.Engine.
 func (e *engine) Problems() map[string]string { return e.fwd.Problems() }
+
+// Flow implements controlplane.FlowReporter: the endpoint's flow control
+// on this node.
+func (e *engine) Flow(endpointID string) (controlplane.Flow, bool) { return e.fwd.Flow(endpointID) }
 
 // AttemptDone implements delivery.Observer by handing the attempt to the
 // control plane's lifecycle queue (never blocks).
