@@ -1,0 +1,75 @@
+package chdb
+
+import (
+	"context"
+	"fmt"
+)
+
+// LocalSuffix names the per-node table under a Distributed table on a
+// cluster: events_local holds the rows, events reads and writes them.
+const LocalSuffix = "_local"
+
+// onCluster is the ON CLUSTER clause of DDL; "" on one server.
+func (f Features) onCluster() string {
+	if f.Cluster == "" {
+		return ""
+	}
+	return " ON CLUSTER `" + f.Cluster + "`"
+}
+
+// replacingTable returns the DDL of a ReplacingMergeTree table: columns is
+// the column list and clauses what follows the ENGINE (PARTITION BY, ORDER
+// BY, SETTINGS).
+//
+// On one server it is one table, name. On a cluster it is, ON CLUSTER,
+// name_local — ReplicatedReplacingMergeTree at
+// /clickhouse/tables/{shard}/<db>/name_local, replica {replica} (the
+// servers' macros) — and name, a Distributed table over it. The Distributed
+// table keeps the name every reader and writer uses. Rows are sharded by
+// shardKey, a hash of the row's identity, so every copy of a row lands on
+// the same shard and FINAL (applied per shard) still collapses them.
+func (f Features) replacingTable(name, columns, clauses, shardKey string) []string {
+	if f.Cluster == "" {
+		return []string{"CREATE TABLE IF NOT EXISTS {db}." + name + " (\n" + columns + "\n) ENGINE = ReplacingMergeTree()\n" + clauses}
+	}
+	local := name + LocalSuffix
+	return []string{
+		"CREATE TABLE IF NOT EXISTS {db}." + local + f.onCluster() + " (\n" + columns +
+			"\n) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{db_name}/" + local + "', '{replica}')\n" + clauses,
+		"CREATE TABLE IF NOT EXISTS {db}." + name + f.onCluster() + " AS {db}." + local +
+			"\nENGINE = Distributed('" + f.Cluster + "', '{db_name}', '" + local + "', " + shardKey + ")",
+	}
+}
+
+// clusterBookkeeping creates the database and schema_migrations ON CLUSTER.
+// schema_migrations is one ReplicatedReplacingMergeTree table for the whole
+// cluster (ZooKeeper path without {shard}; replica "{shard}-{replica}", unique
+// even where replica names repeat across shards), so a version recorded
+// through any node is seen by every node.
+//
+// ON CLUSTER DDL goes through the cluster's queue in ZooKeeper and waits for
+// every host. When this server already has schema_migrations nothing is
+// queued, so a node starting while some ClickHouse host is down is not held
+// up by it unless a migration is pending. Nodes migrating at once each queue
+// their statements; every host runs the queue in order and IF NOT EXISTS
+// makes the repeats no-ops, so nothing is dropped or replaced.
+func (db *DB) clusterBookkeeping(ctx context.Context) error {
+	var exists uint8
+	if err := db.admin.QueryRow(ctx, "EXISTS TABLE "+db.Table("schema_migrations")).Scan(&exists); err != nil {
+		return fmt.Errorf("migrate: look for schema_migrations: %w", err)
+	}
+	if exists == 1 {
+		return nil
+	}
+	f := db.Features()
+	name := db.cfg.Database
+	if err := db.admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"`"+f.onCluster()); err != nil {
+		return fmt.Errorf("migrate: create database %s on cluster %s: %w", name, f.Cluster, err)
+	}
+	if err := db.admin.Exec(ctx, expand(`CREATE TABLE IF NOT EXISTS {db}.schema_migrations`+f.onCluster()+` (`+schemaMigrationsColumns+`
+) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{db_name}/schema_migrations', '{shard}-{replica}')
+ORDER BY version`, name)); err != nil {
+		return fmt.Errorf("migrate: create schema_migrations on cluster %s: %w", f.Cluster, err)
+	}
+	return nil
+}
