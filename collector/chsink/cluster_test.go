@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -75,9 +76,25 @@ func TestClusterSink(t *testing.T) {
 			return err
 		})
 	}
-	// Migrating again is a no-op.
+	// Migrating again queues nothing in the cluster's DDL queue (a node
+	// starting does not wait for every ClickHouse host).
+	queued := func() string {
+		t.Helper()
+		out, err := srvs[0].Query(ctx, "SELECT count() FROM system.zookeeper WHERE path = '/clickhouse/task_queue/ddl'")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := queued()
+	if before == "0" {
+		t.Fatal("the DDL queue is empty after migrating ON CLUSTER")
+	}
 	if err := dbs[1].Migrate(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if after := queued(); after != before {
+		t.Errorf("migrating an up-to-date cluster queued DDL: %s tasks before, %s after", before, after)
 	}
 
 	// The sink writes through replica 1's Distributed table.
@@ -132,41 +149,75 @@ func TestClusterSink(t *testing.T) {
 		})
 	}
 
-	// A documented query, unchanged, through the other replica.
+	// Documented queries, unchanged, through the other replica: events, and
+	// deliveries after a row inserted through its Distributed table.
+	day := now.Format(time.DateOnly)
+	if got, want := docQuery(t, ctx, dbs[1], "Events per day by name"), day+" acme nudge_show 1"; got != want {
+		t.Errorf("Events per day by name:\n%s\nwant:\n%s", got, want)
+	}
+	b, err := chdb.PrepareBatch(ctx, dbs[0].Conn(), "INSERT INTO "+dbs[0].Table("deliveries")+" ("+chdb.DeliveriesColumns+")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append("d-1", e.ID, "crm", "acme", "nudge_show", "wh-1", uint32(1), uint16(200), uint8(1), uint32(5), "",
+		now, time.Unix(0, 0), uint8(0), "https://crm.example/h", "{}", "", "", "succeeded"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 30*time.Second, func() error {
+		if got, want := docQuery(t, ctx, dbs[1], "Delivery outcomes per endpoint per day"), day+" crm 1 1 1 0"; got != want {
+			return fmt.Errorf("Delivery outcomes per endpoint per day:\n%s\nwant:\n%s", got, want)
+		}
+		return nil
+	})
+}
+
+// docQuery runs the docs/queries.md query titled title on db and returns its
+// rows, one line each, values separated by spaces.
+func docQuery(t *testing.T, ctx context.Context, db *chdb.DB, title string) string {
+	t.Helper()
 	md, err := os.ReadFile("../../docs/queries.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sql string
 	for _, q := range chquery.Parse(md) {
-		if q.Title == "Events per day by name" {
+		if q.Title == title {
 			sql = q.SQL
 		}
 	}
 	if sql == "" {
-		t.Fatal(`docs/queries.md has no query "Events per day by name"`)
+		t.Fatalf("docs/queries.md has no query %q", title)
 	}
-	rows, err := dbs[1].Conn().Query(ctx, sql)
+	rows, err := db.Conn().Query(ctx, sql)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, sql)
 	}
 	defer rows.Close()
-	var got []string
+	var lines []string
 	for rows.Next() {
-		var (
-			day        time.Time
-			site, name string
-			events     uint64
-		)
-		if err := rows.Scan(&day, &site, &name, &events); err != nil {
+		cols := rows.ColumnTypes()
+		vals := make([]any, len(cols))
+		for i, c := range cols {
+			vals[i] = reflect.New(c.ScanType()).Interface()
+		}
+		if err := rows.Scan(vals...); err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, fmt.Sprintf("%s %s %s %d", day.Format(time.DateOnly), site, name, events))
+		var f []string
+		for _, v := range vals {
+			x := reflect.ValueOf(v).Elem().Interface()
+			if tm, ok := x.(time.Time); ok {
+				x = tm.Format(time.DateOnly)
+			}
+			f = append(f, fmt.Sprint(x))
+		}
+		lines = append(lines, strings.Join(f, " "))
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if want := now.Format(time.DateOnly) + " acme nudge_show 1"; strings.Join(got, "\n") != want {
-		t.Errorf("Events per day by name:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
-	}
+	return strings.Join(lines, "\n")
 }

@@ -3,6 +3,7 @@ package chdb
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // LocalSuffix names the per-node table under a Distributed table on a
@@ -49,20 +50,38 @@ func (f Features) replacingTable(name, columns, clauses, shardKey string) []stri
 //
 // ON CLUSTER DDL goes through the cluster's queue in ZooKeeper and waits for
 // every host. When this server already has schema_migrations nothing is
-// queued, so a node starting while some ClickHouse host is down is not held
+// queued (and a non-replicated one, left by a single-server setup, is an
+// error: its tables are not converted), so a node starting while some ClickHouse host is down is not held
 // up by it unless a migration is pending. Nodes migrating at once each queue
 // their statements; every host runs the queue in order and IF NOT EXISTS
 // makes the repeats no-ops, so nothing is dropped or replaced.
 func (db *DB) clusterBookkeeping(ctx context.Context) error {
-	var exists uint8
-	if err := db.admin.QueryRow(ctx, "EXISTS TABLE "+db.Table("schema_migrations")).Scan(&exists); err != nil {
+	var engines []string
+	rows, err := db.admin.Query(ctx, "SELECT engine FROM system.tables WHERE database = ? AND name = 'schema_migrations'", db.cfg.Database)
+	if err != nil {
 		return fmt.Errorf("migrate: look for schema_migrations: %w", err)
 	}
-	if exists == 1 {
-		return nil
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			rows.Close()
+			return fmt.Errorf("migrate: look for schema_migrations: %w", err)
+		}
+		engines = append(engines, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("migrate: look for schema_migrations: %w", err)
 	}
 	f := db.Features()
 	name := db.cfg.Database
+	if len(engines) == 1 {
+		if !strings.HasPrefix(engines[0], "Replicated") {
+			return fmt.Errorf("clickhouse.cluster: database %s was migrated for one server (schema_migrations is %s, not replicated); "+
+				"a database is not converted in place: set clickhouse.database to a new database for the cluster", name, engines[0])
+		}
+		return nil
+	}
 	if err := db.admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"`"+f.onCluster()); err != nil {
 		return fmt.Errorf("migrate: create database %s on cluster %s: %w", name, f.Cluster, err)
 	}

@@ -1,9 +1,11 @@
 package chdb_test
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/popinbridge/bridge/internal/chdb"
 )
@@ -52,5 +54,27 @@ func TestClusterDDL(t *testing.T) {
 		if strings.Contains(text, "non_replicated_deduplication_window") || strings.Contains(text, "ENGINE = ReplacingMergeTree") {
 			t.Errorf("%v: cluster DDL uses a non-replicated engine or setting:\n%s", v, text)
 		}
+	}
+}
+
+// A database migrated for one server is not silently used as a cluster's:
+// with clickhouse.cluster set, Migrate refuses it before queueing any DDL.
+func TestClusterRefusesSingleServerDatabase(t *testing.T) {
+	db, srv := openFresh(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cfg := chdb.NewDefaultConfig()
+	cfg.Addr, cfg.Database, cfg.Cluster = srv.Addr(), db.Database(), "no_such_cluster"
+	cdb, err := chdb.Open(ctx, cfg, chdb.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cdb.Close()
+	err = cdb.Migrate(ctx)
+	if err == nil || !strings.Contains(err.Error(), "clickhouse.cluster: database "+db.Database()+" was migrated for one server") {
+		t.Fatalf("Migrate with cluster on a single-server database: %v", err)
 	}
 }
