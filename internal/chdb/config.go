@@ -29,7 +29,7 @@ type Config struct {
 	TLS TLSConfig `yaml:"tls"`
 	// Cluster, when set, names a cluster of the server's remote_servers:
 	// migrations run ON CLUSTER and create ReplicatedReplacingMergeTree
-	// tables (*_local, at /clickhouse/tables/{shard}/<database>/<table>,
+	// tables (<table>_local, at /clickhouse/tables/{shard}/<database>/<table>_local,
 	// replica {replica}: the servers need ZooKeeper and those macros) with a
 	// Distributed table of the usual name over each; inserts through it are
 	// synchronous (insert_distributed_sync). Empty (default): one server.
