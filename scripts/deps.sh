@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and cannot get from the Go
-# module proxy: Debian's ClickHouse and Chromium, and for the packaging tests
+# module proxy: Debian's ClickHouse and Chromium, ZooKeeper (with a JRE) for
+# the ClickHouse cluster test (internal/chtest.Cluster), and for the packaging tests
 # podman, systemd-analyze (systemd) and docker-compose. Idempotent. Under
 # CI=true a dependency that cannot be installed fails the run.
 #   BRIDGE_SKIP_BROWSER=1    no Chromium (make demo)
@@ -10,6 +11,8 @@ set -euo pipefail
 need=()
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || need+=(clickhouse-server)
 command -v clickhouse-client >/dev/null 2>&1 || need+=(clickhouse-client)
+# ZooKeeper is run from its jar (internal/chlocal/zookeeper.go), not as a service.
+[ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1 || need+=(zookeeper)
 if [ "${BRIDGE_SKIP_BROWSER:-}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
@@ -51,6 +54,13 @@ fi
 
 # The Debian package enables a system-wide server; tests run their own.
 command -v clickhouse-server >/dev/null 2>&1 || [ -x /usr/sbin/clickhouse-server ] || { echo "deps: clickhouse-server still missing" >&2; exit 1; }
+if ! { [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1; }; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "deps: zookeeper (or java) still missing; the ClickHouse cluster test needs it" >&2
+    exit 1
+  fi
+  echo "deps: warning: zookeeper missing; the ClickHouse cluster test will skip" >&2
+fi
 if [ "${BRIDGE_SKIP_PACKAGING:-}" != "1" ]; then
   for p in "${packaging[@]}"; do
     command -v "${p%%:*}" >/dev/null 2>&1 && continue

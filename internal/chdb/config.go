@@ -27,6 +27,13 @@ type Config struct {
 	Compression string `yaml:"compression"`
 	// TLS on the secure native port; off by default.
 	TLS TLSConfig `yaml:"tls"`
+	// Cluster, when set, names a cluster of the server's remote_servers:
+	// migrations run ON CLUSTER and create ReplicatedReplacingMergeTree
+	// tables (<table>_local, at /clickhouse/tables/{shard}/<database>/<table>_local,
+	// replica {replica}: the servers need ZooKeeper and those macros) with a
+	// Distributed table of the usual name over each; inserts through it are
+	// synchronous (insert_distributed_sync). Empty (default): one server.
+	Cluster string `yaml:"cluster"`
 }
 
 // LogValue keeps the password out of logs: it is never printed, only
@@ -35,7 +42,7 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("addr", c.Addr), slog.String("database", c.Database),
 		slog.String("username", c.Username), slog.Bool("password_set", c.Password != ""),
-		slog.Bool("tls", c.TLS.Enabled),
+		slog.Bool("tls", c.TLS.Enabled), slog.String("cluster", c.Cluster),
 	)
 }
 
@@ -52,7 +59,10 @@ func NewDefaultConfig() Config {
 	}
 }
 
-var identRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var (
+	identRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	clusterRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]*$`)
+)
 
 // Validate reports every problem at once, each naming its key.
 func (c *Config) Validate() error {
@@ -81,6 +91,9 @@ func (c *Config) Validate() error {
 	case "lz4", "none":
 	default:
 		errs = append(errs, fmt.Errorf("clickhouse.compression: %q is not one of lz4, none", c.Compression))
+	}
+	if c.Cluster != "" && !clusterRe.MatchString(c.Cluster) {
+		errs = append(errs, fmt.Errorf("clickhouse.cluster: %q must be letters, digits, '_', '.' and '-' (a cluster name of the servers' remote_servers), or empty for one server", c.Cluster))
 	}
 	errs = append(errs, c.TLS.validate()...)
 	return errors.Join(errs...)

@@ -17,6 +17,8 @@ func TestConfigValidate(t *testing.T) {
 		{"bad addr", func(c *chdb.Config) { c.Addr = "localhost" }, []string{"clickhouse.addr"}},
 		{"empty addr", func(c *chdb.Config) { c.Addr = "" }, []string{"clickhouse.addr: required"}},
 		{"bad database", func(c *chdb.Config) { c.Database = "my-db; DROP" }, []string{"clickhouse.database"}},
+		{"cluster", func(c *chdb.Config) { c.Cluster = "prod_cluster-1.eu" }, nil},
+		{"bad cluster", func(c *chdb.Config) { c.Cluster = "prod` DROP" }, []string{"clickhouse.cluster"}},
 		{"all at once", func(c *chdb.Config) {
 			c.Username = ""
 			c.DialTimeout = 0

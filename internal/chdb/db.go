@@ -86,6 +86,12 @@ func options(cfg Config, tlsConf *tls.Config, database string, maxOpen int) *cli
 		MaxIdleConns:    maxOpen,
 		ConnMaxLifetime: connMaxLifetime,
 	}
+	if cfg.Cluster != "" && database != "" {
+		// An insert into a Distributed table returns once a replica of
+		// each shard stored it, not when it is queued on this server:
+		// the sink acks the log only after that.
+		o.Settings = clickhouse.Settings{"insert_distributed_sync": 1}
+	}
 	if cfg.Compression == "lz4" {
 		o.Compression = &clickhouse.Compression{Method: clickhouse.CompressionLZ4}
 	}
@@ -107,7 +113,11 @@ func (db *DB) Table(name string) string { return "`" + db.cfg.Database + "`.`" +
 func (db *DB) ServerVersion() Version { return db.version }
 
 // Features are the optional capabilities the schema uses on this server.
-func (db *DB) Features() Features { return FeaturesFor(db.version) }
+func (db *DB) Features() Features {
+	f := FeaturesFor(db.version)
+	f.Cluster = db.cfg.Cluster
+	return f
+}
 
 // Ping checks that the server answers and the database exists (readiness).
 func (db *DB) Ping(ctx context.Context) error {

@@ -16,19 +16,24 @@ import (
 // succeeds. Running it again is a no-op; two processes running it at once
 // is safe (every statement is IF NOT EXISTS; a version recorded twice is
 // collapsed by schema_migrations' ReplacingMergeTree).
+//
+// With Config.Cluster the DDL runs ON CLUSTER (see clusterBookkeeping and
+// replacingTable).
 func (db *DB) Migrate(ctx context.Context) error {
 	name := db.cfg.Database
-	if err := db.admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"`"); err != nil {
-		return fmt.Errorf("migrate: create database %s: %w", name, err)
-	}
-	if err := db.admin.Exec(ctx, expand(`CREATE TABLE IF NOT EXISTS {db}.schema_migrations (
-    version        UInt32,
-    name           String,
-    applied_at     DateTime('UTC'),
-    server_version String
+	if db.cfg.Cluster != "" {
+		if err := db.clusterBookkeeping(ctx); err != nil {
+			return err
+		}
+	} else {
+		if err := db.admin.Exec(ctx, "CREATE DATABASE IF NOT EXISTS `"+name+"`"); err != nil {
+			return fmt.Errorf("migrate: create database %s: %w", name, err)
+		}
+		if err := db.admin.Exec(ctx, expand(`CREATE TABLE IF NOT EXISTS {db}.schema_migrations (`+schemaMigrationsColumns+`
 ) ENGINE = ReplacingMergeTree()
 ORDER BY version`, name)); err != nil {
-		return fmt.Errorf("migrate: create schema_migrations: %w", err)
+			return fmt.Errorf("migrate: create schema_migrations: %w", err)
+		}
 	}
 	applied, err := db.AppliedMigrations(ctx)
 	if err != nil {
@@ -51,6 +56,12 @@ ORDER BY version`, name)); err != nil {
 	}
 	return nil
 }
+
+const schemaMigrationsColumns = `
+    version        UInt32,
+    name           String,
+    applied_at     DateTime('UTC'),
+    server_version String`
 
 // AppliedMigrations returns the versions recorded in schema_migrations.
 func (db *DB) AppliedMigrations(ctx context.Context) (map[uint32]bool, error) {

@@ -5,7 +5,11 @@ import "strings"
 // Migration is one schema step. Statements must be idempotent on their own
 // (IF NOT EXISTS; an ADD COLUMN of a column the table has counts as done,
 // since 18.16 has no ADD COLUMN IF NOT EXISTS): a crash between running them
-// and recording the version makes the next Migrate run them again.
+// and recording the version makes the next Migrate run them again, and on a
+// cluster two nodes may run them at once. On a cluster (Features.Cluster) every statement is ON
+// CLUSTER; a table is a Replicated *_local table plus a Distributed table
+// under the name queries use (see replacingTable), so a later change to a
+// table's columns must alter both.
 type Migration struct {
 	Version uint32
 	Name    string
@@ -45,14 +49,13 @@ var Migrations = []Migration{
 func eventsDDL(f Features) []string {
 	lc := f.lc("String")
 	settings := "index_granularity = 8192"
-	if f.InsertDedup {
+	if f.InsertDedup && f.Cluster == "" {
 		settings += ", non_replicated_deduplication_window = 1000"
 	}
-	return []string{`CREATE TABLE IF NOT EXISTS {db}.events (
-    event_id     String,
-    site_id      ` + lc + `,
-    name         ` + lc + `,
-    source       ` + lc + `,
+	return f.replacingTable("events", `    event_id     String,
+    site_id      `+lc+`,
+    name         `+lc+`,
+    source       `+lc+`,
     known        UInt8,
     uid          String,
     aid          String,
@@ -65,21 +68,20 @@ func eventsDDL(f Features) []string {
     url          String,
     referrer     String,
     title        String,
-    utm_source   ` + lc + `,
-    utm_medium   ` + lc + `,
-    utm_campaign ` + lc + `,
+    utm_source   `+lc+`,
+    utm_medium   `+lc+`,
+    utm_campaign `+lc+`,
     utm_term     String,
     utm_content  String,
     fbp          String,
     fbc          String,
-    country      ` + lc + `,
+    country      `+lc+`,
     ip           String,
     user_agent   String,
-    data         String` + f.zstd() + `
-) ENGINE = ReplacingMergeTree()
-PARTITION BY toYYYYMM(event_date)
+    data         String`+f.zstd(),
+		`PARTITION BY toYYYYMM(event_date)
 ORDER BY (site_id, name, event_date, event_id)
-SETTINGS ` + settings}
+SETTINGS `+settings, eventsShardKey)
 }
 
 // deliveriesDDL: one row per delivery attempt (CONTRACT §7, §10). Written by
@@ -89,12 +91,11 @@ SETTINGS ` + settings}
 // state is one of succeeded, failed, retrying, dead, refused.
 func deliveriesDDL(f Features) []string {
 	lc := f.lc("String")
-	return []string{`CREATE TABLE IF NOT EXISTS {db}.deliveries (
-    delivery_id     String,
+	return f.replacingTable("deliveries", `    delivery_id     String,
     event_id        String,
-    endpoint_id     ` + lc + `,
-    site_id         ` + lc + `,
-    event_name      ` + lc + `,
+    endpoint_id     `+lc+`,
+    site_id         `+lc+`,
+    event_name      `+lc+`,
     webhook_id      String,
     attempt         UInt32,
     status_code     UInt16,
@@ -106,13 +107,12 @@ func deliveriesDDL(f Features) []string {
     test            UInt8,
     request_url     String,
     request_headers String,
-    request_body    String` + f.zstd() + `,
-    response_body   String` + f.zstd() + `,
-    state           ` + lc + `
-) ENGINE = ReplacingMergeTree()
-PARTITION BY toYYYYMM(attempted_at)
+    request_body    String`+f.zstd()+`,
+    response_body   String`+f.zstd()+`,
+    state           `+lc,
+		`PARTITION BY toYYYYMM(attempted_at)
 ORDER BY (endpoint_id, attempted_at, delivery_id, attempt)
-SETTINGS index_granularity = 8192`}
+SETTINGS index_granularity = 8192`, "cityHash64(delivery_id)")
 }
 
 // deliveriesDedupDDL makes a retried insert of a deliveries batch a no-op
@@ -122,9 +122,11 @@ SETTINGS index_granularity = 8192`}
 // with exactly the same rows, so the server recognises the block by its hash
 // and keeps one copy. Older servers (18.16) get no statement: there the
 // copies are identical rows with equal sort keys, which ReplacingMergeTree
-// collapses on merge and every read through FINAL shows once.
+// collapses on merge and every read through FINAL shows once. On a cluster
+// the tables are Replicated, which drop a repeated block by themselves
+// (replicated_deduplication_window), so there is nothing to change.
 func deliveriesDedupDDL(f Features) []string {
-	if !f.InsertDedup {
+	if !f.InsertDedup || f.Cluster != "" {
 		return nil
 	}
 	return []string{"ALTER TABLE {db}.deliveries MODIFY SETTING non_replicated_deduplication_window = 1000"}
@@ -133,9 +135,12 @@ func deliveriesDedupDDL(f Features) []string {
 // eventsUserIDDDL adds user_id: the site's own user id that the SDK's
 // PopinBridge.identify stamps on later events (ctx.user_id); "" when none.
 // Rows written before it read "".
-func eventsUserIDDDL(Features) []string {
-	return []string{"ALTER TABLE {db}.events ADD COLUMN user_id String"}
+func eventsUserIDDDL(f Features) []string {
+	return f.addColumn("events", "user_id String", eventsShardKey)
 }
+
+// eventsShardKey spreads events over shards by their identity.
+const eventsShardKey = "cityHash64(event_id)"
 
 // EventsColumns is the column list, in order, that inserts into events use.
 const EventsColumns = "event_id, site_id, name, source, known, uid, aid, sid, seq, client_ts, received_at, " +
@@ -147,6 +152,9 @@ const DeliveriesColumns = "delivery_id, event_id, endpoint_id, site_id, event_na
 	"ok, latency_ms, error, attempted_at, next_attempt_at, test, request_url, request_headers, request_body, " +
 	"response_body, state"
 
+// expand replaces "{db}" by the quoted database name and "{db_name}" by the
+// bare one (inside string literals: ZooKeeper paths, Distributed's
+// arguments). ClickHouse's own macros ({shard}, {replica}) stay.
 func expand(stmt, db string) string {
-	return strings.ReplaceAll(stmt, "{db}", "`"+db+"`")
+	return strings.NewReplacer("{db}", "`"+db+"`", "{db_name}", db).Replace(stmt)
 }

@@ -24,6 +24,10 @@ type Features struct {
 	// InsertDedup: non_replicated_deduplication_window, so that a retried
 	// identical insert block is dropped by the server (20.10; used from 21.8).
 	InsertDedup bool
+	// Cluster is the ClickHouse cluster the schema spans (Config.Cluster):
+	// DDL runs ON CLUSTER and tables are Replicated + Distributed. Not a
+	// server capability: "" from FeaturesFor, set by DB.Features.
+	Cluster string
 }
 
 // FeaturesFor returns what the schema may use on a server of version v.

@@ -26,6 +26,8 @@ type Server struct {
 	HTTPPort int
 	// TLSPort is the secure native port (tcp_port_secure); 0 without TLS.
 	TLSPort int
+	// InterserverPort is where replicas fetch parts; 0 outside a cluster.
+	InterserverPort int
 
 	opts Options
 
@@ -59,6 +61,8 @@ type Options struct {
 	// Users are extra users (name → plain-text password) beside the
 	// password-less "default".
 	Users map[string]string
+	// Cluster makes the server a replica in a cluster (see StartCluster).
+	Cluster *ClusterNode
 }
 
 // Binary finds clickhouse-server.
@@ -102,6 +106,11 @@ func StartWith(dir string, o Options) (*Server, error) {
 	}
 	if o.TLSCertFile != "" {
 		if s.TLSPort, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	if o.Cluster != nil {
+		if s.InterserverPort, err = freePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -235,7 +244,7 @@ func (s *Server) writeConfig() error {
 			return err
 		}
 	}
-	cfg := fmt.Sprintf(configXML, s.Dir, s.Dir, s.TCPPort, s.HTTPPort, s.tlsXML(), s.Dir, s.Dir, s.Dir, s.Dir)
+	cfg := fmt.Sprintf(configXML, s.Dir, s.Dir, s.TCPPort, s.HTTPPort, s.tlsXML()+s.clusterXML(), s.Dir, s.Dir, s.Dir, s.Dir)
 	if err := os.WriteFile(filepath.Join(s.Dir, "config.xml"), []byte(cfg), 0o644); err != nil {
 		return err
 	}

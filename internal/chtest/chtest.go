@@ -8,6 +8,7 @@ package chtest
 
 import (
 	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 
@@ -64,7 +65,29 @@ func New(tb testing.TB) *Server {
 func missing(tb testing.TB, err error) {
 	tb.Helper()
 	if os.Getenv("CI") == "true" {
-		tb.Fatalf("clickhouse: %v (run scripts/deps.sh to install clickhouse-server)", err)
+		tb.Fatalf("clickhouse: %v (run scripts/deps.sh to install clickhouse-server and zookeeper)", err)
 	}
 	tb.Skipf("clickhouse not available: %v (run scripts/deps.sh)", err)
+}
+
+// Cluster starts a ZooKeeper (Debian's zookeeper package) and n ClickHouse
+// servers forming cluster name — one shard of n replicas — all stopped at
+// cleanup. Without ZooKeeper or ClickHouse the test fails under CI=true and
+// is skipped otherwise.
+func Cluster(tb testing.TB, name string, n int) (*chlocal.ZooKeeper, []*Server) {
+	tb.Helper()
+	dir := tb.TempDir()
+	zk, err := chlocal.StartZooKeeper(filepath.Join(dir, "zk"))
+	if err != nil {
+		missing(tb, err)
+	}
+	tb.Cleanup(zk.Stop)
+	servers, err := chlocal.StartCluster(dir, name, zk.Addr(), n)
+	if err != nil {
+		missing(tb, err)
+	}
+	for _, s := range servers {
+		tb.Cleanup(s.Stop)
+	}
+	return zk, servers
 }

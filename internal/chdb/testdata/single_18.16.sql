@@ -1,0 +1,61 @@
+-- 1 events
+CREATE TABLE IF NOT EXISTS {db}.events (
+    event_id     String,
+    site_id      String,
+    name         String,
+    source       String,
+    known        UInt8,
+    uid          String,
+    aid          String,
+    sid          String,
+    seq          Int64,
+    client_ts    DateTime('UTC'),
+    received_at  DateTime('UTC'),
+    event_time   DateTime('UTC'),
+    event_date   Date,
+    url          String,
+    referrer     String,
+    title        String,
+    utm_source   String,
+    utm_medium   String,
+    utm_campaign String,
+    utm_term     String,
+    utm_content  String,
+    fbp          String,
+    fbc          String,
+    country      String,
+    ip           String,
+    user_agent   String,
+    data         String
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(event_date)
+ORDER BY (site_id, name, event_date, event_id)
+SETTINGS index_granularity = 8192;
+-- 2 deliveries
+CREATE TABLE IF NOT EXISTS {db}.deliveries (
+    delivery_id     String,
+    event_id        String,
+    endpoint_id     String,
+    site_id         String,
+    event_name      String,
+    webhook_id      String,
+    attempt         UInt32,
+    status_code     UInt16,
+    ok              UInt8,
+    latency_ms      UInt32,
+    error           String,
+    attempted_at    DateTime('UTC'),
+    next_attempt_at DateTime('UTC'),
+    test            UInt8,
+    request_url     String,
+    request_headers String,
+    request_body    String,
+    response_body   String,
+    state           String
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(attempted_at)
+ORDER BY (endpoint_id, attempted_at, delivery_id, attempt)
+SETTINGS index_granularity = 8192;
+-- 3 deliveries_insert_dedup
+-- 4 events_user_id
+ALTER TABLE {db}.events ADD COLUMN user_id String;
