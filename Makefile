@@ -4,7 +4,7 @@ BIN      := bin/bridge
 PKGS     := ./...
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: build demo test test-go deps bench fuzz vet clean image
+.PHONY: build demo test test-go deps bench fuzz vet clean image sdk-package
 
 # bridge version: stamped from git, overridable (VERSION=v1.2.0 make build).
 BUILDINFO := github.com/popinbridge/bridge/bridge/internal/buildinfo
@@ -33,6 +33,13 @@ vet:
 # built here (scripts/image.sh; IMAGE=name:tag to choose the tag).
 image:
 	bash scripts/image.sh $(IMAGE)
+
+# sdk-package: the browser SDK's npm package (widget-sdk/npm, @popinbridge/sdk)
+# written to widget-sdk/dist/npm (gitignored) and packed there by npm pack.
+# SDK_VERSION=1.2.3 sets its version.
+sdk-package:
+	$(GO) run ./widget-sdk/cmd/sdkpack -o widget-sdk/dist/npm $(if $(SDK_VERSION),-version $(SDK_VERSION))
+	cd widget-sdk/dist && npm pack ./npm
 
 bench: deps build
 	bash scripts/bench.sh

@@ -37,7 +37,10 @@ func uniqueDB(name string) string {
 	return fmt.Sprintf("e2e_%s_%d_%d", name, os.Getpid(), dbSeq.Add(1))
 }
 
-func startBridgeIngest(t *testing.T) *bridgeIngest {
+func startBridgeIngest(t *testing.T) *bridgeIngest { return startBridgeIngestWith(t, "") }
+
+// startBridgeIngestWith adds extraYAML (top-level keys) to the config.
+func startBridgeIngestWith(t *testing.T, extraYAML string) *bridgeIngest {
 	ch := chtest.Shared(t)
 	db := uniqueDB(strings.ToLower(nonIdent.ReplaceAllString(t.Name(), "_")))
 	cfg := fmt.Sprintf(`clickhouse:
@@ -51,7 +54,7 @@ sites:
     origins: ["*"]
     popin_api_key: "k3y"
     pii: raw
-`, ch.Addr(), db, "pk_"+db)
+%s`, ch.Addr(), db, "pk_"+db, extraYAML)
 	return &bridgeIngest{proc: startBridge(t, cfg), ch: ch, db: db}
 }
 
@@ -63,7 +66,7 @@ func (b *bridgeIngest) Start(*testing.T) { b.proc.restart() }
 // Received reads every stored event (FINAL), counting rows per id.
 func (b *bridgeIngest) Received() map[string]receivedEvent {
 	out := map[string]receivedEvent{}
-	q := fmt.Sprintf("SELECT event_id, name, source, seq, sid, aid, data, user_id FROM %s.events FINAL FORMAT JSONEachRow", b.db)
+	q := fmt.Sprintf("SELECT event_id, name, source, seq, sid, aid, data, user_id, ip FROM %s.events FINAL FORMAT JSONEachRow", b.db)
 	res, err := b.ch.Query(context.Background(), q)
 	if err != nil {
 		return out // not migrated yet: nothing received
@@ -81,13 +84,14 @@ func (b *bridgeIngest) Received() map[string]receivedEvent {
 			Aid    string          `json:"aid"`
 			Data   string          `json:"data"`
 			UserID string          `json:"user_id"`
+			IP     string          `json:"ip"`
 		}
 		if json.Unmarshal([]byte(line), &r) != nil {
 			continue
 		}
 		e := out[r.ID]
 		e.Count++
-		e.Name, e.Sid, e.Aid, e.Data, e.UserID = r.Name, r.Sid, r.Aid, json.RawMessage(r.Data), r.UserID
+		e.Name, e.Sid, e.Aid, e.Data, e.UserID, e.IP = r.Name, r.Sid, r.Aid, json.RawMessage(r.Data), r.UserID, r.IP
 		e.Seq, _ = strconv.ParseInt(strings.Trim(string(r.Seq), `"`), 10, 64)
 		if r.Source == "custom" {
 			e.Src = "custom"

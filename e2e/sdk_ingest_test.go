@@ -52,6 +52,7 @@ type receivedEvent struct {
 	Via   []string        `json:"-"` // "ws" or "http", per arrival
 
 	UserID string `json:"-"` // ctx.user_id (PopinBridge.identify), as stored
+	IP     string `json:"-"` // the client IP as stored (bridge only)
 }
 
 // newSDKIngest starts the server the browser tests talk to: the real bridge

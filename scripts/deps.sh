@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and cannot get from the Go
 # module proxy: Debian's ClickHouse and Chromium, ZooKeeper (with a JRE) for
-# the ClickHouse cluster test (internal/chtest.Cluster), and for the packaging tests
-# podman, systemd-analyze (systemd) and docker-compose. Idempotent. Under
+# the ClickHouse cluster test (internal/chtest.Cluster), for the packaging tests
+# podman, systemd-analyze (systemd) and docker-compose; and TypeScript's tsc
+# from the npm registry. Idempotent. Under
 # CI=true a dependency that cannot be installed fails the run.
 #   BRIDGE_SKIP_BROWSER=1    no Chromium (make demo)
 #   BRIDGE_SKIP_PACKAGING=1  no podman, systemd, docker-compose (make demo)
@@ -49,6 +50,21 @@ if [ "${BRIDGE_SKIP_PACKAGING:-}" != "1" ] && ! command -v promtool >/dev/null 2
   if ! { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }; then
     echo "deps: promtool missing; install it with: sudo apt-get install prometheus" >&2
     if [ "${CI:-}" = "true" ]; then exit 1; fi
+  fi
+fi
+
+# npm packs the browser SDK's npm package and TypeScript's tsc type-checks a
+# test app against its declarations (e2e TestSDKNpmPackage). tsc is
+# installed with npm into $BRIDGE_TOOLS/typescript (default
+# ~/.cache/bridge/tools), never into the repository. Not for `make demo`.
+if [ "${BRIDGE_SKIP_BROWSER:-}" != "1" ]; then
+  tools="${BRIDGE_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/bridge/tools}"
+  if [ -z "${BRIDGE_TSC:-}" ] && [ ! -x "$tools/typescript/node_modules/.bin/tsc" ] && ! command -v tsc >/dev/null 2>&1; then
+    echo "deps: installing typescript into $tools/typescript with npm"
+    if ! { command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix "$tools/typescript" typescript@5.9 >/dev/null; }; then
+      echo "deps: tsc missing (needs npm and the npm registry); the SDK package's type check will skip" >&2
+      if [ "${CI:-}" = "true" ]; then exit 1; fi
+    fi
   fi
 fi
 

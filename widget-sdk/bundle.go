@@ -26,6 +26,7 @@ var sources embed.FS
 
 const (
 	entry     = "src/index.ts"
+	esmEntry  = "src/esm.ts" // the npm package's module (widget-sdk/npm)
 	namespace = "widget-sdk"
 )
 
@@ -61,6 +62,25 @@ func build() ([]byte, error) {
 		Namespace:   namespace,
 		Target:      api.ES2017,
 		TreeShaking: api.TreeShakingTrue,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("widgetsdk: %w", err)
+	}
+	return js, nil
+}
+
+// ESM returns the npm package's ES module: init() and the PopinBridge calls
+// as exports (src/esm.ts), minified ES2017 sharing the tag's code. Built on
+// each call: only the packaging uses it.
+func ESM() ([]byte, error) {
+	js, err := bundle.Build(bundle.Options{
+		Sources:     sources,
+		Entry:       esmEntry,
+		Outfile:     "index.mjs",
+		Namespace:   namespace,
+		Target:      api.ES2017,
+		TreeShaking: api.TreeShakingTrue,
+		Format:      api.FormatESModule,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("widgetsdk: %w", err)

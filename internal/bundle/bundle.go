@@ -22,18 +22,25 @@ type Options struct {
 	Target    api.Target
 	// TreeShaking is esbuild's setting; the zero value is its default.
 	TreeShaking api.TreeShaking
+	// Format is the output format; the zero value means one IIFE. An ES
+	// module (api.FormatESModule) keeps the entry's exports.
+	Format api.Format
 }
 
-// Build bundles o.Entry and everything it imports into one minified IIFE
-// (whitespace, identifiers and syntax minified, no legal comments, UTF-8
+// Build bundles o.Entry and everything it imports into one minified IIFE, or
+// the Format asked for (whitespace, identifiers and syntax minified, no legal comments, UTF-8
 // output). Errors name each esbuild message as file:line:col: text.
 func Build(o Options) ([]byte, error) {
+	format := o.Format
+	if format == api.FormatDefault {
+		format = api.FormatIIFE
+	}
 	res := api.Build(api.BuildOptions{
 		EntryPoints:       []string{o.Entry},
 		Bundle:            true,
 		Write:             false,
 		Outfile:           o.Outfile,
-		Format:            api.FormatIIFE,
+		Format:            format,
 		Platform:          api.PlatformBrowser,
 		Target:            o.Target,
 		MinifyWhitespace:  true,

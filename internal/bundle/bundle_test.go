@@ -51,3 +51,20 @@ func TestBuild(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildESM: an ES module keeps the entry's exports; the default is an IIFE.
+func TestBuildESM(t *testing.T) {
+	src := fstest.MapFS{"src/index.ts": {Data: []byte("export function hello(n: string): string { return 'hi ' + n }\n")}}
+	for _, tc := range []struct {
+		format api.Format
+		want   string
+	}{{api.FormatDefault, "(()=>{"}, {api.FormatESModule, "export{"}} {
+		js, err := Build(Options{Sources: src, Entry: "src/index.ts", Outfile: "t.js", Namespace: "test", Target: api.ES2017, Format: tc.format})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(js), tc.want) {
+			t.Errorf("format %v: output %q lacks %q", tc.format, js, tc.want)
+		}
+	}
+}

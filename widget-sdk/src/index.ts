@@ -1,132 +1,26 @@
-// Entry point of /sdk.js. Reads the script tag, installs the popinEvent hook
-// and the window.PopinBridge API, and wires capture to the outbox and the
-// transport. Nothing here may throw into the page.
+// Entry point of /sdk.js: reads the script tag and starts the SDK. Nothing
+// here may throw into the page.
 //
 //   <script async src="https://HOST/sdk.js" data-key="pk_…"></script>
 //   optional: data-endpoint="https://…" data-debug="true" data-pixel-dedup="true"
+//
+// Without data-endpoint, events go to the directory sdk.js was loaded from
+// (https://www.site.com/t/pb/sdk.js sends to https://www.site.com/t/pb), so
+// a reverse proxy can serve everything under one path prefix.
 
-import { aid, ads, ctx, init, setConsent, setUser, sid, user } from './ctx'
-import { install } from './hook'
-import { outbox } from './outbox'
-import { transport } from './transport'
-import { get, now, uuid } from './util'
-
-// Meta Pixel events fired with our event id (eventID) for deduplication with
-// the Conversions API, when the tag has data-pixel-dedup="true".
-const PIXEL: Record<string, string> = {
-  popin_captured: 'Lead',
-  popin_schedule_created: 'Schedule',
-  popin_call_end: 'Contact',
-}
-
-const MAX = 32e3 // bytes per event (the collector's default limit is 32 KB)
+import { start } from './start'
 
 ;(() => {
   try {
-    main()
+    const s = (document.currentScript || document.querySelector('script[data-key]')) as HTMLScriptElement
+    const attr = (n: string) => s && s.getAttribute('data-' + n)
+    const key = attr('key')
+    if (key)
+      start(
+        key,
+        attr('endpoint') || (s.src ? new URL('.', s.src).href : location.origin),
+        attr('debug') == 'true',
+        attr('pixel-dedup') == 'true',
+      )
   } catch (e) {}
 })()
-
-function main() {
-  const w = window as any
-  if (w.PopinBridge && w.PopinBridge.v) return
-  const s = (document.currentScript || document.querySelector('script[data-key]')) as HTMLScriptElement
-  const attr = (n: string) => s && s.getAttribute('data-' + n)
-  const key = attr('key')
-  if (!key) return
-  const base = (attr('endpoint') || (s.src ? new URL(s.src).origin : location.origin)).replace(/\/+$/, '')
-  init()
-  let debug = attr('debug') == 'true' || get('popinbridge:debug') == '1'
-  const log = (...a: any[]) => {
-    if (debug) console.log('[popinbridge]', ...a)
-  }
-  const o = outbox(key, log)
-  const t = transport(base, key, o, log)
-  let seq = 0
-
-  // cap builds one event (CONTRACT §5) and queues it; src "custom" marks
-  // events sent by the site with track/identify.
-  const cap = (name: any, data: any, src?: string) => {
-    if (typeof name != 'string' || !name) return
-    const e: any = {
-      id: uuid(),
-      name,
-      ts: now(),
-      seq: ++seq,
-      sid: sid(),
-      aid,
-      data: data && typeof data == 'object' ? data : data == null ? {} : { value: data },
-      ctx: ctx(),
-    }
-    if (src) e.src = src
-    const j = JSON.stringify(e) // also a snapshot: later changes to data do not leak in
-    if (j.length > MAX) return log('too large', name)
-    o.add([JSON.parse(j)])
-    t.send()
-    log(name, e)
-    if (!src && attr('pixel-dedup') == 'true' && w.fbq && PIXEL[name] && ads()) w.fbq('track', PIXEL[name], {}, { eventID: e.id })
-  }
-
-  // safe wraps an API function so that nothing it does reaches the page.
-  const safe =
-    (f: (...a: any[]) => any) =>
-    (...a: any[]) => {
-      try {
-        return f(...a)
-      } catch (e) {
-        log(e)
-      }
-    }
-
-  const early = w.PopinBridge
-  const api = (w.PopinBridge = {
-    v: 1,
-    consent: safe(setConsent),
-    // identify stamps this and later events with the user id; a null id
-    // forgets it (no event).
-    identify: safe((id: any, traits?: any) => (setUser(id), user && cap('identify', { user_id: user, traits: traits || {} }, 'custom'))),
-    track: safe((n: any, d?: any) => cap(n, d, 'custom')),
-    flush: () => {
-      try {
-        return t.flush()
-      } catch (e) {
-        return Promise.resolve(false)
-      }
-    },
-    debug: (on?: boolean) => {
-      debug = on !== false
-    },
-    stats: () => ({ pending: o.P.length, dropped: o.dropped, http: t.http }),
-  } as any)
-
-  // Calls queued by the inline stub before the SDK ran ([name, arguments,
-  // resolve]) are replayed in order, before the widget's queued events so
-  // that consent and identify apply to those; a stub method kept by a
-  // caller still reaches the API through the queue's push.
-  const run = safe((c: any) => c[2](api[c[0]](...c[1])))
-  const q = (early && early.q) || []
-  q.forEach(run)
-  q.push = run
-
-  install(cap)
-  const adopt = () => o.adopt(t.pump)
-  adopt()
-  setInterval(
-    safe(() => {
-      if (o.P.length) o.save(), t.pump()
-      adopt()
-    }),
-    5e3,
-  )
-  // No unload/beforeunload handler: either keeps the page out of the
-  // back/forward cache. A page that may enter it closes its WebSocket (an
-  // open one can keep it out too); restored, it takes its outbox back
-  // unless another page adopted it meanwhile, and reconnects.
-  addEventListener('pagehide', safe((e: any) => ((o.gone = 1), t.exit(), o.release(), e.persisted && t.close())))
-  addEventListener('pageshow', safe((e: any) => ((o.gone = 0), e.persisted && o.back(t.pump))))
-  addEventListener('online', safe(t.flush))
-  document.addEventListener(
-    'visibilitychange',
-    safe(() => (document.visibilityState == 'hidden' ? t.exit() : o.P.forEach((e) => (e.x = 0)))),
-  )
-}
