@@ -70,7 +70,7 @@ func insertDeliveries(t *testing.T, db *chdb.DB, endpoint string, rows []row) {
 func insertEvents(t *testing.T, db *chdb.DB, n int, at time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chdb.EventsColumns+")")
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+syntheticEventColumns+")")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +81,7 @@ func insertEvents(t *testing.T, db *chdb.DB, n int, at time.Time) {
 		}
 		ts := at.Add(time.Duration(i) * time.Second)
 		if err := b.Append(fmt.Sprintf("ev-%d", i), "acme", name, "browser", uint8(1), "u1", "a1", "s1", int64(i), ts, ts, ts, ts,
-			"https://www.acme.com/", "", "", "", "", "", "", "", "", "", "IN", "1.2.3.0", "UA", `{"email":"5e88…"}`, ""); err != nil {
+			"https://www.acme.com/", "", "", "", "", "", "", "", "", "", "IN", "1.2.3.0", "UA", `{"email":"5e88…"}`); err != nil {
 			t.Fatal(err)
 		}
 	}
