@@ -22,6 +22,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/ingest"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/consentstore"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/piicrypt"
 	"github.com/popinbridge/bridge/internal/promreg"
@@ -50,15 +51,17 @@ type App struct {
 	// nats is the process's NATS connection (embedded server or external),
 	// shared by every part that keeps state in JetStream. Started first,
 	// shut down last; its JetStream() is valid in between.
-	nats   *natsrv.Server
-	elog   *eventlog.Log
-	ingest *ingest.Ingest
-	http   *httpServer
-	admin  *httpServer   // the admin_listen listener; nil without it
-	store  *storage      // ClickHouse and its consumers, connected in the background
-	manage *management   // forwarder and management API
-	piiBox *piicrypt.Box // seals personal values of `pii: encrypt` sites
-	health health
+	nats *natsrv.Server
+	elog *eventlog.Log
+	// consent remembers visitors' consent for webhooks (JetStream KV).
+	consent *consentstore.Store
+	ingest  *ingest.Ingest
+	http    *httpServer
+	admin   *httpServer   // the admin_listen listener; nil without it
+	store   *storage      // ClickHouse and its consumers, connected in the background
+	manage  *management   // forwarder and management API
+	piiBox  *piicrypt.Box // seals personal values of `pii: encrypt` sites
+	health  health
 
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
@@ -98,8 +101,13 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("event_log: %w", err)
 	}
+	if a.consent, err = consentstore.New(cfg.ConsentStore, consentstore.Settings{
+		NATS: a.nats, Logger: logger.With("part", "consent_store"), Registerer: a.reg,
+	}); err != nil {
+		return nil, fmt.Errorf("consent_store: %w", err)
+	}
 	if a.ingest, err = ingest.New(cfg.Ingest, ingest.Settings{
-		Logger: logger.With("part", "ingest"), Registerer: a.reg, Sites: a.sites, Log: a.elog,
+		Logger: logger.With("part", "ingest"), Registerer: a.reg, Sites: a.sites, Log: a.elog, Consent: a.consent,
 	}); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -135,6 +143,9 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if err := a.elog.Start(ctx); err != nil {
 		return fmt.Errorf("event_log: %w", err)
+	}
+	if err := a.consent.Start(ctx); err != nil {
+		return fmt.Errorf("consent_store: %w", err)
 	}
 	var err error
 	if a.store.reader, err = a.elog.Reader("clickhouse"); err != nil {
@@ -182,7 +193,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			a.bgCancel()
 			a.bgDone.Wait()
 		}
-		errs = append(errs, a.manage.shutdown(ctx), a.store.shutdown(ctx))
+		errs = append(errs, a.consent.Shutdown(ctx), a.manage.shutdown(ctx), a.store.shutdown(ctx))
 		errs = append(errs, a.elog.Shutdown(ctx), a.nats.Shutdown(ctx))
 		a.shutdownErr = errors.Join(errs...)
 	})

@@ -10,6 +10,7 @@ import (
 	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/forwarder"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/consentstore"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/ssrf"
@@ -24,6 +25,8 @@ type Components struct {
 	ClickHouseSink chsink.Config `yaml:"clickhouse_sink"`
 	Forwarder      Forwarder     `yaml:"forwarder"`
 	ControlPlane   ControlPlane  `yaml:"controlplane"`
+	// ConsentStore remembers visitors' consent for webhooks to inherit.
+	ConsentStore consentstore.Config `yaml:"consent_store"`
 	// Endpoints are declared destinations, upserted into the management
 	// store at startup (the API can add more).
 	Endpoints []Endpoint `yaml:"endpoints"`
@@ -53,6 +56,7 @@ func defaultComponents() Components {
 		ClickHouseSink: chsink.NewDefaultConfig(),
 		Forwarder:      Forwarder{Config: forwarder.NewDefaultConfig()},
 		ControlPlane:   ControlPlane{Config: controlplane.NewDefaultConfig()},
+		ConsentStore:   consentstore.NewDefaultConfig(),
 	}
 }
 
@@ -75,6 +79,7 @@ func (c *Components) validate(siteIDs map[string]bool) []error {
 	add("clickhouse_sink", c.ClickHouseSink.Validate())
 	add("forwarder", c.Forwarder.Config.Validate())
 	add("controlplane", c.ControlPlane.Validate())
+	add("consent_store", c.ConsentStore.Validate())
 	if guard, err := ssrf.New(c.Forwarder.AllowedPrivateTargets); err == nil {
 		// The ops webhook dials through the same guard as deliveries.
 		if u := c.ControlPlane.OpsWebhook.URL; u != "" {
