@@ -36,7 +36,7 @@ ORDER BY version`, name)); err != nil {
 			continue
 		}
 		for i, stmt := range m.Statements(f) {
-			if err := db.admin.Exec(ctx, expand(stmt, name)); err != nil {
+			if err := db.admin.Exec(ctx, expand(stmt, name)); err != nil && !alreadyApplied(stmt, err) {
 				return fmt.Errorf("migrate: %d %s: statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
