@@ -124,3 +124,21 @@ func TestWebhookInheritsBrowserConsent(t *testing.T) {
 		t.Fatalf("forwarded webhooks %v, want u-granted's and u-never-seen's", hooks)
 	}
 }
+
+// Without ClickHouse an erasure request is refused with 503 (Retry-After),
+// after it was checked: an invalid one is still answered 422.
+func TestErasureWithoutClickHouse(t *testing.T) {
+	a, err := New(testConfig(t), quietLogger(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Shutdown(ctx)
+	base := "http://" + a.Addr()
+	apiCall(t, base, "POST", "/api/v1/erasures", map[string]any{"site": "demo", "email": "nope"}, 422)
+	apiCall(t, base, "POST", "/api/v1/erasures", map[string]any{"site": "demo", "uid": "u-1"}, 503)
+}
