@@ -59,6 +59,17 @@ type Site struct {
 	// denied analytics: anonymous (default) or drop. Forwarding is decided
 	// per destination, independently.
 	AnalyticsDenied string `yaml:"analytics_denied" json:"analytics_denied"`
+	// Retention overrides the global retention (`retention:`) per data
+	// class for this site; unset classes follow the global one.
+	Retention Retention `yaml:"retention" json:"retention"`
+}
+
+// Retention is how many days ClickHouse keeps each class of data; nil
+// follows the global setting, 0 keeps it forever.
+type Retention struct {
+	EventsDays         *int `yaml:"events_days" json:"events_days,omitempty"`
+	DeliveriesDays     *int `yaml:"deliveries_days" json:"deliveries_days,omitempty"`
+	DeliveryBodiesDays *int `yaml:"delivery_bodies_days" json:"delivery_bodies_days,omitempty"`
 }
 
 // ApplyDefaults fills unset fields with their defaults.
@@ -104,6 +115,14 @@ func (s *Site) Validate() error {
 	case AnalyticsDeniedAnonymous, AnalyticsDeniedDrop, "":
 	default:
 		errs = append(errs, fmt.Errorf("analytics_denied: %q is not one of anonymous, drop", s.AnalyticsDenied))
+	}
+	for _, d := range []struct {
+		key string
+		v   *int
+	}{{"events_days", s.Retention.EventsDays}, {"deliveries_days", s.Retention.DeliveriesDays}, {"delivery_bodies_days", s.Retention.DeliveryBodiesDays}} {
+		if d.v != nil && (*d.v < 0 || *d.v > 36500) {
+			errs = append(errs, fmt.Errorf("retention.%s: %d must be between 0 (keep forever) and 36500", d.key, *d.v))
+		}
 	}
 	if r := s.DefaultPhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
 		errs = append(errs, fmt.Errorf("default_phone_region: %q is not an ISO 3166 alpha-2 code like \"IN\"", r))

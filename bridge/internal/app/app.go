@@ -22,6 +22,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/ingest"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/chretention"
 	"github.com/popinbridge/bridge/internal/consentstore"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/piicrypt"
@@ -56,12 +57,14 @@ type App struct {
 	// consent remembers visitors' consent for webhooks (JetStream KV).
 	consent *consentstore.Store
 	ingest  *ingest.Ingest
-	http    *httpServer
-	admin   *httpServer   // the admin_listen listener; nil without it
-	store   *storage      // ClickHouse and its consumers, connected in the background
-	manage  *management   // forwarder and management API
-	piiBox  *piicrypt.Box // seals personal values of `pii: encrypt` sites
-	health  health
+	// retention removes old ClickHouse data periodically.
+	retention *chretention.Runner
+	http      *httpServer
+	admin     *httpServer   // the admin_listen listener; nil without it
+	store     *storage      // ClickHouse and its consumers, connected in the background
+	manage    *management   // forwarder and management API
+	piiBox    *piicrypt.Box // seals personal values of `pii: encrypt` sites
+	health    health
 
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
@@ -124,6 +127,11 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 		return nil, fmt.Errorf("master_key: %w", err)
 	}
 	a.store = newStorage(a)
+	if a.retention, err = chretention.New(cfg.Retention, chretention.Settings{
+		DB: a.store.DB, Sites: a.sites, Logger: logger.With("part", "retention"), Registerer: a.reg,
+	}); err != nil {
+		return nil, fmt.Errorf("retention: %w", err)
+	}
 	if a.manage, err = newManagement(a, key, a.piiBox); err != nil {
 		return nil, err
 	}
@@ -158,6 +166,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.bgCancel = cancel
 	a.bgDone.Add(1)
 	go func() { defer a.bgDone.Done(); a.store.run(bg) }()
+	if err := a.retention.Start(ctx); err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
 	if err := a.ingest.Start(ctx); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -193,7 +204,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			a.bgCancel()
 			a.bgDone.Wait()
 		}
-		errs = append(errs, a.consent.Shutdown(ctx), a.manage.shutdown(ctx), a.store.shutdown(ctx))
+		errs = append(errs, a.retention.Shutdown(ctx), a.consent.Shutdown(ctx), a.manage.shutdown(ctx), a.store.shutdown(ctx))
 		errs = append(errs, a.elog.Shutdown(ctx), a.nats.Shutdown(ctx))
 		a.shutdownErr = errors.Join(errs...)
 	})
