@@ -40,12 +40,15 @@ type endpointInput struct {
 	DefaultRegion string            `json:"default_region"`
 	PlainHeaders  []string          `json:"plain_headers"`
 	Consent       []string          `json:"consent"`
+
+	LimitedDataUse *endpoint.LimitedDataUse `json:"limited_data_use"`
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
-		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent)}
+		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
+		e.Clone().LimitedDataUse}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -53,7 +56,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.RetrySchedule, e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode = in.RetrySchedule, in.PixelID, in.APIVersion, in.GraphURL, in.TestEventCode
 	e.Secret, e.Token, e.AccessToken, e.Status = in.Secret, in.Token, in.AccessToken, in.Status
 	e.APIKeyHeader, e.Headers, e.Concurrency, e.EventMap, e.DefaultRegion = in.APIKeyHeader, in.Headers, in.Concurrency, in.EventMap, in.DefaultRegion
-	e.PlainHeaders, e.Consent = in.PlainHeaders, in.Consent
+	e.PlainHeaders, e.Consent, e.LimitedDataUse = in.PlainHeaders, in.Consent, in.LimitedDataUse
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only

@@ -54,7 +54,8 @@ func TestWebhookInheritsBrowserConsent(t *testing.T) {
 	apiCall(t, base, "POST", "/api/v1/endpoints", map[string]any{"id": "crm", "site": "demo", "url": rcv.URL + "/hook", "auth": "none",
 		"events": []string{"popin_call_successful"}, "consent": []string{"ads"}}, 201)
 	apiCall(t, base, "POST", "/api/v1/endpoints", map[string]any{"id": "meta", "site": "demo", "type": "facebook_capi",
-		"pixel_id": "1234567890", "access_token": "EAAB", "graph_url": rcv.URL, "event_map": map[string]string{"popin_call_successful": "Contact"}}, 201)
+		"pixel_id": "1234567890", "access_token": "EAAB", "graph_url": rcv.URL, "event_map": map[string]string{"popin_call_successful": "Contact"},
+		"limited_data_use": map[string]int{"country": 1, "state": 1000}}, 201)
 
 	post := func(path string, body []byte) {
 		t.Helper()
@@ -115,6 +116,11 @@ func TestWebhookInheritsBrowserConsent(t *testing.T) {
 	})
 	mu.Lock()
 	defer mu.Unlock()
+	for _, g := range graph { // limited_data_use set through the API reaches the request body
+		if !strings.Contains(g, `"data_processing_options":["LDU"],"data_processing_options_country":1,"data_processing_options_state":1000`) {
+			t.Errorf("Conversions API body without Limited Data Use: %s", g)
+		}
+	}
 	for _, h := range hooks {
 		if strings.Contains(h, "u-denied") {
 			t.Fatalf("the denied visitor's webhook was forwarded: %s", h)
