@@ -3,7 +3,8 @@
 // of days (`retention:`) that a site may override (site `retention:`).
 // 0 keeps the data forever.
 //
-// Every Interval (and once at Start) a pass, per class:
+// Every Interval (and once at Start; every 30s until ClickHouse is
+// connected) a pass, per class:
 //
 //  1. drops the monthly partitions (toYYYYMM) that lie wholly before the
 //     oldest cutoff every site allows (only when every site has a

@@ -101,26 +101,32 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 
 func (r *Runner) loop(ctx context.Context, done chan struct{}) {
 	defer close(done)
-	t := time.NewTicker(r.cfg.Interval)
-	defer t.Stop()
 	for {
+		wait := r.cfg.Interval
 		db := r.set.DB()
 		switch err := r.Pass(ctx, db); {
-		case db == nil:
+		case db == nil: // not connected yet: try again soon rather than in an interval
 			r.passes.WithLabelValues("skipped").Inc()
+			wait = min(wait, notConnectedRetry)
 		case err != nil && ctx.Err() == nil:
 			r.passes.WithLabelValues("error").Inc()
 			r.log.Warn("retention pass failed; retried at the next interval", "err", err)
 		case err == nil:
 			r.passes.WithLabelValues("ok").Inc()
 		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
+			t.Stop()
 			return
 		case <-t.C:
 		}
 	}
 }
+
+// notConnectedRetry is how soon a pass is tried again while ClickHouse is
+// not connected.
+const notConnectedRetry = 30 * time.Second
 
 // table is where a class lives and what dates its rows.
 type table struct {
