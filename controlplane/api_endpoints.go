@@ -44,13 +44,15 @@ type endpointInput struct {
 	Transform     string            `json:"transform"`
 	RateLimit     float64           `json:"rate_limit"`
 	RateBurst     int               `json:"rate_burst"`
+
+	LimitedDataUse *endpoint.LimitedDataUse `json:"limited_data_use"`
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
 		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
-		e.Filter, e.Transform, e.RateLimit, e.RateBurst}
+		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -58,7 +60,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.RetrySchedule, e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode = in.RetrySchedule, in.PixelID, in.APIVersion, in.GraphURL, in.TestEventCode
 	e.Secret, e.Token, e.AccessToken, e.Status = in.Secret, in.Token, in.AccessToken, in.Status
 	e.APIKeyHeader, e.Headers, e.Concurrency, e.EventMap, e.DefaultRegion = in.APIKeyHeader, in.Headers, in.Concurrency, in.EventMap, in.DefaultRegion
-	e.PlainHeaders, e.Consent = in.PlainHeaders, in.Consent
+	e.PlainHeaders, e.Consent, e.LimitedDataUse = in.PlainHeaders, in.Consent, in.LimitedDataUse
 	e.Filter, e.Transform = in.Filter, in.Transform
 	e.RateLimit, e.RateBurst = in.RateLimit, in.RateBurst
 }

@@ -62,6 +62,9 @@ type Settings struct {
 	// Analytics answers /api/v1/analytics/… (NewClickHouseAnalytics). Nil:
 	// those routes answer 503.
 	Analytics Analytics
+	// Erasures takes POST /api/v1/erasures (erasure.Service). Nil: those
+	// routes answer 503.
+	Erasures Erasures
 	// AllowedPrivateTargets are the CIDRs exempt from the SSRF guard
 	// (forwarder.allowed_private_targets): endpoint URLs are checked against
 	// it when created or changed, and again after DNS at every delivery.

@@ -61,6 +61,7 @@ func testSites() *site.Static {
 		{ID: "acme", WriteKey: "pk_acme", PII: site.PIIHash, DefaultPhoneRegion: "IN"},
 		{ID: "rawco", WriteKey: "pk_raw", PII: site.PIIRaw},
 		{ID: "dropco", WriteKey: "pk_drop", PII: site.PIIDrop},
+		{ID: "strictco", WriteKey: "pk_strict", PII: site.PIIHash, AnalyticsDenied: site.AnalyticsDeniedDrop},
 	})
 }
 

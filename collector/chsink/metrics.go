@@ -14,10 +14,13 @@ type metrics struct {
 	ackErrors   prometheus.Counter
 	fetchErrors prometheus.Counter
 	badData     prometheus.Counter
-	batchRows   prometheus.Histogram
-	insertTime  prometheus.Histogram
-	lag         prometheus.Gauge
-	retrying    prometheus.Gauge
+	// analyticsDenied counts events whose visitor denied analytics, by what
+	// was stored: anonymous or drop (not stored).
+	analyticsDenied *prometheus.CounterVec
+	batchRows       prometheus.Histogram
+	insertTime      prometheus.Histogram
+	lag             prometheus.Gauge
+	retrying        prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -51,9 +54,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		retrying: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "bridge_chsink_retrying", Help: "1 while the sink is retrying a failed insert.",
 		}),
+		analyticsDenied: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_chsink_analytics_denied_total", Help: "Events whose visitor denied analytics, by the site's analytics_denied: anonymous (stored without personal data or identifiers) or drop (not stored).",
+		}, []string{"action"}),
 	}
+	m.analyticsDenied.WithLabelValues("anonymous")
+	m.analyticsDenied.WithLabelValues("drop")
 	if err := promreg.Register(reg, m.rows, m.errors, m.ackErrors, m.fetchErrors, m.badData,
-		m.batchRows, m.insertTime, m.lag, m.retrying); err != nil {
+		m.batchRows, m.insertTime, m.lag, m.retrying, m.analyticsDenied); err != nil {
 		return nil, fmt.Errorf("chsink: %w", err)
 	}
 	return m, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unsafe"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/chsink/internal/pii"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/consent"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/site"
 )
@@ -80,7 +82,8 @@ func (c *strCol) views(dst []string, lo int) {
 	}
 }
 
-// rows holds a batch column by column, in chdb.EventsColumns order, so a
+// rows holds a batch column by column, in chdb.EventsColumns then
+// chdb.EventsConsentColumns order, so a
 // failed insert can be re-sent without converting the events again. The
 // batch copies what it needs from the events and keeps no reference to
 // them.
@@ -93,6 +96,7 @@ type rows struct {
 	url, referrer, title                                   strCol
 	utmSource, utmMedium, utmCampaign, utmTerm, utmContent strCol
 	fbp, fbc, country, ip, userAgent, data, userID         strCol
+	consentAnalytics, consentAds, consentFunctional        []int8 // consent.State: the Enum8 values
 
 	// Scratch for insert: string views of one column, dates as time.Time.
 	views []string
@@ -103,7 +107,7 @@ func (r *rows) len() int { return len(r.known) }
 
 // size is the bytes buffered, about what the batch weighs on the wire.
 func (r *rows) size() int {
-	n := len(r.known) * (1 + 8 + 4*4)
+	n := len(r.known) * (1 + 8 + 4*4 + 3)
 	for _, c := range r.strCols() {
 		n += len(c.buf) + len(c.end) // + one length byte per value
 	}
@@ -149,6 +153,9 @@ func (r *rows) growFixed(n int) {
 	r.receivedAt = slices.Grow(r.receivedAt, n-len(r.receivedAt))
 	r.eventTime = slices.Grow(r.eventTime, n-len(r.eventTime))
 	r.eventDate = slices.Grow(r.eventDate, n-len(r.eventDate))
+	r.consentAnalytics = slices.Grow(r.consentAnalytics, n-len(r.consentAnalytics))
+	r.consentAds = slices.Grow(r.consentAds, n-len(r.consentAds))
+	r.consentFunctional = slices.Grow(r.consentFunctional, n-len(r.consentFunctional))
 }
 
 // reset empties the batch, keeping the allocated capacity.
@@ -158,6 +165,7 @@ func (r *rows) reset() {
 	}
 	r.known, r.seq = r.known[:0], r.seq[:0]
 	r.clientTS, r.receivedAt, r.eventTime, r.eventDate = r.clientTS[:0], r.receivedAt[:0], r.eventTime[:0], r.eventDate[:0]
+	r.consentAnalytics, r.consentAds, r.consentFunctional = r.consentAnalytics[:0], r.consentAds[:0], r.consentFunctional[:0]
 }
 
 // add converts one event under its site's PII policy and default phone
@@ -165,12 +173,25 @@ func (r *rows) reset() {
 // pii.Region); it reports false when its data was not valid JSON (stored
 // as {} so that no unchecked PII is written).
 func (r *rows) add(e *event.Event, policy site.PIIPolicy, siteRegion string, seal pii.Sealer) bool {
+	return r.addAs(e, policy, siteRegion, seal, false)
+}
+
+// addAs is add; anon stores the event anonymised because its visitor denied
+// analytics: no personal data (as pii: drop), no visitor identifier (uid,
+// aid, sid, user_id, fbp, fbc, IP, user agent, identifier members of data) and URLs
+// without their query string.
+func (r *rows) addAs(e *event.Event, policy site.PIIPolicy, siteRegion string, seal pii.Sealer, anon bool) bool {
 	// Room for the payload and for the digests that may replace PII.
 	if room := len(e.Data) + 256; len(r.data.buf)+room > cap(r.data.buf) {
 		r.data.buf = grow(r.data.buf, room)
 	}
 	var err error
-	r.data.buf, err = pii.AppendApply(r.data.buf, e.Data, policy, pii.Region{Seen: e.Context.Country, Site: siteRegion}, seal)
+	if anon {
+		policy = site.PIIDrop
+		r.data.buf, err = pii.AppendAnonymous(r.data.buf, e.Data)
+	} else {
+		r.data.buf, err = pii.AppendApply(r.data.buf, e.Data, policy, pii.Region{Seen: e.Context.Country, Site: siteRegion}, seal)
+	}
 	valid := err == nil
 	if !valid {
 		r.data.buf = append(r.data.buf, "{}"...)
@@ -187,34 +208,50 @@ func (r *rows) add(e *event.Event, policy site.PIIPolicy, siteRegion string, sea
 		r.growFixed(len(r.known) + max(len(r.known), 256))
 	}
 	r.known = append(r.known, b2u(e.Known))
-	r.uid.add(e.UID)
-	r.aid.add(e.AnonID)
-	r.sid.add(e.SessionID)
+	r.consentAnalytics = append(r.consentAnalytics, int8(consent.Of(e.Context.Consent, consent.Analytics)))
+	r.consentAds = append(r.consentAds, int8(consent.Of(e.Context.Consent, consent.Ads)))
+	r.consentFunctional = append(r.consentFunctional, int8(consent.Of(e.Context.Consent, consent.Functional)))
+	c := &e.Context
+	uid, aid, sid, url, referrer, fbp, fbc, ua, userID := e.UID, e.AnonID, e.SessionID, c.URL, c.Referrer, c.FBP, c.FBC, c.UserAgent, c.UserID
+	if anon { // no visitor identifier; URLs without query or fragment (click ids, e-mails in links)
+		uid, aid, sid, fbp, fbc, ua, userID = "", "", "", "", "", "", ""
+		url, referrer = withoutQuery(url), withoutQuery(referrer)
+	}
+	r.uid.add(uid)
+	r.aid.add(aid)
+	r.sid.add(sid)
 	r.seq = append(r.seq, e.Seq)
 	r.clientTS = append(r.clientTS, client)
 	r.receivedAt = append(r.receivedAt, received)
 	r.eventTime = append(r.eventTime, evTime)
 	r.eventDate = append(r.eventDate, evTime-evTime%secondsPerDay)
-	c := &e.Context
-	r.url.add(c.URL)
-	r.referrer.add(c.Referrer)
+	r.url.add(url)
+	r.referrer.add(referrer)
 	r.title.add(c.Title)
 	r.utmSource.add(utm(c.UTM, "source"))
 	r.utmMedium.add(utm(c.UTM, "medium"))
 	r.utmCampaign.add(utm(c.UTM, "campaign"))
 	r.utmTerm.add(utm(c.UTM, "term"))
 	r.utmContent.add(utm(c.UTM, "content"))
-	r.fbp.add(c.FBP)
-	r.fbc.add(c.FBC)
+	r.fbp.add(fbp)
+	r.fbc.add(fbc)
 	r.country.add(c.Country)
 	if len(r.ip.buf)+64 > cap(r.ip.buf) {
 		r.ip.buf = grow(r.ip.buf, 64)
 	}
 	r.ip.buf = pii.AppendIP(r.ip.buf, c.IP, policy)
 	r.ip.seal()
-	r.userAgent.add(c.UserAgent)
-	r.userID.add(c.UserID)
+	r.userAgent.add(ua)
+	r.userID.add(userID)
 	return valid
+}
+
+// withoutQuery cuts a URL at its query or fragment.
+func withoutQuery(u string) string {
+	if i := strings.IndexAny(u, "?#"); i >= 0 {
+		return u[:i]
+	}
+	return u
 }
 
 // eventTime is the client's time when it is plausible relative to the
@@ -269,7 +306,7 @@ const blockRows = 16384
 // column of a block is handed to the driver as one slice (no per-row
 // boxing). The rows are inserted, or the error says they may not be.
 func (r *rows) insert(ctx context.Context, db *chdb.DB) error {
-	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chdb.EventsColumns+")")
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chdb.EventsColumns+", "+chdb.EventsConsentColumns+")")
 	if err != nil {
 		return fmt.Errorf("prepare insert: %w", err)
 	}
@@ -324,6 +361,8 @@ func (r *rows) appendBlock(b driver.Batch, lo, hi int) error {
 		func() any { return str(&r.fbp) }, func() any { return str(&r.fbc) }, func() any { return str(&r.country) },
 		func() any { return str(&r.ip) }, func() any { return str(&r.userAgent) }, func() any { return str(&r.data) },
 		func() any { return str(&r.userID) },
+		func() any { return r.consentAnalytics[lo:hi] }, func() any { return r.consentAds[lo:hi] },
+		func() any { return r.consentFunctional[lo:hi] },
 	}
 	for i, col := range cols {
 		// The driver copies the values, so views may be refilled for the next column.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/consent"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/site"
 )
@@ -257,16 +258,26 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 	b.segs = append(b.segs, seg)
 	evs := seg.Events()
 	// A segment's events mostly share one site: look it up once per run.
-	siteID, policy, region := "", site.PIIHash, ""
+	siteID, policy, region, denied := "", site.PIIHash, "", site.AnalyticsDeniedAnonymous
 	for i := range evs {
 		e := &evs[i]
 		if i == 0 || e.SiteID != siteID {
-			siteID, policy, region = e.SiteID, site.PIIHash, ""
+			siteID, policy, region, denied = e.SiteID, site.PIIHash, "", site.AnalyticsDeniedAnonymous
 			if st, ok := s.set.Sites.ByID(siteID); ok {
 				policy, region = st.PII, st.DefaultPhoneRegion
+				if st.AnalyticsDenied == site.AnalyticsDeniedDrop {
+					denied = site.AnalyticsDeniedDrop
+				}
 			}
 		}
-		if !b.rows.add(e, policy, region, s.set.SealPII) {
+		anon := consent.Of(e.Context.Consent, consent.Analytics) == consent.Denied
+		if anon {
+			s.m.analyticsDenied.WithLabelValues(denied).Inc()
+			if denied == site.AnalyticsDeniedDrop {
+				continue
+			}
+		}
+		if !b.rows.addAs(e, policy, region, s.set.SealPII, anon) {
 			s.m.badData.Inc()
 			s.log.Warn("event data is not valid JSON; stored as {}", "event_id", e.ID, "site", e.SiteID)
 		}
@@ -329,6 +340,9 @@ func (s *Sink) insertOnce(ctx context.Context, b *batch) error {
 	defer cancel()
 	start := time.Now()
 	n := b.rows.len()
+	if n == 0 { // every event of the batch was dropped (analytics denied)
+		return nil
+	}
 	if err := b.rows.insert(ictx, s.set.DB); err != nil {
 		return err
 	}

@@ -91,7 +91,11 @@
 // with 403. The body is parsed by popinhook and checked against the schemas;
 // a body that does not fit is answered 400 invalid_event (never stored), one
 // that cannot be parsed 400 malformed. The event id is derived from the body,
-// so Popin's retries are stored once. Each webhook request spends one token
+// so Popin's retries are stored once. A webhook carries no consent: with
+// Settings.Consent it inherits the last consent remembered for its uid on
+// its site (internal/consentstore), else it has none and the site's
+// consent_mode decides; when the memory cannot be read the webhook is
+// answered 503 unavailable. Each webhook request spends one token
 // of the per-IP and per-site rate limits below (before its key is checked);
 // over a limit it is answered 429 with Retry-After.
 //

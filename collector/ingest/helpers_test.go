@@ -230,14 +230,18 @@ func newHarness(t testing.TB, cfg Config) *harness {
 	return newHarnessWith(t, cfg, openTestLog(t, nil))
 }
 
-func newHarnessWith(t testing.TB, cfg Config, log *testLog) *harness {
+func newHarnessWith(t testing.TB, cfg Config, log *testLog, mutate ...func(*Settings)) *harness {
 	t.Helper()
-	in, err := New(cfg, Settings{
+	settings := Settings{
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Registerer: prometheus.NewRegistry(),
 		Sites:      testSites(),
 		Log:        log,
-	})
+	}
+	for _, m := range mutate {
+		m(&settings)
+	}
+	in, err := New(cfg, settings)
 	if err != nil {
 		t.Fatal(err)
 	}

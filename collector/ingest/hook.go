@@ -103,6 +103,11 @@ func (in *Ingest) serveHook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev.Known = known
+	if err := in.inheritConsent(r.Context(), &ev); err != nil {
+		in.logger.Warn("webhook refused: consent memory unavailable", "site", s.ID, "err", err)
+		refusal(refuse(CodeUnavailable, "consent memory unavailable; retry later"))
+		return
+	}
 	if err := in.commit(r.Context(), c, []event.Event{ev}); errors.Is(err, eventlog.ErrTooLarge) {
 		refusal(refuse(CodeTooLarge, "webhook larger than the event log accepts"))
 		return

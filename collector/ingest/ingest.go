@@ -63,6 +63,14 @@ func (schemaValidator) ValidateValue(source event.Source, name string, v any) (b
 // popinhook.Parse. An error means the body is malformed (400).
 type HookParser func(siteID string, body []byte, receivedAt time.Time) (event.Event, error)
 
+// ConsentMemory remembers the last consent seen per (site, uid), e.g.
+// *consentstore.Store. Observe must never block; Lookup answers nil, nil
+// when nothing is remembered.
+type ConsentMemory interface {
+	Observe(siteID, uid string, consent map[string]bool)
+	Lookup(ctx context.Context, siteID, uid string) (map[string]bool, error)
+}
+
 // Settings are the code-supplied parts of Ingest.
 type Settings struct {
 	Logger     *slog.Logger          // nil: slog.Default()
@@ -72,6 +80,9 @@ type Settings struct {
 	Validator  Validator             // nil: the embedded schemas (schemas.Validate, schemas.ValidateValue)
 	PopinHook  HookParser            // nil: popinhook.Parse
 	Now        func() time.Time      // nil: time.Now
+	// Consent remembers browser events' consent for webhooks to inherit;
+	// nil: webhooks carry no consent (the site's consent_mode decides).
+	Consent ConsentMemory
 }
 
 // Ingest serves the ingest routes. Create it with New; it is safe for
@@ -85,6 +96,7 @@ type Ingest struct {
 	validator Validator
 	valueVal  ValueValidator // validator, when it is one
 	hook      HookParser
+	consent   ConsentMemory
 	now       func() time.Time
 	m         *metrics
 
@@ -144,6 +156,7 @@ func New(cfg Config, settings Settings) (*Ingest, error) {
 		appender:   settings.Log,
 		validator:  settings.Validator,
 		hook:       settings.PopinHook,
+		consent:    settings.Consent,
 		now:        settings.Now,
 		m:          m,
 		ipLimits:   newLimiters(cfg.RateLimit.PerIPEventsPerSecond, cfg.RateLimit.PerIPBurst, cfg.RateLimit.TrackedIPs),

@@ -127,6 +127,7 @@ func (in *Ingest) commit(ctx context.Context, c client, evs []event.Event) error
 	in.m.appendDur.Observe(time.Since(start).Seconds())
 	if err == nil {
 		in.m.accepted.WithLabelValues(c.transport).Add(float64(len(evs)))
+		in.observeConsent(c, evs)
 		return nil
 	}
 	reason := "error"

@@ -2,12 +2,8 @@ package chdb
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/ClickHouse/clickhouse-go/v2"
 )
 
 // Migrate brings the schema up to date: it creates the database and the
@@ -45,7 +41,7 @@ ORDER BY version`, name)); err != nil {
 			continue
 		}
 		for i, stmt := range m.Statements(f) {
-			if err := db.admin.Exec(ctx, expand(stmt, name)); err != nil && !columnExists(stmt, err) {
+			if err := db.admin.Exec(ctx, expand(stmt, name)); err != nil && !alreadyApplied(stmt, err) {
 				return fmt.Errorf("migrate: %d %s: statement %d: %w", m.Version, m.Name, i+1, err)
 			}
 		}
@@ -97,12 +93,4 @@ func (db *DB) record(ctx context.Context, m Migration) error {
 		return fmt.Errorf("migrate: record %d: %w", m.Version, err)
 	}
 	return nil
-}
-
-// columnExists reports whether err says that the column stmt adds is there
-// already (DUPLICATE_COLUMN or ILLEGAL_COLUMN, depending on the server's
-// version): a re-run of an applied ADD COLUMN, which is then done.
-func columnExists(stmt string, err error) bool {
-	var ex *clickhouse.Exception
-	return strings.Contains(stmt, " ADD COLUMN ") && errors.As(err, &ex) && (ex.Code == 15 || ex.Code == 44)
 }

@@ -71,7 +71,7 @@ func TestMigrateEmptyAndIdempotent(t *testing.T) {
 		t.Errorf("schema_migrations has %s rows, want %d", out, len(chdb.Migrations))
 	}
 	// The tables carry the columns the contract and other components rely on.
-	for table, cols := range map[string]string{"events": chdb.EventsColumns, "deliveries": chdb.DeliveriesColumns} {
+	for table, cols := range map[string]string{"events": chdb.EventsColumns + ", " + chdb.EventsConsentColumns, "deliveries": chdb.DeliveriesColumns} {
 		desc, err := srv.Query(ctx, fmt.Sprintf("DESCRIBE TABLE %s.%s", db.Database(), table))
 		if err != nil {
 			t.Fatal(err)
@@ -146,5 +146,36 @@ func TestRetryableClassifiesServerErrors(t *testing.T) {
 	err = db.Conn().Exec(ctx, "SELEC 1")
 	if err == nil || chdb.Retryable(err) {
 		t.Errorf("syntax error: err = %v; want a permanent error", err)
+	}
+}
+
+// Migration 4 adds columns without IF NOT EXISTS (18.16 lacks it): run
+// again after a crash before it was recorded, it finds them and succeeds.
+func TestMigrateRecoversUnrecordedAddColumn(t *testing.T) {
+	db, srv := openFresh(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.Query(ctx, fmt.Sprintf("ALTER TABLE %s.schema_migrations DELETE WHERE version = 4", db.Database())); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 20*time.Second, func() error {
+		applied, err := db.AppliedMigrations(ctx)
+		if err == nil && applied[4] {
+			err = errors.New("mutation did not remove version 4")
+		}
+		return err
+	})
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatalf("re-running the consent columns step: %v", err)
+	}
+	if applied, err := db.AppliedMigrations(ctx); err != nil || !applied[4] {
+		t.Fatalf("version 4 not recorded again (%v)", err)
+	}
+	got, err := srv.Query(ctx, fmt.Sprintf("SELECT type FROM system.columns WHERE database = '%s' AND table = 'events' AND name = 'consent_ads'", db.Database()))
+	if err != nil || !strings.Contains(got, "Enum8") {
+		t.Fatalf("consent_ads type %q (%v)", got, err)
 	}
 }

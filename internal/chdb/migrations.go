@@ -1,6 +1,11 @@
 package chdb
 
-import "strings"
+import (
+	"errors"
+	"strings"
+
+	"github.com/ClickHouse/clickhouse-go/v2"
+)
 
 // Migration is one schema step. Statements must be idempotent on their own
 // (IF NOT EXISTS; an ADD COLUMN of a column the table has counts as done,
@@ -25,6 +30,7 @@ var Migrations = []Migration{
 	{Version: 2, Name: "deliveries", Statements: deliveriesDDL},
 	{Version: 3, Name: "deliveries_insert_dedup", Statements: deliveriesDedupDDL},
 	{Version: 4, Name: "events_user_id", Statements: eventsUserIDDDL},
+	{Version: 5, Name: "events_consent", Statements: eventsConsentDDL},
 }
 
 // eventsDDL: one row per accepted event (CONTRACT §7).
@@ -142,10 +148,49 @@ func eventsUserIDDDL(f Features) []string {
 // eventsShardKey spreads events over shards by their identity.
 const eventsShardKey = "cityHash64(event_id)"
 
+// ConsentEnum is the type of the events' consent columns: one per purpose,
+// the state of that purpose in the event's ctx.consent (internal/consent).
+const ConsentEnum = "Enum8('unknown' = 0, 'granted' = 1, 'denied' = 2)"
+
+// eventsConsentDDL adds the consent state of each event, one column per
+// purpose (consent_analytics, consent_ads, consent_functional); rows written
+// before it read 'unknown'. 18.16 has no ADD COLUMN IF NOT EXISTS: a column
+// added before a crash answers DUPLICATE_COLUMN when the step runs again,
+// which alreadyApplied accepts.
+func eventsConsentDDL(f Features) []string {
+	var out []string
+	for _, p := range []string{"analytics", "ads", "functional"} {
+		out = append(out, f.addColumn("events", "consent_"+p+" "+ConsentEnum+" DEFAULT 'unknown'", eventsShardKey)...)
+	}
+	return out
+}
+
+// ClickHouse error codes answered to ADD COLUMN of an existing column:
+// DUPLICATE_COLUMN on current servers, ILLEGAL_COLUMN ("column with this
+// name already exists") on 18.16.
+const (
+	codeDuplicateColumn = 15
+	codeIllegalColumn   = 44
+)
+
+// alreadyApplied reports whether err, answered to stmt, means that stmt's
+// effect is already there: an ADD COLUMN of a column that exists.
+func alreadyApplied(stmt string, err error) bool {
+	var ex *clickhouse.Exception
+	if !strings.Contains(stmt, " ADD COLUMN ") || !errors.As(err, &ex) {
+		return false
+	}
+	return ex.Code == codeDuplicateColumn || ex.Code == codeIllegalColumn && strings.Contains(ex.Message, "already exists")
+}
+
 // EventsColumns is the column list, in order, that inserts into events use.
 const EventsColumns = "event_id, site_id, name, source, known, uid, aid, sid, seq, client_ts, received_at, " +
 	"event_time, event_date, url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, " +
 	"fbp, fbc, country, ip, user_agent, data, user_id"
+
+// EventsConsentColumns are the columns migration 5 added, after
+// EventsColumns; an insert that leaves them out stores 'unknown'.
+const EventsConsentColumns = "consent_analytics, consent_ads, consent_functional"
 
 // DeliveriesColumns is the column list, in order, that inserts into deliveries use.
 const DeliveriesColumns = "delivery_id, event_id, endpoint_id, site_id, event_name, webhook_id, attempt, status_code, " +

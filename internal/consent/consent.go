@@ -85,3 +85,22 @@ func Missing(c map[string]bool, mode string, needed []string) (purpose, why stri
 	}
 	return "", ""
 }
+
+// Summary reduces an event's consent to its purposes: each purpose that is
+// granted or denied, as true or false; unknown purposes are left out (nil
+// when none is known). Missing and Of read a summary as they read the
+// event's own consent.
+func Summary(c map[string]bool) map[string]bool {
+	var out map[string]bool
+	for _, p := range Purposes {
+		st := Of(c, p)
+		if st == Unknown {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]bool, len(Purposes))
+		}
+		out[p] = st == Granted
+	}
+	return out
+}

@@ -34,3 +34,34 @@ func TestMissing(t *testing.T) {
 		})
 	}
 }
+
+func TestSummary(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		consent map[string]bool
+		want    map[string]bool
+	}{
+		{"nil", nil, nil},
+		{"unknown keys only", map[string]bool{"x": true}, nil},
+		{"own keys", map[string]bool{"ads": false, "analytics": true}, map[string]bool{"ads": false, "analytics": true}},
+		{"gcm, one denial", map[string]bool{"ad_storage": true, "ad_user_data": false, "functionality_storage": true},
+			map[string]bool{"ads": false, "functional": true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Summary(tc.consent)
+			if len(got) != len(tc.want) {
+				t.Fatalf("Summary = %v, want %v", got, tc.want)
+			}
+			for k, v := range tc.want {
+				if g, ok := got[k]; !ok || g != v {
+					t.Fatalf("Summary = %v, want %v", got, tc.want)
+				}
+			}
+			for _, p := range Purposes {
+				if _, ok := got[p]; Of(got, p) != Of(tc.consent, p) || (ok != (Of(tc.consent, p) != Unknown)) {
+					t.Fatalf("purpose %s: summary says %v, consent %v", p, Of(got, p), Of(tc.consent, p))
+				}
+			}
+		})
+	}
+}

@@ -80,6 +80,9 @@ type Endpoint struct {
 	// DefaultRegion (ISO alpha-2) is the phone region when neither the event
 	// nor the site gives one.
 	DefaultRegion string `json:"default_region,omitempty" yaml:"default_region"`
+	// LimitedDataUse, when set, flags every event for Meta's Limited Data
+	// Use (data_processing_options, ldu.go).
+	LimitedDataUse *LimitedDataUse `json:"limited_data_use,omitempty" yaml:"limited_data_use"`
 
 	// Consent lists the purposes (analytics, ads, functional) an event must
 	// allow to be sent here (internal/consent). Unset: ["ads"] for the
@@ -210,6 +213,10 @@ func (e Endpoint) Clone() Endpoint {
 	e.PreviousSecrets = slices.Clone(e.PreviousSecrets)
 	e.Headers = maps.Clone(e.Headers)
 	e.EventMap = maps.Clone(e.EventMap)
+	if e.LimitedDataUse != nil {
+		l := *e.LimitedDataUse
+		e.LimitedDataUse = &l
+	}
 	if e.DisabledAt != nil {
 		t := *e.DisabledAt
 		e.DisabledAt = &t

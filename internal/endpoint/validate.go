@@ -165,6 +165,9 @@ func (x *Endpoint) validateWebhook(c Checks) []error {
 			errs = append(errs, fieldErr(f, "only for type facebook_capi"))
 		}
 	}
+	if x.LimitedDataUse != nil {
+		errs = append(errs, fieldErr("limited_data_use", "only for type facebook_capi"))
+	}
 	return errs
 }
 
@@ -188,6 +191,7 @@ func (x *Endpoint) validateCAPI(c Checks) []error {
 	if len(x.TestEventCode) > 64 || strings.ContainsAny(x.TestEventCode, " \t\r\n") {
 		errs = append(errs, fieldErr("test_event_code", "at most 64 characters, without spaces"))
 	}
+	errs = append(errs, x.validateLDU()...)
 	for k, v := range x.EventMap {
 		if k == "" || len(k) > maxEventPattern || len(v) > 64 || !validHeaderValue(v) {
 			errs = append(errs, fieldErr("event_map", "%q: names of 1 to %d characters mapped to a Meta event name (\"\" drops the event)", k, maxEventPattern))

@@ -27,6 +27,16 @@ const (
 	PIIEncrypt PIIPolicy = "encrypt"
 )
 
+// What the ClickHouse sink does with an event whose ctx.consent denies
+// analytics (Site.AnalyticsDenied).
+const (
+	// AnalyticsDeniedAnonymous stores it without personal data and without
+	// visitor identifiers (the default).
+	AnalyticsDeniedAnonymous = "anonymous"
+	// AnalyticsDeniedDrop does not store it.
+	AnalyticsDeniedDrop = "drop"
+)
+
 // Site is one tenant. WriteKey is public: it routes events and limits spam,
 // it does not authenticate anyone.
 type Site struct {
@@ -45,6 +55,21 @@ type Site struct {
 	// destination needs is denied) or opt_in (only when it is granted); an
 	// explicit denial is honoured in both (internal/consent).
 	ConsentMode string `yaml:"consent_mode" json:"consent_mode"`
+	// AnalyticsDenied is what ClickHouse keeps of an event whose visitor
+	// denied analytics: anonymous (default) or drop. Forwarding is decided
+	// per destination, independently.
+	AnalyticsDenied string `yaml:"analytics_denied" json:"analytics_denied"`
+	// Retention overrides the global retention (`retention:`) per data
+	// class for this site; unset classes follow the global one.
+	Retention Retention `yaml:"retention" json:"retention"`
+}
+
+// Retention is how many days ClickHouse keeps each class of data; nil
+// follows the global setting, 0 keeps it forever.
+type Retention struct {
+	EventsDays         *int `yaml:"events_days" json:"events_days,omitempty"`
+	DeliveriesDays     *int `yaml:"deliveries_days" json:"deliveries_days,omitempty"`
+	DeliveryBodiesDays *int `yaml:"delivery_bodies_days" json:"delivery_bodies_days,omitempty"`
 }
 
 // ApplyDefaults fills unset fields with their defaults.
@@ -54,6 +79,9 @@ func (s *Site) ApplyDefaults() {
 	}
 	if s.ConsentMode == "" {
 		s.ConsentMode = consent.OptOut
+	}
+	if s.AnalyticsDenied == "" {
+		s.AnalyticsDenied = AnalyticsDeniedAnonymous
 	}
 }
 
@@ -82,6 +110,19 @@ func (s *Site) Validate() error {
 	case consent.OptOut, consent.OptIn, "":
 	default:
 		errs = append(errs, fmt.Errorf("consent_mode: %q is not one of opt_out, opt_in", s.ConsentMode))
+	}
+	switch s.AnalyticsDenied {
+	case AnalyticsDeniedAnonymous, AnalyticsDeniedDrop, "":
+	default:
+		errs = append(errs, fmt.Errorf("analytics_denied: %q is not one of anonymous, drop", s.AnalyticsDenied))
+	}
+	for _, d := range []struct {
+		key string
+		v   *int
+	}{{"events_days", s.Retention.EventsDays}, {"deliveries_days", s.Retention.DeliveriesDays}, {"delivery_bodies_days", s.Retention.DeliveryBodiesDays}} {
+		if d.v != nil && (*d.v < 0 || *d.v > 36500) {
+			errs = append(errs, fmt.Errorf("retention.%s: %d must be between 0 (keep forever) and 36500", d.key, *d.v))
+		}
 	}
 	if r := s.DefaultPhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
 		errs = append(errs, fmt.Errorf("default_phone_region: %q is not an ISO 3166 alpha-2 code like \"IN\"", r))

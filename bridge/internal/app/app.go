@@ -22,6 +22,8 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/collector/ingest"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/chretention"
+	"github.com/popinbridge/bridge/internal/consentstore"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/piicrypt"
 	"github.com/popinbridge/bridge/internal/promreg"
@@ -50,15 +52,19 @@ type App struct {
 	// nats is the process's NATS connection (embedded server or external),
 	// shared by every part that keeps state in JetStream. Started first,
 	// shut down last; its JetStream() is valid in between.
-	nats   *natsrv.Server
-	elog   *eventlog.Log
-	ingest *ingest.Ingest
-	http   *httpServer
-	admin  *httpServer   // the admin_listen listener; nil without it
-	store  *storage      // ClickHouse and its consumers, connected in the background
-	manage *management   // forwarder and management API
-	piiBox *piicrypt.Box // seals personal values of `pii: encrypt` sites
-	health health
+	nats *natsrv.Server
+	elog *eventlog.Log
+	// consent remembers visitors' consent for webhooks (JetStream KV).
+	consent *consentstore.Store
+	ingest  *ingest.Ingest
+	// retention removes old ClickHouse data periodically.
+	retention *chretention.Runner
+	http      *httpServer
+	admin     *httpServer   // the admin_listen listener; nil without it
+	store     *storage      // ClickHouse and its consumers, connected in the background
+	manage    *management   // forwarder and management API
+	piiBox    *piicrypt.Box // seals personal values of `pii: encrypt` sites
+	health    health
 
 	bgCancel context.CancelFunc
 	bgDone   sync.WaitGroup
@@ -98,8 +104,13 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("event_log: %w", err)
 	}
+	if a.consent, err = consentstore.New(cfg.ConsentStore, consentstore.Settings{
+		NATS: a.nats, Logger: logger.With("part", "consent_store"), Registerer: a.reg,
+	}); err != nil {
+		return nil, fmt.Errorf("consent_store: %w", err)
+	}
 	if a.ingest, err = ingest.New(cfg.Ingest, ingest.Settings{
-		Logger: logger.With("part", "ingest"), Registerer: a.reg, Sites: a.sites, Log: a.elog,
+		Logger: logger.With("part", "ingest"), Registerer: a.reg, Sites: a.sites, Log: a.elog, Consent: a.consent,
 	}); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
@@ -116,6 +127,11 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 		return nil, fmt.Errorf("master_key: %w", err)
 	}
 	a.store = newStorage(a)
+	if a.retention, err = chretention.New(cfg.Retention, chretention.Settings{
+		DB: a.store.DB, Sites: a.sites, Logger: logger.With("part", "retention"), Registerer: a.reg,
+	}); err != nil {
+		return nil, fmt.Errorf("retention: %w", err)
+	}
 	if a.manage, err = newManagement(a, key, a.piiBox); err != nil {
 		return nil, err
 	}
@@ -136,6 +152,9 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.elog.Start(ctx); err != nil {
 		return fmt.Errorf("event_log: %w", err)
 	}
+	if err := a.consent.Start(ctx); err != nil {
+		return fmt.Errorf("consent_store: %w", err)
+	}
 	var err error
 	if a.store.reader, err = a.elog.Reader("clickhouse"); err != nil {
 		return fmt.Errorf("event_log: reader: %w", err)
@@ -147,6 +166,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.bgCancel = cancel
 	a.bgDone.Add(1)
 	go func() { defer a.bgDone.Done(); a.store.run(bg) }()
+	if err := a.retention.Start(ctx); err != nil {
+		return fmt.Errorf("retention: %w", err)
+	}
 	if err := a.ingest.Start(ctx); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
@@ -182,7 +204,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			a.bgCancel()
 			a.bgDone.Wait()
 		}
-		errs = append(errs, a.manage.shutdown(ctx), a.store.shutdown(ctx))
+		errs = append(errs, a.retention.Shutdown(ctx), a.consent.Shutdown(ctx), a.manage.shutdown(ctx), a.store.shutdown(ctx))
 		errs = append(errs, a.elog.Shutdown(ctx), a.nats.Shutdown(ctx))
 		a.shutdownErr = errors.Join(errs...)
 	})

@@ -62,6 +62,8 @@ func TestRoutesWithoutClickHouse(t *testing.T) {
 		{"GET", "/api/v1/sites", true, 200, `"id":"demo"`},
 		{"GET", "/api/v1/openapi.json", true, 200, "openapi"},
 		{"GET", "/api/v1/analytics/funnel?site=demo", true, 503, "ClickHouse"},
+		{"POST", "/api/v1/erasures", true, 422, "batch: unknown field"},
+		{"GET", "/api/v1/erasures/er_0123", true, 404, "not_found"},
 		{"POST", "/v1/events?key=nope", false, 401, "bad_key"},
 		{"GET", "/nowhere", false, 404, ""},
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/popinbridge/bridge/controlplane"
+	"github.com/popinbridge/bridge/controlplane/erasure"
 	"github.com/popinbridge/bridge/forwarder"
 	"github.com/popinbridge/bridge/forwarder/deliverylog"
 	"github.com/popinbridge/bridge/internal/piicrypt"
@@ -20,6 +21,7 @@ type management struct {
 	fwd *forwarder.Forwarder
 	mgr *controlplane.Manager
 	eng *engine
+	era *erasure.Service
 }
 
 func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, error) {
@@ -39,6 +41,13 @@ func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, er
 	if err != nil {
 		return nil, fmt.Errorf("forwarder: %w", err)
 	}
+	era, err := erasure.New(erasure.NewDefaultConfig(), erasure.Settings{
+		NATS: a.nats, Bucket: a.cfg.ControlPlane.Bucket + "_ERASURES", DB: a.store.DB, Sites: a.sites,
+		Consent: a.consent, Box: box, Logger: a.log.With("part", "erasure"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erasure: %w", err)
+	}
 	mgr, err := controlplane.New(a.cfg.ControlPlane.Config, controlplane.Settings{
 		Logger:                a.log.With("part", "management"),
 		Registerer:            a.reg,
@@ -49,13 +58,14 @@ func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, er
 		Engine:                eng,
 		History:               history{s: a.store, box: box},
 		Analytics:             analytics{s: a.store},
+		Erasures:              era,
 		AllowedPrivateTargets: a.cfg.Forwarder.AllowedPrivateTargets,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("management: %w", err)
 	}
 	eng.fwd, eng.observer = fwd, mgr
-	m.fwd, m.mgr, m.eng = fwd, mgr, eng
+	m.fwd, m.mgr, m.eng, m.era = fwd, mgr, eng, era
 	return m, nil
 }
 
@@ -82,11 +92,14 @@ func (m *management) start(ctx context.Context) error {
 	if err := m.mgr.Start(ctx); err != nil {
 		return fmt.Errorf("management: %w", err)
 	}
+	if err := m.era.Start(ctx); err != nil {
+		return fmt.Errorf("erasure: %w", err)
+	}
 	return nil
 }
 
 // shutdown stops the control plane (its lifecycle drains what the
 // forwarder reported), then the forwarder.
 func (m *management) shutdown(ctx context.Context) error {
-	return errors.Join(m.mgr.Shutdown(ctx), m.fwd.Shutdown(ctx))
+	return errors.Join(m.era.Shutdown(ctx), m.mgr.Shutdown(ctx), m.fwd.Shutdown(ctx))
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/forwarder"
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/chretention"
+	"github.com/popinbridge/bridge/internal/consentstore"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/ssrf"
@@ -24,6 +26,10 @@ type Components struct {
 	ClickHouseSink chsink.Config `yaml:"clickhouse_sink"`
 	Forwarder      Forwarder     `yaml:"forwarder"`
 	ControlPlane   ControlPlane  `yaml:"controlplane"`
+	// ConsentStore remembers visitors' consent for webhooks to inherit.
+	ConsentStore consentstore.Config `yaml:"consent_store"`
+	// Retention is how long ClickHouse keeps each class of data.
+	Retention chretention.Config `yaml:"retention"`
 	// Endpoints are declared destinations, upserted into the management
 	// store at startup (the API can add more).
 	Endpoints []Endpoint `yaml:"endpoints"`
@@ -53,6 +59,8 @@ func defaultComponents() Components {
 		ClickHouseSink: chsink.NewDefaultConfig(),
 		Forwarder:      Forwarder{Config: forwarder.NewDefaultConfig()},
 		ControlPlane:   ControlPlane{Config: controlplane.NewDefaultConfig()},
+		ConsentStore:   consentstore.NewDefaultConfig(),
+		Retention:      chretention.NewDefaultConfig(),
 	}
 }
 
@@ -75,6 +83,8 @@ func (c *Components) validate(siteIDs map[string]bool) []error {
 	add("clickhouse_sink", c.ClickHouseSink.Validate())
 	add("forwarder", c.Forwarder.Config.Validate())
 	add("controlplane", c.ControlPlane.Validate())
+	add("consent_store", c.ConsentStore.Validate())
+	add("retention", c.Retention.Validate())
 	if guard, err := ssrf.New(c.Forwarder.AllowedPrivateTargets); err == nil {
 		// The ops webhook dials through the same guard as deliveries.
 		if u := c.ControlPlane.OpsWebhook.URL; u != "" {

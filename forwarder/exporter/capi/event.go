@@ -38,6 +38,17 @@ type ServerEvent struct {
 	ActionSource   string   `json:"action_source"`
 	EventSourceURL string   `json:"event_source_url,omitempty"`
 	UserData       UserData `json:"user_data"`
+	// Meta Limited Data Use (endpoint limited_data_use): ["LDU"] with a
+	// country and state (0: Meta geolocates); absent without it.
+	DataProcessingOptions        []string `json:"data_processing_options,omitempty"`
+	DataProcessingOptionsCountry *int     `json:"data_processing_options_country,omitempty"`
+	DataProcessingOptionsState   *int     `json:"data_processing_options_state,omitempty"`
+}
+
+// LimitedDataUse flags e for Meta's Limited Data Use with country and state.
+func (e *ServerEvent) LimitedDataUse(country, state int) {
+	e.DataProcessingOptions = []string{"LDU"}
+	e.DataProcessingOptionsCountry, e.DataProcessingOptionsState = &country, &state
 }
 
 // EventTime is when ev happened as Meta should see it: the client's time,

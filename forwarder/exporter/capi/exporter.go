@@ -28,6 +28,7 @@ type Exporter struct {
 	defaultRegion string
 	eventMap      map[string]string
 	batch         int
+	ldu           *endpoint.LimitedDataUse // nil: no Limited Data Use
 }
 
 var (
@@ -43,7 +44,7 @@ func New(ep endpoint.Endpoint, client *httpsend.Client, sites site.Registry, bat
 	for k, v := range ep.EventMap {
 		m[k] = v
 	}
-	return &Exporter{client: client, sites: sites, accessToken: ep.AccessToken, testEventCode: ep.TestEventCode,
+	return &Exporter{client: client, sites: sites, accessToken: ep.AccessToken, testEventCode: ep.TestEventCode, ldu: ep.Clone().LimitedDataUse,
 		defaultRegion: ep.DefaultRegion, eventMap: m, batch: min(max(batch, 1), MaxBatch),
 		// POST {graph_url}/{api_version}/{pixel_id}/events
 		url: strings.TrimRight(ep.GraphURL, "/") + "/" + ep.APIVersion + "/" + ep.PixelID + "/events"}
@@ -89,7 +90,11 @@ func (x *Exporter) SampleName() string {
 func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.Result {
 	req := Request{TestEventCode: x.testEventCode}
 	for _, it := range items {
-		req.Data = append(req.Data, Build(it.Event, x.eventMap[it.Event.Name], x.phoneRegion(it.Event.SiteID)))
+		se := Build(it.Event, x.eventMap[it.Event.Name], x.phoneRegion(it.Event.SiteID))
+		if l := x.ldu; l != nil {
+			se.LimitedDataUse(l.Country, l.State)
+		}
+		req.Data = append(req.Data, se)
 	}
 	logged, _ := json.Marshal(req)
 	req.AccessToken = x.accessToken

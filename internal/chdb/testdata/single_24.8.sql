@@ -60,3 +60,7 @@ SETTINGS index_granularity = 8192;
 ALTER TABLE {db}.deliveries MODIFY SETTING non_replicated_deduplication_window = 1000;
 -- 4 events_user_id
 ALTER TABLE {db}.events ADD COLUMN user_id String;
+-- 5 events_consent
+ALTER TABLE {db}.events ADD COLUMN consent_analytics Enum8('unknown' = 0, 'granted' = 1, 'denied' = 2) DEFAULT 'unknown';
+ALTER TABLE {db}.events ADD COLUMN consent_ads Enum8('unknown' = 0, 'granted' = 1, 'denied' = 2) DEFAULT 'unknown';
+ALTER TABLE {db}.events ADD COLUMN consent_functional Enum8('unknown' = 0, 'granted' = 1, 'denied' = 2) DEFAULT 'unknown';

@@ -165,6 +165,37 @@ func AppendApply(dst, data []byte, policy site.PIIPolicy, region Region, seal Se
 	return append(dst, out...), nil
 }
 
+// AppendAnonymous appends data with every e-mail, phone and name member
+// removed (as PIIDrop) and every visitor identifier member too (see
+// Identifier): what is stored of an event whose visitor denied analytics.
+func AppendAnonymous(dst, data []byte) ([]byte, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return append(dst, "{}"...), nil
+	}
+	st := states.Get().(*state)
+	defer states.Put(st)
+	st.anon = true
+	defer func() { st.anon = false }()
+	out, err := st.transform(data, site.PIIDrop, Region{}, nil)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, out...), nil
+}
+
+// Identifier reports whether an object member name holds a visitor or
+// session identifier (case- and separator-insensitive): uid, user_id,
+// aid, anon_id, anonymous_id, sid, session_id, visitor_id, client_id,
+// device_id, ip, ip_address, fbp, fbc, gclid, fbclid.
+func Identifier(key string) bool {
+	switch strings.ToLower(keyReplacer.Replace(key)) {
+	case "uid", "user_id", "userid", "aid", "anon_id", "anonymous_id", "anonymousid", "sid", "session_id", "sessionid",
+		"visitor_id", "client_id", "device_id", "ip", "ip_address", "fbp", "fbc", "gclid", "fbclid":
+		return true
+	}
+	return false
+}
+
 // transform applies a hash or drop policy to data token by token; the
 // result is compact JSON in st's buffer, valid until st is reused.
 func (st *state) transform(data []byte, policy site.PIIPolicy, region Region, seal Sealer) ([]byte, error) {
@@ -211,6 +242,7 @@ type state struct {
 	enc  jsontext.Encoder
 	seal Sealer
 
+	anon        bool   // also drop identifier members (AppendAnonymous)
 	data        []byte // the payload being transformed
 	region      Region
 	resolved    bool   // phoneRegion is set
@@ -238,6 +270,9 @@ func (st *state) member(name jsontext.Token, k Kind, policy site.PIIPolicy) erro
 			return nil
 		}
 		return errors.Join(ErrInvalid, err)
+	}
+	if k == None && st.anon && Identifier(name.String()) {
+		return fail(dec.SkipValue())
 	}
 	if k == None || (k == Name && policy == site.PIIHash) {
 		return fail(enc.WriteToken(name))

@@ -107,3 +107,21 @@ func TestIP(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendAnonymous(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{``, `{}`},
+		{`{"uid":"u-1","name":"Asha","email":"a@b.co","mobile":"98765","screen":"home"}`, `{"screen":"home"}`},
+		{`{"User-Id":"x","session id":"s","nested":{"aid":"a","ip":"1.2.3.4","rating":5},"items":[{"customer_email":"e","sku":"k"}]}`,
+			`{"nested":{"rating":5},"items":[{"sku":"k"}]}`},
+		{`{"screen":"home"}`, `{"screen":"home"}`},
+	} {
+		got, err := AppendAnonymous(nil, []byte(tc.in))
+		if err != nil || string(got) != tc.want {
+			t.Errorf("AppendAnonymous(%s) = %s (%v), want %s", tc.in, got, err, tc.want)
+		}
+	}
+	if _, err := AppendAnonymous(nil, []byte(`{"uid":`)); err == nil {
+		t.Error("invalid JSON: no error")
+	}
+}

@@ -1,0 +1,267 @@
+package erasure_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/controlplane/erasure"
+	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/consentstore"
+	"github.com/popinbridge/bridge/internal/natsrv"
+	"github.com/popinbridge/bridge/internal/natstest"
+	"github.com/popinbridge/bridge/internal/piicrypt"
+	"github.com/popinbridge/bridge/internal/piinorm"
+	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/testkit"
+)
+
+var (
+	dbSeq atomic.Int64
+	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+)
+
+type env struct {
+	db      *chdb.DB
+	svc     *erasure.Service
+	consent *consentstore.Store
+	box     *piicrypt.Box
+	n       int
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	cfg := chdb.NewDefaultConfig()
+	cfg.Addr = chtest.Shared(t).Addr()
+	cfg.Database = fmt.Sprintf("erasure_%d_%d", os.Getpid(), dbSeq.Add(1))
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	db, err := chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	js := natsrv.Fixed(natstest.JetStream(t))
+	cs, err := consentstore.New(consentstore.NewDefaultConfig(), consentstore.Settings{NATS: js, Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.Shutdown(context.Background()) })
+	box, err := piicrypt.New(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := site.NewStatic([]site.Site{
+		{ID: "hashco", WriteKey: "pk_h", PII: site.PIIHash, DefaultPhoneRegion: "IN"},
+		{ID: "encco", WriteKey: "pk_e", PII: site.PIIEncrypt},
+	})
+	svc, err := erasure.New(erasure.NewDefaultConfig(), erasure.Settings{NATS: js, Bucket: "TEST_ERASURES", DB: func() *chdb.DB { return db },
+		Sites: sites, Consent: cs, Box: box, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = svc.Shutdown(context.Background()) })
+	return &env{db: db, svc: svc, consent: cs, box: box}
+}
+
+// event stores one event row and one delivery attempt of it (with bodies);
+// it returns the event id.
+func (e *env) event(t *testing.T, siteID, uid, aid, data string) string {
+	t.Helper()
+	e.n++
+	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", e.n)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	b, err := e.db.Conn().PrepareBatch(ctx, "INSERT INTO "+e.db.Table("events")+" ("+chdb.EventsColumns+")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Append(id, siteID, "popin_captured", "browser", uint8(1), uid, aid, "s", int64(1), now, now, now, now,
+		"https://x/", "", "", "", "", "", "", "", "", "", "IN", "1.2.3.0", "UA", data); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Send(); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.db.Conn().PrepareBatch(ctx, "INSERT INTO "+e.db.Table("deliveries")+" ("+chdb.DeliveriesColumns+")")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Append("d-"+id, id, "crm", siteID, "popin_captured", "w", uint32(1), uint16(200), uint8(1), uint32(5), "",
+		now, time.Unix(0, 0).UTC(), uint8(0), "https://crm/", "{}", `{"body":"`+data+`"}`, `{"ok":true}`, "succeeded"); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Send(); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (e *env) count(t *testing.T, sql string) uint64 {
+	t.Helper()
+	var n uint64
+	if err := e.db.Conn().QueryRow(context.Background(), sql).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return n
+}
+
+func (e *env) rowsOf(t *testing.T, ids ...string) uint64 {
+	return e.count(t, "SELECT count() FROM "+e.db.Table("events")+" WHERE event_id IN ('"+strings.Join(ids, "','")+"')")
+}
+
+func (e *env) bodiesOf(t *testing.T, ids ...string) uint64 {
+	return e.count(t, "SELECT count() FROM "+e.db.Table("deliveries")+" WHERE request_body != '' AND event_id IN ('"+strings.Join(ids, "','")+"')")
+}
+
+func (e *env) erase(t *testing.T, req erasure.Request) erasure.Job {
+	t.Helper()
+	j, err := e.svc.Submit(context.Background(), req, "admin_token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != erasure.StatusPending || !strings.HasPrefix(j.ID, "er_") {
+		t.Fatalf("submitted %+v", j)
+	}
+	testkit.Eventually(t, 60*time.Second, func() error {
+		j, err = e.svc.Job(context.Background(), j.ID)
+		if err != nil {
+			return err
+		}
+		if j.Status != erasure.StatusDone && j.Status != erasure.StatusFailed {
+			return fmt.Errorf("status %s", j.Status)
+		}
+		return nil
+	})
+	if j.Status != erasure.StatusDone {
+		t.Fatalf("job %+v", j)
+	}
+	return j
+}
+
+// Erasure by e-mail on a hash site and by uid and by e-mail on an encrypt
+// site: the person's rows are gone (also their rows without the e-mail,
+// through their uid), their delivery bodies emptied, their remembered
+// consent forgotten; other people's rows and bodies stay; the audit record
+// names no identifier.
+func TestErasure(t *testing.T) {
+	e := newEnv(t)
+	email := "Asha.Rao@Example.com"
+	hashed := piinorm.Hash(piinorm.Email(email))
+	lead := e.event(t, "hashco", "u-asha", "a-1", `{"email":"`+hashed+`","name":"Asha"}`)
+	browse := e.event(t, "hashco", "u-asha", "a-1", `{"screen":"home"}`)
+	other := e.event(t, "hashco", "u-bob", "a-2", `{"email":"`+piinorm.Hash("bob@example.com")+`"}`)
+	sameMailOtherSite := e.event(t, "encco", "u-asha", "a-9", `{"email":"`+e.box.Seal(email)+`"}`)
+	encOther := e.event(t, "encco", "u-carl", "a-3", `{"email":"`+e.box.Seal("carl@example.com")+`"}`)
+	encUID := e.event(t, "encco", "u-dana", "a-4", `{"screen":"home"}`)
+	e.consent.Observe("hashco", "u-asha", map[string]bool{"ads": false})
+	e.consent.Observe("hashco", "u-bob", map[string]bool{"ads": false})
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if c, err := e.consent.Lookup(context.Background(), "hashco", "u-asha"); err != nil || c == nil {
+			return fmt.Errorf("consent not remembered yet (%v)", err)
+		}
+		return nil
+	})
+	if e.rowsOf(t, lead, browse, other, sameMailOtherSite, encOther, encUID) != 6 || e.bodiesOf(t, lead, browse, other) != 3 {
+		t.Fatal("fixture rows missing") // the positive control for the "gone" checks below
+	}
+
+	j := e.erase(t, erasure.Request{Site: "hashco", Email: "  asha.rao@EXAMPLE.com"})
+	if n := e.rowsOf(t, lead, browse); n != 0 {
+		t.Errorf("%d of the person's rows left", n)
+	}
+	if n := e.bodiesOf(t, lead, browse); n != 0 {
+		t.Errorf("%d of the person's delivery bodies left", n)
+	}
+	if e.rowsOf(t, other, sameMailOtherSite) != 2 || e.bodiesOf(t, other) != 1 {
+		t.Error("another person's rows, or the same e-mail on another site, were touched")
+	}
+	if j.Counts.Events != 2 || j.Counts.Deliveries != 2 || j.Counts.UIDs != 1 {
+		t.Errorf("counts %+v, want 2 events, 2 deliveries, 1 uid", j.Counts)
+	}
+	if c, _ := e.consent.Lookup(context.Background(), "hashco", "u-asha"); c != nil {
+		t.Errorf("consent still remembered: %v", c)
+	}
+	if c, _ := e.consent.Lookup(context.Background(), "hashco", "u-bob"); c == nil {
+		t.Error("another visitor's consent was forgotten")
+	}
+	audit, _ := json.Marshal(j)
+	for _, pii := range []string{"asha", "Asha", "u-asha", hashed} {
+		if strings.Contains(string(audit), pii) {
+			t.Errorf("audit record holds %q: %s", pii, audit)
+		}
+	}
+
+	e.erase(t, erasure.Request{Site: "encco", Email: email})
+	if e.rowsOf(t, sameMailOtherSite) != 0 || e.rowsOf(t, encOther, encUID) != 2 {
+		t.Error("encrypt site: sealed e-mail not erased, or others touched")
+	}
+	phone := e.event(t, "hashco", "", "a-5", `{"mobile":"`+piinorm.Hash(piinorm.Phone("9876543210", "IN"))+`"}`)
+	rawPhone := e.event(t, "hashco", "", "a-6", `{"full_phone_number":"+919876543210"}`)
+	otherPhone := e.event(t, "hashco", "", "a-7", `{"mobile":"`+piinorm.Hash(piinorm.Phone("9876543211", "IN"))+`"}`)
+	e.erase(t, erasure.Request{Site: "hashco", Phone: "+91 98765 43210"})
+	if e.rowsOf(t, phone, rawPhone) != 0 || e.rowsOf(t, otherPhone) != 1 {
+		t.Error("erasure by phone (hashed and raw)")
+	}
+	e.erase(t, erasure.Request{Site: "encco", UID: "u-dana"})
+	if e.rowsOf(t, encUID) != 0 || e.rowsOf(t, encOther) != 1 {
+		t.Error("erasure by uid")
+	}
+}
+
+func TestErasureRequestValidation(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		req   erasure.Request
+		field string
+	}{
+		{erasure.Request{UID: "u"}, "site"},
+		{erasure.Request{Site: "hashco"}, "uid"},
+		{erasure.Request{Site: "hashco", UID: "u", Email: "a@b.co"}, "email"},
+		{erasure.Request{Site: "nosuch", UID: "u"}, "site"},
+		{erasure.Request{Site: "hashco", Email: "not-an-email"}, "email"},
+		{erasure.Request{Site: "hashco", Phone: "12"}, "phone"},
+	} {
+		_, err := e.svc.Submit(context.Background(), tc.req, "admin_token")
+		var fe *erasure.FieldError
+		if !errors.As(err, &fe) || fe.Field != tc.field {
+			t.Errorf("Submit(%+v) = %v, want a field error on %s", tc.req, err, tc.field)
+		}
+	}
+	if _, err := e.svc.Job(context.Background(), "er_nosuch"); !errors.Is(err, erasure.ErrNotFound) {
+		t.Errorf("unknown job: %v", err)
+	}
+}
+
+func TestShutdown(t *testing.T) {
+	js := natsrv.Fixed(natstest.JetStream(t))
+	testkit.CheckShutdown(t, func(t *testing.T) testkit.Part {
+		s, err := erasure.New(erasure.NewDefaultConfig(), erasure.Settings{NATS: js, Bucket: "T_ERASURES", DB: func() *chdb.DB { return nil },
+			Sites: site.NewStatic(nil), Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

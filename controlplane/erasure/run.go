@@ -1,0 +1,93 @@
+package erasure
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/popinbridge/bridge/internal/chdb"
+)
+
+// chunk is the most event ids named in one mutation.
+const chunk = 5000
+
+// work is a job to carry out, with its identifier in clear (memory only).
+type work struct {
+	id, kind, value string
+}
+
+// erase carries out one job and returns what it removed.
+func (s *Service) erase(ctx context.Context, db *chdb.DB, j Job, w work) (Counts, error) {
+	var c Counts
+	region := ""
+	if st, ok := s.set.Sites.ByID(j.Site); ok {
+		region = st.DefaultPhoneRegion
+	}
+	norm := normalise(w.kind, w.value, region)
+	f, err := s.find(ctx, db, j.Site, w.kind, w.value, norm)
+	if err != nil {
+		return c, err
+	}
+	if w.kind == KindUID {
+		f.uids[w.value] = true
+	}
+	ids := keys(f.ids)
+	slices.Sort(ids)
+	for lo := 0; lo < len(ids); lo += chunk {
+		in := quoteList(ids[lo:min(lo+chunk, len(ids))])
+		var n uint64
+		if err := db.Conn().QueryRow(ctx, "SELECT count() FROM "+db.Table("deliveries")+" WHERE event_id IN ("+in+")").Scan(&n); err != nil {
+			return c, fmt.Errorf("count deliveries: %w", err)
+		}
+		c.Deliveries += n
+		if err := db.Conn().Exec(ctx, fmt.Sprintf("ALTER TABLE %s DELETE WHERE site_id = %s AND event_id IN (%s)",
+			db.Table("events"), quote(j.Site), in)); err != nil {
+			return c, fmt.Errorf("delete events: %w", err)
+		}
+		if n > 0 {
+			if err := db.Conn().Exec(ctx, fmt.Sprintf("ALTER TABLE %s UPDATE request_body = '', response_body = '' WHERE event_id IN (%s)",
+				db.Table("deliveries"), in)); err != nil {
+				return c, fmt.Errorf("empty delivery bodies: %w", err)
+			}
+		}
+	}
+	c.Events = uint64(len(ids))
+	if err := s.waitMutations(ctx, db); err != nil {
+		return c, err
+	}
+	if s.set.Consent != nil {
+		for uid := range f.uids {
+			if err := s.set.Consent.Forget(ctx, j.Site, uid); err != nil {
+				return c, fmt.Errorf("forget consent: %w", err)
+			}
+			c.UIDs++
+		}
+	}
+	return c, nil
+}
+
+// waitMutations polls system.mutations until no mutation of events or
+// deliveries is left unfinished (ours, and any queued before them).
+func (s *Service) waitMutations(ctx context.Context, db *chdb.DB) error {
+	q := fmt.Sprintf("SELECT count() FROM system.mutations WHERE database = %s AND table IN ('events', 'deliveries') AND is_done = 0",
+		quote(db.Database()))
+	wait := 50 * time.Millisecond
+	for {
+		var n uint64
+		if err := db.Conn().QueryRow(ctx, q).Scan(&n); err != nil {
+			return fmt.Errorf("read system.mutations: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(wait*2, 2*time.Second)
+	}
+}
