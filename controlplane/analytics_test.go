@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/chtest"
 )
 
 // aev is one events row of the analytics tests.
@@ -23,7 +24,7 @@ type aev struct {
 func insertAnalyticsEvents(t *testing.T, db *chdb.DB, evs []aev) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+syntheticEventColumns+")")
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chtest.SyntheticEventColumns+")")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,9 +214,3 @@ func TestAnalyticsUnavailable(t *testing.T) {
 		}
 	}
 }
-
-// syntheticEventColumns are the events columns test rows set; columns added
-// by later migrations keep their defaults.
-const syntheticEventColumns = "event_id, site_id, name, source, known, uid, aid, sid, seq, client_ts, received_at, " +
-	"event_time, event_date, url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, " +
-	"fbp, fbc, country, ip, user_agent, data"

@@ -70,7 +70,7 @@ func insertDeliveries(t *testing.T, db *chdb.DB, endpoint string, rows []row) {
 func insertEvents(t *testing.T, db *chdb.DB, n int, at time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+syntheticEventColumns+")")
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chtest.SyntheticEventColumns+")")
 	if err != nil {
 		t.Fatal(err)
 	}

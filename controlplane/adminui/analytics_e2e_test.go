@@ -89,7 +89,7 @@ func analyticsTraffic(loc *time.Location, now time.Time) []synth {
 func insertSynth(t *testing.T, db *chdb.DB, evs []synth) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+syntheticEventColumns+")")
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chtest.SyntheticEventColumns+")")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,9 +357,3 @@ func TestAnalyticsPageInChromium(t *testing.T) {
 		t.Fatalf("console errors: %v", errs)
 	}
 }
-
-// syntheticEventColumns are the events columns test rows set; columns added
-// by later migrations keep their defaults.
-const syntheticEventColumns = "event_id, site_id, name, source, known, uid, aid, sid, seq, client_ts, received_at, " +
-	"event_time, event_date, url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, " +
-	"fbp, fbc, country, ip, user_agent, data"

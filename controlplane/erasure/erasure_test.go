@@ -93,7 +93,7 @@ func (e *env) event(t *testing.T, siteID, uid, aid, data string) string {
 	id := fmt.Sprintf("00000000-0000-4000-8000-%012d", e.n)
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
-	b, err := e.db.Conn().PrepareBatch(ctx, "INSERT INTO "+e.db.Table("events")+" ("+chdb.EventsColumns+")")
+	b, err := e.db.Conn().PrepareBatch(ctx, "INSERT INTO "+e.db.Table("events")+" ("+chtest.SyntheticEventColumns+")")
 	if err != nil {
 		t.Fatal(err)
 	}

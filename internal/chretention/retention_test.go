@@ -57,7 +57,7 @@ func row(t *testing.T, db *chdb.DB, siteID string, ago int) string {
 	at := now.AddDate(0, 0, -ago)
 	day := at.Truncate(24 * time.Hour)
 	ctx := context.Background()
-	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chdb.EventsColumns+")")
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chtest.SyntheticEventColumns+")")
 	if err != nil {
 		t.Fatal(err)
 	}
