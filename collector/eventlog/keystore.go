@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
+	"github.com/popinbridge/bridge/internal/natsrv"
 )
 
 // Dedup persistence. The dedup index must survive a restart without the
@@ -66,7 +67,7 @@ const (
 	keyRecHeader     = 12
 )
 
-func keyStreamConfig(cfg Config) jetstream.StreamConfig {
+func keyStreamConfig(cfg Config, replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        cfg.StreamName + "_DEDUP",
 		Description: "bridge event log: the dedup keys of the segments of the last dedup window",
@@ -77,13 +78,13 @@ func keyStreamConfig(cfg Config) jetstream.StreamConfig {
 		MaxBytes:    40 * int64(cfg.DedupMaxEntries),
 		MaxMsgSize:  int32(maxKeysPerRecord*(keyRecHeader+dedup.KeySize) + 64<<10),
 		Storage:     jetstream.FileStorage,
-		Replicas:    1,
+		Replicas:    replicas,
 	}
 }
 
-func openKeyStore(ctx context.Context, cfg Config, js jetstream.JetStream, m *metrics, logger *slog.Logger) (*keyStore, error) {
-	sc := keyStreamConfig(cfg)
-	s, err := js.CreateOrUpdateStream(ctx, sc)
+func openKeyStore(ctx context.Context, cfg Config, replicas int, js jetstream.JetStream, m *metrics, logger *slog.Logger) (*keyStore, error) {
+	sc := keyStreamConfig(cfg, replicas)
+	s, err := natsrv.EnsureStream(ctx, js, sc, logger)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: create stream %s: %w", sc.Name, err)
 	}

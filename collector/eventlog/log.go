@@ -16,6 +16,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
 	"github.com/popinbridge/bridge/collector/eventlog/internal/segcodec"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/natsrv"
 )
 
 // NATS hands out the process's JetStream context (internal/natsrv's
@@ -28,6 +29,8 @@ type NATS interface {
 	// a listener, so no other process can hold the log's cursors (then a
 	// reader left with unacked segments by a crash is rewound at Start).
 	Embedded() bool
+	// Replicas is how many copies of the log's streams to keep.
+	Replicas() int
 }
 
 // Settings are the code-supplied dependencies of a Log.
@@ -135,10 +138,10 @@ func (l *Log) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("eventlog: jetstream: %w", err)
 	}
-	if l.stream, err = l.js.CreateOrUpdateStream(ctx, l.streamConfig()); err != nil {
+	if l.stream, err = natsrv.EnsureStream(ctx, l.js, l.streamConfig(), l.logger); err != nil {
 		return fmt.Errorf("eventlog: create stream %s: %w", l.cfg.StreamName, err)
 	}
-	ks, err := openKeyStore(ctx, l.cfg, l.js, l.m, l.logger)
+	ks, err := openKeyStore(ctx, l.cfg, l.nats.Replicas(), l.js, l.m, l.logger)
 	if err != nil {
 		return err
 	}
@@ -184,7 +187,7 @@ func (l *Log) streamConfig() jetstream.StreamConfig {
 		MaxAge:      l.cfg.MaxAge,
 		MaxMsgSize:  int32(l.cfg.MaxCommitBytes + 64<<10),
 		Storage:     jetstream.FileStorage,
-		Replicas:    1,
+		Replicas:    l.nats.Replicas(),
 		Duplicates:  2 * time.Minute, // for resending a segment whose ack was lost
 	}
 }

@@ -110,6 +110,9 @@ func TestEmbeddedStartStop(t *testing.T) {
 	if err := s.Ready(ctx); err != nil {
 		t.Fatalf("Ready: %v", err)
 	}
+	if got := s.Replicas(); got != 1 {
+		t.Fatalf("embedded Replicas = %d, want 1", got)
+	}
 	putGet(t, s, "state", "v1")
 	if _, err := os.Stat(filepath.Join(dir, "jetstream")); err != nil {
 		t.Fatalf("no JetStream store under dir: %v", err)
@@ -160,6 +163,9 @@ func TestExternalURL(t *testing.T) {
 			if got := s.Conn().ConnectedUrl(); got != live {
 				t.Fatalf("connected to %s, want %s", got, live)
 			}
+			if got := s.Replicas(); got != 1 {
+				t.Fatalf("Replicas on one unclustered server = %d, want 1", got)
+			}
 			bucket := "ext" + string(rune('a'+i))
 			putGet(t, s, bucket, tt.name)
 			// The write is on the external server: a plain client sees it.
@@ -207,6 +213,10 @@ func TestConfigValidate(t *testing.T) {
 		{"bad scheme", natsrv.Config{URL: "nats://a:4222,http://b:80"}, []string{"url"}},
 		{"no host", natsrv.Config{URL: "nats://:4222"}, []string{"url"}},
 		{"only commas", natsrv.Config{URL: " , ,"}, []string{"url"}},
+		{"replicas 3 on a cluster", natsrv.Config{URL: "a,b,c", Replicas: 3}, nil},
+		{"replicas negative", natsrv.Config{URL: "a", Replicas: -1}, []string{"replicas"}},
+		{"replicas over 5", natsrv.Config{URL: "a", Replicas: 7}, []string{"replicas"}},
+		{"replicas on the embedded server", natsrv.Config{Dir: "/tmp/x", Replicas: 3}, []string{"replicas"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
