@@ -3,6 +3,7 @@ package natsrv
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -15,6 +16,9 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg jetstream.Str
 	have := existingReplicas(ctx, js, cfg.Name)
 	logScale(logger, "stream", cfg.Name, have, cfg.Replicas)
 	st, err := js.CreateOrUpdateStream(ctx, cfg)
+	if err == nil && have != 0 && have != max(cfg.Replicas, 1) {
+		waitPeers(ctx, js, cfg.Name, cfg.Replicas, logger)
+	}
 	if err == nil || have == 0 || have == cfg.Replicas {
 		return st, err
 	}
@@ -32,6 +36,9 @@ func EnsureKeyValue(ctx context.Context, js jetstream.JetStream, cfg jetstream.K
 	have := existingReplicas(ctx, js, "KV_"+cfg.Bucket)
 	logScale(logger, "bucket", cfg.Bucket, have, cfg.Replicas)
 	kv, err := js.CreateOrUpdateKeyValue(ctx, cfg)
+	if err == nil && have != 0 && have != max(cfg.Replicas, 1) {
+		waitPeers(ctx, js, "KV_"+cfg.Bucket, cfg.Replicas, logger)
+	}
 	if err == nil || have == 0 || have == cfg.Replicas {
 		return kv, err
 	}
@@ -52,6 +59,44 @@ func existingReplicas(ctx context.Context, js jetstream.JetStream, name string) 
 		return 0
 	}
 	return max(st.CachedInfo().Config.Replicas, 1)
+}
+
+// maxPeerWait bounds how long a scaled stream's new copies may take to
+// catch up before EnsureStream returns anyway (with a warning).
+const maxPeerWait = 30 * time.Second
+
+// waitPeers waits until stream name has want copies that are all current:
+// until then the servers refuse to place the stream's consumers.
+func waitPeers(ctx context.Context, js jetstream.JetStream, name string, want int, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, maxPeerWait)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if st, err := js.Stream(ctx, name); err == nil && peersCurrent(st.CachedInfo().Cluster) >= want {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			orDefault(logger).Warn("a stream's new copies are not current yet; consumers may fail to start until they are", "stream", name, "replicas", want)
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// peersCurrent counts the leader and the replicas that are current.
+func peersCurrent(ci *jetstream.ClusterInfo) int {
+	if ci == nil || ci.Leader == "" {
+		return 0
+	}
+	n := 1
+	for _, p := range ci.Replicas {
+		if p.Current {
+			n++
+		}
+	}
+	return n
 }
 
 func logScale(logger *slog.Logger, kind, name string, have, want int) {

@@ -241,3 +241,35 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// On a real 3-server cluster the count is 3 even when only one server is
+// configured (the others are advertised), and a bucket made with one
+// replica is scaled to 3 by EnsureKeyValue.
+func TestClusterReplicas(t *testing.T) {
+	c := natstest.StartCluster(t, 3)
+	ctx := context.Background()
+	one := newServer(t, natsrv.Config{URL: c.Nodes[1].ClientURL})
+	start(t, one)
+	if got := one.Replicas(); got != 3 {
+		t.Fatalf("Replicas with one URL of a 3-server cluster = %d, want 3", got)
+	}
+	pinned := newServer(t, natsrv.Config{URL: c.URLs(), Replicas: 1})
+	start(t, pinned)
+	if got := pinned.Replicas(); got != 1 {
+		t.Fatalf("Replicas with event_log.replicas 1 = %d, want 1", got)
+	}
+	js := one.JetStream()
+	if _, err := natsrv.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: "scaled", Replicas: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := natsrv.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: "scaled", Replicas: 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "KV_scaled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := st.CachedInfo(); info.Config.Replicas != 3 || len(info.Cluster.Replicas) != 2 {
+		t.Fatalf("bucket after scaling: %d replicas configured, %d peers; want 3 and 2", info.Config.Replicas, len(info.Cluster.Replicas))
+	}
+}
