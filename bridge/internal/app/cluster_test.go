@@ -8,23 +8,28 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/popinbridge/bridge/bridge/internal/config"
 	"github.com/popinbridge/bridge/internal/natstest"
 	"github.com/popinbridge/bridge/internal/testkit"
 )
 
-// startClusterNode starts a bridge node against the NATS cluster c; it is
-// shut down at test end.
-func startClusterNode(t *testing.T, c *natstest.Cluster, edit func(*testing.T, *App)) *App {
+// startClusterNode starts a bridge node with role against the NATS
+// cluster c; it is shut down at test end. edits change its configuration.
+func startClusterNode(t *testing.T, c *natstest.Cluster, role string, edits ...func(*config.Config)) *App {
 	t.Helper()
 	cfg := testConfig(t)
 	cfg.EventLog.NATS.URL = c.URLs()
 	cfg.MasterKey = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE="
+	cfg.Role = role
+	for _, e := range edits {
+		e(cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	a, err := New(cfg, quietLogger(), Options{})
 	if err != nil {
 		t.Fatal(err)
-	}
-	if edit != nil {
-		edit(t, a)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -43,7 +48,7 @@ func startClusterNode(t *testing.T, c *natstest.Cluster, edit func(*testing.T, *
 // creates, and every durable consumer, has three current copies.
 func TestClusterEveryStreamReplicated(t *testing.T) {
 	c := natstest.StartCluster(t, 3)
-	startClusterNode(t, c, nil)
+	startClusterNode(t, c, config.RoleAll)
 	js := c.Connect(c.Nodes[0])
 	ctx := context.Background()
 	want := map[string]bool{"BRIDGE_EVENTS": true, "BRIDGE_EVENTS_DEDUP": true, "BRIDGE_DELIVERIES": true,
