@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/natstest"
 	"github.com/popinbridge/bridge/internal/testkit"
@@ -231,11 +232,14 @@ func peersCurrent(name string, ci *jetstream.ClusterInfo, want int) error {
 	return nil
 }
 
-// TestClusterTwoNodesPurge: two nodes share the log on a 3-server cluster
-// and purge at the same time, over and over. Concurrent purges are safe
-// (each stays below every durable consumer's ack floor): a slow reader
-// still reads every event exactly once, and once it has acked everything
-// the purges empty the log (the positive control).
+// TestClusterTwoNodesPurge: two nodes share the log on a 3-server cluster.
+// An event one node stored is not stored again when resent to the other
+// (the keys travel through the shared key stream). Both nodes purge at the
+// same time, over and over. Concurrent purges are safe (each stays below
+// every durable consumer's ack floor): a slow reader still reads every
+// event exactly once, and once it has acked everything the purges empty
+// the log, inside the dedup window too, as each node counts the other's
+// segments' keys as persisted.
 func TestClusterTwoNodesPurge(t *testing.T) {
 	c := natstest.StartCluster(t, 3)
 	cfg := NewDefaultConfig()
@@ -261,9 +265,27 @@ func TestClusterTwoNodesPurge(t *testing.T) {
 			want = append(want, batch...)
 		}
 	}
-	// Every segment is past the dedup window: only the readers hold them.
-	for _, l := range nodes {
-		l.skew.Store(int64(2 * cfg.DedupWindow))
+	// Each node learns the other's keys from the shared key stream: an
+	// event the other node stored is then not stored again.
+	last := fmt.Sprintf("n0-%03d-b", batches-1)
+	testkit.Eventually(t, 10*time.Second, func() error {
+		c := nodes[1].c.Load()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if !c.index.Contains(dedup.KeyOf("acme", last), c.now()) {
+			return fmt.Errorf("node 1 does not know %s yet", last)
+		}
+		return nil
+	})
+	before, err := nodes[1].stream.Info(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nodes[1].Append(context.Background(), events(last)); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := nodes[1].stream.Info(context.Background()); err != nil || after.State.LastSeq != before.State.LastSeq {
+		t.Fatalf("resending %s to the other node stored a segment (last seq %d -> %v, %v)", last, before.State.LastSeq, after, err)
 	}
 	purgeBoth := func() {
 		var wg sync.WaitGroup

@@ -107,7 +107,7 @@ func New(cfg Config, set Settings) (*Log, error) {
 // already, else ErrUnavailable), creates or updates the streams, rebuilds
 // the dedup index (rebuild.go) and the sites' byte counts (sitequota.go),
 // binds the registered readers and starts the committer, the dedup key
-// writer and retention. Appends before
+// writer, the follower of other nodes' keys (peerkeys.go) and retention. Appends before
 // Start fail with ErrUnavailable.
 func (l *Log) Start(ctx context.Context) error {
 	l.mu.Lock()
@@ -145,6 +145,10 @@ func (l *Log) start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	keysInfo, err := ks.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("eventlog: stream %s: %w", ks.name, err)
+	}
 	index := dedup.New(l.cfg.DedupWindow, l.cfg.DedupMaxEntries)
 	last, err := l.rebuild(ctx, index, ks)
 	if err != nil {
@@ -161,10 +165,15 @@ func (l *Log) start(ctx context.Context) error {
 			return err
 		}
 	}
-	l.c.Store(newCommitter(l.cfg, l.pub, index, ks, quota, l.m, l.logger, l.now, l.kickPurge))
+	c := newCommitter(l.cfg, l.pub, index, ks, quota, l.m, l.logger, l.now, l.kickPurge)
+	l.c.Store(c)
 	bgCtx, cancel := context.WithCancel(context.Background())
 	l.cancelBG = cancel
-	l.bg.Add(2)
+	l.bg.Add(3)
+	go func() {
+		defer l.bg.Done()
+		l.followKeys(bgCtx, ks, c, keysInfo.State.LastSeq+1)
+	}()
 	go func() {
 		defer l.bg.Done()
 		l.retain(bgCtx)
