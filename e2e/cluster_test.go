@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,6 +20,7 @@ import (
 
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/natstest"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // webhookLog records, per event id, how many deliveries arrived and under
@@ -100,13 +103,22 @@ endpoints:
 `, cluster.URLs(), hookURL+"/hook")
 	nodes := []*bridgeProc{startBridge(t, cfg), startBridge(t, cfg)}
 
-	// The same event sent to both nodes within the dedup window.
+	// The same event sent to both nodes within the dedup window, the
+	// second time once its id reached the second node (as a client
+	// resending after a timeout would).
 	twice := uuid.NewString()
 	frame, _ := json.Marshal(map[string]any{"batch": []any{wireEvent(twice, "popin_captured")}})
-	for _, n := range nodes {
-		if got := send(t, "http", n.addr, frame); got != 1 {
-			t.Fatalf("node %s accepted %d of 1", n.addr, got)
+	if got := send(t, "http", nodes[0].addr, frame); got != 1 {
+		t.Fatalf("node %s accepted %d of 1", nodes[0].addr, got)
+	}
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if n := metricValue(t, nodes[1].addr, "bridge_eventlog_dedup_entries"); n < 1 {
+			return fmt.Errorf("node 2 holds %v event ids, want the one node 1 stored", n)
 		}
+		return nil
+	})
+	if got := send(t, "http", nodes[1].addr, frame); got != 1 {
+		t.Fatalf("node %s accepted %d of 1", nodes[1].addr, got)
 	}
 
 	const perClient = 2500
@@ -197,6 +209,23 @@ endpoints:
 		t.Errorf("the event sent to both nodes was delivered %d times, want once", hooks.count[twice])
 	}
 	t.Logf("cluster e2e: %d deliveries repeated (same webhook-id) after the crashes", resent)
+}
+
+// metricValue reads one unlabelled sample from a node's /metrics.
+func metricValue(t *testing.T, addr, name string) float64 {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return -1
 }
 
 // killLogLeader SIGKILLs the NATS server leading the log's stream and

@@ -19,13 +19,13 @@ type streamClient struct {
 	url, origin string
 	// failover: more ws URLs, tried in turn after a connection fails
 	// (withFailover); cur indexes urls.
-	urls []string
-	cur  int
-	mu          sync.Mutex
-	unacked     map[string][]byte // id → encoded event
-	order       []string
-	acked       map[string]bool
-	rejected    map[string]string
+	urls     []string
+	cur      int
+	mu       sync.Mutex
+	unacked  map[string][]byte // id → encoded event
+	order    []string
+	acked    map[string]bool
+	rejected map[string]string
 }
 
 func newStreamClient(addr, key, origin string, n int, name string) *streamClient {
