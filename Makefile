@@ -4,7 +4,7 @@ BIN      := bin/bridge
 PKGS     := ./...
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: build demo test test-go deps bench fuzz vet clean image sdk-package
+.PHONY: build demo test test-go test-cluster deps bench fuzz vet clean image sdk-package
 
 # bridge version: stamped from git, overridable (VERSION=v1.2.0 make build).
 BUILDINFO := github.com/popinbridge/bridge/bridge/internal/buildinfo
@@ -25,6 +25,12 @@ demo: build
 
 test: deps vet
 	$(GO) test $(TESTFLAGS) $(PKGS)
+
+# test-cluster: only the tests on real multi-process NATS JetStream clusters
+# (TestCluster*, internal/natstest.StartCluster; the nats-server binary is
+# built from the module). `make test` runs them too, with everything else.
+test-cluster:
+	$(GO) test $(TESTFLAGS) -run 'TestCluster' $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)

@@ -18,7 +18,8 @@ type Config struct {
 	// Bucket is the JetStream KV bucket holding sites, endpoints and their
 	// sealed credentials; every node of a cluster shares it.
 	Bucket string `yaml:"bucket"`
-	// Replicas of the bucket in a clustered JetStream (1 on one node).
+	// Replicas of the bucket; 0 (the default) follows event_log.replicas
+	// (3 on a JetStream cluster of three or more servers, else 1).
 	Replicas int `yaml:"replicas"`
 	// DisableAfter disables an endpoint whose attempts have all failed for
 	// this long (Svix: 5 days). A 410 answer disables at once.
@@ -59,7 +60,6 @@ type OpsWebhookConfig struct {
 func NewDefaultConfig() Config {
 	return Config{
 		Bucket:             "bridge_mgmt",
-		Replicas:           1,
 		DisableAfter:       5 * 24 * time.Hour,
 		FailingAfter:       time.Hour,
 		RotationOverlap:    24 * time.Hour,
@@ -76,8 +76,8 @@ func (c *Config) Validate() error {
 	if !bucketPattern.MatchString(c.Bucket) {
 		errs = append(errs, fmt.Errorf("bucket: %q must be letters, digits, '-' or '_'", c.Bucket))
 	}
-	if c.Replicas < 1 || c.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("replicas: %d is not between 1 and 5", c.Replicas))
+	if c.Replicas < 0 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("replicas: %d is not between 0 (follow event_log.replicas) and 5", c.Replicas))
 	}
 	if c.DisableAfter <= 0 {
 		errs = append(errs, errors.New("disable_after: must be positive"))

@@ -183,13 +183,17 @@ func (m *Manager) Start(ctx context.Context) error {
 	if js == nil {
 		return errors.New("controlplane: NATS is not started")
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	replicas := m.cfg.Replicas
+	if replicas == 0 {
+		replicas = m.set.NATS.Replicas()
+	}
+	kv, err := natsrv.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      m.cfg.Bucket,
 		Description: "bridge management state: sites, endpoints, sealed credentials",
 		History:     5,
-		Replicas:    m.cfg.Replicas,
+		Replicas:    replicas,
 		Storage:     jetstream.FileStorage,
-	})
+	}, m.log)
 	if err != nil {
 		return fmt.Errorf("controlplane: open bucket %s: %w", m.cfg.Bucket, err)
 	}

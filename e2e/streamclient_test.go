@@ -17,11 +17,15 @@ import (
 // connection failure reconnects and resends what was not acked.
 type streamClient struct {
 	url, origin string
-	mu          sync.Mutex
-	unacked     map[string][]byte // id → encoded event
-	order       []string
-	acked       map[string]bool
-	rejected    map[string]string
+	// failover: more ws URLs, tried in turn after a connection fails
+	// (withFailover); cur indexes urls.
+	urls     []string
+	cur      int
+	mu       sync.Mutex
+	unacked  map[string][]byte // id → encoded event
+	order    []string
+	acked    map[string]bool
+	rejected map[string]string
 }
 
 func newStreamClient(addr, key, origin string, n int, name string) *streamClient {
@@ -45,6 +49,29 @@ func newStreamClient(addr, key, origin string, n int, name string) *streamClient
 		c.order = append(c.order, id)
 	}
 	return c
+}
+
+// withFailover adds bridge nodes the client moves to, in turn, whenever a
+// connection fails, resending what was not acked.
+func (c *streamClient) withFailover(key string, addrs ...string) *streamClient {
+	c.urls = []string{c.url}
+	for _, a := range addrs {
+		c.urls = append(c.urls, fmt.Sprintf("ws://%s/v1/ws?key=%s", a, key))
+	}
+	return c
+}
+
+func (c *streamClient) target() string {
+	if len(c.urls) == 0 {
+		return c.url
+	}
+	return c.urls[c.cur]
+}
+
+func (c *streamClient) rotate() {
+	if len(c.urls) > 0 {
+		c.cur = (c.cur + 1) % len(c.urls)
+	}
 }
 
 func (c *streamClient) pending() []string {
@@ -79,16 +106,18 @@ func (c *streamClient) run(t *testing.T, batchSize int, deadline time.Time, onPr
 		if c.origin != "" {
 			h.Set("Origin", c.origin)
 		}
-		conn, _, err := websocket.DefaultDialer.Dial(c.url, h)
+		conn, _, err := websocket.DefaultDialer.Dial(c.target(), h)
 		if err != nil {
+			c.rotate()
 			time.Sleep(100 * time.Millisecond)
 			continue
 		}
 		c.session(conn, pend, batchSize, deadline, onProgress)
 		conn.Close()
+		c.rotate()
 	}
 	if p := c.pending(); len(p) > 0 {
-		t.Fatalf("deadline passed with %d events unacked", len(p))
+		t.Errorf("deadline passed with %d events unacked", len(p)) // Errorf: run may be on its own goroutine
 	}
 }
 

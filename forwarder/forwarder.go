@@ -206,11 +206,11 @@ func (f *Forwarder) Start(ctx context.Context) error {
 		return fmt.Errorf("forwarder: %w", err)
 	}
 	q, err := queue.Open(ctx, js, queue.Config{Prefix: f.cfg.StreamPrefix, MaxPerEndpoint: f.cfg.MaxQueuedPerEndpoint,
-		MaxBytes: f.cfg.QueueMaxBytes, Dedup: f.p.dedup, AckWait: ackWait(f.p.timeout)}, f.logger, f.wakeRunner)
+		MaxBytes: f.cfg.QueueMaxBytes, Dedup: f.p.dedup, AckWait: ackWait(f.p.timeout), Replicas: f.set.NATS.Replicas()}, f.logger, f.wakeRunner)
 	if err != nil {
 		return fmt.Errorf("forwarder: %w", err)
 	}
-	dead, err := deadletter.Open(ctx, js, f.cfg.StreamPrefix, f.p.deadTTL)
+	dead, err := deadletter.Open(ctx, js, f.cfg.StreamPrefix, f.p.deadTTL, f.set.NATS.Replicas(), f.logger)
 	if err != nil {
 		q.Close(ctx)
 		return fmt.Errorf("forwarder: %w", err)

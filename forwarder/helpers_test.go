@@ -72,6 +72,7 @@ func newMemLog(js jetstream.JetStream) *memLog {
 
 func (l *memLog) Reader(string) (eventlog.Reader, error) { return l.r, nil }
 func (l *memLog) JetStream() jetstream.JetStream         { return l.js }
+func (l *memLog) Replicas() int                          { return 1 }
 
 func (l *memLog) Append(evs ...event.Event) {
 	l.r.mu.Lock()

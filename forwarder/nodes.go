@@ -37,7 +37,7 @@ func (f *Forwarder) liveNodes() int { return max(1, int(f.nodes.Load())) }
 func (f *Forwarder) openNodes(ctx context.Context, js jetstream.JetStream) error {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: f.cfg.StreamPrefix + "_FORWARDER_NODES", Description: "live forwarder nodes (rate limit shares)",
-		History: 1, TTL: nodeTTL, Storage: jetstream.MemoryStorage,
+		History: 1, TTL: nodeTTL, Storage: jetstream.MemoryStorage, Replicas: f.set.NATS.Replicas(),
 	})
 	if err != nil {
 		return err

@@ -9,9 +9,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
+	"github.com/popinbridge/bridge/internal/natsrv"
 )
 
 // Dedup persistence. The dedup index must survive a restart without the
@@ -25,7 +28,8 @@ import (
 //     index itself may hold, so the oldest records go first, as the index
 //     evicts its oldest keys;
 //   - one message holds up to maxKeysPerRecord keys as records
-//     {segment seq uint64, n uint32, n × key}, all big-endian.
+//     {segment seq uint64, n uint32, n × key}, all big-endian, and names
+//     the node that wrote it in header Bridge-Node (peerkeys.go).
 //
 // Start rebuilds the index from this stream, plus the segments of the window
 // whose keys it lacks (written after a crash between a commit and its keys),
@@ -41,6 +45,7 @@ import (
 // a running process. The queue (keyQueueCap segments) and the set of persisted
 // sequences above mark (maxDoneAhead) are bounded.
 type keyStore struct {
+	node    string // this node's id in the records' nodeHeader (peerkeys.go)
 	name    string
 	subject string
 	stream  jetstream.Stream
@@ -66,7 +71,7 @@ const (
 	keyRecHeader     = 12
 )
 
-func keyStreamConfig(cfg Config) jetstream.StreamConfig {
+func keyStreamConfig(cfg Config, replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        cfg.StreamName + "_DEDUP",
 		Description: "bridge event log: the dedup keys of the segments of the last dedup window",
@@ -77,18 +82,18 @@ func keyStreamConfig(cfg Config) jetstream.StreamConfig {
 		MaxBytes:    40 * int64(cfg.DedupMaxEntries),
 		MaxMsgSize:  int32(maxKeysPerRecord*(keyRecHeader+dedup.KeySize) + 64<<10),
 		Storage:     jetstream.FileStorage,
-		Replicas:    1,
+		Replicas:    replicas,
 	}
 }
 
-func openKeyStore(ctx context.Context, cfg Config, js jetstream.JetStream, m *metrics, logger *slog.Logger) (*keyStore, error) {
-	sc := keyStreamConfig(cfg)
-	s, err := js.CreateOrUpdateStream(ctx, sc)
+func openKeyStore(ctx context.Context, cfg Config, replicas int, js jetstream.JetStream, m *metrics, logger *slog.Logger) (*keyStore, error) {
+	sc := keyStreamConfig(cfg, replicas)
+	s, err := natsrv.EnsureStream(ctx, js, sc, logger)
 	if err != nil {
 		return nil, fmt.Errorf("eventlog: create stream %s: %w", sc.Name, err)
 	}
 	return &keyStore{
-		name: sc.Name, subject: sc.Subjects[0], stream: s, js: js, m: m, logger: logger,
+		node: nuid.Next(), name: sc.Name, subject: sc.Subjects[0], stream: s, js: js, m: m, logger: logger,
 		queue: make(chan keyRec, keyQueueCap), done: make(map[uint64]struct{}),
 	}, nil
 }
@@ -158,7 +163,8 @@ func (ks *keyStore) writeNow(ctx context.Context, recs []keyRec) error {
 			seqs = append(seqs, r.seq)
 			n += len(r.keys)
 		}
-		if _, err := ks.js.Publish(ctx, ks.subject, buf, jetstream.WithExpectStream(ks.name)); err != nil {
+		msg := &nats.Msg{Subject: ks.subject, Data: buf, Header: nats.Header{nodeHeader: []string{ks.node}}}
+		if _, err := ks.js.PublishMsg(ctx, msg, jetstream.WithExpectStream(ks.name)); err != nil {
 			return fmt.Errorf("eventlog: write dedup keys: %w", err)
 		}
 		ks.m.dedupPersisted.Add(float64(n))

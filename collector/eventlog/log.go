@@ -16,6 +16,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog/internal/dedup"
 	"github.com/popinbridge/bridge/collector/eventlog/internal/segcodec"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/natsrv"
 )
 
 // NATS hands out the process's JetStream context (internal/natsrv's
@@ -28,6 +29,8 @@ type NATS interface {
 	// a listener, so no other process can hold the log's cursors (then a
 	// reader left with unacked segments by a crash is rewound at Start).
 	Embedded() bool
+	// Replicas is how many copies of the log's streams to keep.
+	Replicas() int
 }
 
 // Settings are the code-supplied dependencies of a Log.
@@ -104,7 +107,7 @@ func New(cfg Config, set Settings) (*Log, error) {
 // already, else ErrUnavailable), creates or updates the streams, rebuilds
 // the dedup index (rebuild.go) and the sites' byte counts (sitequota.go),
 // binds the registered readers and starts the committer, the dedup key
-// writer and retention. Appends before
+// writer, the follower of other nodes' keys (peerkeys.go) and retention. Appends before
 // Start fail with ErrUnavailable.
 func (l *Log) Start(ctx context.Context) error {
 	l.mu.Lock()
@@ -135,12 +138,16 @@ func (l *Log) start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("eventlog: jetstream: %w", err)
 	}
-	if l.stream, err = l.js.CreateOrUpdateStream(ctx, l.streamConfig()); err != nil {
+	if l.stream, err = natsrv.EnsureStream(ctx, l.js, l.streamConfig(), l.logger); err != nil {
 		return fmt.Errorf("eventlog: create stream %s: %w", l.cfg.StreamName, err)
 	}
-	ks, err := openKeyStore(ctx, l.cfg, l.js, l.m, l.logger)
+	ks, err := openKeyStore(ctx, l.cfg, l.nats.Replicas(), l.js, l.m, l.logger)
 	if err != nil {
 		return err
+	}
+	keysInfo, err := ks.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("eventlog: stream %s: %w", ks.name, err)
 	}
 	index := dedup.New(l.cfg.DedupWindow, l.cfg.DedupMaxEntries)
 	last, err := l.rebuild(ctx, index, ks)
@@ -158,10 +165,15 @@ func (l *Log) start(ctx context.Context) error {
 			return err
 		}
 	}
-	l.c.Store(newCommitter(l.cfg, l.pub, index, ks, quota, l.m, l.logger, l.now, l.kickPurge))
+	c := newCommitter(l.cfg, l.pub, index, ks, quota, l.m, l.logger, l.now, l.kickPurge)
+	l.c.Store(c)
 	bgCtx, cancel := context.WithCancel(context.Background())
 	l.cancelBG = cancel
-	l.bg.Add(2)
+	l.bg.Add(3)
+	go func() {
+		defer l.bg.Done()
+		l.followKeys(bgCtx, ks, c, keysInfo.State.LastSeq+1)
+	}()
 	go func() {
 		defer l.bg.Done()
 		l.retain(bgCtx)
@@ -184,7 +196,7 @@ func (l *Log) streamConfig() jetstream.StreamConfig {
 		MaxAge:      l.cfg.MaxAge,
 		MaxMsgSize:  int32(l.cfg.MaxCommitBytes + 64<<10),
 		Storage:     jetstream.FileStorage,
-		Replicas:    1,
+		Replicas:    l.nats.Replicas(),
 		Duplicates:  2 * time.Minute, // for resending a segment whose ack was lost
 	}
 }

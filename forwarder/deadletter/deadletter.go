@@ -8,11 +8,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/popinbridge/bridge/forwarder/queue"
+	"github.com/popinbridge/bridge/internal/natsrv"
 )
 
 // ErrNotFound is returned for a delivery that is not a dead letter.
@@ -44,17 +46,18 @@ type Store struct {
 }
 
 // Open creates or updates the bucket <prefix>_DEAD_LETTERS; entries expire
-// after ttl.
-func Open(ctx context.Context, js jetstream.JetStream, prefix string, ttl time.Duration) (*Store, error) {
+// after ttl; it keeps replicas copies (at least 1).
+func Open(ctx context.Context, js jetstream.JetStream, prefix string, ttl time.Duration, replicas int, logger *slog.Logger) (*Store, error) {
 	name := prefix + "_DEAD_LETTERS"
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := natsrv.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket:      name,
 		Description: "bridge forwarder: dead deliveries, kept for manual retry",
 		History:     1,
 		TTL:         ttl,
 		MaxBytes:    1 << 30,
 		Storage:     jetstream.FileStorage,
-	})
+		Replicas:    max(replicas, 1),
+	}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("deadletter: bucket %s: %w", name, err)
 	}

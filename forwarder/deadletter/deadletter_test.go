@@ -18,7 +18,7 @@ func msg(ep, id string) *queue.Message {
 
 func TestPutListRetry(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, natstest.JetStream(t), "T", time.Hour)
+	s, err := Open(ctx, natstest.JetStream(t), "T", time.Hour, 1, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

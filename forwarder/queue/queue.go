@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/popinbridge/bridge/internal/natsrv"
 )
 
 // Config sizes the queue.
@@ -37,6 +39,8 @@ type Config struct {
 	// AckWait is how long a fetched delivery may stay unacked before it is
 	// handed out again (after a crash): beyond one attempt.
 	AckWait time.Duration
+	// Replicas of the stream (its consumers follow it).
+	Replicas int
 }
 
 // Queue is the durable delivery queue. Open it, then Close it.
@@ -53,7 +57,7 @@ type Queue struct {
 func Open(ctx context.Context, js jetstream.JetStream, cfg Config, logger *slog.Logger, wake func(endpointID string)) (*Queue, error) {
 	name := cfg.Prefix + "_DELIVERIES"
 	prefix := "fwd." + cfg.Prefix + ".deliveries."
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	st, err := natsrv.EnsureStream(ctx, js, jetstream.StreamConfig{
 		Name:                 name,
 		Description:          "bridge forwarder: one durable delivery queue per endpoint",
 		Subjects:             []string{prefix + ">"},
@@ -64,7 +68,8 @@ func Open(ctx context.Context, js jetstream.JetStream, cfg Config, logger *slog.
 		MaxMsgsPerSubject:    cfg.MaxPerEndpoint,
 		MaxBytes:             cfg.MaxBytes,
 		Duplicates:           cfg.Dedup,
-	})
+		Replicas:             max(cfg.Replicas, 1),
+	}, logger)
 	if err != nil {
 		return nil, fmt.Errorf("queue: stream %s: %w", name, err)
 	}

@@ -14,7 +14,8 @@ type Config struct {
 	TTL time.Duration `yaml:"ttl"`
 	// MaxBytes bounds the bucket.
 	MaxBytes int64 `yaml:"max_bytes"`
-	// Replicas of the bucket in a clustered JetStream.
+	// Replicas of the bucket in a clustered JetStream; 0 (default) follows
+	// event_log.replicas.
 	Replicas int `yaml:"replicas"`
 	// Queue bounds the writes waiting for the worker.
 	Queue int `yaml:"queue"`
@@ -30,7 +31,7 @@ func NewDefaultConfig() Config {
 		Bucket:       "BRIDGE_CONSENT",
 		TTL:          30 * 24 * time.Hour,
 		MaxBytes:     256 << 20,
-		Replicas:     1,
+		Replicas:     0,
 		Queue:        4096,
 		CacheEntries: 100_000,
 		CacheTTL:     5 * time.Minute,
@@ -55,8 +56,8 @@ func (c *Config) Validate() error {
 	if c.MaxBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("consent_store.max_bytes: %d must be at least 1048576", c.MaxBytes))
 	}
-	if c.Replicas < 1 || c.Replicas > 5 {
-		errs = append(errs, fmt.Errorf("consent_store.replicas: %d must be between 1 and 5", c.Replicas))
+	if c.Replicas < 0 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("consent_store.replicas: %d must be between 0 (follow event_log.replicas) and 5", c.Replicas))
 	}
 	if c.Queue < 1 {
 		errs = append(errs, fmt.Errorf("consent_store.queue: %d must be at least 1", c.Queue))

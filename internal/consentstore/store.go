@@ -76,16 +76,20 @@ func New(cfg Config, s Settings) (*Store, error) {
 
 // Start creates or updates the bucket and starts the writer.
 func (s *Store) Start(ctx context.Context) error {
-	kv, err := s.nats.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	replicas := s.cfg.Replicas
+	if replicas == 0 {
+		replicas = s.nats.Replicas()
+	}
+	kv, err := natsrv.EnsureKeyValue(ctx, s.nats.JetStream(), jetstream.KeyValueConfig{
 		Bucket:       s.cfg.Bucket,
 		Description:  "bridge: the last consent seen per (site, uid), inherited by server webhooks",
 		History:      1,
 		TTL:          s.cfg.TTL,
 		MaxBytes:     s.cfg.MaxBytes,
 		MaxValueSize: 256,
-		Replicas:     s.cfg.Replicas,
+		Replicas:     replicas,
 		Storage:      jetstream.FileStorage,
-	})
+	}, s.logger)
 	if err != nil {
 		return fmt.Errorf("consentstore: bucket %s: %w", s.cfg.Bucket, err)
 	}

@@ -21,16 +21,29 @@ type Config struct {
 	// `sync_interval: always`, otherwise an acked append may be lost in a
 	// power failure.
 	URL string `yaml:"url"`
+	// Replicas is how many servers hold a copy of every stream and KV
+	// bucket the bridge creates (the log, the forwarder's queue and dead
+	// letters, the control plane's store). 0 (the default) chooses: 3 when
+	// the servers of URL form a JetStream cluster of three or more, else 1
+	// (always 1 for the embedded server). Between 0 and 5.
+	Replicas int `yaml:"replicas"`
 }
 
 // Embedded reports whether c selects the embedded server.
 func (c Config) Embedded() bool { return c.URL == "" }
 
-// Validate reports every problem of c, each naming its key (`dir`, `url`).
+// Validate reports every problem of c, each naming its key (`dir`, `url`,
+// `replicas`).
 func (c Config) Validate() error {
 	var errs []error
 	if c.Dir == "" && c.URL == "" {
 		errs = append(errs, errors.New("dir: required when url is empty"))
+	}
+	if c.Replicas < 0 || c.Replicas > 5 {
+		errs = append(errs, fmt.Errorf("replicas: %d is not between 0 (auto) and 5", c.Replicas))
+	}
+	if c.Embedded() && c.Replicas > 1 {
+		errs = append(errs, fmt.Errorf("replicas: %d needs external servers (url); the embedded server keeps one copy", c.Replicas))
 	}
 	if c.URL != "" {
 		if _, err := serverURLs(c.URL); err != nil {

@@ -62,6 +62,8 @@ type Server struct {
 	srv   *server.Server // embedded server; nil with external URLs
 	nc    *nats.Conn
 	js    jetstream.JetStream
+	// replicas of every stream and bucket, chosen at Start (replicas.go).
+	replicas int
 }
 
 // New checks cfg and returns a Server that is not started: no file, socket
@@ -140,7 +142,19 @@ func (s *Server) start(ctx context.Context) error {
 	if _, err := s.js.AccountInfo(ctx); err != nil {
 		return fmt.Errorf("natsrv: %w: jetstream not available on %s: %v", ErrUnavailable, s.nc.ConnectedUrlRedacted(), err)
 	}
+	var why string
+	s.replicas, why = chooseReplicas(s.cfg, s.nc)
+	s.logger.Info("jetstream streams and buckets are replicated", "replicas", s.replicas, "because", why)
 	return nil
+}
+
+// Replicas is how many copies of every stream and KV bucket the parts
+// create (Config.Replicas, or chosen at Start from the cluster's size).
+// 1 before Start.
+func (s *Server) Replicas() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return max(s.replicas, 1)
 }
 
 // Embedded reports whether the server runs inside this process, listening on

@@ -110,6 +110,9 @@ func TestEmbeddedStartStop(t *testing.T) {
 	if err := s.Ready(ctx); err != nil {
 		t.Fatalf("Ready: %v", err)
 	}
+	if got := s.Replicas(); got != 1 {
+		t.Fatalf("embedded Replicas = %d, want 1", got)
+	}
 	putGet(t, s, "state", "v1")
 	if _, err := os.Stat(filepath.Join(dir, "jetstream")); err != nil {
 		t.Fatalf("no JetStream store under dir: %v", err)
@@ -160,6 +163,9 @@ func TestExternalURL(t *testing.T) {
 			if got := s.Conn().ConnectedUrl(); got != live {
 				t.Fatalf("connected to %s, want %s", got, live)
 			}
+			if got := s.Replicas(); got != 1 {
+				t.Fatalf("Replicas on one unclustered server = %d, want 1", got)
+			}
 			bucket := "ext" + string(rune('a'+i))
 			putGet(t, s, bucket, tt.name)
 			// The write is on the external server: a plain client sees it.
@@ -207,6 +213,10 @@ func TestConfigValidate(t *testing.T) {
 		{"bad scheme", natsrv.Config{URL: "nats://a:4222,http://b:80"}, []string{"url"}},
 		{"no host", natsrv.Config{URL: "nats://:4222"}, []string{"url"}},
 		{"only commas", natsrv.Config{URL: " , ,"}, []string{"url"}},
+		{"replicas 3 on a cluster", natsrv.Config{URL: "a,b,c", Replicas: 3}, nil},
+		{"replicas negative", natsrv.Config{URL: "a", Replicas: -1}, []string{"replicas"}},
+		{"replicas over 5", natsrv.Config{URL: "a", Replicas: 7}, []string{"replicas"}},
+		{"replicas on the embedded server", natsrv.Config{Dir: "/tmp/x", Replicas: 3}, []string{"replicas"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,5 +239,37 @@ func TestConfigValidate(t *testing.T) {
 				t.Error("New accepted an invalid config")
 			}
 		})
+	}
+}
+
+// On a real 3-server cluster the count is 3 even when only one server is
+// configured (the others are advertised), and a bucket made with one
+// replica is scaled to 3 by EnsureKeyValue.
+func TestClusterReplicas(t *testing.T) {
+	c := natstest.StartCluster(t, 3)
+	ctx := context.Background()
+	one := newServer(t, natsrv.Config{URL: c.Nodes[1].ClientURL})
+	start(t, one)
+	if got := one.Replicas(); got != 3 {
+		t.Fatalf("Replicas with one URL of a 3-server cluster = %d, want 3", got)
+	}
+	pinned := newServer(t, natsrv.Config{URL: c.URLs(), Replicas: 1})
+	start(t, pinned)
+	if got := pinned.Replicas(); got != 1 {
+		t.Fatalf("Replicas with event_log.replicas 1 = %d, want 1", got)
+	}
+	js := one.JetStream()
+	if _, err := natsrv.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: "scaled", Replicas: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := natsrv.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{Bucket: "scaled", Replicas: 3}, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(ctx, "KV_scaled")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := st.CachedInfo(); info.Config.Replicas != 3 || len(info.Cluster.Replicas) != 2 {
+		t.Fatalf("bucket after scaling: %d replicas configured, %d peers; want 3 and 2", info.Config.Replicas, len(info.Cluster.Replicas))
 	}
 }

@@ -1,7 +1,8 @@
 // Package natstest gives tests a real JetStream, shut down at test cleanup:
 // a nats-server on a random loopback port with its store in a temp directory
-// (StartServer, JetStream), or the bridge's own NATS part over a directory
-// (Embedded).
+// (StartServer, JetStream), the bridge's own NATS part over a directory
+// (Embedded), or a cluster of real nats-server processes that can be
+// killed with SIGKILL (StartCluster).
 package natstest
 
 import (

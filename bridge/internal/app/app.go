@@ -155,9 +155,13 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.consent.Start(ctx); err != nil {
 		return fmt.Errorf("consent_store: %w", err)
 	}
-	var err error
-	if a.store.reader, err = a.elog.Reader("clickhouse"); err != nil {
-		return fmt.Errorf("event_log: reader: %w", err)
+	// An ingest node reads nothing from the log: the sink and the
+	// forwarder run on deliver nodes (config/role.go).
+	if a.cfg.Delivers() {
+		var err error
+		if a.store.reader, err = a.elog.Reader("clickhouse"); err != nil {
+			return fmt.Errorf("event_log: reader: %w", err)
+		}
 	}
 	if err := a.manage.start(ctx); err != nil {
 		return err
@@ -166,11 +170,15 @@ func (a *App) Start(ctx context.Context) error {
 	a.bgCancel = cancel
 	a.bgDone.Add(1)
 	go func() { defer a.bgDone.Done(); a.store.run(bg) }()
-	if err := a.retention.Start(ctx); err != nil {
-		return fmt.Errorf("retention: %w", err)
+	if a.cfg.Delivers() {
+		if err := a.retention.Start(ctx); err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
 	}
-	if err := a.ingest.Start(ctx); err != nil {
-		return fmt.Errorf("ingest: %w", err)
+	if a.cfg.Ingests() {
+		if err := a.ingest.Start(ctx); err != nil {
+			return fmt.Errorf("ingest: %w", err)
+		}
 	}
 	if err := a.http.Start(ctx); err != nil {
 		return err
@@ -178,7 +186,7 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.startAdmin(ctx); err != nil {
 		return err
 	}
-	a.log.Info("bridge listening", "addr", a.Addr())
+	a.log.Info("bridge listening", "addr", a.Addr(), "role", a.cfg.Role)
 	return nil
 }
 

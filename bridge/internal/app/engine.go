@@ -26,6 +26,9 @@ type engine struct {
 	// observer is the control plane's lifecycle (set in New, before
 	// anything starts).
 	observer delivery.Observer
+	// ingestOnly: this node's role is ingest; its forwarder never starts,
+	// and requests that need one are refused (errIngestOnly).
+	ingestOnly bool
 
 	mu sync.Mutex
 	// failingIDs are the active endpoints whose run of failures the
@@ -53,6 +56,9 @@ func (e *engine) Apply(eps []controlplane.Endpoint) {
 	e.mu.Lock()
 	e.failingIDs = failing
 	e.mu.Unlock()
+	if e.ingestOnly {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := e.fwd.SetEndpoints(ctx, eps); err != nil {
@@ -71,6 +77,9 @@ func (e *engine) failing() []string {
 // have (left out as invalid, or not applied yet) is refused with why; an
 // event it does not take is a problem of the request's event.
 func (e *engine) Test(ctx context.Context, ep controlplane.Endpoint, ev event.Event) (controlplane.Attempt, error) {
+	if e.ingestOnly {
+		return controlplane.Attempt{}, errIngestOnly()
+	}
 	a, err := e.fwd.Test(ctx, ep.ID, &ev)
 	switch {
 	case errors.Is(err, forwarder.ErrNotFound):
@@ -88,6 +97,9 @@ func (e *engine) Test(ctx context.Context, ep controlplane.Endpoint, ev event.Ev
 // Retry implements controlplane.Engine: a dead delivery gets one new
 // attempt with the same webhook-id.
 func (e *engine) Retry(ctx context.Context, ep controlplane.Endpoint, d controlplane.Delivery) error {
+	if e.ingestOnly {
+		return errIngestOnly()
+	}
 	err := e.fwd.RetryDead(ctx, d.DeliveryID)
 	if errors.Is(err, forwarder.ErrNotFound) {
 		return controlplane.Refused("not_dead", fmt.Sprintf("delivery %s is not a dead letter: only deliveries that used up their retries can be retried one by one; one still retrying is retried on schedule, and a delivered one can be sent again with replay", d.DeliveryID))
@@ -97,11 +109,24 @@ func (e *engine) Retry(ctx context.Context, ep controlplane.Endpoint, d controlp
 
 // Replay implements controlplane.Engine.
 func (e *engine) Replay(ctx context.Context, ep controlplane.Endpoint, events []event.Event) error {
+	if e.ingestOnly {
+		return errIngestOnly()
+	}
 	return e.fwd.Redeliver(ctx, ep.ID, events)
 }
 
-// Problems implements controlplane.Engine.
-func (e *engine) Problems() map[string]string { return e.fwd.Problems() }
+// Problems implements controlplane.Engine (none known on an ingest node).
+func (e *engine) Problems() map[string]string {
+	if e.ingestOnly {
+		return map[string]string{}
+	}
+	return e.fwd.Problems()
+}
+
+// errIngestOnly refuses what needs a forwarder on an ingest node.
+func errIngestOnly() error {
+	return controlplane.Refused("not_delivering", "this node runs with role ingest and delivers nothing; send the request to a node with role deliver or all")
+}
 
 // Flow implements controlplane.FlowReporter: the endpoint's flow control
 // on this node.

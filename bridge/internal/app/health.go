@@ -16,8 +16,9 @@ import (
 // answers whether this node can accept events:
 //
 //   - 503 while shutting down (from the moment App.Shutdown begins) or while
-//     the event log cannot take appends (NATS down, stream missing, log full);
-//     the body names each reason;
+//     the event log cannot take appends (NATS down, stream missing, log full;
+//     on a node with role deliver, which takes no events: while NATS is
+//     down); the body names each reason;
 //   - 200 otherwise, even with ClickHouse or destinations down: events wait
 //     in the durable log, so pulling the node out of a load balancer would
 //     only refuse events it can keep. The body then says "degraded" and names
@@ -57,7 +58,13 @@ func (a *App) check(ctx context.Context) readiness {
 	if a.health.shutting.Load() {
 		r.unready = append(r.unready, "shutting down")
 	}
-	if err := a.elog.Ready(ctx); err != nil {
+	// A deliver node accepts no events: it is ready while NATS answers,
+	// and a full log (which it drains) does not make it unready.
+	if !a.cfg.Ingests() {
+		if err := a.nats.Ready(ctx); err != nil {
+			r.unready = append(r.unready, "nats: "+err.Error())
+		}
+	} else if err := a.elog.Ready(ctx); err != nil {
 		r.unready = append(r.unready, "event_log: "+err.Error())
 	}
 	if err := a.store.ready(ctx); err != nil {

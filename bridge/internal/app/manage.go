@@ -26,7 +26,7 @@ type management struct {
 
 func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, error) {
 	m := &management{a: a}
-	eng := &engine{log: a.log.With("part", "forwarder")}
+	eng := &engine{log: a.log.With("part", "forwarder"), ingestOnly: !a.cfg.Delivers()}
 	fcfg := a.cfg.Forwarder.Config
 	fcfg.Endpoints = nil // the control plane's store is the source of truth; it applies them at start
 	fwd, err := forwarder.New(fcfg, forwarder.Settings{
@@ -79,12 +79,14 @@ func (m *management) writeDeliveries(ctx context.Context, rows []deliverylog.Rec
 	return deliverylog.NewClickHouseWriter(db.Conn(), db.Table("deliveries")).WriteDeliveries(ctx, rows)
 }
 
-// start starts the forwarder (its endpoints come from the control plane:
-// none until then), seeds the control plane from the config file and
+// start starts the forwarder on deliver nodes (its endpoints come from the
+// control plane: none until then), seeds the control plane from the config file and
 // starts it, which hands every endpoint to the forwarder.
 func (m *management) start(ctx context.Context) error {
-	if err := m.fwd.Start(ctx); err != nil {
-		return fmt.Errorf("forwarder: %w", err)
+	if m.a.cfg.Delivers() {
+		if err := m.fwd.Start(ctx); err != nil {
+			return fmt.Errorf("forwarder: %w", err)
+		}
 	}
 	if err := m.mgr.Seed(ctx, m.a.sites.All(), m.a.cfg.DeclaredEndpoints()); err != nil {
 		return fmt.Errorf("management: seeding sites and endpoints from the config file: %w", err)

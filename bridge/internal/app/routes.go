@@ -12,8 +12,10 @@ import (
 
 func (a *App) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/", a.ingest.Handler())
-	mux.Handle("GET /sdk.js", widgetsdk.Handler())
+	if a.cfg.Ingests() { // a deliver node answers 404 here
+		mux.Handle("/v1/", a.ingest.Handler())
+		mux.Handle("GET /sdk.js", widgetsdk.Handler())
+	}
 	mux.Handle("/api/v1/", a.manage.mgr.Handler())
 	mux.Handle("/admin/", adminui.Handler("/admin/"))
 	// /healthz: the process is alive and serving; /readyz: see health.go.

@@ -17,7 +17,7 @@ import (
 // starts the parts that need it.
 type storage struct {
 	a      *App
-	reader eventlog.Reader // registered at Start so retention keeps what the sink has not read
+	reader eventlog.Reader // registered at Start so retention keeps what the sink has not read; nil on ingest nodes
 
 	mu   sync.Mutex
 	db   *chdb.DB
@@ -65,6 +65,12 @@ func (s *storage) connect(ctx context.Context) (*chdb.DB, error) {
 }
 
 func (s *storage) startConsumers(ctx context.Context, db *chdb.DB) error {
+	if s.reader == nil { // role ingest: ClickHouse only for the management API
+		s.mu.Lock()
+		s.db = db
+		s.mu.Unlock()
+		return nil
+	}
 	var seal func(string) string
 	if box := s.a.piiBox; box != nil {
 		seal = box.Seal

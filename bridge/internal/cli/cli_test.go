@@ -33,6 +33,7 @@ func TestMainExitCodesAndMessages(t *testing.T) {
 		{[]string{"check-config", "--print-defaults"}, exitOK, "\ncontrolplane:\n  bucket: bridge_mgmt\n", ""},
 		{[]string{"check-config", "--bogus"}, exitUsage, "", "flag provided but not defined"},
 		{[]string{"sdk"}, exitOK, "popinEvent", ""},
+		{[]string{"serve", "--config", good, "--role", "relay"}, exitUsage, "", `--role: "relay" is not one of all, ingest, deliver`},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/bridge/internal/app"
+	"github.com/popinbridge/bridge/bridge/internal/config"
 )
 
 // shutdownGrace bounds draining on SIGINT/SIGTERM.
@@ -19,9 +20,17 @@ const shutdownGrace = 30 * time.Second
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	delay := fs.Duration("shutdown-delay", 0, "on SIGTERM, answer /readyz 503 but keep serving this long before draining (e.g. 5s behind a Kubernetes Service)")
+	role := fs.String("role", "", "what this node runs: all (default), ingest (SDK, ingest, log) or deliver (ClickHouse sink, forwarder, endpoint lifecycle); overrides the config's role")
 	cfg, code := loadConfig(fs, args, stderr)
 	if cfg == nil {
 		return code
+	}
+	if *role != "" {
+		if err := config.CheckRole(*role); err != nil {
+			fmt.Fprintf(stderr, "bridge: --role: %v\n", err)
+			return exitUsage
+		}
+		cfg.Role = *role
 	}
 	if *delay < 0 {
 		fmt.Fprintln(stderr, "bridge: --shutdown-delay must not be negative")

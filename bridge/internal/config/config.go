@@ -28,6 +28,8 @@ type Config struct {
 	MasterKey   string `yaml:"master_key"`
 	LogLevel    string `yaml:"log_level"`
 	LogFormat   string `yaml:"log_format"`
+	// Role is what this node runs: all, ingest or deliver (role.go).
+	Role string `yaml:"role"`
 
 	Components `yaml:",inline"`
 
@@ -42,6 +44,7 @@ func Default() *Config {
 		DataDir:    "./data",
 		LogLevel:   "info",
 		LogFormat:  "text",
+		Role:       RoleAll,
 		Components: defaultComponents(),
 	}
 	return c
@@ -113,6 +116,9 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("log_format: %q is not one of text, json", c.LogFormat))
+	}
+	if err := CheckRole(c.Role); err != nil {
+		errs = append(errs, fmt.Errorf("role: %w", err))
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 16 {
 		errs = append(errs, errors.New("admin_token: must be at least 16 characters"))

@@ -71,11 +71,12 @@ func TestValidateListsEveryProblem(t *testing.T) {
 listen: "nope"
 admin_listen: "nope"
 log_level: loud
+role: everything
 admin_token: short
 master_key: "not base64!"
 ingest: {max_events_per_batch: 0}
 clickhouse: {addr: ""}
-event_log: {url: "http://nats:4222", max_bytes: 1}
+event_log: {url: "http://nats:4222", max_bytes: 1, replicas: 9}
 sites:
   - {id: acme, write_key: pk, origins: ["ftp//x"]}
   - {id: acme, write_key: pk}
@@ -89,8 +90,8 @@ endpoints:
 	if err == nil {
 		t.Fatal("invalid config validated")
 	}
-	for _, want := range []string{"listen:", "admin_listen:", "log_level:", "admin_token:", "master_key:", "ingest.max_events_per_batch",
-		"clickhouse.addr", "event_log.url:", "max_bytes", "sites[0].origins", "sites[1].id", "sites[1].write_key", "endpoints[0].site", "endpoints[0].url",
+	for _, want := range []string{"listen:", "admin_listen:", "log_level:", "role:", "admin_token:", "master_key:", "ingest.max_events_per_batch",
+		"clickhouse.addr", "event_log.url:", "event_log.replicas:", "max_bytes", "sites[0].origins", "sites[1].id", "sites[1].write_key", "endpoints[0].site", "endpoints[0].url",
 		"endpoints[0].filter: line 1, column 16: unknown name nme"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("problems lack %q:\n%v", want, err)

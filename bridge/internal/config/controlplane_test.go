@@ -79,8 +79,8 @@ func TestControlPlaneSection(t *testing.T) {
 // controlplane.<key>, whichever name the section was given under.
 func TestControlPlaneValidationNamesNewKey(t *testing.T) {
 	for _, doc := range []string{
-		"controlplane: {bucket: 'bad bucket', replicas: 0}\n",
-		"forwarder: {management: {bucket: 'bad bucket', replicas: 0}}\n",
+		"controlplane: {bucket: 'bad bucket', replicas: -1}\n",
+		"forwarder: {management: {bucket: 'bad bucket', replicas: -1}}\n",
 	} {
 		c, err := Parse([]byte(doc))
 		if err != nil {
