@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/exporter"
+	"github.com/popinbridge/bridge/forwarder/exporter/capi"
 	"github.com/popinbridge/bridge/forwarder/exporter/lead"
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/piinorm"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/site"
 )
@@ -70,7 +72,8 @@ func (x *Exporter) MaxBatch() int { return MaxBatch }
 // Check implements exporter.Exporter: an event without an e-mail has no
 // identity in HubSpot and is refused (ErrNoIdentity, permanent).
 func (x *Exporter) Check(it exporter.Item, _ time.Time) error {
-	if lead.FromEvent(it.Event, "").Email == "" {
+	if piinorm.Email(capi.ExtractRaw(it.Event.Data).Email) == "" { // lead.FromEvent's e-mail, without the phone
+
 		return retry.Permanent(ErrNoIdentity)
 	}
 	return nil
