@@ -46,13 +46,15 @@ type endpointInput struct {
 	RateBurst     int               `json:"rate_burst"`
 
 	LimitedDataUse *endpoint.LimitedDataUse `json:"limited_data_use"`
+	APIURL         string                   `json:"api_url"`
+	PropertyMap    map[string]string        `json:"property_map"`
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
 		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
-		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse}
+		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse, e.APIURL, maps.Clone(e.PropertyMap)}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -63,6 +65,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.PlainHeaders, e.Consent, e.LimitedDataUse = in.PlainHeaders, in.Consent, in.LimitedDataUse
 	e.Filter, e.Transform = in.Filter, in.Transform
 	e.RateLimit, e.RateBurst = in.RateLimit, in.RateBurst
+	e.APIURL, e.PropertyMap = in.APIURL, in.PropertyMap
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only
@@ -93,7 +96,9 @@ func (m *Manager) viewEndpoint(e Endpoint) endpointView {
 			v.PreviousSecretExpiresAt = &t
 		}
 	}
-	takeCredentials(&e)
+	if c := takeCredentials(&e); c.URL != "" {
+		e.URL = redacted // a Slack webhook URL is a credential
+	}
 	for k, v := range e.Headers {
 		if v == "" && e.SecretHeader(k) {
 			e.Headers[k] = redacted
@@ -242,6 +247,9 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 			if old, ok := cur.Headers[k]; ok && v == redacted {
 				next.Headers[k] = old // sent back as read: keep the secret
 			}
+		}
+		if next.SecretURL() && next.URL == redacted {
+			next.URL = cur.URL // a secret url sent back as read
 		}
 		if next.Auth != oldAuth {
 			next.Secret, next.PreviousSecrets = "", nil

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/httpjson"
 	"github.com/popinbridge/bridge/schemas"
@@ -18,8 +19,12 @@ type testRequest struct {
 }
 
 // sampleEvent builds the test event: the named type, or the first catalog
-// type the endpoint subscribes to.
+// type the endpoint subscribes to (popin_captured first for the sales
+// destinations, which notify only some events).
 func (m *Manager) sampleEvent(e Endpoint, name string) (event.Event, error) {
+	if name == "" && (e.Type == endpoint.TypeSlack || e.Type == endpoint.TypeHubSpot) && e.Matches("popin_captured") {
+		name = "popin_captured"
+	}
 	now := m.now().UTC()
 	ev := event.Event{ID: uuid.NewString(), SiteID: e.Site, Source: event.SourceBrowser, ClientTime: now, ReceivedAt: now,
 		Data: []byte(`{"uid":"test-visitor"}`), Context: event.Context{URL: "https://bridge.invalid/test", Title: "bridge test event"}}

@@ -51,6 +51,9 @@ type credentials struct {
 	AccessToken     string            `json:"access_token,omitempty"`
 	PreviousSecrets []ExpiringSecret  `json:"previous_secrets,omitempty"`
 	Headers         map[string]string `json:"headers,omitempty"`
+	// URL is the url of endpoints whose url is a credential (a Slack
+	// incoming webhook, endpoint.SecretURL).
+	URL string `json:"url,omitempty"`
 }
 
 // redacted stands for a secret header value in reads; a PATCH that sends
@@ -62,6 +65,9 @@ const redacted = "REDACTED"
 func takeCredentials(e *Endpoint) credentials {
 	c := credentials{Secret: e.Secret, Token: e.Token, AccessToken: e.AccessToken, PreviousSecrets: e.PreviousSecrets}
 	e.Secret, e.Token, e.AccessToken, e.PreviousSecrets = "", "", "", nil
+	if e.SecretURL() {
+		c.URL, e.URL = e.URL, ""
+	}
 	if len(e.Headers) > 0 {
 		plain := make(map[string]string, len(e.Headers))
 		for k, v := range e.Headers {
@@ -80,6 +86,9 @@ func takeCredentials(e *Endpoint) credentials {
 
 func putCredentials(e *Endpoint, c credentials) {
 	e.Secret, e.Token, e.AccessToken, e.PreviousSecrets = c.Secret, c.Token, c.AccessToken, c.PreviousSecrets
+	if c.URL != "" {
+		e.URL = c.URL
+	}
 	if len(c.Headers) > 0 {
 		h := make(map[string]string, len(e.Headers)+len(c.Headers))
 		for k, v := range e.Headers {
@@ -94,5 +103,5 @@ func putCredentials(e *Endpoint, c credentials) {
 
 // hasCredentials reports whether c holds anything to seal.
 func (c credentials) hasCredentials() bool {
-	return c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 || len(c.Headers) > 0
+	return c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 || len(c.Headers) > 0 || c.URL != ""
 }

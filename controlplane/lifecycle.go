@@ -123,7 +123,7 @@ func (m *Manager) decide(ctx context.Context, a Attempt) {
 				return true
 			}) {
 				m.ops.notify(OpsEndpointFailing, map[string]any{
-					"endpoint_id": e.ID, "site": e.Site, "url": e.URL, "failing_since": since,
+					"endpoint_id": e.ID, "site": e.Site, "url": e.PublicURL(), "failing_since": since,
 					"last_status_code": a.StatusCode, "last_error": a.Error,
 				})
 			}
@@ -161,7 +161,7 @@ func (m *Manager) disable(ctx context.Context, id, reasonKey, reason string, at 
 	}
 	m.metrics.disabled.WithLabelValues(reasonKey).Inc()
 	m.ops.notify(OpsEndpointDisabled, map[string]any{
-		"endpoint_id": ep.ID, "site": ep.Site, "url": ep.URL, "reason": reason, "failing_since": ep.FailingSince,
+		"endpoint_id": ep.ID, "site": ep.Site, "url": ep.PublicURL(), "reason": reason, "failing_since": ep.FailingSince,
 	})
 }
 

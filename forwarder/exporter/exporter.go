@@ -7,6 +7,7 @@ package exporter
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/popinbridge/bridge/internal/event"
@@ -61,6 +62,9 @@ type Result struct {
 	Request Request
 	// ResponseBody is the start of the answer (bounded by the client).
 	ResponseBody []byte
+	// ResponseHeader is the answer's header (nil when none came), for
+	// exporters that read rate-limit headers; it is not logged.
+	ResponseHeader http.Header
 }
 
 // Request is an attempt's request as the delivery log may keep it.

@@ -40,5 +40,9 @@ func (e *Endpoint) ApplyDefaults() {
 		if e.GraphURL == "" {
 			e.GraphURL = DefaultGraphURL
 		}
+	case TypeHubSpot:
+		if e.APIURL == "" {
+			e.APIURL = DefaultHubSpotURL
+		}
 	}
 }

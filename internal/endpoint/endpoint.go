@@ -17,6 +17,8 @@ import (
 const (
 	TypeWebhook      = "webhook"
 	TypeFacebookCAPI = "facebook_capi"
+	TypeSlack        = "slack"   // Slack incoming webhook (sales.go)
+	TypeHubSpot      = "hubspot" // HubSpot CRM contacts (sales.go)
 )
 
 // Auth modes of webhook endpoints.
@@ -83,6 +85,13 @@ type Endpoint struct {
 	// LimitedDataUse, when set, flags every event for Meta's Limited Data
 	// Use (data_processing_options, ldu.go).
 	LimitedDataUse *LimitedDataUse `json:"limited_data_use,omitempty" yaml:"limited_data_use"`
+
+	// APIURL is the base URL of an API destination (hubspot; default
+	// https://api.hubapi.com), overridden in tests.
+	APIURL string `json:"api_url,omitempty" yaml:"api_url"`
+	// PropertyMap (hubspot) sends more of the event to contact properties:
+	// source (utm_source, page_url, data.group, …) → HubSpot property name.
+	PropertyMap map[string]string `json:"property_map,omitempty" yaml:"property_map"`
 
 	// Consent lists the purposes (analytics, ads, functional) an event must
 	// allow to be sent here (internal/consent). Unset: ["ads"] for the
@@ -213,6 +222,7 @@ func (e Endpoint) Clone() Endpoint {
 	e.PreviousSecrets = slices.Clone(e.PreviousSecrets)
 	e.Headers = maps.Clone(e.Headers)
 	e.EventMap = maps.Clone(e.EventMap)
+	e.PropertyMap = maps.Clone(e.PropertyMap)
 	if e.LimitedDataUse != nil {
 		l := *e.LimitedDataUse
 		e.LimitedDataUse = &l

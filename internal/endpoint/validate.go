@@ -98,8 +98,12 @@ func (e *Endpoint) Validate(c Checks) error {
 		add(x.validateWebhook(c)...)
 	case TypeFacebookCAPI:
 		add(x.validateCAPI(c)...)
+	case TypeSlack:
+		add(x.validateSlack(c)...)
+	case TypeHubSpot:
+		add(x.validateHubSpot(c)...)
 	default:
-		add(fieldErr("type", "%q is not one of webhook, facebook_capi", x.Type))
+		add(fieldErr("type", "%q is not one of webhook, facebook_capi, slack, hubspot", x.Type))
 	}
 	for i, p := range x.Consent {
 		if !consent.Known(p) {
@@ -114,6 +118,7 @@ func (e *Endpoint) Validate(c Checks) error {
 	}
 	add(x.validateRules()...)
 	add(x.validateFlow()...)
+	add(x.validatePropertyMap()...)
 	return errors.Join(errs...)
 }
 

@@ -22,9 +22,10 @@ export function editForm(ep: Endpoint, done: (saved: Endpoint | null) => void): 
     h("h2", { id: "edit-h" }, "Edit endpoint " + ep.id),
     add("description", "Description", ep.description || "", "Shown in lists; optional."),
     ep.type === "webhook" ? add("url", "URL", ep.url || "", "https:// address that receives the webhooks.") : null,
+    ep.type === "slack" ? add("url", "Slack webhook URL", ep.url || "", "Shown as REDACTED; paste a new incoming webhook URL to replace it.") : null,
     add("events", "Events", ep.events.join(", "), "Comma-separated event names, or * for every event.", list),
-    ep.type !== "webhook" ? add("pixel_id", "Pixel id", e.pixel_id || "", "The Meta pixel (dataset) id.") : null,
-    ep.type !== "webhook" ? add("test_event_code", "Test event code", e.test_event_code || "", "Set while testing in Events Manager; empty in production.") : null,
+    ep.type === "facebook_capi" ? add("pixel_id", "Pixel id", e.pixel_id || "", "The Meta pixel (dataset) id.") : null,
+    ep.type === "facebook_capi" ? add("test_event_code", "Test event code", e.test_event_code || "", "Set while testing in Events Manager; empty in production.") : null,
     h("div", { class: "row" }, save, cancel),
     msg,
   );

@@ -24,7 +24,7 @@ export async function endpointsPage(el: HTMLElement): Promise<void> {
         {},
         h("th", { scope: "row" }, h("a", { href: "#/endpoints/" + enc(ep.id) }, ep.id)),
         h("td", {}, ep.site),
-        h("td", { class: "url" }, ep.type === "webhook" ? ep.url || "" : "Conversions API"),
+        h("td", { class: "url" }, ep.type === "webhook" ? ep.url || "" : typeLabels[ep.type] || ep.type),
         h("td", {}, ep.delivery_error
           ? h("span", { class: "badge disabled", title: ep.delivery_error }, "error")
           : h("span", { class: "badge " + ep.status }, ep.status)),
@@ -47,6 +47,10 @@ export async function endpointsPage(el: HTMLElement): Promise<void> {
   }
   el.replaceChildren(h("h1", {}, "Endpoints"), table, createForm(sites.data.map((s) => s.id)));
 }
+
+// typeLabels name the destinations whose URL is not shown in the list
+// (an API, or a Slack webhook URL, which is a credential).
+const typeLabels: Record<string, string> = { facebook_capi: "Conversions API", slack: "Slack", hubspot: "HubSpot" };
 
 function createForm(sites: string[]): HTMLElement {
   const id = h("input", { name: "id", placeholder: "generated when empty" }) as HTMLInputElement;

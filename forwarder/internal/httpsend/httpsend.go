@@ -99,7 +99,7 @@ func (c *Client) Post(ctx context.Context, tmpl *http.Request, url string, h htt
 	defer resp.Body.Close()
 	r.ResponseBody = readLimited(resp.Body, resp.ContentLength, c.maxResponse)
 	r.Latency = time.Since(start)
-	r.StatusCode = resp.StatusCode
+	r.StatusCode, r.ResponseHeader = resp.StatusCode, resp.Header
 	r.Err = retry.FromStatus(resp.StatusCode, resp.Header, time.Now())
 	var se *retry.StatusError
 	if errors.As(r.Err, &se) {
