@@ -114,6 +114,7 @@ func (e *Endpoint) Validate(c Checks) error {
 	}
 	add(x.validateRules()...)
 	add(x.validateFlow()...)
+	add(x.validateEgress(c)...)
 	return errors.Join(errs...)
 }
 
