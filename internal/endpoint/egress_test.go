@@ -32,12 +32,17 @@ func TestValidateEgress(t *testing.T) {
 		{"oauth2 without client_id", func(e *Endpoint) { e.OAuth2 = oauth(); e.OAuth2.ClientID = "" }, "oauth2.client_id"},
 		{"oauth2 without client_secret", func(e *Endpoint) { e.OAuth2 = oauth(); e.OAuth2.ClientSecret = "" }, "oauth2.client_secret"},
 		{"oauth2 bad scope", func(e *Endpoint) { e.OAuth2 = oauth(); e.OAuth2.Scopes = []string{"a b"} }, "oauth2.scopes"},
-		{"oauth2 reserved param", func(e *Endpoint) { e.OAuth2 = oauth(); e.OAuth2.EndpointParams = map[string]string{"grant_type": "password"} }, "oauth2.endpoint_params"},
+		{"oauth2 reserved param", func(e *Endpoint) {
+			e.OAuth2 = oauth()
+			e.OAuth2.EndpointParams = map[string]string{"grant_type": "password"}
+		}, "oauth2.endpoint_params"},
 		{"oauth2 bad auth_style", func(e *Endpoint) { e.OAuth2 = oauth(); e.OAuth2.AuthStyle = "basic" }, "oauth2.auth_style"},
 		{"oauth2 with auth bearer", func(e *Endpoint) { e.Auth, e.Token, e.OAuth2 = AuthBearer, "tok", oauth() }, "oauth2"},
 		{"oauth2 with an Authorization header", func(e *Endpoint) { e.OAuth2, e.Headers = oauth(), map[string]string{"authorization": "x"} }, "headers"},
 		{"oauth2 on capi", func(e *Endpoint) { *e = capiEndpoint(nil); e.OAuth2 = oauth() }, "oauth2"},
-		{"mtls", func(e *Endpoint) { e.TLS = &TLS{CertPEM: client.CertPEM, Key: client.KeyPEM, CAPEM: ca.PEM, ServerName: "crm.internal"} }, ""},
+		{"mtls", func(e *Endpoint) {
+			e.TLS = &TLS{CertPEM: client.CertPEM, Key: client.KeyPEM, CAPEM: ca.PEM, ServerName: "crm.internal"}
+		}, ""},
 		{"ca only", func(e *Endpoint) { e.TLS = &TLS{CAPEM: ca.PEM} }, ""},
 		{"mtls on capi", func(e *Endpoint) { *e = capiEndpoint(nil); e.TLS = &TLS{CertPEM: client.CertPEM, Key: client.KeyPEM} }, ""},
 		{"cert without key", func(e *Endpoint) { e.TLS = &TLS{CertPEM: client.CertPEM} }, "tls.key"},
