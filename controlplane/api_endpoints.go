@@ -46,13 +46,17 @@ type endpointInput struct {
 	RateBurst     int               `json:"rate_burst"`
 
 	LimitedDataUse *endpoint.LimitedDataUse `json:"limited_data_use"`
+
+	OAuth2   *endpoint.OAuth2 `json:"oauth2"`
+	TLS      *endpoint.TLS    `json:"tls"`
+	ProxyURL string           `json:"proxy_url"`
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
 		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
-		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse}
+		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse, e.Clone().OAuth2, e.Clone().TLS, e.ProxyURL}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -63,6 +67,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.PlainHeaders, e.Consent, e.LimitedDataUse = in.PlainHeaders, in.Consent, in.LimitedDataUse
 	e.Filter, e.Transform = in.Filter, in.Transform
 	e.RateLimit, e.RateBurst = in.RateLimit, in.RateBurst
+	e.OAuth2, e.TLS, e.ProxyURL = in.OAuth2, in.TLS, in.ProxyURL
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only
@@ -93,7 +98,7 @@ func (m *Manager) viewEndpoint(e Endpoint) endpointView {
 			v.PreviousSecretExpiresAt = &t
 		}
 	}
-	takeCredentials(&e)
+	showRedacted(&e, takeCredentials(&e))
 	for k, v := range e.Headers {
 		if v == "" && e.SecretHeader(k) {
 			e.Headers[k] = redacted
@@ -182,6 +187,9 @@ func (m *Manager) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	var e Endpoint
 	in.applyTo(&e)
+	if err := refuseRedacted(&e); err != nil {
+		return err
+	}
 	prepare(&e)
 	now := m.now().UTC()
 	e.Origin, e.CreatedAt, e.UpdatedAt = originAPI, now, now
@@ -242,6 +250,9 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 			if old, ok := cur.Headers[k]; ok && v == redacted {
 				next.Headers[k] = old // sent back as read: keep the secret
 			}
+		}
+		if err := keepEgressSecrets(*cur, &next, patch["oauth2"]); err != nil {
+			return err
 		}
 		if next.Auth != oldAuth {
 			next.Secret, next.PreviousSecrets = "", nil

@@ -51,6 +51,10 @@ type credentials struct {
 	AccessToken     string            `json:"access_token,omitempty"`
 	PreviousSecrets []ExpiringSecret  `json:"previous_secrets,omitempty"`
 	Headers         map[string]string `json:"headers,omitempty"`
+	// OAuth2ClientSecret and TLSKey are oauth2.client_secret and tls.key
+	// (endpoint_egress.go).
+	OAuth2ClientSecret string `json:"oauth2_client_secret,omitempty"`
+	TLSKey             string `json:"tls_key,omitempty"`
 }
 
 // redacted stands for a secret header value in reads; a PATCH that sends
@@ -75,11 +79,13 @@ func takeCredentials(e *Endpoint) credentials {
 		}
 		e.Headers = plain
 	}
+	takeEgress(e, &c)
 	return c
 }
 
 func putCredentials(e *Endpoint, c credentials) {
 	e.Secret, e.Token, e.AccessToken, e.PreviousSecrets = c.Secret, c.Token, c.AccessToken, c.PreviousSecrets
+	putEgress(e, c)
 	if len(c.Headers) > 0 {
 		h := make(map[string]string, len(e.Headers)+len(c.Headers))
 		for k, v := range e.Headers {
@@ -94,5 +100,6 @@ func putCredentials(e *Endpoint, c credentials) {
 
 // hasCredentials reports whether c holds anything to seal.
 func (c credentials) hasCredentials() bool {
-	return c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 || len(c.Headers) > 0
+	return c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 || len(c.Headers) > 0 ||
+		c.OAuth2ClientSecret != "" || c.TLSKey != ""
 }

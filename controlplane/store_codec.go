@@ -40,6 +40,7 @@ func (s *store) decodeEndpoint(key string, raw []byte) (endpointEntry, error) {
 	// records written before they were sealed stay as stored (the next
 	// write seals them); sealed ones take precedence.
 	ep.Secret, ep.Token, ep.AccessToken, ep.PreviousSecrets = "", "", "", nil
+	clearEgressSecrets(&ep)
 	if st.Sealed != "" {
 		pt, err := s.box.Open(st.Sealed, []byte(key))
 		if err != nil {
