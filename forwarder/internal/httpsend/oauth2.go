@@ -170,8 +170,9 @@ func (e *TokenError) Error() string { return "oauth2 token: " + e.err.Error() }
 func (e *TokenError) Unwrap() error { return e.err }
 
 // classified is the error of the attempt: permanent when the token
-// endpoint refused the client (4xx but 408/425/429) or the SSRF guard
-// refused its address; retryable otherwise.
+// endpoint refused the client (3xx — redirects are not followed — or 4xx,
+// but 408/425/429) or the SSRF guard refused its address; retryable
+// otherwise.
 func (e *TokenError) classified() error {
 	if e.permanent {
 		return retry.Permanent(e)
@@ -195,7 +196,7 @@ func tokenError(err, netErr error) *TokenError {
 			msg += ": " + re.ErrorDescription
 		}
 		e := fmt.Errorf("the token endpoint answered %s: %s", re.Response.Status, msg)
-		return &TokenError{err: e, permanent: code >= 400 && code < 500 && code != 408 && code != 425 && code != 429}
+		return &TokenError{err: e, permanent: code < 500 && code != 408 && code != 425 && code != 429}
 	}
 	if netErr != nil {
 		return &TokenError{err: netErr, permanent: retry.IsPermanent(classifyNetwork(netErr))}
