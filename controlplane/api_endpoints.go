@@ -48,13 +48,18 @@ type endpointInput struct {
 	LimitedDataUse *endpoint.LimitedDataUse `json:"limited_data_use"`
 	APIURL         string                   `json:"api_url"`
 	PropertyMap    map[string]string        `json:"property_map"`
+
+	OAuth2   *endpoint.OAuth2 `json:"oauth2"`
+	TLS      *endpoint.TLS    `json:"tls"`
+	ProxyURL string           `json:"proxy_url"`
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
 		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
-		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse, e.APIURL, maps.Clone(e.PropertyMap)}
+		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse, e.APIURL, maps.Clone(e.PropertyMap),
+		e.Clone().OAuth2, e.Clone().TLS, e.ProxyURL}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -66,6 +71,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.Filter, e.Transform = in.Filter, in.Transform
 	e.RateLimit, e.RateBurst = in.RateLimit, in.RateBurst
 	e.APIURL, e.PropertyMap = in.APIURL, in.PropertyMap
+	e.OAuth2, e.TLS, e.ProxyURL = in.OAuth2, in.TLS, in.ProxyURL
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only
@@ -96,7 +102,9 @@ func (m *Manager) viewEndpoint(e Endpoint) endpointView {
 			v.PreviousSecretExpiresAt = &t
 		}
 	}
-	if c := takeCredentials(&e); c.URL != "" {
+	c := takeCredentials(&e)
+	showRedacted(&e, c)
+	if c.URL != "" {
 		e.URL = redacted // a Slack webhook URL is a credential
 	}
 	for k, v := range e.Headers {
@@ -187,6 +195,9 @@ func (m *Manager) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	}
 	var e Endpoint
 	in.applyTo(&e)
+	if err := refuseRedacted(&e); err != nil {
+		return err
+	}
 	prepare(&e)
 	now := m.now().UTC()
 	e.Origin, e.CreatedAt, e.UpdatedAt = originAPI, now, now
@@ -250,6 +261,9 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		}
 		if next.SecretURL() && next.URL == redacted {
 			next.URL = cur.URL // a secret url sent back as read
+		}
+		if err := keepEgressSecrets(*cur, &next, patch["oauth2"]); err != nil {
+			return err
 		}
 		if next.Auth != oldAuth {
 			next.Secret, next.PreviousSecrets = "", nil

@@ -54,6 +54,10 @@ type credentials struct {
 	// URL is the url of endpoints whose url is a credential (a Slack
 	// incoming webhook, endpoint.SecretURL).
 	URL string `json:"url,omitempty"`
+	// OAuth2ClientSecret and TLSKey are oauth2.client_secret and tls.key
+	// (endpoint_egress.go).
+	OAuth2ClientSecret string `json:"oauth2_client_secret,omitempty"`
+	TLSKey             string `json:"tls_key,omitempty"`
 }
 
 // redacted stands for a secret header value in reads; a PATCH that sends
@@ -81,6 +85,7 @@ func takeCredentials(e *Endpoint) credentials {
 		}
 		e.Headers = plain
 	}
+	takeEgress(e, &c)
 	return c
 }
 
@@ -89,6 +94,7 @@ func putCredentials(e *Endpoint, c credentials) {
 	if c.URL != "" {
 		e.URL = c.URL
 	}
+	putEgress(e, c)
 	if len(c.Headers) > 0 {
 		h := make(map[string]string, len(e.Headers)+len(c.Headers))
 		for k, v := range e.Headers {
@@ -103,5 +109,6 @@ func putCredentials(e *Endpoint, c credentials) {
 
 // hasCredentials reports whether c holds anything to seal.
 func (c credentials) hasCredentials() bool {
-	return c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 || len(c.Headers) > 0 || c.URL != ""
+	return c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 || len(c.Headers) > 0 ||
+		c.URL != "" || c.OAuth2ClientSecret != "" || c.TLSKey != ""
 }

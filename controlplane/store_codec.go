@@ -43,6 +43,7 @@ func (s *store) decodeEndpoint(key string, raw []byte) (endpointEntry, error) {
 	if ep.SecretURL() {
 		ep.URL = ""
 	}
+	clearEgressSecrets(&ep)
 	if st.Sealed != "" {
 		pt, err := s.box.Open(st.Sealed, []byte(key))
 		if err != nil {

@@ -3,6 +3,7 @@ package forwarder
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/popinbridge/bridge/internal/endpoint"
@@ -23,6 +24,10 @@ type Config struct {
 	Timeout string `yaml:"timeout"`
 	// AllowedPrivateTargets are CIDRs exempt from the SSRF guard.
 	AllowedPrivateTargets []string `yaml:"allowed_private_targets"`
+	// ProxyURL is the default forward proxy (http://[user:pass@]host:port,
+	// HTTP CONNECT) of endpoints without a proxy_url of their own; empty:
+	// direct. It is the operator's and may be private (egress.go).
+	ProxyURL string `yaml:"proxy_url"`
 	// FastPathBudget: the fan-out makes the first attempt of a delivery to a
 	// healthy webhook endpoint itself, without writing it to the durable
 	// queue, if that attempt can start and finish within this budget; past
@@ -107,6 +112,7 @@ type parsed struct {
 	logFlush      time.Duration
 	fastBudget    time.Duration
 	fastCooldown  time.Duration
+	proxy         *url.URL // nil: direct
 }
 
 func parseDur(key, s string, min time.Duration, errs *[]error) time.Duration {
@@ -147,6 +153,7 @@ func (c *Config) parse() (parsed, error) {
 	if _, err := ssrf.New(c.AllowedPrivateTargets); err != nil {
 		errs = append(errs, fmt.Errorf("allowed_private_targets: %w", err))
 	}
+	p.proxy = parseProxy(c.ProxyURL, &errs)
 	if c.Concurrency < 1 || c.Concurrency > 1024 {
 		errs = append(errs, fmt.Errorf("concurrency: %d is not within 1 to 1024", c.Concurrency))
 	}

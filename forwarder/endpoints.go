@@ -70,6 +70,7 @@ func (f *Forwarder) setLocked(eps []endpoint.Endpoint) error {
 	}
 	f.invalid = invalid
 	f.routes.Store(rt)
+	f.releaseReplaced(old, rt)
 	return errors.Join(errs...)
 }
 

@@ -169,7 +169,7 @@ func New(cfg Config, set Settings) (*Forwarder, error) {
 	}
 	f.recent.window = p.dedup
 	f.lanes.Store(&map[string]*runner{})
-	f.client = httpsend.New(guard, p.timeout, max(cfg.Concurrency*2, 16), cfg.MaxResponseBytes)
+	f.client = httpsend.NewEgress(guard, p.timeout, max(cfg.Concurrency*2, 16), cfg.MaxResponseBytes, httpsend.Egress{Proxy: p.proxy})
 	f.routes.Store(&routeTable{bySite: map[string][]*endpointRuntime{}, byID: map[string]*endpointRuntime{}})
 	if err := f.setLocked(cfg.Endpoints); err != nil {
 		return nil, err
@@ -293,6 +293,7 @@ func (f *Forwarder) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	f.logs.Flush(ctx) // the counts of lines still suppressed
+	f.closeClients()
 	errs = append(errs, f.dlog.Shutdown(ctx))
 	return errors.Join(errs...)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/popinbridge/bridge/forwarder/exporter/hubspot"
 	"github.com/popinbridge/bridge/forwarder/exporter/slack"
 	"github.com/popinbridge/bridge/forwarder/exporter/webhook"
+	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/endpoint/rules"
 	"github.com/popinbridge/bridge/internal/retry"
@@ -26,20 +27,24 @@ type endpointRuntime struct {
 	// events it kept away.
 	filter   *rules.Filter
 	filtered prometheus.Counter
+	// owned are the HTTP clients made for this runtime alone (egress.go),
+	// closed when it is replaced.
+	owned []*httpsend.Client
 }
 
 // newExporter builds the exporter of an endpoint's type: a new destination
 // type is one more case here and a package under exporter/.
-func (f *Forwarder) newExporter(ep endpoint.Endpoint) (exporter.Exporter, error) {
+// client is the endpoint's HTTP client (egress.go).
+func (f *Forwarder) newExporter(ep endpoint.Endpoint, client *httpsend.Client) (exporter.Exporter, error) {
 	switch ep.Type {
 	case endpoint.TypeWebhook:
-		return webhook.New(ep, f.client)
+		return webhook.New(ep, client)
 	case endpoint.TypeFacebookCAPI:
-		return capi.New(ep, f.client, f.set.Sites, f.cfg.CAPIBatchSize), nil
+		return capi.New(ep, client, f.set.Sites, f.cfg.CAPIBatchSize), nil
 	case endpoint.TypeSlack:
-		return slack.New(ep, f.client, f.set.Sites), nil
+		return slack.New(ep, client, f.set.Sites), nil
 	case endpoint.TypeHubSpot:
-		return hubspot.New(ep, f.client, f.set.Sites), nil
+		return hubspot.New(ep, client, f.set.Sites), nil
 	}
 	return nil, fmt.Errorf("type: %q has no exporter", ep.Type)
 }
@@ -67,10 +72,18 @@ func buildRuntime(c endpoint.Endpoint, f *Forwarder) (*endpointRuntime, error) {
 		}
 		rt.filter, rt.filtered = flt, f.m.filtered.WithLabelValues(c.ID)
 	}
-	exp, err := f.newExporter(c)
+	client, owned, err := f.clientFor(&c, rt.conc)
 	if err != nil {
 		return nil, err
 	}
+	exp, err := f.newExporter(c, client)
+	if err != nil {
+		for _, o := range owned {
+			o.CloseIdle()
+		}
+		return nil, err
+	}
+	rt.owned = owned
 	rt.exp = exp
 	return rt, nil
 }

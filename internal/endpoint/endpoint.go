@@ -118,6 +118,13 @@ type Endpoint struct {
 	// instead of the default one; exclusive with Template.
 	Transform string `json:"transform,omitempty" yaml:"transform"`
 
+	// Transport auth and egress (egress.go): an OAuth2 client-credentials
+	// token sent as Authorization: Bearer, a TLS client certificate and
+	// server trust, and an HTTP CONNECT forward proxy.
+	OAuth2   *OAuth2 `json:"oauth2,omitempty" yaml:"oauth2"`
+	TLS      *TLS    `json:"tls,omitempty" yaml:"tls"`
+	ProxyURL string  `json:"proxy_url,omitempty" yaml:"proxy_url"`
+
 	// Credentials: never returned by reads of the management API.
 	Secret      string `json:"secret,omitempty" yaml:"secret"`             // auth signature: whsec_…
 	Token       string `json:"token,omitempty" yaml:"token"`               // auth bearer / api_key
@@ -223,6 +230,7 @@ func (e Endpoint) Clone() Endpoint {
 	e.Headers = maps.Clone(e.Headers)
 	e.EventMap = maps.Clone(e.EventMap)
 	e.PropertyMap = maps.Clone(e.PropertyMap)
+	e.OAuth2, e.TLS = e.OAuth2.clone(), e.TLS.clone()
 	if e.LimitedDataUse != nil {
 		l := *e.LimitedDataUse
 		e.LimitedDataUse = &l

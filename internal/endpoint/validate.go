@@ -119,6 +119,7 @@ func (e *Endpoint) Validate(c Checks) error {
 	add(x.validateRules()...)
 	add(x.validateFlow()...)
 	add(x.validatePropertyMap()...)
+	add(x.validateEgress(c)...)
 	return errors.Join(errs...)
 }
 

@@ -144,3 +144,20 @@ func TestDialerRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckHost(t *testing.T) {
+	g, _ := New([]string{"127.0.0.2/32"})
+	ctx := context.Background()
+	for host, ok := range map[string]bool{
+		"127.0.0.1": false, "localhost": false, "0177.0.0.1": false, "2130706433": false, "[::1]": false,
+		"127.0.0.2": true, "8.8.8.8": true, "169.254.169.254": false, "": false,
+	} {
+		err := g.CheckHost(ctx, host)
+		if (err == nil) != ok || (!ok && !errors.Is(err, ErrBlocked)) {
+			t.Errorf("%q: err=%v want allowed=%v", host, err, ok)
+		}
+	}
+	if err := g.CheckHost(ctx, "no-such-host.invalid"); err == nil || errors.Is(err, ErrBlocked) {
+		t.Errorf("unresolvable host: %v", err)
+	}
+}

@@ -85,6 +85,9 @@ func Parse(raw []byte) (*Config, error) {
 	if err := c.resolveControlPlane(); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
+	if err := c.loadEndpointFiles(); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
 	for i := range c.Sites {
 		c.Sites[i].ApplyDefaults()
 	}

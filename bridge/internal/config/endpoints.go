@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -38,4 +39,18 @@ func (c *Components) Warnings() []string {
 		}
 	}
 	return out
+}
+
+// loadEndpointFiles reads the certificate files endpoints name
+// (tls.cert_file, key_file, ca_file) into their PEM fields: the stored
+// endpoint holds the PEM, so every node delivers alike. Errors name the
+// key ("endpoints[0].tls.cert_file: …").
+func (c *Components) loadEndpointFiles() error {
+	var errs []error
+	for i := range c.Endpoints {
+		if err := c.Endpoints[i].TLS.LoadFiles(); err != nil {
+			errs = append(errs, prefixAll(fmt.Sprintf("endpoints[%d]", i), err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -40,7 +40,11 @@ func staticHeaders(c *endpoint.Endpoint) (http.Header, map[string]string) {
 			secret = append(secret, k)
 		}
 	}
-	return h, httpsend.RedactHeaders(h, secret...)
+	logged := httpsend.RedactHeaders(h, secret...)
+	if c.OAuth2 != nil {
+		logged["authorization"] = "REDACTED" // the token, added when sent
+	}
+	return h, logged
 }
 
 // logHeaders is the redacted form of the headers Export sent, built from

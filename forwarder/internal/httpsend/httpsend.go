@@ -7,6 +7,7 @@ package httpsend
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +26,9 @@ const UserAgent = "bridge-forwarder/1"
 // Client sends deliveries. Safe for concurrent use.
 type Client struct {
 	rt          http.RoundTripper
+	tr          *http.Transport // rt when the client made it (CloseIdle)
 	maxResponse int64
+	tokens      *Tokens // OAuth2 access tokens (oauth2.go); nil: none
 }
 
 // New returns the client of every delivery. timeout bounds connecting and
@@ -33,10 +36,15 @@ type Client struct {
 // attempt); conns is the idle connections kept per host; at most
 // maxResponse bytes of an answer are read.
 func New(guard *ssrf.Guard, timeout time.Duration, conns int, maxResponse int64) *Client {
-	d := guard.Dialer(net.Dialer{Timeout: min(timeout, 10*time.Second), KeepAlive: 30 * time.Second})
-	tr := &http.Transport{
-		Proxy:                 nil, // the guard must see the target's address
-		DialContext:           d.DialContext,
+	return NewEgress(guard, timeout, conns, maxResponse, Egress{})
+}
+
+// newTransport is the transport of every client: dial is its only way out
+// (the guard's dialer, or the CONNECT dialer of a proxy: egress.go).
+func newTransport(dial func(context.Context, string, string) (net.Conn, error), timeout time.Duration, conns int, tc *tls.Config) *http.Transport {
+	return &http.Transport{
+		Proxy:                 nil, // proxies are dialled by dial, so the guard sees every target
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          1024,
 		MaxIdleConnsPerHost:   conns,
@@ -44,9 +52,8 @@ func New(guard *ssrf.Guard, timeout time.Duration, conns int, maxResponse int64)
 		TLSHandshakeTimeout:   min(timeout, 10*time.Second),
 		ResponseHeaderTimeout: timeout,
 		ExpectContinueTimeout: time.Second,
-		TLSClientConfig:       tlsConfig(),
+		TLSClientConfig:       tc,
 	}
-	return &Client{rt: tr, maxResponse: maxResponse}
 }
 
 // NewPost returns a POST request to url without body or context, for Post
@@ -90,7 +97,7 @@ func (c *Client) Post(ctx context.Context, tmpl *http.Request, url string, h htt
 	req.Header = h
 	start := time.Now()
 	// The transport itself: no redirect is followed and no header copied.
-	resp, err := c.rt.RoundTrip(req)
+	resp, err := c.send(req)
 	if err != nil {
 		r.Latency = time.Since(start)
 		r.Err = classifyNetwork(err)
@@ -109,8 +116,16 @@ func (c *Client) Post(ctx context.Context, tmpl *http.Request, url string, h htt
 	return r
 }
 
-// classifyNetwork: an SSRF refusal is permanent, anything else retryable.
+// classifyNetwork: an SSRF refusal is permanent, anything else retryable;
+// a token error (oauth2.go) is classified already.
 func classifyNetwork(err error) error {
+	var te *TokenError
+	if errors.As(err, &te) {
+		return te.classified()
+	}
+	if p := certRefused(err); p != nil {
+		return p
+	}
 	if errors.Is(err, ssrf.ErrBlocked) {
 		var be *ssrf.BlockedError
 		if errors.As(err, &be) {
