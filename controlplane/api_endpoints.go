@@ -46,13 +46,16 @@ type endpointInput struct {
 	RateBurst     int               `json:"rate_burst"`
 
 	LimitedDataUse *endpoint.LimitedDataUse `json:"limited_data_use"`
+
+	// ga4 and tiktok: measurement_id, api_secret, pixel_code, api_url.
+	endpoint.AdPlatforms
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
 		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
-		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse}
+		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse, e.AdPlatforms}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -63,6 +66,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.PlainHeaders, e.Consent, e.LimitedDataUse = in.PlainHeaders, in.Consent, in.LimitedDataUse
 	e.Filter, e.Transform = in.Filter, in.Transform
 	e.RateLimit, e.RateBurst = in.RateLimit, in.RateBurst
+	e.AdPlatforms = in.AdPlatforms
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only
@@ -73,6 +77,7 @@ type endpointView struct {
 	HasSecret               bool       `json:"has_secret,omitempty"`
 	HasToken                bool       `json:"has_token,omitempty"`
 	HasAccessToken          bool       `json:"has_access_token,omitempty"`
+	HasAPISecret            bool       `json:"has_api_secret,omitempty"`
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
 	// DeliveryError is why the delivery engine left the endpoint out (it
 	// receives nothing until changed); empty when it delivers.
@@ -82,7 +87,7 @@ type endpointView struct {
 }
 
 func (m *Manager) viewEndpoint(e Endpoint) endpointView {
-	v := endpointView{HasSecret: e.Secret != "", HasToken: e.Token != "", HasAccessToken: e.AccessToken != ""}
+	v := endpointView{HasSecret: e.Secret != "", HasToken: e.Token != "", HasAccessToken: e.AccessToken != "", HasAPISecret: e.APISecret != ""}
 	if m.set.Engine != nil {
 		v.DeliveryError = m.set.Engine.Problems()[e.ID]
 		v.Flow = m.flowOf(e.ID)

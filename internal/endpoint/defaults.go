@@ -41,4 +41,5 @@ func (e *Endpoint) ApplyDefaults() {
 			e.GraphURL = DefaultGraphURL
 		}
 	}
+	e.adPlatformDefaults()
 }

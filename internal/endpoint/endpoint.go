@@ -84,6 +84,9 @@ type Endpoint struct {
 	// Use (data_processing_options, ldu.go).
 	LimitedDataUse *LimitedDataUse `json:"limited_data_use,omitempty" yaml:"limited_data_use"`
 
+	// GA4 and TikTok fields (adplatforms.go).
+	AdPlatforms `yaml:",inline"`
+
 	// Consent lists the purposes (analytics, ads, functional) an event must
 	// allow to be sent here (internal/consent). Unset: ["ads"] for the
 	// Conversions API, none for webhooks (a CRM receiving the lead a visitor
