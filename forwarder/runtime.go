@@ -7,6 +7,8 @@ import (
 
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/exporter/capi"
+	"github.com/popinbridge/bridge/forwarder/exporter/ga4"
+	"github.com/popinbridge/bridge/forwarder/exporter/tiktok"
 	"github.com/popinbridge/bridge/forwarder/exporter/webhook"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/endpoint/rules"
@@ -34,6 +36,10 @@ func (f *Forwarder) newExporter(ep endpoint.Endpoint) (exporter.Exporter, error)
 		return webhook.New(ep, f.client)
 	case endpoint.TypeFacebookCAPI:
 		return capi.New(ep, f.client, f.set.Sites, f.cfg.CAPIBatchSize), nil
+	case endpoint.TypeGA4:
+		return ga4.New(ep, f.client), nil
+	case endpoint.TypeTikTok:
+		return tiktok.New(ep, f.client, f.set.Sites, f.cfg.CAPIBatchSize), nil
 	}
 	return nil, fmt.Errorf("type: %q has no exporter", ep.Type)
 }
