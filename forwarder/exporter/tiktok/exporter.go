@@ -11,6 +11,7 @@ import (
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
 	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/piinorm"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/site"
@@ -121,4 +122,19 @@ func (x *Exporter) phoneRegion(siteID string) string {
 		}
 	}
 	return piinorm.PhoneRegion(piinorm.EventCountries{}, siteRegion, x.defaultRegion)
+}
+
+// MatchKeys implements exporter.MatchKeyer: the user keys Export sends for
+// ev, comma-separated (email, phone, external_id, ttclid, ip, user_agent).
+func (x *Exporter) MatchKeys(ev *event.Event) string {
+	u := Build(ev, "", x.phoneRegion(ev.SiteID)).User
+	var keys []string
+	for _, k := range []struct {
+		name, v string
+	}{{"email", u.Email}, {"phone", u.Phone}, {"external_id", u.ExternalID}, {"ttclid", u.TTCLID}, {"ip", u.IP}, {"user_agent", u.UserAgent}} {
+		if k.v != "" {
+			keys = append(keys, k.name)
+		}
+	}
+	return strings.Join(keys, ",")
 }

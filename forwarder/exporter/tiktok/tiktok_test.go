@@ -235,3 +235,15 @@ func TestParseAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestMatchKeys(t *testing.T) {
+	x, _ := newExporter(t, nil)
+	full := ev("e", "popin_captured", `{"email":"a@b.in","mobile":"9876543210","country":"India"}`)
+	if got := x.MatchKeys(full); got != "email,phone,external_id,ttclid,ip,user_agent" {
+		t.Fatalf("full: %q", got)
+	}
+	bare := &event.Event{ID: "e", Data: json.RawMessage(`{}`)}
+	if got := x.MatchKeys(bare); got != "" {
+		t.Fatalf("bare: %q", got)
+	}
+}
