@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
@@ -95,5 +97,24 @@ func TestAdPlatformDefaults(t *testing.T) {
 		if e.APIURL != tc.url || !slices.Equal(e.Consent, tc.consent) || e.Auth != "" {
 			t.Errorf("%s: api_url %q consent %v auth %q", e.Type, e.APIURL, e.Consent, e.Auth)
 		}
+	}
+}
+
+// TestAdPlatformYAML: the config file's keys are top-level (inlined), and
+// a strict decoder (the config's KnownFields) accepts them.
+func TestAdPlatformYAML(t *testing.T) {
+	src := "id: ga\nsite: acme\ntype: ga4\nmeasurement_id: G-ABC123XYZ\napi_secret: s\napi_url: https://region1.google-analytics.com\n" +
+		"pixel_code: COQDA8RC77U2TMR44LI0\n"
+	dec := yaml.NewDecoder(strings.NewReader(src))
+	dec.KnownFields(true)
+	var e Endpoint
+	if err := dec.Decode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if e.MeasurementID != "G-ABC123XYZ" || e.APISecret != "s" || e.APIURL != "https://region1.google-analytics.com" || e.PixelCode == "" {
+		t.Fatalf("decoded %+v", e.AdPlatforms)
+	}
+	if probs := Problems(e.Validate(Checks{})); len(probs) != 1 || probs[0].Field != "pixel_code" {
+		t.Fatalf("want only pixel_code refused on ga4, got %v", probs)
 	}
 }
