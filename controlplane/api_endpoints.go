@@ -52,6 +52,9 @@ type endpointInput struct {
 	OAuth2   *endpoint.OAuth2 `json:"oauth2"`
 	TLS      *endpoint.TLS    `json:"tls"`
 	ProxyURL string           `json:"proxy_url"`
+
+	// ga4 and tiktok: measurement_id, api_secret, pixel_code, api_url.
+	endpoint.AdPlatforms
 }
 
 func inputOf(e Endpoint) endpointInput {
@@ -59,7 +62,7 @@ func inputOf(e Endpoint) endpointInput {
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
 		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
 		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse, e.APIURL, maps.Clone(e.PropertyMap),
-		e.Clone().OAuth2, e.Clone().TLS, e.ProxyURL}
+		e.Clone().OAuth2, e.Clone().TLS, e.ProxyURL, e.AdPlatforms}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -72,6 +75,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.RateLimit, e.RateBurst = in.RateLimit, in.RateBurst
 	e.APIURL, e.PropertyMap = in.APIURL, in.PropertyMap
 	e.OAuth2, e.TLS, e.ProxyURL = in.OAuth2, in.TLS, in.ProxyURL
+	e.AdPlatforms = in.AdPlatforms
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only
@@ -82,6 +86,7 @@ type endpointView struct {
 	HasSecret               bool       `json:"has_secret,omitempty"`
 	HasToken                bool       `json:"has_token,omitempty"`
 	HasAccessToken          bool       `json:"has_access_token,omitempty"`
+	HasAPISecret            bool       `json:"has_api_secret,omitempty"`
 	PreviousSecretExpiresAt *time.Time `json:"previous_secret_expires_at,omitempty"`
 	// DeliveryError is why the delivery engine left the endpoint out (it
 	// receives nothing until changed); empty when it delivers.
@@ -91,7 +96,7 @@ type endpointView struct {
 }
 
 func (m *Manager) viewEndpoint(e Endpoint) endpointView {
-	v := endpointView{HasSecret: e.Secret != "", HasToken: e.Token != "", HasAccessToken: e.AccessToken != ""}
+	v := endpointView{HasSecret: e.Secret != "", HasToken: e.Token != "", HasAccessToken: e.AccessToken != "", HasAPISecret: e.APISecret != ""}
 	if m.set.Engine != nil {
 		v.DeliveryError = m.set.Engine.Problems()[e.ID]
 		v.Flow = m.flowOf(e.ID)

@@ -49,6 +49,7 @@ type credentials struct {
 	Secret          string            `json:"secret,omitempty"`
 	Token           string            `json:"token,omitempty"`
 	AccessToken     string            `json:"access_token,omitempty"`
+	APISecret       string            `json:"api_secret,omitempty"` // ga4
 	PreviousSecrets []ExpiringSecret  `json:"previous_secrets,omitempty"`
 	Headers         map[string]string `json:"headers,omitempty"`
 	// URL is the url of endpoints whose url is a credential (a Slack
@@ -67,8 +68,8 @@ const redacted = "REDACTED"
 // takeCredentials removes the credentials from e and returns them; the
 // names of secret headers stay, with empty values.
 func takeCredentials(e *Endpoint) credentials {
-	c := credentials{Secret: e.Secret, Token: e.Token, AccessToken: e.AccessToken, PreviousSecrets: e.PreviousSecrets}
-	e.Secret, e.Token, e.AccessToken, e.PreviousSecrets = "", "", "", nil
+	c := credentials{Secret: e.Secret, Token: e.Token, AccessToken: e.AccessToken, APISecret: e.APISecret, PreviousSecrets: e.PreviousSecrets}
+	e.Secret, e.Token, e.AccessToken, e.APISecret, e.PreviousSecrets = "", "", "", "", nil
 	if e.SecretURL() {
 		c.URL, e.URL = e.URL, ""
 	}
@@ -90,7 +91,7 @@ func takeCredentials(e *Endpoint) credentials {
 }
 
 func putCredentials(e *Endpoint, c credentials) {
-	e.Secret, e.Token, e.AccessToken, e.PreviousSecrets = c.Secret, c.Token, c.AccessToken, c.PreviousSecrets
+	e.Secret, e.Token, e.AccessToken, e.APISecret, e.PreviousSecrets = c.Secret, c.Token, c.AccessToken, c.APISecret, c.PreviousSecrets
 	if c.URL != "" {
 		e.URL = c.URL
 	}
@@ -109,6 +110,6 @@ func putCredentials(e *Endpoint, c credentials) {
 
 // hasCredentials reports whether c holds anything to seal.
 func (c credentials) hasCredentials() bool {
-	return c.Secret != "" || c.Token != "" || c.AccessToken != "" || len(c.PreviousSecrets) > 0 || len(c.Headers) > 0 ||
+	return c.Secret != "" || c.Token != "" || c.AccessToken != "" || c.APISecret != "" || len(c.PreviousSecrets) > 0 || len(c.Headers) > 0 ||
 		c.URL != "" || c.OAuth2ClientSecret != "" || c.TLSKey != ""
 }

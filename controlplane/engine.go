@@ -68,6 +68,9 @@ type Delivery struct {
 	RequestHeaders map[string]string `json:"request_headers,omitempty"`
 	RequestBody    string            `json:"request_body,omitempty"`
 	ResponseBody   string            `json:"response_body,omitempty"`
+	// MatchKeys: the customer-information keys an ad-platform attempt sent
+	// (Conversions API, TikTok), e.g. "em,ph,ip,ua,fbp"; absent otherwise.
+	MatchKeys string `json:"match_keys,omitempty"`
 }
 
 // DeliveryQuery selects attempts of one endpoint, newest first.

@@ -39,7 +39,7 @@ func (s *store) decodeEndpoint(key string, raw []byte) (endpointEntry, error) {
 	// Ignore plaintext secrets that should not be there. Header values of
 	// records written before they were sealed stay as stored (the next
 	// write seals them); sealed ones take precedence.
-	ep.Secret, ep.Token, ep.AccessToken, ep.PreviousSecrets = "", "", "", nil
+	ep.Secret, ep.Token, ep.AccessToken, ep.APISecret, ep.PreviousSecrets = "", "", "", "", nil
 	if ep.SecretURL() {
 		ep.URL = ""
 	}

@@ -176,7 +176,7 @@ func TestSDKEventContents(t *testing.T) {
 	ing := startFakeIngest(t)
 	tb := openTab(t, browser)
 	url := site.page("contents",
-		`<script>document.cookie='_fbp=fb.1.1700000000000.123456789;path=/';window.fbqCalls=[];window.fbq=function(){fbqCalls.push([].slice.call(arguments))}</script>`,
+		`<script>document.cookie='_fbp=fb.1.1700000000000.123456789;path=/';window.fbqCalls=[];window.fbq=function(){fbqCalls.push([].slice.call(arguments))};window.ttqCalls=[];window.ttq={track:function(){ttqCalls.push([].slice.call(arguments))}}</script>`,
 		customerJS, sdkTag(ing, `data-pixel-dedup="true"`), widgetJS)
 	tb.navigate(url + "?utm_source=facebook&utm_medium=paid&utm_campaign=Diwali%20Sale&fbclid=IwAR3xYz_AbC-dEf&other=1")
 	tb.waitJS("window.PopinBridge && window.fakePopin", 10*time.Second)
@@ -234,6 +234,11 @@ func TestSDKEventContents(t *testing.T) {
 		if !strings.Contains(calls, `"`+ev+`"`) {
 			t.Errorf("fbq calls %s lack %s", calls, ev)
 		}
+	}
+	// The TikTok pixel gets the same id as event_id, under TikTok's name.
+	tcalls := eval[string](tb, `JSON.stringify(ttqCalls)`)
+	if want := `["SubmitForm",{},{"event_id":"` + capturedID + `"}]`; !strings.Contains(tcalls, want) {
+		t.Errorf("ttq calls %s lack %s", tcalls, want)
 	}
 
 	// A rejected event leaves the outbox and is never sent again, also not

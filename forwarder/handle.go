@@ -203,6 +203,9 @@ func (f *Forwarder) record(rt *endpointRuntime, m *queue.Message, n int, res exp
 	if res.Err != nil {
 		rec.Error = res.Err.Error()
 	}
+	if mk, ok := rt.exp.(exporter.MatchKeyer); ok {
+		rec.MatchKeys = mk.MatchKeys(&m.Event)
+	}
 	f.logPol.Fill(&rec, res.Request, res.ResponseBody)
 	return rec
 }

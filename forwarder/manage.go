@@ -23,7 +23,7 @@ func attemptOf(r deliverylog.Record) Attempt {
 	return Attempt{DeliveryID: r.DeliveryID, EndpointID: r.EndpointID, EventID: r.EventID, EventName: r.EventName,
 		WebhookID: r.WebhookID, Attempt: r.Attempt, OK: r.OK, StatusCode: r.StatusCode, LatencyMS: r.LatencyMS,
 		Error: r.Error, AttemptedAt: r.AttemptedAt, NextAttemptAt: r.NextAttemptAt, State: r.State, Test: r.Test,
-		ResponseBody: r.ResponseBody}
+		ResponseBody: r.ResponseBody, MatchKeys: r.MatchKeys}
 }
 
 func (f *Forwarder) endpoint(id string) (*endpointRuntime, error) {

@@ -7,8 +7,10 @@ import (
 
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/exporter/capi"
+	"github.com/popinbridge/bridge/forwarder/exporter/ga4"
 	"github.com/popinbridge/bridge/forwarder/exporter/hubspot"
 	"github.com/popinbridge/bridge/forwarder/exporter/slack"
+	"github.com/popinbridge/bridge/forwarder/exporter/tiktok"
 	"github.com/popinbridge/bridge/forwarder/exporter/webhook"
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
 	"github.com/popinbridge/bridge/internal/endpoint"
@@ -45,6 +47,10 @@ func (f *Forwarder) newExporter(ep endpoint.Endpoint, client *httpsend.Client) (
 		return slack.New(ep, client, f.set.Sites), nil
 	case endpoint.TypeHubSpot:
 		return hubspot.New(ep, client, f.set.Sites), nil
+	case endpoint.TypeGA4:
+		return ga4.New(ep, client), nil
+	case endpoint.TypeTikTok:
+		return tiktok.New(ep, client, f.set.Sites, f.cfg.CAPIBatchSize), nil
 	}
 	return nil, fmt.Errorf("type: %q has no exporter", ep.Type)
 }

@@ -32,6 +32,9 @@ type Record struct {
 	RequestBody    string
 	ResponseBody   string
 	State          string
+	// MatchKeys are the customer-information keys an ad-platform attempt
+	// sent, comma-separated (exporter.MatchKeyer); "" for other types.
+	MatchKeys string
 }
 
 // Writer stores rows, e.g. in ClickHouse (see NewClickHouseWriter).

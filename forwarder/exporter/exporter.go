@@ -45,6 +45,15 @@ type Sampler interface {
 	SampleName() string
 }
 
+// MatchKeyer is implemented by exporters that send customer information
+// for matching (Conversions API, TikTok): MatchKeys names the keys an
+// event's request carries, comma-separated in a fixed order ("em,ph,fbp,
+// ip,ua"), for the delivery log's match_keys, so a site can see why a
+// platform's match quality is low.
+type MatchKeyer interface {
+	MatchKeys(ev *event.Event) string
+}
+
 // Result is the outcome of one attempt.
 type Result struct {
 	// StatusCode is the HTTP status, 0 when no answer came.

@@ -31,6 +31,7 @@ var Migrations = []Migration{
 	{Version: 3, Name: "deliveries_insert_dedup", Statements: deliveriesDedupDDL},
 	{Version: 4, Name: "events_user_id", Statements: eventsUserIDDDL},
 	{Version: 5, Name: "events_consent", Statements: eventsConsentDDL},
+	{Version: 6, Name: "deliveries_match_keys", Statements: deliveriesMatchKeysDDL},
 }
 
 // eventsDDL: one row per accepted event (CONTRACT §7).
@@ -165,6 +166,16 @@ func eventsConsentDDL(f Features) []string {
 	return out
 }
 
+// deliveriesMatchKeysDDL adds match_keys: for ad-platform attempts, the
+// customer-information keys the event carried (DeliveriesMatchKeysColumn);
+// "" for other attempts and rows written before it.
+func deliveriesMatchKeysDDL(f Features) []string {
+	return f.addColumn("deliveries", "match_keys String", deliveriesShardKey)
+}
+
+// deliveriesShardKey spreads deliveries over shards.
+const deliveriesShardKey = "cityHash64(delivery_id)"
+
 // ClickHouse error codes answered to ADD COLUMN of an existing column:
 // DUPLICATE_COLUMN on current servers, ILLEGAL_COLUMN ("column with this
 // name already exists") on 18.16.
@@ -196,6 +207,11 @@ const EventsConsentColumns = "consent_analytics, consent_ads, consent_functional
 const DeliveriesColumns = "delivery_id, event_id, endpoint_id, site_id, event_name, webhook_id, attempt, status_code, " +
 	"ok, latency_ms, error, attempted_at, next_attempt_at, test, request_url, request_headers, request_body, " +
 	"response_body, state"
+
+// DeliveriesMatchKeysColumn is the column migration 6 added after
+// DeliveriesColumns: the comma-separated match keys an ad-platform attempt
+// sent ("em,ph,fbp,ip,ua"); an insert that leaves it out stores "".
+const DeliveriesMatchKeysColumn = "match_keys"
 
 // expand replaces "{db}" by the quoted database name and "{db_name}" by the
 // bare one (inside string literals: ZooKeeper paths, Distributed's

@@ -34,6 +34,9 @@ type Attempt struct {
 	State         string    `json:"state,omitempty"`
 	Test          bool      `json:"test"`
 	ResponseBody  string    `json:"response_body,omitempty"`
+	// MatchKeys: the customer-information keys an ad-platform attempt sent
+	// ("em,ph,fbp,ip,ua"); empty for other types.
+	MatchKeys string `json:"match_keys,omitempty"`
 }
 
 // Observer is told about every attempt the forwarder makes. AttemptDone

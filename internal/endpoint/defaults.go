@@ -45,4 +45,5 @@ func (e *Endpoint) ApplyDefaults() {
 			e.APIURL = DefaultHubSpotURL
 		}
 	}
+	e.adPlatformDefaults()
 }

@@ -86,12 +86,15 @@ type Endpoint struct {
 	// Use (data_processing_options, ldu.go).
 	LimitedDataUse *LimitedDataUse `json:"limited_data_use,omitempty" yaml:"limited_data_use"`
 
-	// APIURL is the base URL of an API destination (hubspot; default
-	// https://api.hubapi.com), overridden in tests.
+	// APIURL is the base URL of an API destination (hubspot, ga4,
+	// tiktok; each has its default), overridden in tests (and GA4's EU
+	// endpoint https://region1.google-analytics.com); a base URL without query.
 	APIURL string `json:"api_url,omitempty" yaml:"api_url"`
 	// PropertyMap (hubspot) sends more of the event to contact properties:
 	// source (utm_source, page_url, data.group, …) → HubSpot property name.
 	PropertyMap map[string]string `json:"property_map,omitempty" yaml:"property_map"`
+	// GA4 and TikTok fields (adplatforms.go).
+	AdPlatforms `yaml:",inline"`
 
 	// Consent lists the purposes (analytics, ads, functional) an event must
 	// allow to be sent here (internal/consent). Unset: ["ads"] for the

@@ -102,9 +102,14 @@ func (e *Endpoint) Validate(c Checks) error {
 		add(x.validateSlack(c)...)
 	case TypeHubSpot:
 		add(x.validateHubSpot(c)...)
+	case TypeGA4:
+		add(x.validateGA4(c)...)
+	case TypeTikTok:
+		add(x.validateTikTok(c)...)
 	default:
-		add(fieldErr("type", "%q is not one of webhook, facebook_capi, slack, hubspot", x.Type))
+		add(fieldErr("type", "%q is not one of webhook, facebook_capi, ga4, tiktok, slack, hubspot", x.Type))
 	}
+	add(x.validateAdFields()...)
 	for i, p := range x.Consent {
 		if !consent.Known(p) {
 			add(fieldErr("consent", "consent[%d]: %q is not one of analytics, ads, functional", i, p))

@@ -14,7 +14,7 @@ export interface InitOptions {
   endpoint: string
   /** Log to the console (`[popinbridge] …`). */
   debug?: boolean
-  /** Fire the Meta Pixel (`window.fbq`) with the bridge's event id as `eventID`. */
+  /** Fire the Meta Pixel (`window.fbq`) with the bridge's event id as `eventID`, and the TikTok pixel (`window.ttq`) with it as `event_id`. */
   pixelDedup?: boolean
 }
 

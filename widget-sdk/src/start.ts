@@ -11,11 +11,12 @@ import { transport } from './transport'
 import { get, now, uuid } from './util'
 
 // Meta Pixel events fired with our event id (eventID) for deduplication with
-// the Conversions API, when pixel dedup is on.
-const PIXEL: Record<string, string> = {
-  popin_captured: 'Lead',
-  popin_schedule_created: 'Schedule',
-  popin_call_end: 'Contact',
+// the Conversions API, when pixel dedup is on; the TikTok pixel (ttq) gets
+// the same id (event_id) under TikTok's name, for the Events API.
+const PIXEL: Record<string, string[]> = {
+  popin_captured: ['Lead', 'SubmitForm'],
+  popin_schedule_created: ['Schedule', 'Schedule'],
+  popin_call_end: ['Contact', 'Contact'],
 }
 
 const MAX = 32e3 // bytes per event (the collector's default limit is 32 KB)
@@ -56,7 +57,9 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
     o.add([JSON.parse(j)])
     t.send()
     log(name, e)
-    if (!src && pixel && w.fbq && PIXEL[name] && ads()) w.fbq('track', PIXEL[name], {}, { eventID: e.id })
+    const p = !src && pixel && PIXEL[name] && ads() && PIXEL[name]
+    if (p && w.fbq) w.fbq('track', p[0], {}, { eventID: e.id })
+    if (p && w.ttq) w.ttq.track(p[1], {}, { event_id: e.id })
   }
 
   // safe wraps an API function so that nothing it does reaches the page.

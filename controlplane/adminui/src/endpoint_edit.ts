@@ -6,7 +6,7 @@ import { h, field, status, errorText } from "./dom";
 const list = (s: string) => s.split(",").map((x) => x.trim()).filter(Boolean);
 
 export function editForm(ep: Endpoint, done: (saved: Endpoint | null) => void): HTMLElement {
-  const e = ep as Endpoint & { pixel_id?: string; test_event_code?: string };
+  const e = ep as Endpoint & { pixel_id?: string; test_event_code?: string; measurement_id?: string; pixel_code?: string };
   const inputs: [string, HTMLInputElement, string, (v: string) => unknown][] = [];
   const add = (name: string, label: string, value: string, hint: string, parse: (v: string) => unknown = (v) => v.trim()) => {
     const input = h("input", { name, value }) as HTMLInputElement;
@@ -25,7 +25,9 @@ export function editForm(ep: Endpoint, done: (saved: Endpoint | null) => void): 
     ep.type === "slack" ? add("url", "Slack webhook URL", ep.url || "", "Shown as REDACTED; paste a new incoming webhook URL to replace it.") : null,
     add("events", "Events", ep.events.join(", "), "Comma-separated event names, or * for every event.", list),
     ep.type === "facebook_capi" ? add("pixel_id", "Pixel id", e.pixel_id || "", "The Meta pixel (dataset) id.") : null,
-    ep.type === "facebook_capi" ? add("test_event_code", "Test event code", e.test_event_code || "", "Set while testing in Events Manager; empty in production.") : null,
+    ep.type === "ga4" ? add("measurement_id", "Measurement id", e.measurement_id || "", "The GA4 web stream's measurement id (G-…).") : null,
+    ep.type === "tiktok" ? add("pixel_code", "Pixel code", e.pixel_code || "", "The TikTok pixel code.") : null,
+    ep.type === "facebook_capi" || ep.type === "tiktok" ? add("test_event_code", "Test event code", e.test_event_code || "", "Set while testing in Events Manager; empty in production.") : null,
     h("div", { class: "row" }, save, cancel),
     msg,
   );

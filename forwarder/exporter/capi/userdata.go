@@ -118,12 +118,15 @@ func BuildUserData(raw Raw, ev *event.Event, defaultRegion string) UserData {
 	add(&u.St, NormState(raw.State))
 	add(&u.Zp, NormZip(raw.Zip, iso))
 	add(&u.Country, iso)
-	for _, id := range []string{ev.AnonID, ev.UID} {
+	for _, id := range []string{ev.AnonID, ev.UID, ev.Context.UserID} {
 		add(&u.ExternalID, NormExternalID(id))
 	}
 	u.ClientIPAddress = ev.Context.IP
 	u.ClientUserAgent = ev.Context.UserAgent
 	u.FBP = ev.Context.FBP
 	u.FBC = ev.Context.FBC
+	if u.FBC == "" {
+		u.FBC = FBCFromURL(ev)
+	}
 	return u
 }

@@ -64,3 +64,5 @@ ALTER TABLE {db}.events ADD COLUMN user_id String;
 ALTER TABLE {db}.events ADD COLUMN consent_analytics Enum8('unknown' = 0, 'granted' = 1, 'denied' = 2) DEFAULT 'unknown';
 ALTER TABLE {db}.events ADD COLUMN consent_ads Enum8('unknown' = 0, 'granted' = 1, 'denied' = 2) DEFAULT 'unknown';
 ALTER TABLE {db}.events ADD COLUMN consent_functional Enum8('unknown' = 0, 'granted' = 1, 'denied' = 2) DEFAULT 'unknown';
+-- 6 deliveries_match_keys
+ALTER TABLE {db}.deliveries ADD COLUMN match_keys String;
