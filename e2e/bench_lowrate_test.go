@@ -102,7 +102,7 @@ type lowRateRun struct {
 }
 
 func (r lowRateRun) cpuPerEvent() time.Duration { return r.cpu / time.Duration(r.events) }
-func (r lowRateRun) wakesPerEvent() float64      { return float64(r.wakes) / float64(r.events) }
+func (r lowRateRun) wakesPerEvent() float64     { return float64(r.wakes) / float64(r.events) }
 
 // steady sends rate events/s in requests of perReq events for d.
 func (lb *lowRateBridge) steady(t *testing.T, rate, perReq int, d time.Duration) lowRateRun {
