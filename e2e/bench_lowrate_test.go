@@ -129,10 +129,10 @@ func (lb *lowRateBridge) steady(t *testing.T, rate, perReq int, d time.Duration)
 // events/s end to end (HTTP ingest, fsynced log, ClickHouse, one signed
 // webhook), one event per request, against the same rate in batches of 50
 // measured in the same run. Also the idle cost per second.
-// BRIDGE_BENCH_LOWRATE_SECONDS sets each run's length (default 15).
+// BRIDGE_BENCH_LOWRATE_SECONDS sets each run's length (default 10).
 func TestBenchLowRate(t *testing.T) {
 	skipUnlessBench(t)
-	secs := 15
+	secs := 10
 	if v, err := strconv.Atoi(os.Getenv("BRIDGE_BENCH_LOWRATE_SECONDS")); err == nil && v > 0 {
 		secs = v
 	}
