@@ -170,15 +170,27 @@ func (s *Sink) readLoop(ctx context.Context) {
 	// While a due batch waits for a free inserter, the reader keeps filling
 	// it and looks for a free inserter this often when the log is idle.
 	poll := min(max(s.cfg.FlushInterval/10, time.Millisecond), 50*time.Millisecond)
+	// drained: the last fetch got less than it asked for, so the log had no
+	// more. Then, with a batch under way, the reader waits until it is due
+	// and fetches what came meanwhile at once, instead of one fetch per
+	// segment as they trickle in (which cost a pull, a delivery and a
+	// wake-up per event at low traffic). Under load every fetch is full and
+	// the reader never waits.
+	drained := false
 	for !s.stopped() && ctx.Err() == nil {
 		wait := s.cfg.FlushInterval
 		if len(cur.segs) > 0 {
 			wait = time.Until(cur.firstAt.Add(s.cfg.FlushInterval))
-			if wait <= 0 {
+			switch {
+			case drained && wait > 0:
+				retry.Sleep(fetchCtx, wait) // the log holds what arrives meanwhile
+				wait = 0                    // then take what is there, at once
+			case wait <= 0:
 				wait = poll
 			}
 		}
 		segs, err := s.set.Reader.Fetch(fetchCtx, s.cfg.FetchSegments, wait)
+		drained = len(segs) < s.cfg.FetchSegments
 		if err != nil && fetchCtx.Err() == nil {
 			s.m.fetchErrors.Inc()
 			wait := fetchBackoff.Next()
