@@ -20,9 +20,10 @@ import (
 // is pending.
 //
 // Every request has its own reply subject (inbox.<n>), so the status ending
-// an earlier request is told apart. Segments of an earlier request that
-// arrive after its Fetch returned (its ctx ended) are deliveries to this
-// reader all the same: the next Fetch returns them.
+// an earlier request is told apart (segments carry their stream subject, so
+// they cannot be). Segments of an earlier request that arrive after its
+// Fetch returned (its ctx ended) are deliveries to this reader all the
+// same: the next Fetch returns them, at once if they came before it.
 type puller struct {
 	nc      *nats.Conn
 	subject string // $JS.API.CONSUMER.MSG.NEXT.<stream>.<reader>
@@ -119,11 +120,6 @@ func (p *puller) fetch(ctx context.Context, n int, wait time.Duration) ([]*nats.
 			return msgs, fmt.Errorf("no answer to pull request: %w", err)
 		}
 		switch code := pullStatus(msg); {
-		case code == "" && msg.Subject != reply:
-			// Sent to an earlier request while this one waits: there is
-			// something to return now; this request's own segments, if any,
-			// go to the next Fetch.
-			return append(msgs, msg), nil
 		case code == "":
 			msgs = append(msgs, msg)
 		case msg.Subject != reply || code == "100":
