@@ -208,7 +208,7 @@ func (s *Sink) readLoop(ctx context.Context) {
 				return
 			}
 			cur = s.newBatch(sh)
-		case len(cur.segs) > 0 && !time.Now().Before(cur.firstAt.Add(s.cfg.FlushInterval)):
+		case len(cur.segs) > 0 && s.handDue(cur, drained, poll):
 			if s.tryHand(cur) {
 				cur = s.newBatch(sh)
 			}
@@ -221,6 +221,16 @@ func (s *Sink) readLoop(ctx context.Context) {
 	if len(cur.segs) > 0 {
 		s.hand(ctx, cur)
 	}
+}
+
+// handDue reports whether b, not full, goes to an inserter now: once it is
+// due, and the last fetch drained the log (what came while the reader waited
+// goes in too) or it has been due for poll already (a log that never drains
+// does not hold it back).
+func (s *Sink) handDue(b *batch, drained bool, poll time.Duration) bool {
+	due := b.firstAt.Add(s.cfg.FlushInterval)
+	now := time.Now()
+	return !now.Before(due) && (drained || !now.Before(due.Add(poll)))
 }
 
 // full reports whether b reached a batch limit.
