@@ -19,6 +19,7 @@ import (
 // test can SIGKILL and restart it.
 type bridgeProc struct {
 	t      *testing.T
+	bin    string
 	cfg    string
 	addr   string
 	cmd    *exec.Cmd
@@ -60,7 +61,12 @@ func bridgeBinary(t *testing.T) string {
 // resolved here) and starts the binary, waiting for /readyz.
 func startBridge(t *testing.T, cfgYAML string) *bridgeProc {
 	t.Helper()
-	bin := bridgeBinary(t)
+	return startBridgeBin(t, bridgeBinary(t), cfgYAML)
+}
+
+// startBridgeBin is startBridge with the binary at bin.
+func startBridgeBin(t *testing.T, bin, cfgYAML string) *bridgeProc {
+	t.Helper()
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	cfg := filepath.Join(dir, "bridge.yaml")
@@ -68,7 +74,7 @@ func startBridge(t *testing.T, cfgYAML string) *bridgeProc {
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := &bridgeProc{t: t, cfg: cfg, addr: addr}
+	p := &bridgeProc{t: t, bin: bin, cfg: cfg, addr: addr}
 	p.start(bin)
 	t.Cleanup(p.stop)
 	return p
@@ -109,7 +115,7 @@ func (p *bridgeProc) kill() {
 	_ = cmd.Wait()
 }
 
-func (p *bridgeProc) restart() { p.start(bridgeBinary(p.t)) }
+func (p *bridgeProc) restart() { p.start(p.bin) }
 
 // stop asks for a graceful shutdown (SIGTERM), then kills.
 func (p *bridgeProc) stop() {

@@ -8,6 +8,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(wsBaselineEnv) != "" {
+		serveWSBaseline() // a benchmark's baseline server, not a test run
+		return
+	}
 	code := m.Run()
 	chtest.StopShared()
 	os.Exit(code)

@@ -171,15 +171,27 @@ func (s *Sink) readLoop(ctx context.Context) {
 	// While a due batch waits for a free inserter, the reader keeps filling
 	// it and looks for a free inserter this often when the log is idle.
 	poll := min(max(s.cfg.FlushInterval/10, time.Millisecond), 50*time.Millisecond)
+	// drained: the last fetch got less than it asked for, so the log had no
+	// more. Then, with a batch under way, the reader waits until it is due
+	// and fetches what came meanwhile at once, instead of one fetch per
+	// segment as they trickle in (which cost a pull, a delivery and a
+	// wake-up per event at low traffic). Under load every fetch is full and
+	// the reader never waits.
+	drained := false
 	for !s.stopped() && ctx.Err() == nil {
 		wait := s.cfg.FlushInterval
 		if len(cur.segs) > 0 {
 			wait = time.Until(cur.firstAt.Add(s.cfg.FlushInterval))
-			if wait <= 0 {
+			switch {
+			case drained && wait > 0:
+				retry.Sleep(fetchCtx, wait) // the log holds what arrives meanwhile
+				wait = 0                    // then take what is there, at once
+			case wait <= 0:
 				wait = poll
 			}
 		}
 		segs, err := s.set.Reader.Fetch(fetchCtx, s.cfg.FetchSegments, wait)
+		drained = len(segs) < s.cfg.FetchSegments
 		if err != nil && fetchCtx.Err() == nil {
 			s.m.fetchErrors.Inc()
 			wait := fetchBackoff.Next()
@@ -197,7 +209,7 @@ func (s *Sink) readLoop(ctx context.Context) {
 				return
 			}
 			cur = s.newBatch(sh)
-		case len(cur.segs) > 0 && !time.Now().Before(cur.firstAt.Add(s.cfg.FlushInterval)):
+		case len(cur.segs) > 0 && s.handDue(cur, drained, poll):
 			if s.tryHand(cur) {
 				cur = s.newBatch(sh)
 			}
@@ -210,6 +222,16 @@ func (s *Sink) readLoop(ctx context.Context) {
 	if len(cur.segs) > 0 {
 		s.hand(ctx, cur)
 	}
+}
+
+// handDue reports whether b, not full, goes to an inserter now: once it is
+// due, and the last fetch drained the log (what came while the reader waited
+// goes in too) or it has been due for poll already (a log that never drains
+// does not hold it back).
+func (s *Sink) handDue(b *batch, drained bool, poll time.Duration) bool {
+	due := b.firstAt.Add(s.cfg.FlushInterval)
+	now := time.Now()
+	return !now.Before(due) && (drained || !now.Before(due.Add(poll)))
 }
 
 // full reports whether b reached a batch limit.

@@ -19,10 +19,13 @@ import (
 )
 
 // committer is the group commit: Append callers put encoded events into the
-// open batch; one goroutine seals it after CommitDelay (or when full),
-// publishes it as one JetStream message and releases every caller when the
-// server acknowledges it, which with SyncAlways means after fsync. Up to
-// MaxInFlightCommits sealed batches await their ack while the next one fills.
+// open batch; one goroutine seals it, publishes it as one JetStream message
+// and releases every caller when the server acknowledges it, which with
+// SyncAlways means after fsync. Up to MaxInFlightCommits sealed batches await
+// their ack while the next one fills. The open batch is sealed at once when
+// no commit is in flight (a lone append has nothing to wait for), else after
+// CommitDelay since its first event or when full: under load, batches grow
+// while earlier commits await their fsync.
 //
 // Dedup: every event key is either committed (in index), in flight (in
 // inflight, mapped to the batch carrying it) or unknown. Only unknown keys are
@@ -185,7 +188,7 @@ func (c *committer) run() {
 			c.drain()
 			return
 		}
-		if !c.linger() {
+		if len(c.slots) > 0 && !c.linger() {
 			c.drain()
 			return
 		}
@@ -203,8 +206,9 @@ func (c *committer) run() {
 	}
 }
 
-// linger waits until the open batch is full or CommitDelay has passed since
-// its first event. It returns false when the committer is stopping.
+// linger waits, while a commit is in flight, until the open batch is full or
+// CommitDelay has passed since its first event. It returns false when the
+// committer is stopping.
 func (c *committer) linger() bool {
 	if c.cfg.CommitDelay <= 0 {
 		return true

@@ -32,8 +32,9 @@ type Config struct {
 	// bridge_eventlog_dedup_evictions_total.
 	DedupMaxEntries int `yaml:"dedup_max_entries"`
 	// CommitDelay is how long the committer waits for more events before it
-	// writes a segment. Default 2ms. 0 writes as soon as the previous commit
-	// allows.
+	// writes a segment while an earlier segment awaits its fsync; with none
+	// in flight a segment is written at once. Default 2ms. 0 writes as soon
+	// as the previous commit allows.
 	CommitDelay time.Duration `yaml:"commit_delay"`
 	// MaxCommitEvents caps the events in one segment. Default 1000.
 	MaxCommitEvents int `yaml:"max_commit_events"`

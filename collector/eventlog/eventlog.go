@@ -20,8 +20,9 @@
 // across power loss.
 //
 //   - Group commit: one committer goroutine gathers the events of all
-//     concurrent Append calls for up to CommitDelay (or MaxCommitEvents /
-//     MaxCommitBytes) into one segment, publishes it as ONE JetStream message,
+//     concurrent Append calls into one segment (while a commit is in flight,
+//     for up to CommitDelay or MaxCommitEvents / MaxCommitBytes; a lone
+//     append is written at once), publishes it as ONE JetStream message,
 //     and releases every caller when the fsynced PubAck arrives. Up to
 //     MaxInFlightCommits segments await their ack while the next one fills.
 //   - Dedup: key = (site, event ID). A key committed within DedupWindow is

@@ -108,11 +108,13 @@ func (ks *keyStore) enqueue(seq uint64, keys []dedup.Key) {
 }
 
 // run writes queued keys until ctx ends, then flushes what is queued
-// (each write bounded by a timeout, the flush by 2s).
+// (each write bounded by a timeout, the flush by 2s). Keys queued while it
+// lingers (keywait.go) go into the same record.
 func (ks *keyStore) run(ctx context.Context) {
 	for {
 		select {
 		case rec := <-ks.queue:
+			ks.linger(ctx)
 			ks.writeBatch(context.Background(), rec)
 		case <-ctx.Done():
 			fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -69,12 +69,15 @@ func TestShutdownWithoutStartAndTwice(t *testing.T) {
 
 func TestShutdownDrainsInFlight(t *testing.T) {
 	cfg := testConfig(t.TempDir())
-	cfg.CommitDelay = 200 * time.Millisecond // appends sit in the open batch
+	cfg.CommitDelay = 200 * time.Millisecond
 	l := newLog(t, cfg, Settings{})
 	ctx := context.Background()
 	if err := l.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// A commit slot held as if a commit were in flight: appends sit in the
+	// open batch for CommitDelay instead of being written at once.
+	l.c.Load().slots <- struct{}{}
 	done := make(chan error, 1)
 	go func() { done <- l.Append(ctx, events("drained")) }()
 	testkit.Eventually(t, 5*time.Second, func() error {

@@ -59,6 +59,11 @@ func (l *Log) DeleteReader(ctx context.Context, name string) error {
 	if l.state != stateStarted {
 		return fmt.Errorf("eventlog: delete reader: %w: not started", ErrUnavailable)
 	}
+	if r, ok := l.readers[name]; ok {
+		if p, _ := r.puller(); p != nil {
+			p.close()
+		}
+	}
 	delete(l.readers, name)
 	if err := l.stream.DeleteConsumer(ctx, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
 		return fmt.Errorf("eventlog: delete reader %s: %w", name, err)
@@ -72,6 +77,7 @@ type reader struct {
 
 	mu   sync.Mutex
 	cons jetstream.Consumer
+	pull *puller
 }
 
 // bind creates or updates the consumer; called with l.mu held, after Start.
@@ -96,6 +102,9 @@ func (r *reader) bind(ctx context.Context) error {
 	}
 	r.mu.Lock()
 	r.cons = cons
+	if r.pull == nil {
+		r.pull = newPuller(r.l.nc, r.l.cfg.StreamName, r.name)
+	}
 	r.mu.Unlock()
 	return nil
 }
@@ -141,107 +150,71 @@ func (r *reader) consumer() (jetstream.Consumer, error) {
 	return r.cons, nil
 }
 
+func (r *reader) puller() (*puller, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pull == nil {
+		return nil, fmt.Errorf("eventlog: reader %s: %w: log not started", r.name, ErrUnavailable)
+	}
+	return r.pull, nil
+}
+
 // Fetch implements Reader: it returns as soon as at least one segment is
-// there. A segment that cannot be decoded is terminated (never redelivered),
-// logged and counted in bridge_eventlog_corrupt_segments_total.
+// there, with up to maxn (at most 1024) of what is there then, in one pull
+// request (pull.go). A segment that cannot be decoded is terminated (never
+// redelivered), logged and counted in bridge_eventlog_corrupt_segments_total.
 //
 // Pulls expire on the server (after wait, or a little before ctx's deadline),
-// never by cancelling the client side: a client-side cancel would drop
-// segments already on their way, which then come back only after AckWait. If
-// ctx is cancelled mid-fetch, the segments received so far are nak'ed for
-// immediate redelivery and ctx.Err() is returned.
+// never by cancelling the client side. If ctx is cancelled mid-fetch, the
+// segments received so far are nak'ed for immediate redelivery and ctx.Err()
+// is returned; segments the server sends to that request afterwards are
+// returned by the next Fetch.
 func (r *reader) Fetch(ctx context.Context, maxn int, wait time.Duration) ([]Segment, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	cons, err := r.consumer()
+	p, err := r.puller()
 	if err != nil {
 		return nil, err
 	}
 	n := min(max(maxn, 1), 1024)
-	// What is there now, at once.
-	segs, err := r.pull(ctx, cons, n, 0)
-	if err != nil || len(segs) > 0 || wait <= 0 {
-		return segs, err
-	}
 	ctxFirst := false
-	if d, ok := ctx.Deadline(); ok {
+	if d, ok := ctx.Deadline(); ok && wait > 0 {
 		if left := time.Until(d); left <= wait {
 			ctxFirst = true
 			wait = max(left-left/10, time.Millisecond)
 		}
 	}
-	// Wait for one, then top up with what arrived meanwhile.
-	if segs, err = r.pull(ctx, cons, 1, wait); err != nil {
-		return nil, err
-	}
-	if len(segs) == 0 {
-		if ctxFirst {
-			<-ctx.Done() // the server expired the pull just before ctx's deadline
-			return nil, ctx.Err()
+	msgs, err := p.fetch(ctx, n, wait)
+	var segs []Segment
+	for _, msg := range msgs {
+		if s := r.segment(msg); s != nil {
+			segs = append(segs, s)
 		}
-		return nil, nil
 	}
-	if n > 1 {
-		more, err := r.pull(ctx, cons, n-1, 0)
-		if err != nil {
-			for _, s := range segs {
-				_ = s.Nak(0)
-			}
-			return nil, err
+	if err != nil {
+		for _, s := range segs {
+			_ = s.Nak(0)
 		}
-		segs = append(segs, more...)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		return nil, fmt.Errorf("eventlog: reader %s: fetch: %w: %v", r.name, ErrUnavailable, err)
+	}
+	if len(segs) == 0 && ctxFirst {
+		<-ctx.Done() // the server expired the pull just before ctx's deadline
+		return nil, ctx.Err()
 	}
 	return segs, nil
 }
 
-// pull runs one pull request for up to n segments: NoWait when wait <= 0.
-func (r *reader) pull(ctx context.Context, cons jetstream.Consumer, n int, wait time.Duration) ([]Segment, error) {
-	var batch jetstream.MessageBatch
-	var err error
-	if wait <= 0 {
-		batch, err = cons.FetchNoWait(n)
-	} else {
-		batch, err = cons.Fetch(n, jetstream.FetchMaxWait(wait))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("eventlog: reader %s: fetch: %w: %v", r.name, ErrUnavailable, err)
-	}
-	var segs []Segment
-	for msgs := batch.Messages(); msgs != nil; {
-		select {
-		case msg, ok := <-msgs:
-			if !ok {
-				msgs = nil
-				break
-			}
-			if s := r.segment(msg); s != nil {
-				segs = append(segs, s)
-			}
-		case <-ctx.Done():
-			for _, s := range segs {
-				_ = s.Nak(0)
-			}
-			return nil, ctx.Err()
-		}
-	}
-	if len(segs) > 0 {
-		return segs, nil
-	}
-	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) &&
-		!errors.Is(err, nats.ErrTimeout) {
-		return nil, fmt.Errorf("eventlog: reader %s: fetch: %w: %v", r.name, ErrUnavailable, err)
-	}
-	return nil, nil
-}
-
-func (r *reader) segment(msg jetstream.Msg) Segment {
+func (r *reader) segment(msg *nats.Msg) Segment {
 	meta, err := msg.Metadata()
 	if err != nil {
 		r.l.logger.Error("event log message without metadata", "reader", r.name, "error", err)
 		return nil
 	}
-	events, err := segcodec.Decode(msg.Data())
+	events, err := segcodec.Decode(msg.Data)
 	if err != nil {
 		r.l.m.corrupt.Inc()
 		r.l.logger.Error("terminating corrupt segment", "reader", r.name, "seq", meta.Sequence.Stream, "error", err)
@@ -268,7 +241,7 @@ func (r *reader) Pending() (uint64, error) {
 }
 
 type segment struct {
-	msg        jetstream.Msg
+	msg        *nats.Msg
 	seq        uint64
 	deliveries uint64
 	events     []event.Event
@@ -283,7 +256,7 @@ func (s *segment) Deliveries() uint64    { return s.deliveries }
 func (s *segment) Ack() error {
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	if err := s.msg.DoubleAck(ctx); err != nil {
+	if err := s.msg.AckSync(nats.Context(ctx)); err != nil {
 		return fmt.Errorf("eventlog: ack segment %d: %w", s.seq, err)
 	}
 	return nil

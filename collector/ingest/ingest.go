@@ -165,10 +165,13 @@ func New(cfg Config, settings Settings) (*Ingest, error) {
 		perIP:      map[string]int{},
 	}
 	in.valueVal, _ = settings.Validator.(ValueValidator)
+	// Buffers: reads reuse the 4 KiB reader the HTTP server hijacks with the
+	// connection (ReadBufferSize 0); writes take a 4 KiB buffer from a pool
+	// for the time of one message, so an idle socket holds none.
 	in.upgrader = websocket.Upgrader{
 		HandshakeTimeout:  cfg.WebSocket.HandshakeTimeout,
-		ReadBufferSize:    4096,
 		WriteBufferSize:   4096,
+		WriteBufferPool:   &sync.Pool{},
 		CheckOrigin:       checkOrigin,
 		EnableCompression: false, // no permessage-deflate: no decompression bombs
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {

@@ -121,15 +121,19 @@ func (in *Ingest) release(ip string, c *wsConn) {
 //------------------------------------------------------------------------------
 
 // wsConn is one ingest socket: the reader (run, on the HTTP handler's
-// goroutine), one writer goroutine that owns every write, and up to
-// MaxInFlight short-lived append goroutines.
+// goroutine), at most one writer goroutine, which owns every write and runs
+// only while there is something to write (an idle socket has none; pings
+// are due on a timer), and up to MaxInFlight short-lived append goroutines.
 type wsConn struct {
 	in     *Ingest
 	ws     *websocket.Conn
 	client client
 
 	out      chan wsOut    // to the writer; bounded
-	dead     chan struct{} // closed when the writer has stopped
+	writing  atomic.Bool   // a writer goroutine runs
+	dead     chan struct{} // closed when the writer has stopped for good
+	deadOnce sync.Once
+	pinger   *time.Timer   // sends a ping through out every PingInterval
 	sem      chan struct{} // in-flight batches
 	inflight sync.WaitGroup
 
@@ -142,6 +146,7 @@ type wsConn struct {
 type wsOut struct {
 	text  []byte
 	close *wsClose // write this close frame and stop
+	ping  bool     // a ping is due (or the idle timeout)
 }
 
 type wsClose struct {
@@ -172,16 +177,6 @@ func (c *wsConn) requestClose(code int, reason string) {
 	})
 }
 
-// send hands a message to the writer unless it has stopped.
-func (c *wsConn) send(m wsOut) bool {
-	select {
-	case c.out <- m:
-		return true
-	case <-c.dead:
-		return false
-	}
-}
-
 // run is the reader. It returns when the socket is finished.
 func (c *wsConn) run() {
 	cfg := c.in.cfg.WebSocket
@@ -193,7 +188,8 @@ func (c *wsConn) run() {
 		}
 		return c.ws.SetReadDeadline(time.Now().Add(cfg.PongWait))
 	})
-	go c.writer()
+	c.pinger = time.AfterFunc(cfg.PingInterval, func() { c.send(wsOut{ping: true}) })
+	defer c.pinger.Stop()
 
 	final := c.readLoop()
 
@@ -315,42 +311,6 @@ func (c *wsConn) append(evs []event.Event, wire []string) {
 		return
 	}
 	c.send(wsOut{text: ackMessage(wire)})
-}
-
-// writer owns every write to the socket: messages, pings, the close frame.
-func (c *wsConn) writer() {
-	defer close(c.dead)
-	cfg := c.in.cfg.WebSocket
-	ping := time.NewTicker(cfg.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case m := <-c.out:
-			if m.close != nil {
-				if m.close.code > 0 {
-					_ = c.ws.WriteControl(websocket.CloseMessage,
-						websocket.FormatCloseMessage(m.close.code, closeReason(m.close.reason)),
-						time.Now().Add(cfg.WriteTimeout))
-				}
-				return
-			}
-			_ = c.ws.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
-			if err := c.ws.WriteMessage(websocket.TextMessage, m.text); err != nil {
-				c.requestClose(-1, "")
-				return
-			}
-		case <-ping.C:
-			idle := time.Since(time.Unix(0, c.lastData.Load()))
-			if idle > cfg.IdleTimeout {
-				c.requestClose(CloseNormal, "idle timeout")
-				continue // the reader now sends the close frame through out
-			}
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteTimeout)); err != nil {
-				c.requestClose(-1, "")
-				return
-			}
-		}
-	}
 }
 
 // linger drains what the client still sends for a moment after our close

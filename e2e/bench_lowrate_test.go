@@ -1,0 +1,167 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/popinbridge/bridge/internal/chtest"
+)
+
+// lowRateBridge is the built binary with ClickHouse and one webhook endpoint
+// on a loopback receiver, ready for a steady trickle of events.
+type lowRateBridge struct {
+	p         *bridgeProc
+	srv       *chtest.Server
+	db        string
+	delivered atomic.Int64
+	sent      int
+	client    *http.Client
+}
+
+func startLowRateBridge(t *testing.T) *lowRateBridge {
+	t.Helper()
+	lb := &lowRateBridge{srv: chtest.Shared(t), db: uniqueDB("bench_lowrate"),
+		client: &http.Client{Timeout: 30 * time.Second}}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		lb.delivered.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(recv.Close)
+	lb.p = startBridgeBin(t, benchBinary(t), fmt.Sprintf(`log_level: warn
+ingest:
+  rate_limit: {per_ip_events_per_second: 0, per_site_events_per_second: 0}
+clickhouse: {addr: %q, database: %q}
+forwarder: {allowed_private_targets: ["127.0.0.0/8"]}
+sites:
+  - {id: acme, write_key: pk_acme, origins: ["*"]}
+endpoints:
+  - {id: hook, site: acme, type: webhook, url: %q}
+`, lb.srv.Addr(), lb.db, recv.URL))
+	return lb
+}
+
+func (lb *lowRateBridge) pid() int { return lb.p.cmd.Process.Pid }
+
+// post sends one HTTP request carrying n new events.
+func (lb *lowRateBridge) post(t *testing.T, n int) {
+	batch := make([]any, n)
+	for i := range batch {
+		batch[i] = wireEvent(uuid.NewString(), "popin_widget_open")
+	}
+	frame, _ := json.Marshal(map[string]any{"batch": batch})
+	resp, err := lb.client.Post("http://"+lb.p.addr+"/v1/events?key=pk_acme", "text/plain", bytes.NewReader(frame))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("HTTP %d", resp.StatusCode)
+	}
+	lb.sent += n
+}
+
+// settle waits until every event sent so far is delivered to the webhook and
+// visible in ClickHouse.
+func (lb *lowRateBridge) settle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		if int(lb.delivered.Load()) >= lb.sent {
+			out, err := lb.srv.Query(context.Background(), "SELECT count() FROM "+lb.db+".events")
+			if n, _ := strconv.Atoi(out); err == nil && n >= lb.sent {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("not settled: %d sent, %d delivered", lb.sent, lb.delivered.Load())
+}
+
+// lowRateRun is the cost of one steady run, from the first request until
+// every event is delivered and stored.
+type lowRateRun struct {
+	events int
+	cpu    time.Duration
+	wakes  int64
+	forced int64
+	took   time.Duration
+}
+
+func (r lowRateRun) cpuPerEvent() time.Duration { return r.cpu / time.Duration(r.events) }
+func (r lowRateRun) wakesPerEvent() float64     { return float64(r.wakes) / float64(r.events) }
+
+// steady sends rate events/s in requests of perReq events for d.
+func (lb *lowRateBridge) steady(t *testing.T, rate, perReq int, d time.Duration) lowRateRun {
+	t.Helper()
+	before := sampleProc(t, lb.pid())
+	sent0 := lb.sent
+	every := time.Second * time.Duration(perReq) / time.Duration(rate)
+	start := time.Now()
+	for i := 0; ; i++ {
+		next := start.Add(time.Duration(i) * every)
+		if next.Sub(start) >= d {
+			break
+		}
+		time.Sleep(time.Until(next))
+		lb.post(t, perReq)
+	}
+	lb.settle(t)
+	after := sampleProc(t, lb.pid())
+	return lowRateRun{events: lb.sent - sent0, cpu: after.cpu - before.cpu,
+		wakes: after.voluntary - before.voluntary, forced: after.forced - before.forced, took: after.at.Sub(before.at)}
+}
+
+// TestBenchLowRate: CPU of the bridge process per event at a steady 100
+// events/s end to end (HTTP ingest, fsynced log, ClickHouse, one signed
+// webhook), one event per request, against the same rate in batches of 50
+// measured in the same run. Also the idle cost per second.
+// BRIDGE_BENCH_LOWRATE_SECONDS sets each run's length (default 10).
+func TestBenchLowRate(t *testing.T) {
+	skipUnlessBench(t)
+	secs := 10
+	if v, err := strconv.Atoi(os.Getenv("BRIDGE_BENCH_LOWRATE_SECONDS")); err == nil && v > 0 {
+		secs = v
+	}
+	d := time.Duration(secs) * time.Second
+	lb := startLowRateBridge(t)
+	// Warm up: connections to ClickHouse and the receiver, the tables, the JIT-free caches.
+	for range 20 {
+		lb.post(t, 1)
+	}
+	lb.settle(t)
+
+	idle0 := sampleProc(t, lb.pid())
+	time.Sleep(5 * time.Second)
+	idle1 := sampleProc(t, lb.pid())
+	idleSecs := idle1.at.Sub(idle0.at).Seconds()
+	idleCPU := (idle1.cpu - idle0.cpu).Seconds() / idleSecs
+	idleWakes := float64(idle1.voluntary-idle0.voluntary) / idleSecs
+
+	single := lb.steady(t, 100, 1, d)
+	batched := lb.steady(t, 100, 50, d)
+	for _, r := range []struct {
+		name string
+		run  lowRateRun
+	}{{"single", single}, {"batch50", batched}} {
+		fmt.Printf("BENCH lowrate %s: %d events in %.1fs, CPU %.3fs = %.3f ms/event, %.1f wake-ups/event (+%.1f forced)\n",
+			r.name, r.run.events, r.run.took.Seconds(), r.run.cpu.Seconds(),
+			float64(r.run.cpuPerEvent())/1e6, r.run.wakesPerEvent(), float64(r.run.forced)/float64(r.run.events))
+	}
+	fmt.Printf("BENCH lowrate idle: %.1f ms CPU/s, %.0f wake-ups/s\n", idleCPU*1000, idleWakes)
+	fmt.Printf("BENCH lowrate 100 ev/s: single %.3f ms/event (target <= 0.5), %.1fx the batched cost in the same run\n",
+		float64(single.cpuPerEvent())/1e6, float64(single.cpu)/float64(single.events)/(float64(batched.cpu)/float64(batched.events)))
+}
