@@ -36,6 +36,7 @@ var apiRoutes = []route{
 	{"GET", "/api/v1/endpoints", (*Manager).listEndpoints},
 	{"POST", "/api/v1/endpoints", (*Manager).createEndpoint},
 	{"POST", "/api/v1/endpoints/test-rules", (*Manager).testRules},
+	{"POST", "/api/v1/templates/preview", (*Manager).previewTemplate},
 	{"GET", "/api/v1/endpoints/{id}", (*Manager).getEndpoint},
 	{"PATCH", "/api/v1/endpoints/{id}", (*Manager).patchEndpoint},
 	{"DELETE", "/api/v1/endpoints/{id}", (*Manager).deleteEndpoint},
