@@ -25,7 +25,10 @@ func TestTemplatePreview(t *testing.T) {
 		{"other type", map[string]any{"template": `{"t": "{{.type}}"}`, "event": "nudge_show"}, 200,
 			func(b map[string]any) bool { o, _ := b["body"].(map[string]any); return o["t"] == "nudge_show" }, ""},
 		{"default body", map[string]any{}, 200,
-			func(b map[string]any) bool { o, _ := b["body"].(map[string]any); return o["type"] == "popin_captured" && o["data"] != nil }, ""},
+			func(b map[string]any) bool {
+				o, _ := b["body"].(map[string]any)
+				return o["type"] == "popin_captured" && o["data"] != nil
+			}, ""},
 		{"not JSON", map[string]any{"template": `{"a": `}, 422, nil, "template"},
 		{"bad action", map[string]any{"template": `{"a": "{{.data.email"}`}, 422, nil, "template"},
 		{"unknown type", map[string]any{"template": `{}`, "event": "no_such_event"}, 422, nil, "event"},
