@@ -170,6 +170,12 @@ func productSteps(b *browser) {
 		b.shot(p.shot)
 	}
 	b.step("wide", chromedp.EmulateViewport(1280, 1400))
+
+	// The API reference renders the OpenAPI document, required fields and enums included.
+	b.step("api reference", chromedp.Navigate(b.app+"/admin/#/endpoints"), chromedp.WaitVisible(chromedp.Search(`//a[text()="API reference"]`)),
+		chromedp.Click(chromedp.Search(`//a[text()="API reference"]`)), chromedp.WaitVisible(chromedp.CSS(`#op-previewTemplate`)))
+	b.waitJS("reference schemas", `[...document.querySelectorAll("#schema-Endpoint li")].some(l => l.textContent.startsWith("status") && l.textContent.includes("required") && l.textContent.includes('"paused"'))`)
+	b.shot("api-reference")
 }
 
 func shotName(t *testing.T, name string) string { return filepath.Join(outputDir(t), name+".png") }
