@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/popinbridge/bridge/controlplane/apidocs"
 	"github.com/popinbridge/bridge/internal/httpjson"
 )
 
@@ -36,6 +37,7 @@ var apiRoutes = []route{
 	{"GET", "/api/v1/endpoints", (*Manager).listEndpoints},
 	{"POST", "/api/v1/endpoints", (*Manager).createEndpoint},
 	{"POST", "/api/v1/endpoints/test-rules", (*Manager).testRules},
+	{"POST", "/api/v1/templates/preview", (*Manager).previewTemplate},
 	{"GET", "/api/v1/endpoints/{id}", (*Manager).getEndpoint},
 	{"PATCH", "/api/v1/endpoints/{id}", (*Manager).patchEndpoint},
 	{"DELETE", "/api/v1/endpoints/{id}", (*Manager).deleteEndpoint},
@@ -128,7 +130,12 @@ func (m *Manager) routes() http.Handler {
 		}
 		httpjson.WriteError(w, http.StatusNotFound, "not_found", "no such API path: "+r.URL.Path)
 	})
-	return m.authenticate(mux)
+	// The API reference needs no token: it renders the document, no data.
+	outer := http.NewServeMux()
+	outer.Handle("GET /api/v1/docs/", apidocs.Handler("/api/v1/docs/", openAPIDoc))
+	outer.Handle("GET /api/v1/docs", http.RedirectHandler("/api/v1/docs/", http.StatusMovedPermanently))
+	outer.Handle("/", m.authenticate(mux))
+	return outer
 }
 
 // authenticate answers 401 unless the request carries the admin token or a

@@ -86,8 +86,9 @@ func TestReadTokenRoutes(t *testing.T) {
 		{"GET /api/v1/endpoints", "/api/v1/endpoints?site=other", nil, 200, 403, "site"},
 		{"POST /api/v1/endpoints", "/api/v1/endpoints", "{", 400, 403, ""},
 		{"POST /api/v1/endpoints/test-rules", "/api/v1/endpoints/test-rules", "{", 400, 403, ""},
+		{"POST /api/v1/templates/preview", "/api/v1/templates/preview", map[string]any{"template": "{}"}, 200, 403, ""},
 		{"POST /api/v1/erasures", "/api/v1/erasures", "{", 400, 403, ""},
-		{"GET /api/v1/erasures/{id}", "/api/v1/erasures/er_nope", nil, 503, 403, ""},
+		{"GET /api/v1/erasures/{id}", "/api/v1/erasures/nope", nil, 503, 403, ""}, // no ClickHouse in this fixture
 		{"GET /api/v1/endpoints/{id}", "/api/v1/endpoints/ep_a", nil, 200, 200, ""},
 		{"GET /api/v1/endpoints/{id}", "/api/v1/endpoints/ep_b", nil, 200, 403, "id"},
 		{"GET /api/v1/endpoints/{id}", "/api/v1/endpoints/nope", nil, 404, 404, "id"},

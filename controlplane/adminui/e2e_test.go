@@ -224,7 +224,7 @@ func TestAdminUIInChromium(t *testing.T) {
 
 	// Try a filter and a transform on the sample lead: an error shows its
 	// position, a good pair the body the receiver would get.
-	step("bad filter", chromedp.SendKeys(chromedp.CSS(`textarea[name=filter]`), `nme == 1`),
+	step("bad filter", chromedp.Click(chromedp.CSS(`details.advanced summary`)), chromedp.SendKeys(chromedp.CSS(`textarea[name=filter]`), `nme == 1`),
 		chromedp.Click(chromedp.Search(`//button[text()="Test rules on a sample lead"]`)))
 	waitText("filter error", "[role=status]", "line 1, column 1: unknown name nme")
 	step("good rules", chromedp.SetValue(chromedp.CSS(`textarea[name=filter]`), `data.country == "IN"`),
@@ -310,6 +310,19 @@ func TestAdminUIInChromium(t *testing.T) {
 	waitText("site listed", "tbody th", "acme")
 	step("catalog", chromedp.Navigate(app.URL+"/admin/#/events"))
 	waitText("catalog", "tbody code", "popin_captured")
+
+	productSteps(&browser{t: t, app: app.URL, token: token, receiver: rcv.URL, step: step, waitText: waitText,
+		waitJS: func(name, js string) {
+			t.Helper()
+			sctx, cancel := context.WithTimeout(bctx, 20*time.Second)
+			defer cancel()
+			if _, err := chromedp.Run(sctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+				shot(t, bctx, "failed-"+strings.ReplaceAll(name, " ", "-"))
+				t.Fatalf("%s: %s is not true: %v", name, js, err)
+			}
+		},
+		shot: func(name string) { shotTo(t, bctx, shotName(t, name)) },
+	})
 }
 
 func apiGet(t *testing.T, url, token string) string {

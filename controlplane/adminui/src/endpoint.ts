@@ -1,28 +1,35 @@
-import { get, post, patch, del, List, Endpoint, Stats, Delivery, enc } from "./api";
-import { h, s, field, pct, when, status, errorText } from "./dom";
-import { secretBox } from "./endpoints";
+import { get, post, patch, del, List, Endpoint, Delivery, enc } from "./api";
+import { h, field, when, status, errorText } from "./dom";
+import { healthSection } from "./endpoint_health";
+import { typeSpec } from "./endpoint_fields";
+import { secretBox } from "./endpoint_create";
 import { editForm } from "./endpoint_edit";
 
 export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   const base = "/endpoints/" + enc(id);
   let ep = await get<Endpoint>(base);
   const msg = h("div", { role: "status", "aria-live": "polite", class: "status" });
-  const healthBox = h("section", { "aria-labelledby": "health-h" });
+  const health = healthSection(base);
   const attemptsBox = h("section", { "aria-labelledby": "attempts-h" });
   const detailBox = h("section", { "aria-live": "polite" });
   const info = h("dl", { class: "facts" });
 
   const renderInfo = () => {
+    const x = ep as Endpoint & { headers?: Record<string, string>; template?: string; pixel_id?: string; test_event_code?: string };
     const row = (k: string, v: string | Node) => [h("dt", {}, k), h("dd", {}, v)];
     info.replaceChildren(
       ...row("Status", h("span", { class: "badge " + ep.status }, ep.status)),
       ...(ep.disabled_reason ? row("Reason", ep.disabled_reason) : []),
       ...(ep.delivery_error ? row("Not delivering", ep.delivery_error) : []),
       ...row("Site", ep.site),
-      ...row("Type", ep.type),
+      ...row("Type", typeSpec(ep.type).label),
       ...(ep.url ? row("URL", ep.url) : []),
       ...row("Events", ep.events.join(", ")),
       ...(ep.auth ? row("Authentication", ep.auth) : []),
+      ...(x.headers && Object.keys(x.headers).length ? row("Custom headers", Object.keys(x.headers).join(", ")) : []),
+      ...(x.template ? row("Body template", "custom (see Edit)") : []),
+      ...(x.pixel_id ? row("Pixel id", x.pixel_id) : []),
+      ...(x.test_event_code ? row("Test event code", x.test_event_code) : []),
       ...(ep.failing_since ? row("Failing since", when(ep.failing_since)) : []),
       ...(ep.previous_secret_expires_at ? row("Previous secret valid until", when(ep.previous_secret_expires_at)) : []),
     );
@@ -222,11 +229,15 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
     h("h2", { id: "attempts-h" }, "Attempts"),
     filterForm,
     h(
-      "table",
-      {},
-      h("caption", {}, "Delivery attempts, newest first"),
-      h("thead", {}, h("tr", {}, ...["Time", "Event", "Attempt", "Result", "Status", "Latency", "Error", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
-      tbody,
+      "div",
+      { class: "scroll" },
+      h(
+        "table",
+        {},
+        h("caption", {}, "Delivery attempts, newest first"),
+        h("thead", {}, h("tr", {}, ...["Time", "Event", "Attempt", "Result", "Status", "Latency", "Error", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+        tbody,
+      ),
     ),
     more,
   );
@@ -247,11 +258,11 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       h("div", { class: "row" }, deleteBtn),
       msg,
     ),
-    healthBox,
+    health.el,
     attemptsBox,
     detailBox,
   );
-  await Promise.all([loadHealth(healthBox, base), loadAttempts()]);
+  await Promise.all([health.load(), loadAttempts()]);
 }
 
 const KIND_HINT: Record<string, string> = {
@@ -281,49 +292,4 @@ function pretty(body: string): string {
   } catch {
     return body;
   }
-}
-
-async function loadHealth(box: HTMLElement, base: string): Promise<void> {
-  box.replaceChildren(h("h2", { id: "health-h" }, "Health, last 24 hours"));
-  let st: Stats;
-  try {
-    st = await get<Stats>(base + "/stats?window=24h");
-  } catch (err) {
-    box.append(h("p", {}, "Statistics unavailable: " + errorText(err)));
-    return;
-  }
-  const facts = h(
-    "dl",
-    { class: "facts" },
-    h("dt", {}, "Success rate"),
-    h("dd", {}, st.attempts ? pct(st.success_rate) : "no attempts"),
-    h("dt", {}, "Attempts"),
-    h("dd", {}, String(st.attempts)),
-    h("dt", {}, "Latency p50 / p95"),
-    h("dd", {}, `${st.p50_ms} ms / ${st.p95_ms} ms`),
-    h("dt", {}, "Last success"),
-    h("dd", {}, when(st.last_success_at)),
-    h("dt", {}, "By status"),
-    h("dd", {}, Object.entries(st.counts).map(([k, v]) => `${k}: ${v}`).join(", ") || "—"),
-  );
-  const total = st.series.reduce((a, b) => a + b.succeeded + b.failed, 0);
-  box.append(facts, total ? chart(st) : h("p", {}, "No deliveries in the last 24 hours (test sends are not counted)."));
-}
-
-// chart draws stacked bars of succeeded and failed attempts per bucket.
-function chart(st: Stats): SVGElement {
-  const W = 480, H = 120, n = st.series.length || 1, bw = W / n;
-  const max = Math.max(1, ...st.series.map((b) => b.succeeded + b.failed));
-  const total = st.series.reduce((a, b) => a + b.succeeded + b.failed, 0);
-  const failed = st.series.reduce((a, b) => a + b.failed, 0);
-  const svg = s("svg", { viewBox: `0 0 ${W} ${H + 16}`, role: "img", class: "chart", "aria-labelledby": "chart-t" },
-    s("title", { id: "chart-t" }, `Attempts per hour over 24 hours: ${total} in all, ${failed} failed.`));
-  st.series.forEach((b, i) => {
-    const hOK = (b.succeeded / max) * H, hBad = (b.failed / max) * H;
-    const x = i * bw + 1;
-    if (b.succeeded) svg.append(s("rect", { x, y: H - hOK, width: bw - 2, height: hOK, class: "ok" }, s("title", {}, `${new Date(b.start).toLocaleTimeString()}: ${b.succeeded} succeeded`)));
-    if (b.failed) svg.append(s("rect", { x, y: H - hOK - hBad, width: bw - 2, height: hBad, class: "failed" }, s("title", {}, `${new Date(b.start).toLocaleTimeString()}: ${b.failed} failed`)));
-  });
-  svg.append(s("line", { x1: 0, y1: H + 0.5, x2: W, y2: H + 0.5, class: "axis" }));
-  return svg;
 }

@@ -62,7 +62,7 @@ function nav(signedIn: boolean): void {
     h("li", {}, h("a", { href, "aria-current": cur === key ? "page" : undefined }, text));
   const pages = readOnly()
     ? [a("#/analytics", "Analytics", "analytics")]
-    : [a("#/endpoints", "Endpoints", "endpoints"), a("#/sites", "Sites", "sites"), a("#/analytics", "Analytics", "analytics"), a("#/events", "Event catalog", "events")];
+    : [a("#/endpoints", "Endpoints", "endpoints"), a("#/sites", "Sites", "sites"), a("#/analytics", "Analytics", "analytics"), a("#/events", "Event catalog", "events"), h("li", {}, h("a", { href: "/api/v1/docs/" }, "API reference"))];
   links.replaceChildren(h("ul", {}, ...pages, h("li", {}, out)));
 }
 
