@@ -114,6 +114,7 @@ func (e *Endpoint) Validate(c Checks) error {
 	}
 	add(x.validateRules()...)
 	add(x.validateFlow()...)
+	add(x.validateOrdering()...)
 	return errors.Join(errs...)
 }
 
