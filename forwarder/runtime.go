@@ -24,6 +24,8 @@ type endpointRuntime struct {
 	// events it kept away.
 	filter   *rules.Filter
 	filtered prometheus.Counter
+	// ord is when this node saw the endpoint's ordering change (ordered_fanout.go).
+	ord orderingSwitch
 }
 
 // newExporter builds the exporter of an endpoint's type: a new destination
