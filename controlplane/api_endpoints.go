@@ -46,13 +46,14 @@ type endpointInput struct {
 	RateBurst     int               `json:"rate_burst"`
 
 	LimitedDataUse *endpoint.LimitedDataUse `json:"limited_data_use"`
+	Ordering       string                   `json:"ordering"`
 }
 
 func inputOf(e Endpoint) endpointInput {
 	return endpointInput{e.ID, e.Site, e.Type, e.Description, e.URL, slices.Clone(e.Events), e.Auth, e.Template,
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
 		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
-		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse}
+		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse, e.Ordering}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -63,6 +64,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.PlainHeaders, e.Consent, e.LimitedDataUse = in.PlainHeaders, in.Consent, in.LimitedDataUse
 	e.Filter, e.Transform = in.Filter, in.Transform
 	e.RateLimit, e.RateBurst = in.RateLimit, in.RateBurst
+	e.Ordering = in.Ordering
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only
