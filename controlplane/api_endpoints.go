@@ -55,6 +55,7 @@ type endpointInput struct {
 
 	// ga4 and tiktok: measurement_id, api_secret, pixel_code, api_url.
 	endpoint.AdPlatforms
+	Ordering string `json:"ordering"`
 }
 
 func inputOf(e Endpoint) endpointInput {
@@ -62,7 +63,7 @@ func inputOf(e Endpoint) endpointInput {
 		slices.Clone(e.RetrySchedule), e.PixelID, e.APIVersion, e.GraphURL, e.TestEventCode, e.Secret, e.Token,
 		e.AccessToken, e.Status, e.APIKeyHeader, maps.Clone(e.Headers), e.Concurrency, maps.Clone(e.EventMap), e.DefaultRegion, slices.Clone(e.PlainHeaders), slices.Clone(e.Consent),
 		e.Filter, e.Transform, e.RateLimit, e.RateBurst, e.Clone().LimitedDataUse, e.APIURL, maps.Clone(e.PropertyMap),
-		e.Clone().OAuth2, e.Clone().TLS, e.ProxyURL, e.AdPlatforms}
+		e.Clone().OAuth2, e.Clone().TLS, e.ProxyURL, e.AdPlatforms, e.Ordering}
 }
 
 func (in endpointInput) applyTo(e *Endpoint) {
@@ -76,6 +77,7 @@ func (in endpointInput) applyTo(e *Endpoint) {
 	e.APIURL, e.PropertyMap = in.APIURL, in.PropertyMap
 	e.OAuth2, e.TLS, e.ProxyURL = in.OAuth2, in.TLS, in.ProxyURL
 	e.AdPlatforms = in.AdPlatforms
+	e.Ordering = in.Ordering
 }
 
 // endpointView is an endpoint as reads show it: no credentials, only

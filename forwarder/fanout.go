@@ -96,7 +96,7 @@ func (f *Forwarder) deliveriesOf(seg eventlog.Segment) int64 {
 	evs := seg.Events()
 	for i := range evs {
 		for _, rt := range routes.bySite[evs[i].SiteID] {
-			if rt.wants(evs[i].SiteID, evs[i].Name) {
+			if rt.wants(evs[i].SiteID, evs[i].Name) && !f.orderedElsewhere(rt, &evs[i]) {
 				n++
 			}
 		}
@@ -170,7 +170,7 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 		ev := &evs[i]
 		env := eventEnv{ev: ev}
 		for _, rt := range routes.bySite[ev.SiteID] {
-			if !rt.wants(ev.SiteID, ev.Name) {
+			if !rt.wants(ev.SiteID, ev.Name) || f.orderedElsewhere(rt, ev) {
 				continue
 			}
 			if rt.cfg.Status == endpoint.StatusDisabled {

@@ -130,6 +130,11 @@ type Forwarder struct {
 	nodes   atomic.Int32
 	nodesKV jetstream.KeyValue
 	nodeID  string
+	// Ordered delivery (ordered_fanout.go): the serial fan-out, started
+	// once under mu, and since when it runs (nil: not running).
+	bgctx         context.Context
+	serialStarted bool
+	serialSince   atomic.Pointer[time.Time]
 }
 
 // New checks cfg (cfg.Endpoints included: an invalid one is a startup
@@ -217,7 +222,7 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	}
 	f.q, f.dead = q, dead
 	bgctx, cancel := context.WithCancel(context.Background())
-	f.cancel = cancel
+	f.cancel, f.bgctx = cancel, bgctx
 	f.state = stateStarted
 	if err := f.openNodes(ctx, js); err != nil {
 		f.logger.Warn("live-node bucket not available; rate limits are applied as if this node were alone", "err", err)
@@ -231,6 +236,7 @@ func (f *Forwarder) Start(ctx context.Context) error {
 		}
 	}
 	f.publishLanesLocked()
+	f.startOrderedLocked(ctx)
 	go func() { defer close(f.ackDone); f.acker(f.ackStop) }()
 	f.bg.Add(1)
 	go func() {
@@ -323,6 +329,7 @@ func (f *Forwarder) syncRunnersLocked(ctx context.Context) error {
 		}
 	}
 	f.publishLanesLocked()
+	f.startOrderedLocked(ctx)
 	return errors.Join(errs...)
 }
 

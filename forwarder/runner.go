@@ -49,6 +49,8 @@ type runner struct {
 	aimd aimd
 	// depth is the queue depth last measured.
 	depth atomic.Uint64
+	// ordStarted: the ordered loops run (ordered_runner.go; under f.mu).
+	ordStarted bool
 
 	ctx      context.Context
 	cancel   context.CancelFunc

@@ -74,6 +74,8 @@ func (l *Log) DeleteReader(ctx context.Context, name string) error {
 type reader struct {
 	l    *Log
 	name string
+	// serial: one segment at a time across all processes (serial.go).
+	serial bool
 
 	mu   sync.Mutex
 	cons jetstream.Consumer
@@ -90,6 +92,11 @@ func (r *reader) bind(ctx context.Context) error {
 		AckWait:       r.l.cfg.AckWait,
 		MaxDeliver:    -1,
 		FilterSubject: r.l.cfg.Subject,
+	}
+	if r.serial {
+		if err := r.serialConfig(ctx, &cfg); err != nil {
+			return err
+		}
 	}
 	if r.l.nats.Embedded() {
 		if err := r.rewindStale(ctx, &cfg); err != nil {

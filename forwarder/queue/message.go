@@ -28,6 +28,11 @@ type Message struct {
 	// Handoff marks the copy of a fast-path first attempt that overran its
 	// budget (see the forwarder's fastpath.go).
 	Handoff bool `json:"handoff,omitempty"`
+	// Ordered delivery (ordered.go): Visitor is the hash of the visitor
+	// key; Drain marks a request to attempt the head of the visitor's park
+	// (DeliveryID: the head expected, PriorAttempts: attempts made on it).
+	Visitor string `json:"visitor,omitempty"`
+	Drain   bool   `json:"drain,omitempty"`
 }
 
 // Decode reads a stored message.

@@ -60,12 +60,17 @@ func newPublisher(js jetstream.JetStream, subject func(string) string, logger *s
 // the dedup window is success). It blocks while the request channel is
 // full, until ctx ends.
 func (p *publisher) submit(ctx context.Context, m *Message, msgID string, done func(error)) {
+	p.submitTo(ctx, p.subject(m.EndpointID), m, msgID, done)
+}
+
+// submitTo is submit to another subject of the stream than the endpoint's.
+func (p *publisher) submitTo(ctx context.Context, subj string, m *Message, msgID string, done func(error)) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		done(fmt.Errorf("queue: encode delivery: %w", err))
 		return
 	}
-	r := &pubReq{subj: p.subject(m.EndpointID), msgID: msgID, ep: m.EndpointID, data: b, done: done}
+	r := &pubReq{subj: subj, msgID: msgID, ep: m.EndpointID, data: b, done: done}
 	p.mu.Lock()
 	closed := p.closed
 	p.mu.Unlock()

@@ -112,6 +112,9 @@ type Endpoint struct {
 	// after a quiet spell (0: 1).
 	RateLimit float64 `json:"rate_limit,omitempty" yaml:"rate_limit"`
 	RateBurst int     `json:"rate_burst,omitempty" yaml:"rate_burst"`
+	// Ordering is none (the default, also "") or per_visitor: the events of
+	// one visitor reach the endpoint in log order (ordering.go).
+	Ordering string `json:"ordering,omitempty" yaml:"ordering"`
 
 	// Filter is an expression over the event (internal/endpoint/rules)
 	// that must be true for the event to be delivered here; empty delivers

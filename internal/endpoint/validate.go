@@ -125,6 +125,7 @@ func (e *Endpoint) Validate(c Checks) error {
 	add(x.validateFlow()...)
 	add(x.validatePropertyMap()...)
 	add(x.validateEgress(c)...)
+	add(x.validateOrdering()...)
 	return errors.Join(errs...)
 }
 

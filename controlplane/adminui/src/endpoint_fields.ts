@@ -145,6 +145,17 @@ export const ADVANCED: (Spec & { typesOnly?: string[] })[] = [
   { name: "concurrency", label: "Concurrency", kind: "number", placeholder: "0", hint: "Attempts at once; 0 uses the bridge's setting." },
   { name: "rate_limit", label: "Rate limit (per second)", kind: "number", placeholder: "0", hint: "Requests per second at most, across nodes; 0 is unlimited." },
   { name: "rate_burst", label: "Rate burst", kind: "number", placeholder: "0", hint: "Requests allowed at once after a quiet spell (with a rate limit)." },
+  {
+    name: "ordering",
+    label: "Ordering",
+    kind: "select",
+    options: [
+      ["none", "None (fastest)"],
+      ["per_visitor", "Per visitor: each visitor's events in order"],
+    ],
+    default: "none",
+    hint: "Per visitor costs throughput; use it only where the destination needs order.",
+  },
   { name: "proxy_url", label: "Proxy URL", kind: "text", placeholder: "http://proxy.internal:3128", hint: "HTTP CONNECT proxy for this endpoint's connections; empty uses the bridge's." },
 ];
 

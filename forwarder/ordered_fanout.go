@@ -1,0 +1,215 @@
+package forwarder
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/forwarder/queue"
+	"github.com/popinbridge/bridge/internal/endpoint"
+	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/retry"
+)
+
+// serialLog is what ordered delivery needs from the event log besides
+// Log: a cursor that hands out one segment at a time, cluster-wide, in
+// log order (*eventlog.Log). Without it ordered endpoints are delivered
+// unordered, with an error in the log.
+type serialLog interface {
+	SerialReader(name string) (eventlog.Reader, error)
+}
+
+// orderedReaderSuffix names the serial reader: <reader_name>_ordered.
+const orderedReaderSuffix = "_ordered"
+
+// orderingSwitch says since when (on this node) an endpoint is ordered, or
+// unordered again. The two fan-outs read the log at different places, so
+// at a switch each event is given to one of them by the time it was
+// received: an event received before the endpoint became ordered here is
+// the main fan-out's, one received before it stopped being ordered is the
+// ordered fan-out's. Events received around a switch may so be delivered
+// twice (same webhook-id), none is skipped — except across a restart that
+// happens while the two fan-outs straddle the switch (the times are kept
+// in memory only).
+type orderingSwitch struct {
+	orderedSince   time.Time // zero: not ordered
+	unorderedSince time.Time // zero: never was ordered here
+}
+
+// next is the switch state of a new version of an endpoint.
+func (s orderingSwitch) next(prev *endpointRuntime, ordered bool) orderingSwitch {
+	now := time.Now()
+	if prev != nil {
+		s = prev.ord
+	}
+	switch {
+	case ordered && s.orderedSince.IsZero():
+		s.orderedSince = now
+	case !ordered && !s.orderedSince.IsZero():
+		s.orderedSince, s.unorderedSince = time.Time{}, now
+	}
+	return s
+}
+
+// orderedElsewhere reports whether the ordered fan-out, not the main one,
+// delivers ev to the endpoint.
+func (f *Forwarder) orderedElsewhere(rt *endpointRuntime, ev *event.Event) bool {
+	if !rt.cfg.Ordered() {
+		return false
+	}
+	since := f.serialSince.Load()
+	if since == nil {
+		return false // no ordered fan-out: delivered unordered
+	}
+	from := rt.ord.orderedSince
+	if since.After(from) {
+		from = *since
+	}
+	return !ev.ReceivedAt.Before(from)
+}
+
+// orderedHere reports whether the ordered fan-out delivers ev to rt.
+func orderedHere(rt *endpointRuntime, ev *event.Event) bool {
+	return rt.cfg.Ordered() || ev.ReceivedAt.Before(rt.ord.unorderedSince)
+}
+
+// startOrderedLocked starts, once, the ordered fan-out (when an ordered
+// endpoint exists) and each ordered endpoint's partition loops.
+func (f *Forwarder) startOrderedLocked(ctx context.Context) {
+	any := false
+	for id, rt := range f.routes.Load().byID {
+		if !rt.cfg.Ordered() {
+			continue
+		}
+		any = true
+		if r := f.runners[id]; r != nil && !r.ordStarted {
+			if err := r.startOrdered(ctx); err != nil {
+				f.logger.Error("ordered delivery not started; retried at the next endpoint change", "endpoint", id, "err", err)
+				continue
+			}
+			r.ordStarted = true
+		}
+	}
+	if !any || f.serialStarted {
+		return
+	}
+	sl, ok := f.set.Log.(serialLog)
+	if !ok {
+		f.logger.Error("the event log has no serial reader: ordered endpoints are delivered unordered")
+		return
+	}
+	reader, err := sl.SerialReader(f.cfg.ReaderName + orderedReaderSuffix)
+	if err != nil {
+		f.logger.Error("ordered fan-out not started; ordered endpoints are delivered unordered until it is", "err", err)
+		return
+	}
+	f.serialStarted = true
+	now := time.Now()
+	f.serialSince.Store(&now)
+	f.bg.Add(1)
+	go func() { defer f.bg.Done(); f.orderedFanout(f.bgctx, reader) }()
+}
+
+// orderedFanout reads the log one segment at a time, cluster-wide in log
+// order, and stores each delivery to an ordered endpoint in its visitor's
+// partition before acking the segment. Within a partition the writes are
+// sequential (each waits for its PubAck), so the partition holds a
+// visitor's deliveries in log order; a failed write stops the partition's
+// writes and the segment is read again (rewritten ones are no-ops by
+// their Nats-Msg-Id, the rest follow in order).
+func (f *Forwarder) orderedFanout(ctx context.Context, reader eventlog.Reader) {
+	backoff := retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}
+	for ctx.Err() == nil {
+		segs, err := reader.Fetch(ctx, 1, time.Second)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			f.logs.Warn("", "event log fetch failed (ordered fan-out); retrying", "err", err)
+			retry.Sleep(ctx, backoff.Next())
+			continue
+		}
+		backoff.Reset()
+		for _, seg := range segs {
+			if ok := f.dispatchOrdered(ctx, seg); !ok {
+				f.m.fanoutErrors.Inc()
+				_ = seg.Nak(time.Second)
+				continue
+			}
+			if err := seg.Ack(); err != nil {
+				f.logs.Warn("", "log segment ack failed (ordered fan-out); it will be read again", "seq", seg.Seq(), "err", err)
+			}
+		}
+	}
+}
+
+// dispatchOrdered writes the ordered deliveries of one segment; false
+// when some could not be written.
+func (f *Forwarder) dispatchOrdered(ctx context.Context, seg eventlog.Segment) bool {
+	routes := f.routes.Load()
+	parts := map[string][]*queue.Message{}
+	var keys []string
+	evs := seg.Events()
+	for i := range evs {
+		ev := &evs[i]
+		env := eventEnv{ev: ev}
+		for _, rt := range routes.bySite[ev.SiteID] {
+			if !rt.wants(ev.SiteID, ev.Name) || !orderedHere(rt, ev) {
+				continue
+			}
+			if rt.cfg.Status == endpoint.StatusDisabled {
+				f.m.enqueueDrops.WithLabelValues(rt.cfg.ID, "disabled").Inc()
+				continue
+			}
+			id := queue.DeliveryID(rt.cfg.ID, ev.ID)
+			if out, _ := f.filterOut(rt, &env); out || f.suppress(rt, ev, id) {
+				continue
+			}
+			vh := queue.VisitorHash(endpoint.VisitorKey(ev.UID, ev.AnonID))
+			m := &queue.Message{DeliveryID: id, WebhookID: queue.WebhookID(ev.ID), EndpointID: rt.cfg.ID, Event: *ev,
+				EnqueuedAt: time.Now(), Visitor: vh}
+			key := rt.cfg.ID + "\x00" + string(rune('a'+queue.PartitionOf(vh)))
+			if _, ok := parts[key]; !ok {
+				keys = append(keys, key)
+			}
+			parts[key] = append(parts[key], m)
+		}
+	}
+	var wg sync.WaitGroup
+	ok := make([]bool, len(keys))
+	for i, key := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ok[i] = f.writePartition(ctx, parts[key])
+		}()
+	}
+	wg.Wait()
+	for _, o := range ok {
+		if !o {
+			return false
+		}
+	}
+	return true
+}
+
+// writePartition stores one partition's deliveries of a segment in order.
+func (f *Forwarder) writePartition(ctx context.Context, ms []*queue.Message) bool {
+	for _, m := range ms {
+		pctx, cancel := context.WithTimeout(ctx, queue.PublishTimeout)
+		err := f.q.PublishPartition(pctx, m, m.DeliveryID)
+		cancel()
+		switch {
+		case err == nil:
+			f.m.enqueued.WithLabelValues(m.EndpointID).Inc()
+		case queue.IsFull(err):
+			f.m.enqueueDrops.WithLabelValues(m.EndpointID, "queue_full").Inc()
+			f.logs.Error(m.EndpointID, "endpoint partition full: delivery dropped", "endpoint", m.EndpointID, "limit", f.cfg.MaxQueuedPerEndpoint)
+		default:
+			f.logs.Warn(m.EndpointID, "ordered delivery not queued; the segment is read again", "endpoint", m.EndpointID, "err", err)
+			return false
+		}
+	}
+	return true
+}
