@@ -95,7 +95,8 @@ SETTINGS `+settings, eventsShardKey)
 // the forwarder. ReplacingMergeTree with delivery_id and attempt in the key
 // makes a re-inserted identical attempt row collapse under FINAL.
 // next_attempt_at is 1970-01-01 00:00:00 (0) when no retry is planned.
-// state is one of succeeded, failed, retrying, dead, refused.
+// state is one of the delivery states of internal/delivery (delivered,
+// retrying, dead, disabled, test, suppressed).
 func deliveriesDDL(f Features) []string {
 	lc := f.lc("String")
 	return f.replacingTable("deliveries", `    delivery_id     String,
