@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // LocalSuffix names the per-node table under a Distributed table on a
@@ -41,20 +42,33 @@ func (f Features) replacingTable(name, columns, clauses, shardKey string) []stri
 	}
 }
 
-// addColumn returns the DDL adding column (name and type) to a table made
-// by replacingTable with the same shardKey. On a cluster the Replicated
-// name_local is altered ON CLUSTER (replication carries it to every
-// replica); the Distributed table over it cannot be (18.16 refuses an
-// ALTER ON CLUSTER of a non-replicated table on a replicated shard), so it
-// is dropped and created again with the new columns: reads through it fail
-// for that moment, and an insert then is retried by the sink, whose log
-// keeps the rows.
-func (f Features) addColumn(name, column, shardKey string) []string {
+// clusterDDLTimeout is how long the connection running migrations waits for
+// one answer on a cluster: ClickHouse's default distributed_ddl_task_timeout.
+const clusterDDLTimeout = 180 * time.Second
+
+// addColumns returns the DDL adding columns (each "name type ...") to a
+// table made by replacingTable with the same shardKey. On one server it is
+// one ALTER per column, so a re-run after a crash between them adds the
+// ones missing (Migrate accepts "column exists"). On a cluster it is one
+// ALTER for all of them (one round through the cluster's DDL queue, applied
+// at once, so a re-run finds all or none): the Replicated name_local is
+// altered ON CLUSTER (replication carries it to
+// every replica); the Distributed table over it cannot be (18.16 refuses
+// an ALTER ON CLUSTER of a non-replicated table on a replicated shard), so
+// it is dropped and created again with the new columns: reads through it
+// fail for that moment, and an insert then is retried by the sink, whose
+// log keeps the rows.
+func (f Features) addColumns(name, shardKey string, columns ...string) []string {
 	if f.Cluster == "" {
-		return []string{"ALTER TABLE {db}." + name + " ADD COLUMN " + column}
+		var out []string
+		for _, c := range columns {
+			out = append(out, "ALTER TABLE {db}."+name+" ADD COLUMN "+c)
+		}
+		return out
 	}
+	add := " ADD COLUMN " + strings.Join(columns, ", ADD COLUMN ")
 	return []string{
-		"ALTER TABLE {db}." + name + LocalSuffix + f.onCluster() + " ADD COLUMN " + column,
+		"ALTER TABLE {db}." + name + LocalSuffix + f.onCluster() + add,
 		"DROP TABLE IF EXISTS {db}." + name + f.onCluster(),
 		f.distributed(name, shardKey),
 	}

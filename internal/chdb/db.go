@@ -43,7 +43,13 @@ func Open(ctx context.Context, cfg Config, set Settings) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	admin, err := clickhouse.Open(options(cfg, tlsConf, "", 1))
+	adminOpts := options(cfg, tlsConf, "", 1)
+	if cfg.Cluster != "" {
+		// ON CLUSTER DDL answers once every host ran it, which ClickHouse
+		// allows to take distributed_ddl_task_timeout (180 s by default).
+		adminOpts.ReadTimeout = max(adminOpts.ReadTimeout, clusterDDLTimeout)
+	}
+	admin, err := clickhouse.Open(adminOpts)
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse %s: %w", cfg.Addr, err)
 	}

@@ -144,7 +144,7 @@ func deliveriesDedupDDL(f Features) []string {
 // PopinBridge.identify stamps on later events (ctx.user_id); "" when none.
 // Rows written before it read "".
 func eventsUserIDDDL(f Features) []string {
-	return f.addColumn("events", "user_id String", eventsShardKey)
+	return f.addColumns("events", eventsShardKey, "user_id String")
 }
 
 // eventsShardKey spreads events over shards by their identity.
@@ -160,18 +160,18 @@ const ConsentEnum = "Enum8('unknown' = 0, 'granted' = 1, 'denied' = 2)"
 // added before a crash answers DUPLICATE_COLUMN when the step runs again,
 // which alreadyApplied accepts.
 func eventsConsentDDL(f Features) []string {
-	var out []string
+	var cols []string
 	for _, p := range []string{"analytics", "ads", "functional"} {
-		out = append(out, f.addColumn("events", "consent_"+p+" "+ConsentEnum+" DEFAULT 'unknown'", eventsShardKey)...)
+		cols = append(cols, "consent_"+p+" "+ConsentEnum+" DEFAULT 'unknown'")
 	}
-	return out
+	return f.addColumns("events", eventsShardKey, cols...)
 }
 
 // deliveriesMatchKeysDDL adds match_keys: for ad-platform attempts, the
 // customer-information keys the event carried (DeliveriesMatchKeysColumn);
 // "" for other attempts and rows written before it.
 func deliveriesMatchKeysDDL(f Features) []string {
-	return f.addColumn("deliveries", "match_keys String", deliveriesShardKey)
+	return f.addColumns("deliveries", deliveriesShardKey, "match_keys String")
 }
 
 // deliveriesShardKey spreads deliveries over shards.
