@@ -1,6 +1,8 @@
 import { get, post, patch, del, List, Endpoint, Delivery, enc } from "./api";
 import { h, field, when, status, errorText } from "./dom";
 import { healthSection } from "./endpoint_health";
+import { flowSection } from "./endpoint_flow";
+import { matchKeys } from "./match_keys";
 import { typeSpec } from "./endpoint_fields";
 import { secretBox } from "./endpoint_create";
 import { editForm } from "./endpoint_edit";
@@ -13,6 +15,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   const attemptsBox = h("section", { "aria-labelledby": "attempts-h" });
   const detailBox = h("section", { "aria-live": "polite" });
   const info = h("dl", { class: "facts" });
+  const flow = flowSection(() => loadAttempts());
 
   const renderInfo = () => {
     const x = ep as Endpoint & { headers?: Record<string, string>; template?: string; pixel_id?: string; test_event_code?: string };
@@ -34,6 +37,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       ...(ep.previous_secret_expires_at ? row("Previous secret valid until", when(ep.previous_secret_expires_at)) : []),
     );
     pauseBtn.textContent = ep.status === "active" ? "Pause" : ep.status === "paused" ? "Resume" : "Re-enable";
+    flow.show(ep.flow);
   };
 
   const act = async (label: string, f: () => Promise<void>) => {
@@ -148,7 +152,14 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   const tbody = h("tbody");
   const more = h("button", { type: "button", hidden: true }, "Older attempts");
 
+  // loadAttempts is the page's refresh: the attempts, and (not when
+  // paging) the endpoint's flow.
   const loadAttempts = async (append = false) => {
+    if (!append)
+      get<Endpoint>(base).then(
+        (e) => flow.show(e.flow),
+        () => {},
+      );
     const q = new URLSearchParams({ limit: "25" });
     if (fStatus.value) q.set("status", fStatus.value);
     if (fEvent.value.trim()) q.set("event", fEvent.value.trim());
@@ -209,6 +220,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
         d.request_body
           ? h("pre", { "aria-label": "Request body" }, pretty(d.request_body))
           : h("p", { class: "note" }, "Request body not kept: the delivery log keeps bodies carrying personal data only for sites with pii: raw (and for test sends)."),
+        d.match_keys ? matchKeys(d.match_keys) : "",
         h("h3", {}, "Response"),
         h("pre", { "aria-label": "Response body" }, d.response_body || "(empty response body)"),
         d.error ? h("p", { class: "status error" }, d.error) : "",
@@ -258,6 +270,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       h("div", { class: "row" }, deleteBtn),
       msg,
     ),
+    flow.el,
     health.el,
     attemptsBox,
     detailBox,
