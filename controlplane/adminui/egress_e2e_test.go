@@ -1,8 +1,16 @@
 package adminui_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
@@ -28,15 +36,40 @@ func (e *chEngine) Flow(id string) (controlplane.Flow, bool) {
 		NodeRateLimit: ep.RateLimit / 2, Nodes: 2, QueueDepth: 7, PausedUntil: &until}, true
 }
 
-// appliedOAuth2 is (a copy of) the OAuth2 settings the engine was given
-// for id, the client secret unsealed as the forwarder gets it.
-func (e *chEngine) appliedOAuth2(id string) endpoint.OAuth2 {
+// appliedEndpoint is (a copy of) endpoint id as the engine was given it,
+// credentials unsealed as the forwarder gets them.
+func (e *chEngine) appliedEndpoint(id string) controlplane.Endpoint {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if ep, ok := e.applied[id]; ok && ep.OAuth2 != nil {
-		return *ep.OAuth2
+	return e.applied[id].Clone()
+}
+
+// oauth2Of is ep's OAuth2 settings, zero without.
+func oauth2Of(ep controlplane.Endpoint) endpoint.OAuth2 {
+	if ep.OAuth2 == nil {
+		return endpoint.OAuth2{}
 	}
-	return endpoint.OAuth2{}
+	return *ep.OAuth2
+}
+
+// selfSigned is a client certificate and its key, PEM.
+func selfSigned(t *testing.T) (certPEM, keyPEM string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "bridge-client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour), ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})), string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: k}))
 }
 
 // egressSteps: create a webhook with OAuth2 client credentials from the
@@ -78,7 +111,7 @@ func egressSteps(b *browser) {
 		if f, _ := b.apiJSON("/api/v1/endpoints/oauthcrm")["flow"].(map[string]any); f == nil || f["max_concurrency"] != 3.0 {
 			return fmt.Errorf("flow %v", f)
 		}
-		if got := b.eng.appliedOAuth2("oauthcrm").ClientSecret; got != secret {
+		if got := oauth2Of(b.eng.appliedEndpoint("oauthcrm")).ClientSecret; got != secret {
 			return fmt.Errorf("engine has client secret %q", got)
 		}
 		return nil
@@ -105,8 +138,33 @@ func egressSteps(b *browser) {
 		t.Fatalf("edited OAuth2 webhook: %v", ep)
 	}
 	testkit.Eventually(t, 20*time.Second, func() error {
-		if o := b.eng.appliedOAuth2("oauthcrm"); strings.Join(o.Scopes, ",") != "leads:write" || o.ClientSecret != secret {
+		if o := oauth2Of(b.eng.appliedEndpoint("oauthcrm")); strings.Join(o.Scopes, ",") != "leads:write" || o.ClientSecret != secret {
 			return fmt.Errorf("engine has scopes %v, client secret kept %v", o.Scopes, o.ClientSecret == secret)
+		}
+		return nil
+	})
+
+	// A client certificate: the key is never shown back and kept on edit.
+	cert, key := selfSigned(t)
+	b.step("add client certificate", chromedp.Click(chromedp.Search(`//button[text()="Edit"]`)), chromedp.WaitVisible(chromedp.CSS(`form.edit details.advanced summary`)),
+		chromedp.Click(chromedp.CSS(`form.edit details.advanced summary`)),
+		chromedp.SetValue(chromedp.CSS(`form.edit textarea[name='tls.cert_pem']`), cert),
+		chromedp.SetValue(chromedp.CSS(`form.edit textarea[name='tls.key']`), key),
+		chromedp.Click(chromedp.CSS(`form.edit button[type=submit]`)))
+	b.waitText("client certificate shown", "dl.facts", "client certificate")
+	if tl, _ := b.apiJSON("/api/v1/endpoints/oauthcrm")["tls"].(map[string]any); tl == nil || tl["key"] != "REDACTED" || tl["cert_pem"] != cert {
+		t.Fatalf("tls after adding a certificate: %v", tl)
+	}
+	b.step("edit server name", chromedp.Click(chromedp.Search(`//button[text()="Edit"]`)), chromedp.WaitVisible(chromedp.CSS(`form.edit details.advanced summary`)),
+		chromedp.Click(chromedp.CSS(`form.edit details.advanced summary`)))
+	b.waitJS("key not shown back", `document.querySelector("form.edit textarea[name='tls.key']").value === "" && document.querySelector("form.edit textarea[name='tls.key']").placeholder.includes("unchanged")
+		&& document.querySelector("form.edit textarea[name='tls.cert_pem']").value.includes("BEGIN CERTIFICATE")`)
+	b.step("save server name", chromedp.SendKeys(chromedp.CSS(`form.edit input[name='tls.server_name']`), "crm.internal"), chromedp.Click(chromedp.CSS(`form.edit button[type=submit]`)))
+	b.waitText("server name shown", "dl.facts", "server name crm.internal")
+	testkit.Eventually(t, 20*time.Second, func() error {
+		ep := b.eng.appliedEndpoint("oauthcrm")
+		if ep.TLS == nil || ep.TLS.ServerName != "crm.internal" || ep.TLS.Key != key || oauth2Of(ep).ClientSecret != secret {
+			return fmt.Errorf("engine has tls %+v", ep.TLS)
 		}
 		return nil
 	})

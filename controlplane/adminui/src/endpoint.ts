@@ -18,7 +18,15 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   const flow = flowSection(() => loadAttempts());
 
   const renderInfo = () => {
-    const x = ep as Endpoint & { headers?: Record<string, string>; template?: string; pixel_id?: string; test_event_code?: string };
+    const x = ep as Endpoint & {
+      headers?: Record<string, string>;
+      template?: string;
+      pixel_id?: string;
+      test_event_code?: string;
+      oauth2?: { token_url: string; client_id: string } | null;
+      tls?: { cert_pem?: string; ca_pem?: string; server_name?: string } | null;
+    };
+    const tls = [x.tls?.cert_pem ? "client certificate" : "", x.tls?.ca_pem ? "private CA" : "", x.tls?.server_name ? "server name " + x.tls.server_name : ""].filter(Boolean);
     const row = (k: string, v: string | Node) => [h("dt", {}, k), h("dd", {}, v)];
     info.replaceChildren(
       ...row("Status", h("span", { class: "badge " + ep.status }, ep.status)),
@@ -29,6 +37,8 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       ...(ep.url ? row("URL", ep.url) : []),
       ...row("Events", ep.events.join(", ")),
       ...(ep.auth ? row("Authentication", ep.auth) : []),
+      ...(x.oauth2 ? row("OAuth2", `token from ${x.oauth2.token_url} as client ${x.oauth2.client_id}`) : []),
+      ...(tls.length ? row("TLS", tls.join(", ")) : []),
       ...(x.headers && Object.keys(x.headers).length ? row("Custom headers", Object.keys(x.headers).join(", ")) : []),
       ...(x.template ? row("Body template", "custom (see Edit)") : []),
       ...(x.pixel_id ? row("Pixel id", x.pixel_id) : []),

@@ -60,7 +60,7 @@ export function oauth2(spec: Spec): Widget {
     {},
     field("Token URL", tokenURL, "The authorization server's token endpoint; it meets the same private-address guard as the URL."),
     field("Client id", clientID),
-    field("Client secret", secretIn, "Write-only: empty keeps the stored one. Give it again when the token URL changes."),
+    field("Client secret", secretIn, "Never shown again once saved; when editing, empty keeps the stored one (give it again if the token URL changes)."),
     field("Scopes", scopes, "Comma-separated; optional."),
     field("Audience", audience, "Optional audience parameter (Auth0 and others)."),
     field("Extra token parameters", params, "One a line, name = value; optional."),
@@ -140,7 +140,7 @@ export function tls(spec: Spec): Widget {
     h("legend", {}, spec.label),
     h("small", { id: hintId }, spec.hint || ""),
     field("Client certificate (PEM)", cert, "Certificate chain, leaf first, for receivers that require mutual TLS; empty removes it."),
-    field("Private key (PEM)", keyIn, "Write-only: empty keeps the stored key."),
+    field("Private key (PEM)", keyIn, "The certificate's key; never shown again once saved; when editing, empty keeps the stored key."),
     field("Trusted CA (PEM)", ca, "Certificates trusted for the receiver besides the system roots (a private CA)."),
     field("Server name", server, "Replaces the URL's host for SNI and certificate verification."),
   );
