@@ -17,12 +17,13 @@ type logged struct {
 	reqBody   string
 	state     string
 	site, url string
+	matchKeys string
 }
 
 func insertLogged(t *testing.T, db *chdb.DB, endpoint string, rows []logged) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("deliveries")+" ("+chdb.DeliveriesColumns+")")
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("deliveries")+" ("+chdb.DeliveriesColumns+", "+chdb.DeliveriesMatchKeysColumn+")")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func insertLogged(t *testing.T, db *chdb.DB, endpoint string, rows []logged) {
 		}
 		if err := b.Append(r.delivery, "ev_"+r.delivery, endpoint, r.site, "popin_captured", "wh_"+r.delivery, uint32(r.attempt),
 			uint16(r.code), ok, uint32(20), "", r.at.UTC().Truncate(time.Second), time.Unix(0, 0), uint8(0), r.url,
-			`{"content-type":"application/json"}`, r.reqBody, "", r.state); err != nil {
+			`{"content-type":"application/json"}`, r.reqBody, "", r.state, r.matchKeys); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -46,9 +46,17 @@ type chEngine struct {
 	mu      sync.Mutex
 	gate    chan struct{}
 	pending sync.WaitGroup
+	applied map[string]controlplane.Endpoint // by id, as the forwarder has them (egress_e2e_test.go)
 }
 
-func (e *chEngine) Apply([]controlplane.Endpoint) {}
+func (e *chEngine) Apply(eps []controlplane.Endpoint) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.applied = make(map[string]controlplane.Endpoint, len(eps))
+	for _, ep := range eps {
+		e.applied[ep.ID] = ep
+	}
+}
 func (e *chEngine) Retry(context.Context, controlplane.Endpoint, controlplane.Delivery) error {
 	return nil
 }
@@ -311,7 +319,8 @@ func TestAdminUIInChromium(t *testing.T) {
 	step("catalog", chromedp.Navigate(app.URL+"/admin/#/events"))
 	waitText("catalog", "tbody code", "popin_captured")
 
-	productSteps(&browser{t: t, app: app.URL, token: token, receiver: rcv.URL, step: step, waitText: waitText,
+	b := &browser{t: t, app: app.URL, token: token, receiver: rcv.URL, step: step, waitText: waitText, eng: eng,
+		insert: func(endpoint string, rows []logged) { insertLogged(t, db, endpoint, rows) },
 		waitJS: func(name, js string) {
 			t.Helper()
 			sctx, cancel := context.WithTimeout(bctx, 20*time.Second)
@@ -322,7 +331,9 @@ func TestAdminUIInChromium(t *testing.T) {
 			}
 		},
 		shot: func(name string) { shotTo(t, bctx, shotName(t, name)) },
-	})
+	}
+	productSteps(b)
+	egressSteps(b)
 }
 
 func apiGet(t *testing.T, url, token string) string {

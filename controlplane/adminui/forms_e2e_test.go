@@ -20,6 +20,8 @@ type browser struct {
 	waitText func(name, sel, want string)
 	waitJS   func(name, js string)
 	shot     func(name string)
+	eng      *chEngine
+	insert   func(endpoint string, rows []logged) // into the delivery log
 }
 
 // js runs a statement in the page (setting a select and firing change, as a

@@ -90,6 +90,19 @@ export interface Endpoint {
   previous_secret_expires_at?: string;
   secret?: string;
   token?: string;
+  flow?: Flow | null;
+}
+
+// Flow is an endpoint's live flow control on the node that answers.
+export interface Flow {
+  concurrency: number;
+  max_concurrency: number;
+  rate_limit: number;
+  rate_burst?: number;
+  node_rate_limit?: number;
+  nodes: number;
+  queue_depth: number;
+  paused_until?: string;
 }
 
 export interface Stats {
@@ -119,6 +132,7 @@ export interface Delivery {
   request_headers?: Record<string, string>;
   request_body?: string;
   response_body?: string;
+  match_keys?: string; // ad-platform attempts: the customer-information keys sent, comma-separated
   attempts?: Delivery[];
 }
 

@@ -1,6 +1,8 @@
 import { get, post, patch, del, List, Endpoint, Delivery, enc } from "./api";
 import { h, field, when, status, errorText } from "./dom";
 import { healthSection } from "./endpoint_health";
+import { flowSection } from "./endpoint_flow";
+import { matchKeys } from "./match_keys";
 import { typeSpec } from "./endpoint_fields";
 import { secretBox } from "./endpoint_create";
 import { editForm } from "./endpoint_edit";
@@ -13,9 +15,18 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   const attemptsBox = h("section", { "aria-labelledby": "attempts-h" });
   const detailBox = h("section", { "aria-live": "polite" });
   const info = h("dl", { class: "facts" });
+  const flow = flowSection(() => loadAttempts());
 
   const renderInfo = () => {
-    const x = ep as Endpoint & { headers?: Record<string, string>; template?: string; pixel_id?: string; test_event_code?: string };
+    const x = ep as Endpoint & {
+      headers?: Record<string, string>;
+      template?: string;
+      pixel_id?: string;
+      test_event_code?: string;
+      oauth2?: { token_url: string; client_id: string } | null;
+      tls?: { cert_pem?: string; ca_pem?: string; server_name?: string } | null;
+    };
+    const tls = [x.tls?.cert_pem ? "client certificate" : "", x.tls?.ca_pem ? "private CA" : "", x.tls?.server_name ? "server name " + x.tls.server_name : ""].filter(Boolean);
     const row = (k: string, v: string | Node) => [h("dt", {}, k), h("dd", {}, v)];
     info.replaceChildren(
       ...row("Status", h("span", { class: "badge " + ep.status }, ep.status)),
@@ -26,6 +37,8 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       ...(ep.url ? row("URL", ep.url) : []),
       ...row("Events", ep.events.join(", ")),
       ...(ep.auth ? row("Authentication", ep.auth) : []),
+      ...(x.oauth2 ? row("OAuth2", `token from ${x.oauth2.token_url} as client ${x.oauth2.client_id}`) : []),
+      ...(tls.length ? row("TLS", tls.join(", ")) : []),
       ...(x.headers && Object.keys(x.headers).length ? row("Custom headers", Object.keys(x.headers).join(", ")) : []),
       ...(x.template ? row("Body template", "custom (see Edit)") : []),
       ...(x.pixel_id ? row("Pixel id", x.pixel_id) : []),
@@ -34,6 +47,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       ...(ep.previous_secret_expires_at ? row("Previous secret valid until", when(ep.previous_secret_expires_at)) : []),
     );
     pauseBtn.textContent = ep.status === "active" ? "Pause" : ep.status === "paused" ? "Resume" : "Re-enable";
+    flow.show(ep.flow);
   };
 
   const act = async (label: string, f: () => Promise<void>) => {
@@ -148,7 +162,14 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   const tbody = h("tbody");
   const more = h("button", { type: "button", hidden: true }, "Older attempts");
 
+  // loadAttempts is the page's refresh: the attempts, and (not when
+  // paging) the endpoint's flow.
   const loadAttempts = async (append = false) => {
+    if (!append)
+      get<Endpoint>(base).then(
+        (e) => flow.show(e.flow),
+        () => {},
+      );
     const q = new URLSearchParams({ limit: "25" });
     if (fStatus.value) q.set("status", fStatus.value);
     if (fEvent.value.trim()) q.set("event", fEvent.value.trim());
@@ -209,6 +230,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
         d.request_body
           ? h("pre", { "aria-label": "Request body" }, pretty(d.request_body))
           : h("p", { class: "note" }, "Request body not kept: the delivery log keeps bodies carrying personal data only for sites with pii: raw (and for test sends)."),
+        d.match_keys ? matchKeys(d.match_keys) : "",
         h("h3", {}, "Response"),
         h("pre", { "aria-label": "Response body" }, d.response_body || "(empty response body)"),
         d.error ? h("p", { class: "status error" }, d.error) : "",
@@ -258,6 +280,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       h("div", { class: "row" }, deleteBtn),
       msg,
     ),
+    flow.el,
     health.el,
     attemptsBox,
     detailBox,

@@ -3,7 +3,7 @@
 import { post, Endpoint, enc } from "./api";
 import { h, field, status, errorText } from "./dom";
 import { TYPES } from "./endpoint_fields";
-import { endpointFields, FieldSet } from "./endpoint_form";
+import { badField, endpointFields, FieldSet } from "./endpoint_form";
 import { PRESETS } from "./presets";
 
 export function createForm(sites: string[], created: (ep: Endpoint) => void): HTMLElement {
@@ -68,8 +68,7 @@ export function createForm(sites: string[], created: (ep: Endpoint) => void): HT
       created(ep);
     } catch (err) {
       status(msg, errorText(err), "error");
-      const name = ((err as { field?: string }).field || "").split(".")[0];
-      const bad = name && (form.querySelector(`[name="${CSS.escape(name)}"]`) as HTMLElement | null);
+      const bad = badField(form, err);
       if (bad) {
         bad.closest("details")?.setAttribute("open", "");
         bad.focus();

@@ -3,7 +3,7 @@
 // (PATCH replaces the fields it names). The type cannot change.
 import { patch, Endpoint, enc } from "./api";
 import { h, status, errorText } from "./dom";
-import { endpointFields } from "./endpoint_form";
+import { badField, endpointFields } from "./endpoint_form";
 import { typeSpec } from "./endpoint_fields";
 
 export function editForm(ep: Endpoint, done: (saved: Endpoint | null) => void): HTMLElement {
@@ -32,8 +32,7 @@ export function editForm(ep: Endpoint, done: (saved: Endpoint | null) => void): 
       done(await patch<Endpoint>("/endpoints/" + enc(ep.id), body));
     } catch (err) {
       status(msg, errorText(err), "error");
-      const name = ((err as { field?: string }).field || "").split(".")[0];
-      const bad = name && (form.querySelector(`[name="${CSS.escape(name)}"]`) as HTMLElement | null);
+      const bad = badField(form, err);
       if (bad) {
         bad.closest("details")?.setAttribute("open", "");
         bad.focus();

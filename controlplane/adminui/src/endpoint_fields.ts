@@ -17,6 +17,8 @@ export type Kind =
   | "checks" // checkboxes of options → string[]
   | "headers" // custom headers → headers + plain_headers
   | "ldu" // Meta Limited Data Use → limited_data_use
+  | "oauth2" // client-credentials grant → oauth2 (form_egress.ts)
+  | "tls" // client certificate, CA, server name → tls (form_egress.ts)
   | "template"; // JSON body template with a preview
 
 export interface Spec {
@@ -64,6 +66,12 @@ export const TYPES: TypeSpec[] = [
         hint: "Sent as Authorization: Bearer … or in the API key header. Generated (and shown once) when left empty.",
       },
       { name: "api_key_header", label: "API key header", kind: "text", placeholder: "X-API-KEY", when: { field: "auth", values: ["api_key"] } },
+      {
+        name: "oauth2",
+        label: "OAuth2",
+        kind: "oauth2",
+        hint: "For receivers that want an OAuth2 token: combines with a signature or none, not with a bearer token (the same header). The token is cached until shortly before it expires.",
+      },
       { name: "headers", label: "Custom headers", kind: "headers", hint: "Values are secret (sealed, never shown again) unless marked plain." },
       { name: "template", label: "Body template", kind: "template", hint: "Optional JSON whose string values may use {{.data.email}}, {{.context.url}}, …; empty sends the default body." },
     ],
@@ -155,6 +163,12 @@ export const ADVANCED: (Spec & { typesOnly?: string[] })[] = [
     ],
     default: "none",
     hint: "Per visitor costs throughput; use it only where the destination needs order.",
+  },
+  {
+    name: "tls",
+    label: "TLS: client certificate (mTLS)",
+    kind: "tls",
+    hint: "Only for receivers that require a client certificate or use a private CA; all empty uses the system roots.",
   },
   { name: "proxy_url", label: "Proxy URL", kind: "text", placeholder: "http://proxy.internal:3128", hint: "HTTP CONNECT proxy for this endpoint's connections; empty uses the bridge's." },
 ];

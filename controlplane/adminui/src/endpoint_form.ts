@@ -55,7 +55,7 @@ export function endpointFields(type: string, start: Values, editing: boolean): F
     h(
       "details",
       { class: "advanced" },
-      h("summary", {}, "Advanced: consent, rules, retries, flow control"),
+      h("summary", {}, "Advanced: consent, rules, retries, flow control, TLS, proxy"),
       ...ws.filter((w) => adv.has(w.spec.name)).map((w) => w.el),
       rulesTester(),
     ),
@@ -95,4 +95,13 @@ export function endpointFields(type: string, start: Values, editing: boolean): F
       sync();
     },
   };
+}
+
+// badField is the input an API error names ("oauth2.token_url", else its
+// first part "headers"), or null.
+export function badField(form: HTMLElement, err: unknown): HTMLElement | null {
+  const name = (err as { field?: string }).field || "";
+  if (!name) return null;
+  const q = (n: string) => form.querySelector(`[name="${CSS.escape(n)}"]`) as HTMLElement | null;
+  return q(name) || q(name.split(".")[0]);
 }

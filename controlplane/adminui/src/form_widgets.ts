@@ -4,6 +4,7 @@
 import { h, field } from "./dom";
 import { Spec } from "./endpoint_fields";
 import { templateEditor } from "./template_editor";
+import { oauth2, tls } from "./form_egress";
 
 export type Values = Record<string, unknown>;
 
@@ -101,6 +102,10 @@ export function widget(spec: Spec, editing: boolean): Widget {
       return headers(spec);
     case "ldu":
       return ldu(spec);
+    case "oauth2":
+      return oauth2(spec);
+    case "tls":
+      return tls(spec);
     case "template":
       return templateEditor(spec);
   }
