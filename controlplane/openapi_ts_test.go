@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // tsClient is a tiny client over the generated types: it type-checks only
@@ -59,13 +61,7 @@ export const b: Operations["POST /api/v1/endpoints"]["body"] = { type: "webhook"
 // TestOpenAPITypeScriptClient generates TypeScript types from openapi.json
 // and type-checks a small client against them with tsc --strict.
 func TestOpenAPITypeScriptClient(t *testing.T) {
-	tsc := tscPath()
-	if tsc == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tsc not found (make deps installs it into ~/.cache/bridge/tools; or set BRIDGE_TSC); required under CI=true")
-		}
-		t.Skip("tsc not found; run make deps or set BRIDGE_TSC")
-	}
+	tsc := testkit.TSC(t)
 	types, err := tsFromOpenAPI(openAPIDoc)
 	if err != nil {
 		t.Fatal(err)
@@ -94,27 +90,4 @@ func TestOpenAPITypeScriptClient(t *testing.T) {
 	if strings.Contains(out, "client.ts") || strings.Contains(out, "api.ts") {
 		t.Errorf("the client does not type-check against the generated types:\n%s\ngenerated types: %s", out, types)
 	}
-}
-
-// tscPath finds TypeScript's compiler: $BRIDGE_TSC, the copy scripts/deps.sh
-// installs under $BRIDGE_TOOLS (default ~/.cache/bridge/tools), then PATH.
-func tscPath() string {
-	if p := os.Getenv("BRIDGE_TSC"); p != "" {
-		return p
-	}
-	tools := os.Getenv("BRIDGE_TOOLS")
-	if tools == "" {
-		if c, err := os.UserCacheDir(); err == nil {
-			tools = filepath.Join(c, "bridge", "tools")
-		}
-	}
-	if p := filepath.Join(tools, "typescript", "node_modules", ".bin", "tsc"); tools != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("tsc"); err == nil {
-		return p
-	}
-	return ""
 }

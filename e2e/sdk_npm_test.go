@@ -11,6 +11,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"github.com/popinbridge/bridge/internal/testkit"
 	"io"
 	"os"
 	"os/exec"
@@ -185,39 +186,10 @@ func untarPackage(t *testing.T, tarball, dir string) map[string]bool {
 	return files
 }
 
-// tscPath finds TypeScript's compiler: $BRIDGE_TSC, the copy scripts/deps.sh
-// installs under $BRIDGE_TOOLS (default ~/.cache/bridge/tools), then PATH.
-func tscPath() string {
-	if p := os.Getenv("BRIDGE_TSC"); p != "" {
-		return p
-	}
-	tools := os.Getenv("BRIDGE_TOOLS")
-	if tools == "" {
-		if c, err := os.UserCacheDir(); err == nil {
-			tools = filepath.Join(c, "bridge", "tools")
-		}
-	}
-	if p := filepath.Join(tools, "typescript", "node_modules", ".bin", "tsc"); tools != "" {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("tsc"); err == nil {
-		return p
-	}
-	return ""
-}
-
 // typeCheck runs tsc --noEmit --strict on the app (must pass) and on the
 // bad app (must fail on both of its mistakes).
 func typeCheck(t *testing.T, app string) {
-	tsc := tscPath()
-	if tsc == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tsc not found (make deps installs it; or set BRIDGE_TSC); required under CI=true")
-		}
-		t.Skip("tsc not found; run make deps or set BRIDGE_TSC")
-	}
+	tsc := testkit.TSC(t)
 	run := func(file string) (string, error) {
 		cmd := exec.Command(tsc, "--noEmit", "--strict", "--target", "es2017", "--module", "esnext",
 			"--moduleResolution", "bundler", "--lib", "es2017,dom", file)

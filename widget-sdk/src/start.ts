@@ -122,7 +122,7 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
   addEventListener('online', safe(t.flush))
   document.addEventListener(
     'visibilitychange',
-    safe(() => (document.visibilityState == 'hidden' ? t.exit() : o.P.forEach((e) => (e.x = 0)))),
+    safe(() => (document.visibilityState == 'hidden' ? t.exit() : o.P.forEach((e: any) => (e.x = 0)))),
   )
   return api
 }

@@ -96,7 +96,7 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
       solo ? 1 : 25e4,
     )
     if (t.http) return l.length && post(l[0])
-    for (const c of solo ? l.slice(0, 1) : l) ws.send(body(c)), c.forEach((w) => (w.s = n))
+    for (const c of solo ? l.slice(0, 1) : l) ws!.send(body(c)), c.forEach((w) => (w.s = n))
   }
 
   function connect() {

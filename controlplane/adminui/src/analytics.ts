@@ -84,6 +84,6 @@ export async function analyticsPage(el: HTMLElement): Promise<void> {
   };
   window.addEventListener("resize", onResize);
 
-  el.replaceChildren(h("h1", {}, readOnly() ? `Analytics (read-only)` : "Analytics"), form, share, msg, results);
+  el.replaceChildren(h("h1", {}, readOnly() ? `Analytics (read-only)` : "Analytics"), form, share ?? "", msg, results);
   await load();
 }
