@@ -10,15 +10,10 @@
 package adminui
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
 
@@ -64,49 +59,11 @@ func build() ([]byte, error) {
 // Handler serves the UI under prefix (normally "/admin/"): index.html for
 // the prefix itself, app.js and app.css beside it.
 func Handler(prefix string) http.Handler {
-	started := time.Now()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		name := strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(prefix, "/"))
-		if name == "" {
-			http.Redirect(w, r, prefix, http.StatusMovedPermanently)
-			return
-		}
-		var (
-			body  []byte
-			ctype string
-			err   error
-		)
-		switch name {
-		case "/", "/index.html":
-			body, err = static.ReadFile("static/index.html")
-			ctype = "text/html; charset=utf-8"
-		case "/app.css":
-			body, err = static.ReadFile("static/app.css")
-			ctype = "text/css; charset=utf-8"
-		case "/app.js":
-			body, err = Bundle()
-			ctype = "text/javascript; charset=utf-8"
-		default:
-			http.NotFound(w, r)
-			return
-		}
-		if err != nil {
-			http.Error(w, "admin UI unavailable: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", ctype)
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
-		sum := sha256.Sum256(body)
-		h.Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
-		http.ServeContent(w, r, name, started, bytes.NewReader(body))
-	})
+	return bundle.Serve(prefix, "admin UI",
+		"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+		map[string]bundle.Asset{
+			"/":        bundle.File(static, "static/index.html", "text/html; charset=utf-8"),
+			"/app.css": bundle.File(static, "static/app.css", "text/css; charset=utf-8"),
+			"/app.js":  {Type: "text/javascript; charset=utf-8", Body: Bundle},
+		})
 }

@@ -6,15 +6,10 @@
 package apidocs
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/evanw/esbuild/pkg/api"
 
@@ -47,51 +42,12 @@ func Bundle() ([]byte, error) {
 // Handler serves the reference under prefix ("/api/v1/docs/"): the page,
 // docs.js, docs.css and the OpenAPI document spec.
 func Handler(prefix string, spec []byte) http.Handler {
-	started := time.Now()
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-			return
-		}
-		name := strings.TrimPrefix(r.URL.Path, strings.TrimSuffix(prefix, "/"))
-		if name == "" {
-			http.Redirect(w, r, prefix, http.StatusMovedPermanently)
-			return
-		}
-		var (
-			body  []byte
-			ctype string
-			err   error
-		)
-		switch name {
-		case "/", "/index.html":
-			body, err = static.ReadFile("static/index.html")
-			ctype = "text/html; charset=utf-8"
-		case "/docs.css":
-			body, err = static.ReadFile("static/docs.css")
-			ctype = "text/css; charset=utf-8"
-		case "/docs.js":
-			body, err = Bundle()
-			ctype = "text/javascript; charset=utf-8"
-		case "/openapi.json":
-			body, ctype = spec, "application/json"
-		default:
-			http.NotFound(w, r)
-			return
-		}
-		if err != nil {
-			http.Error(w, "API reference unavailable: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", ctype)
-		h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
-		sum := sha256.Sum256(body)
-		h.Set("ETag", `"`+hex.EncodeToString(sum[:8])+`"`)
-		http.ServeContent(w, r, name, started, bytes.NewReader(body))
-	})
+	return bundle.Serve(prefix, "API reference",
+		"default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+		map[string]bundle.Asset{
+			"/":             bundle.File(static, "static/index.html", "text/html; charset=utf-8"),
+			"/docs.css":     bundle.File(static, "static/docs.css", "text/css; charset=utf-8"),
+			"/docs.js":      {Type: "text/javascript; charset=utf-8", Body: Bundle},
+			"/openapi.json": {Type: "application/json", Body: func() ([]byte, error) { return spec, nil }},
+		})
 }
