@@ -208,6 +208,7 @@ func (m *Manager) createEndpoint(w http.ResponseWriter, r *http.Request) error {
 	prepare(&e)
 	now := m.now().UTC()
 	e.Origin, e.CreatedAt, e.UpdatedAt = originAPI, now, now
+	e.NoteOrdering(nil, now.Add(endpoint.OrderingDelay))
 	if err := m.check(r, st, &e); err != nil {
 		return err
 	}
@@ -227,6 +228,7 @@ var readOnlyEndpointFields = map[string]string{
 	"secret":           "use POST /api/v1/endpoints/{id}/rotate-secret",
 	"type":             "cannot be changed; create a new endpoint",
 	"previous_secrets": "read-only",
+	"ordering_changes": "read-only: a change of ordering is recorded here",
 }
 
 func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
@@ -261,6 +263,7 @@ func (m *Manager) patchEndpoint(w http.ResponseWriter, r *http.Request) error {
 		var oldAuth string
 		oldStatus, oldAuth = next.Status, next.Auth
 		in.applyTo(&next)
+		next.NoteOrdering(cur, m.now().UTC().Add(endpoint.OrderingDelay))
 		for k, v := range next.Headers {
 			if old, ok := cur.Headers[k]; ok && v == redacted {
 				next.Headers[k] = old // sent back as read: keep the secret

@@ -99,6 +99,7 @@ func (m *Manager) seed(ctx context.Context, sites []site.Site, endpoints []Endpo
 			if prepare(&ep) {
 				m.log.Warn("controlplane: endpoint from config has no secret or token; generated one (rotate it through the API to see it)", "endpoint", ep.ID)
 			}
+			ep.NoteOrdering(nil, now.Add(endpoint.OrderingDelay))
 			err = m.st.createEndpoint(ctx, ep, h)
 		} else {
 			_, err = m.st.updateEndpoint(ctx, e.ID, func(c *Endpoint, hash *string) error {
@@ -113,6 +114,7 @@ func (m *Manager) seed(ctx context.Context, sites []site.Site, endpoints []Endpo
 					next.Token = c.Token
 				}
 				prepare(&next)
+				next.NoteOrdering(c, m.now().UTC().Add(endpoint.OrderingDelay))
 				*c, *hash = next, h
 				return nil
 			})

@@ -55,7 +55,6 @@ func (f *Forwarder) setLocked(eps []endpoint.Endpoint) error {
 			invalid[e.ID] = err
 			continue
 		}
-		r.ord = r.ord.next(old.byID[e.ID], r.cfg.Ordered())
 		rt.add(r)
 	}
 	for id := range f.invalid {

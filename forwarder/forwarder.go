@@ -130,11 +130,10 @@ type Forwarder struct {
 	nodes   atomic.Int32
 	nodesKV jetstream.KeyValue
 	nodeID  string
-	// Ordered delivery (ordered_fanout.go): the serial fan-out, started
-	// once under mu, and since when it runs (nil: not running).
-	bgctx         context.Context
-	serialStarted bool
-	serialSince   atomic.Pointer[time.Time]
+	// Ordered delivery (ordered_fanout.go): whether the serial fan-out
+	// runs (started once under mu).
+	bgctx    context.Context
+	serialOn atomic.Bool
 }
 
 // New checks cfg (cfg.Endpoints included: an invalid one is a startup

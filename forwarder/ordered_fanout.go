@@ -14,75 +14,57 @@ import (
 
 // serialLog is what ordered delivery needs from the event log besides
 // Log: a cursor that hands out one segment at a time, cluster-wide, in
-// log order (*eventlog.Log). Without it ordered endpoints are delivered
-// unordered, with an error in the log.
+// log order, starting at segments stored from a time (*eventlog.Log).
+// Without it ordered endpoints are delivered unordered, with an error in
+// the log.
 type serialLog interface {
-	SerialReader(name string) (eventlog.Reader, error)
+	SerialReader(name string, from time.Time) (eventlog.Reader, error)
 }
 
 // orderedReaderSuffix names the serial reader: <reader_name>_ordered.
 const orderedReaderSuffix = "_ordered"
 
-// orderingSwitch says since when (on this node) an endpoint is ordered, or
-// unordered again. The two fan-outs read the log at different places, so
-// at a switch each event is given to one of them by the time it was
-// received: an event received before the endpoint became ordered here is
-// the main fan-out's, one received before it stopped being ordered is the
-// ordered fan-out's. Events received around a switch may so be delivered
-// twice (same webhook-id), none is skipped — except across a restart that
-// happens while the two fan-outs straddle the switch (the times are kept
-// in memory only).
-type orderingSwitch struct {
-	orderedSince   time.Time // zero: not ordered
-	unorderedSince time.Time // zero: never was ordered here
-}
+// serialSlack is how far before the earliest ordering change a new serial
+// reader starts: events received after a change are stored after it, give
+// or take the clock skew between the collector and NATS. What it reads
+// that is not its own it skips.
+const serialSlack = time.Minute
 
-// next is the switch state of a new version of an endpoint.
-func (s orderingSwitch) next(prev *endpointRuntime, ordered bool) orderingSwitch {
-	now := time.Now()
-	if prev != nil {
-		s = prev.ord
-	}
-	switch {
-	case ordered && s.orderedSince.IsZero():
-		s.orderedSince = now
-	case !ordered && !s.orderedSince.IsZero():
-		s.orderedSince, s.unorderedSince = time.Time{}, now
-	}
-	return s
-}
+// Each event goes to one of the two fan-outs by the endpoint's ordering
+// in force when the event was received (endpoint.OrderedAt, from the
+// stored endpoint), so every node and every restart split alike: the main
+// fan-out takes the unordered ones, the serial one the ordered ones.
 
 // orderedElsewhere reports whether the ordered fan-out, not the main one,
-// delivers ev to the endpoint.
+// delivers ev to the endpoint. Without a serial reader on this node, the
+// main fan-out delivers everything.
 func (f *Forwarder) orderedElsewhere(rt *endpointRuntime, ev *event.Event) bool {
-	if !rt.cfg.Ordered() {
-		return false
-	}
-	since := f.serialSince.Load()
-	if since == nil {
-		return false // no ordered fan-out: delivered unordered
-	}
-	from := rt.ord.orderedSince
-	if since.After(from) {
-		from = *since
-	}
-	return !ev.ReceivedAt.Before(from)
+	return f.serialOn.Load() && rt.cfg.OrderedAt(ev.ReceivedAt)
 }
 
 // orderedHere reports whether the ordered fan-out delivers ev to rt.
 func orderedHere(rt *endpointRuntime, ev *event.Event) bool {
-	return rt.cfg.Ordered() || ev.ReceivedAt.Before(rt.ord.unorderedSince)
+	return rt.cfg.OrderedAt(ev.ReceivedAt)
 }
 
-// startOrderedLocked starts, once, the ordered fan-out (when an ordered
-// endpoint exists) and each ordered endpoint's partition loops.
+// startOrderedLocked starts, once, the ordered fan-out and the partition
+// loops of each endpoint that is or was ordered (EverOrdered: after a
+// switch to none, its ordered events before the switch still drain).
+// A new serial reader starts a little before the earliest ordering change
+// of any endpoint, so it misses none of the events it must deliver, even
+// when created after them (the first ordered endpoint, a node started
+// later).
 func (f *Forwarder) startOrderedLocked(ctx context.Context) {
 	any := false
+	var from time.Time
 	for id, rt := range f.routes.Load().byID {
-		if !rt.cfg.Ordered() {
+		if !rt.cfg.EverOrdered() {
 			continue
 		}
 		any = true
+		if ch := rt.cfg.OrderingChanges; len(ch) > 0 && (from.IsZero() || ch[0].Before(from)) {
+			from = ch[0]
+		}
 		if r := f.runners[id]; r != nil && !r.ordStarted {
 			if err := r.startOrdered(ctx); err != nil {
 				f.logger.Error("ordered delivery not started; retried at the next endpoint change", "endpoint", id, "err", err)
@@ -91,7 +73,7 @@ func (f *Forwarder) startOrderedLocked(ctx context.Context) {
 			r.ordStarted = true
 		}
 	}
-	if !any || f.serialStarted {
+	if !any || f.serialOn.Load() {
 		return
 	}
 	sl, ok := f.set.Log.(serialLog)
@@ -99,14 +81,15 @@ func (f *Forwarder) startOrderedLocked(ctx context.Context) {
 		f.logger.Error("the event log has no serial reader: ordered endpoints are delivered unordered")
 		return
 	}
-	reader, err := sl.SerialReader(f.cfg.ReaderName + orderedReaderSuffix)
+	if !from.IsZero() {
+		from = from.Add(-serialSlack)
+	}
+	reader, err := sl.SerialReader(f.cfg.ReaderName+orderedReaderSuffix, from)
 	if err != nil {
 		f.logger.Error("ordered fan-out not started; ordered endpoints are delivered unordered until it is", "err", err)
 		return
 	}
-	f.serialStarted = true
-	now := time.Now()
-	f.serialSince.Store(&now)
+	f.serialOn.Store(true)
 	f.bg.Add(1)
 	go func() { defer f.bg.Done(); f.orderedFanout(f.bgctx, reader) }()
 }

@@ -32,8 +32,6 @@ type endpointRuntime struct {
 	// owned are the HTTP clients made for this runtime alone (egress.go),
 	// closed when it is replaced.
 	owned []*httpsend.Client
-	// ord is when this node saw the endpoint's ordering change (ordered_fanout.go).
-	ord orderingSwitch
 }
 
 // newExporter builds the exporter of an endpoint's type: a new destination

@@ -74,8 +74,10 @@ func (l *Log) DeleteReader(ctx context.Context, name string) error {
 type reader struct {
 	l    *Log
 	name string
-	// serial: one segment at a time across all processes (serial.go).
+	// serial: one segment at a time across all processes (serial.go);
+	// a new serial cursor starts at from (zero: at new segments).
 	serial bool
+	from   time.Time
 
 	mu   sync.Mutex
 	cons jetstream.Consumer
@@ -135,14 +137,14 @@ func (r *reader) rewindStale(ctx context.Context, cfg *jetstream.ConsumerConfig)
 		return nil
 	}
 	// The start position of an existing cursor cannot be updated: keep it.
-	cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
+	cfg.DeliverPolicy, cfg.OptStartSeq, cfg.OptStartTime = info.Config.DeliverPolicy, info.Config.OptStartSeq, info.Config.OptStartTime
 	if info.NumAckPending == 0 {
 		return nil
 	}
 	if err := r.l.stream.DeleteConsumer(ctx, r.name); err != nil {
 		return fmt.Errorf("eventlog: reader %s: rewind: %w", r.name, err)
 	}
-	cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+	cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartSequencePolicy, nil
 	cfg.OptStartSeq = info.AckFloor.Stream + 1
 	r.l.logger.Info("reader resumes at its ack floor: segments the previous run fetched and did not ack are read again", "reader", r.name, "unacked", info.NumAckPending, "from_seq", cfg.OptStartSeq)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -14,9 +15,11 @@ import (
 // segment nak'ed or left unacked comes again before any later one. So the
 // segments are processed strictly in log order, cluster-wide. Created for
 // the first time, it starts at the segments logged from then on (not at
-// the oldest retained one). Like every reader, it holds back retention
-// until it acked; calling it twice with one name returns the same Reader.
-func (l *Log) SerialReader(name string) (Reader, error) {
+// the oldest retained one) — or, when from is not zero, at the first
+// segment stored at or after from. An existing cursor keeps its position
+// (from is ignored). Like every reader, it holds back retention until it
+// acked; calling it twice with one name returns the same Reader.
+func (l *Log) SerialReader(name string, from time.Time) (Reader, error) {
 	if !readerNameRE.MatchString(name) {
 		return nil, fmt.Errorf("eventlog: reader name %q: want 1-64 letters, digits, '_' or '-'", name)
 	}
@@ -31,7 +34,7 @@ func (l *Log) SerialReader(name string) (Reader, error) {
 		}
 		return r, nil
 	}
-	r := &reader{l: l, name: name, serial: true}
+	r := &reader{l: l, name: name, serial: true, from: from}
 	if l.state == stateStarted {
 		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 		defer cancel()
@@ -44,7 +47,8 @@ func (l *Log) SerialReader(name string) (Reader, error) {
 }
 
 // serialConfig makes cfg a serial cursor: one segment unacked at most; a
-// new cursor starts at new segments, an existing one keeps its start.
+// new cursor starts at new segments (or at r.from), an existing one keeps
+// its start.
 func (r *reader) serialConfig(ctx context.Context, cfg *jetstream.ConsumerConfig) error {
 	cfg.MaxAckPending = 1
 	cfg.Description = "bridge event log serial reader"
@@ -52,6 +56,10 @@ func (r *reader) serialConfig(ctx context.Context, cfg *jetstream.ConsumerConfig
 	switch {
 	case errors.Is(err, jetstream.ErrConsumerNotFound):
 		cfg.DeliverPolicy = jetstream.DeliverNewPolicy
+		if !r.from.IsZero() {
+			from := r.from.UTC()
+			cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &from
+		}
 		return nil
 	case err != nil:
 		return fmt.Errorf("eventlog: reader %s: %w", r.name, err)

@@ -115,6 +115,12 @@ type Endpoint struct {
 	// Ordering is none (the default, also "") or per_visitor: the events of
 	// one visitor reach the endpoint in log order (ordering.go).
 	Ordering string `json:"ordering,omitempty" yaml:"ordering"`
+	// OrderingChanges are the times at which Ordering flipped, ascending
+	// (at most MaxOrderingChanges): each event is delivered by the
+	// ordering in force when it was received (OrderedAt). Set by the
+	// control plane when it stores a change (OrderingDelay ahead), never
+	// by an input.
+	OrderingChanges []time.Time `json:"ordering_changes,omitempty" yaml:"-"`
 
 	// Filter is an expression over the event (internal/endpoint/rules)
 	// that must be true for the event to be delivered here; empty delivers
@@ -232,6 +238,7 @@ func (e Endpoint) Clone() Endpoint {
 		e.Consent = slices.Clone(e.Consent)
 	}
 	e.RetrySchedule = slices.Clone(e.RetrySchedule)
+	e.OrderingChanges = slices.Clone(e.OrderingChanges)
 	e.PreviousSecrets = slices.Clone(e.PreviousSecrets)
 	e.Headers = maps.Clone(e.Headers)
 	e.EventMap = maps.Clone(e.EventMap)
