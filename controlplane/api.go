@@ -52,6 +52,7 @@ var apiRoutes = []route{
 	{"GET", "/api/v1/event-types", (*Manager).eventTypes},
 	{"GET", "/api/v1/analytics/funnel", (*Manager).analyticsFunnel},
 	{"GET", "/api/v1/analytics/summary", (*Manager).analyticsSummary},
+	{"GET", "/api/v1/erasures", (*Manager).listErasures},
 	{"POST", "/api/v1/erasures", (*Manager).createErasure},
 	{"GET", "/api/v1/erasures/{id}", (*Manager).getErasure},
 	{"GET", "/api/v1/openapi.json", (*Manager).openAPI},

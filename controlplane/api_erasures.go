@@ -3,6 +3,8 @@ package controlplane
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
 
 	"github.com/popinbridge/bridge/controlplane/erasure"
@@ -13,6 +15,7 @@ import (
 type Erasures interface {
 	Submit(ctx context.Context, req erasure.Request, by string) (erasure.Job, error)
 	Job(ctx context.Context, id string) (erasure.Job, error)
+	List(ctx context.Context, site string) ([]erasure.Job, error)
 }
 
 // requestedBy is the audit's "who asked": the API has one credential.
@@ -46,6 +49,28 @@ func (m *Manager) getErasure(w http.ResponseWriter, r *http.Request) error {
 		return erasureErr(err)
 	}
 	httpjson.WriteJSON(w, http.StatusOK, j)
+	return nil
+}
+
+// listErasures: GET /api/v1/erasures?site= → the audit records, newest
+// first (site empty: every site), paginated.
+func (m *Manager) listErasures(w http.ResponseWriter, r *http.Request) error {
+	p, err := parsePage(r)
+	if err != nil {
+		return err
+	}
+	if m.set.Erasures == nil {
+		return unavailable("erasure (ClickHouse)")
+	}
+	jobs, err := m.set.Erasures.List(r.Context(), r.URL.Query().Get("site"))
+	if err != nil {
+		return erasureErr(err)
+	}
+	// The cursor key orders newest first: the inverted request time, then the id.
+	key := func(j erasure.Job) string {
+		return fmt.Sprintf("%019d%s", math.MaxInt64-j.RequestedAt.UnixNano(), j.ID)
+	}
+	httpjson.WriteJSON(w, http.StatusOK, paginate(jobs, key, p))
 	return nil
 }
 

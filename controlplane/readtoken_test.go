@@ -87,6 +87,7 @@ func TestReadTokenRoutes(t *testing.T) {
 		{"POST /api/v1/endpoints", "/api/v1/endpoints", "{", 400, 403, ""},
 		{"POST /api/v1/endpoints/test-rules", "/api/v1/endpoints/test-rules", "{", 400, 403, ""},
 		{"POST /api/v1/templates/preview", "/api/v1/templates/preview", map[string]any{"template": "{}"}, 200, 403, ""},
+		{"GET /api/v1/erasures", "/api/v1/erasures?site=acme", nil, 503, 403, ""}, // no ClickHouse in this fixture
 		{"POST /api/v1/erasures", "/api/v1/erasures", "{", 400, 403, ""},
 		{"GET /api/v1/erasures/{id}", "/api/v1/erasures/nope", nil, 503, 403, ""}, // no ClickHouse in this fixture
 		{"GET /api/v1/endpoints/{id}", "/api/v1/endpoints/ep_a", nil, 200, 200, ""},

@@ -228,6 +228,22 @@ func TestErasure(t *testing.T) {
 	if e.rowsOf(t, encUID) != 0 || e.rowsOf(t, encOther) != 1 {
 		t.Error("erasure by uid")
 	}
+
+	// The list: one site's records, newest first, no identifier.
+	all, err := e.svc.List(context.Background(), "")
+	if err != nil || len(all) != 4 {
+		t.Fatalf("List(\"\") = %d records, %v; want 4", len(all), err)
+	}
+	hash, err := e.svc.List(context.Background(), "hashco")
+	if err != nil || len(hash) != 2 || hash[0].Kind != erasure.KindPhone || hash[1].ID != j.ID || hash[1].Status != erasure.StatusDone {
+		t.Fatalf("List(hashco) = %+v, %v; want the phone request then %s", hash, err, j.ID)
+	}
+	listed, _ := json.Marshal(all)
+	for _, pii := range []string{"asha", "u-dana", "98765", "sealed"} {
+		if strings.Contains(string(listed), pii) {
+			t.Errorf("list holds %q: %s", pii, listed)
+		}
+	}
 }
 
 func TestErasureRequestValidation(t *testing.T) {
