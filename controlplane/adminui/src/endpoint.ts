@@ -196,7 +196,10 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
   const attemptRow = (d: Delivery, kind: string, pending = false) => {
     const details = h("button", { type: "button", "aria-label": `Details of attempt ${d.attempt} of ${d.delivery_id}` }, "Details");
     details.addEventListener("click", () => showDetail(d.delivery_id, d.attempt));
-    const retry = h("button", { type: "button", "aria-label": `Retry ${d.delivery_id}`, disabled: d.test }, "Retry");
+    // A suppressed delivery was never made (the visitor's consent did not
+    // allow it): neither a success nor a failure, and never retried.
+    const suppressed = d.state === "suppressed";
+    const retry = h("button", { type: "button", "aria-label": `Retry ${d.delivery_id}`, disabled: d.test || suppressed }, "Retry");
     retry.addEventListener("click", () =>
       act("Retrying", async () => {
         await post(`/deliveries/${enc(d.delivery_id)}/retry`);
@@ -205,14 +208,14 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
     );
     return h(
       "tr",
-      { class: (d.ok ? "ok" : "failed") + (pending ? " pending" : ""), "data-delivery": d.delivery_id },
+      { class: (suppressed ? "suppressed" : d.ok ? "ok" : "failed") + (pending ? " pending" : ""), "data-delivery": d.delivery_id },
       h("td", {}, when(d.attempted_at)),
       h("td", {}, d.event_name + (d.test ? " (test)" : ""), kind ? [" ", h("span", { class: "badge kind", title: KIND_HINT[kind] }, kind)] : null),
       h("td", {}, String(d.attempt)),
-      h("td", {}, d.ok ? "OK" : "Failed"),
+      h("td", {}, suppressed ? h("span", { class: "badge suppressed", title: "Not sent: the visitor's consent does not allow it. Never retried." }, "suppressed: " + (d.error || "").replace(/^consent: /, "")) : d.ok ? "OK" : "Failed"),
       h("td", {}, d.status_code ? String(d.status_code) : "—"),
-      h("td", {}, d.latency_ms + " ms"),
-      h("td", { class: "err" }, d.error || ""),
+      h("td", {}, suppressed ? "—" : d.latency_ms + " ms"),
+      h("td", { class: "err" }, suppressed ? "" : d.error || ""),
       h("td", {}, details, " ", retry),
     );
   };

@@ -6,6 +6,7 @@ import { endpointPage } from "./endpoint";
 import { sitesPage } from "./sites";
 import { catalogPage } from "./catalog";
 import { analyticsPage } from "./analytics";
+import { erasuresPage } from "./erasures";
 
 let signingIn = false;
 const main = () => document.getElementById("main") as HTMLElement;
@@ -62,7 +63,7 @@ function nav(signedIn: boolean): void {
     h("li", {}, h("a", { href, "aria-current": cur === key ? "page" : undefined }, text));
   const pages = readOnly()
     ? [a("#/analytics", "Analytics", "analytics")]
-    : [a("#/endpoints", "Endpoints", "endpoints"), a("#/sites", "Sites", "sites"), a("#/analytics", "Analytics", "analytics"), a("#/events", "Event catalog", "events"), h("li", {}, h("a", { href: "/api/v1/docs/" }, "API reference"))];
+    : [a("#/endpoints", "Endpoints", "endpoints"), a("#/sites", "Sites", "sites"), a("#/analytics", "Analytics", "analytics"), a("#/events", "Event catalog", "events"), a("#/erasures", "Erasures", "erasures"), h("li", {}, h("a", { href: "/api/v1/docs/" }, "API reference"))];
   links.replaceChildren(h("ul", {}, ...pages, h("li", {}, out)));
 }
 
@@ -90,6 +91,9 @@ async function route(): Promise<void> {
         break;
       case "analytics":
         await analyticsPage(el);
+        break;
+      case "erasures":
+        await erasuresPage(el);
         break;
       default:
         location.hash = "#/endpoints";

@@ -15,7 +15,27 @@ interface Site {
   consent_mode?: string;
   analytics_denied?: string;
   pixel_dedup?: boolean;
+  retention?: Retention;
   origin?: string;
+}
+
+// Retention is days kept per data class; absent follows the global
+// retention, 0 keeps forever.
+interface Retention {
+  events_days?: number;
+  deliveries_days?: number;
+  delivery_bodies_days?: number;
+}
+
+const RETENTION: [keyof Retention, string, string][] = [
+  ["events_days", "Keep events (days)", "Analytics rows in ClickHouse."],
+  ["deliveries_days", "Keep delivery attempts (days)", "The attempts log of every endpoint."],
+  ["delivery_bodies_days", "Keep delivery bodies (days)", "Request and response bodies of attempts; the attempt rows stay."],
+];
+
+function retentionText(r: Retention | undefined): string {
+  const d = (v: number | undefined) => (v === undefined ? "global" : v === 0 ? "forever" : v + " d");
+  return `events ${d(r?.events_days)}, attempts ${d(r?.deliveries_days)}, bodies ${d(r?.delivery_bodies_days)}`;
 }
 
 // SITE_FIELDS are the site's editable fields (names as in the API).
@@ -24,8 +44,8 @@ const SITE_FIELDS: Spec[] = [
   { name: "pii", label: "PII policy", kind: "select", default: "hash", options: [["hash", "hash"], ["encrypt", "encrypt"], ["raw", "raw"], ["drop", "drop"]], hint: "How ClickHouse stores personal data." },
   { name: "default_phone_region", label: "Default phone region", kind: "text", placeholder: "IN" },
   { name: "popin_api_key", label: "Popin API key", kind: "secret", hint: "The X-API-KEY Popin's server webhooks carry." },
-  { name: "consent_mode", label: "Consent mode", kind: "select", default: "opt_out", options: [["opt_out", "opt_out: forward unless denied"], ["opt_in", "opt_in: forward only when granted"]] },
-  { name: "analytics_denied", label: "When analytics is denied", kind: "select", default: "anonymous", options: [["anonymous", "store anonymously"], ["drop", "do not store"]] },
+  { name: "consent_mode", label: "Consent mode", kind: "select", default: "opt_out", options: [["opt_out", "opt_out: forward unless denied"], ["opt_in", "opt_in: forward only when granted"]], hint: "Whether a destination needing a purpose (Conversions API: ads) gets events whose consent is unknown. An explicit denial is honoured in both modes." },
+  { name: "analytics_denied", label: "When analytics is denied", kind: "select", default: "anonymous", options: [["anonymous", "store anonymously"], ["drop", "do not store"]], hint: "What ClickHouse keeps of an event whose visitor denies analytics: the event without personal data or visitor ids, or nothing." },
   { name: "pixel_dedup", label: "Pixel deduplication", kind: "bool", hint: "The widget fires the Meta Pixel with the event id, so the Conversions API event is deduplicated." },
 ];
 
@@ -44,7 +64,7 @@ export async function sitesPage(el: HTMLElement, note = ""): Promise<void> {
     "table",
     {},
     h("caption", {}, `${sites.data.length} site${sites.data.length === 1 ? "" : "s"}`),
-    h("thead", {}, h("tr", {}, ...["Site", "Write key", "Origins", "PII policy", "Phone region", "Consent", "Popin API key", "Defined in", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, ...["Site", "Write key", "Origins", "PII policy", "Phone region", "Consent", "Retention", "Popin API key", "Defined in", "Actions"].map((t) => h("th", { scope: "col" }, t)))),
     h(
       "tbody",
       {},
@@ -60,6 +80,7 @@ export async function sitesPage(el: HTMLElement, note = ""): Promise<void> {
           h("td", {}, s.pii),
           h("td", {}, s.default_phone_region || "—"),
           h("td", {}, s.consent_mode || "opt_out"),
+          h("td", {}, retentionText(s.retention)),
           h("td", {}, s.popin_api_key_set ? "set" : "not set"),
           h("td", {}, s.origin || ""),
           h("td", {}, btn),
@@ -75,6 +96,7 @@ export async function sitesPage(el: HTMLElement, note = ""): Promise<void> {
 function siteForm(s: Site | null, saved: (note: string) => void, cancelled?: () => void): HTMLElement {
   const id = h("input", { name: "id", required: true, autocomplete: "off" }) as HTMLInputElement;
   const g = fieldGroup(SITE_FIELDS, (s || {}) as Record<string, unknown>, !!s);
+  const ret = retentionFields(s?.retention);
   const err = h("p", { role: "alert", class: "status" });
   const cancel = h("button", { type: "button" }, "Cancel");
   const hid = s ? "edit-site" : "new-site";
@@ -84,6 +106,7 @@ function siteForm(s: Site | null, saved: (note: string) => void, cancelled?: () 
     h("h2", { id: hid }, s ? "Edit site " + s.id : "New site"),
     s ? null : field("ID", id),
     ...g.widgets.map((w) => w.el),
+    ret.el,
     h("div", { class: "row" }, h("button", { type: "submit" }, s ? "Save changes" : "Create site"), s ? cancel : null),
     err,
   );
@@ -97,19 +120,49 @@ function siteForm(s: Site | null, saved: (note: string) => void, cancelled?: () 
       if (s) {
         const body = g.changed();
         if (!body.popin_api_key) delete body.popin_api_key;
+        const r = ret.changed();
+        if (r) body.retention = r;
         if (!Object.keys(body).length) return cancelled?.();
         await patch("/sites/" + enc(s.id), body);
         saved(`Site ${s.id} saved.`);
       } else {
         const body: Record<string, unknown> = { id: id.value.trim(), ...g.changed() };
+        const r = ret.changed();
+        if (r) body.retention = r;
         const c = await post<Site>("/sites", body);
         saved(`Site ${c.id} created; its script tag uses data-key="${c.write_key}".`);
       }
     } catch (ex) {
       status(err, errorText(ex), "error");
-      const bad = form.querySelector(`[name="${CSS.escape(((ex as { field?: string }).field || "").split(".")[0])}"]`) as HTMLElement | null;
+      const f = (ex as { field?: string }).field || "";
+      const bad = (form.querySelector(`[name="${CSS.escape(f)}"]`) || form.querySelector(`[name="${CSS.escape(f.split(".")[0])}"]`)) as HTMLElement | null;
       bad?.focus();
     }
   });
   return form;
+}
+
+// retentionFields edits a site's retention: an empty input follows the
+// global retention. changed() is the classes that differ from start, null
+// for "back to the global one" (the API reads null as unset), or undefined
+// when nothing changed.
+function retentionFields(start: Retention | undefined): { el: HTMLElement; changed(): Record<string, number | null> | undefined } {
+  const inputs = RETENTION.map(([name, label, hint]) => {
+    const i = h("input", { name: "retention." + name, type: "number", min: 0, max: 36500, step: 1, inputmode: "numeric", placeholder: "global" }) as HTMLInputElement;
+    const v = start?.[name];
+    if (v !== undefined) i.value = String(v);
+    return { name, i, el: field(label, i, hint + " Empty: the global retention; 0: forever.") };
+  });
+  const el = h("fieldset", {}, h("legend", {}, "Retention"), ...inputs.map((x) => x.el));
+  return {
+    el,
+    changed: () => {
+      const out: Record<string, number | null> = {};
+      for (const { name, i } of inputs) {
+        const v = i.value.trim() === "" ? null : Number(i.value);
+        if (v !== (start?.[name] ?? null)) out[name] = v;
+      }
+      return Object.keys(out).length ? out : undefined;
+    },
+  };
 }
