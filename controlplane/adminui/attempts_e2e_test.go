@@ -18,6 +18,7 @@ type logged struct {
 	state     string
 	site, url string
 	matchKeys string
+	err       string
 }
 
 func insertLogged(t *testing.T, db *chdb.DB, endpoint string, rows []logged) {
@@ -33,7 +34,7 @@ func insertLogged(t *testing.T, db *chdb.DB, endpoint string, rows []logged) {
 			ok = 1
 		}
 		if err := b.Append(r.delivery, "ev_"+r.delivery, endpoint, r.site, "popin_captured", "wh_"+r.delivery, uint32(r.attempt),
-			uint16(r.code), ok, uint32(20), "", r.at.UTC().Truncate(time.Second), time.Unix(0, 0), uint8(0), r.url,
+			uint16(r.code), ok, uint32(20), r.err, r.at.UTC().Truncate(time.Second), time.Unix(0, 0), uint8(0), r.url,
 			`{"content-type":"application/json"}`, r.reqBody, "", r.state, r.matchKeys); err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/popinbridge/bridge/controlplane"
 	"github.com/popinbridge/bridge/controlplane/adminui"
+	"github.com/popinbridge/bridge/controlplane/erasure"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
@@ -152,8 +153,18 @@ func TestAdminUIInChromium(t *testing.T) {
 	eng := &chEngine{db: db, gate: make(chan struct{})}
 	release := sync.OnceFunc(func() { close(eng.gate) })
 	defer func() { release(); eng.pending.Wait() }()
+	js := natsrv.Fixed(natstest.JetStream(t))
+	era, err := erasure.New(erasure.NewDefaultConfig(), erasure.Settings{NATS: js, Bucket: "E2E_ERASURES",
+		DB: func() *chdb.DB { return db }, Sites: site.NewStatic([]site.Site{{ID: "acme"}})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := era.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer era.Shutdown(context.Background())
 	m, err := controlplane.New(controlplane.NewDefaultConfig(), controlplane.Settings{
-		AdminToken: token, MasterKey: bytes.Repeat([]byte{1}, 32), NATS: natsrv.Fixed(natstest.JetStream(t)),
+		AdminToken: token, MasterKey: bytes.Repeat([]byte{1}, 32), NATS: js, Erasures: era,
 		Sites: site.NewStatic(nil), Engine: eng, History: controlplane.NewClickHouseHistory(db),
 		AllowedPrivateTargets: []string{"127.0.0.0/8"},
 	})
@@ -334,6 +345,7 @@ func TestAdminUIInChromium(t *testing.T) {
 	}
 	productSteps(b)
 	egressSteps(b)
+	privacySteps(b)
 }
 
 func apiGet(t *testing.T, url, token string) string {
