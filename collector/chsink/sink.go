@@ -13,6 +13,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/consent"
+	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/site"
 )
@@ -27,6 +28,12 @@ type Settings struct {
 	// SealPII encrypts personal values of sites with `pii: encrypt`
 	// (internal/piicrypt's Box.Seal). Nil: such sites are stored as hash.
 	SealPII func(plaintext string) string
+	// Suppression is the list of erased people (*suppress.List): their
+	// events are stored as an analytics denial stored anonymously, whatever
+	// the site's analytics_denied. Nil: none.
+	Suppression interface {
+		Suppressed(ev *event.Event, region string) bool
+	}
 }
 
 // Sink moves events from the log into ClickHouse. Start it once; Shutdown
@@ -291,6 +298,13 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 					denied = site.AnalyticsDeniedDrop
 				}
 			}
+		}
+		if s.set.Suppression != nil && s.set.Suppression.Suppressed(e, region) {
+			s.m.erased.Inc()
+			if !b.rows.addAs(e, policy, region, s.set.SealPII, true) {
+				s.m.badData.Inc()
+			}
+			continue
 		}
 		anon := consent.Of(e.Context.Consent, consent.Analytics) == consent.Denied
 		if anon {
