@@ -287,13 +287,13 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 	b.segs = append(b.segs, seg)
 	evs := seg.Events()
 	// A segment's events mostly share one site: look it up once per run.
-	siteID, policy, region, denied := "", site.PIIHash, "", site.AnalyticsDeniedAnonymous
+	siteID, policy, names, region, denied := "", site.PIIHash, "", "", site.AnalyticsDeniedAnonymous
 	for i := range evs {
 		e := &evs[i]
 		if i == 0 || e.SiteID != siteID {
-			siteID, policy, region, denied = e.SiteID, site.PIIHash, "", site.AnalyticsDeniedAnonymous
+			siteID, policy, names, region, denied = e.SiteID, site.PIIHash, "", "", site.AnalyticsDeniedAnonymous
 			if st, ok := s.set.Sites.ByID(siteID); ok {
-				policy, region = st.PII, st.DefaultPhoneRegion
+				policy, names, region = st.PII, st.PIINames, st.DefaultPhoneRegion
 				if st.AnalyticsDenied == site.AnalyticsDeniedDrop {
 					denied = site.AnalyticsDeniedDrop
 				}
@@ -301,7 +301,7 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 		}
 		if s.set.Suppression != nil && s.set.Suppression.Suppressed(e, region) {
 			s.m.erased.Inc()
-			if !b.rows.addAs(e, policy, region, s.set.SealPII, true) {
+			if !b.rows.addAs(e, policy, names, region, s.set.SealPII, true) {
 				s.m.badData.Inc()
 			}
 			continue
@@ -313,7 +313,7 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 				continue
 			}
 		}
-		if !b.rows.addAs(e, policy, region, s.set.SealPII, anon) {
+		if !b.rows.addAs(e, policy, names, region, s.set.SealPII, anon) {
 			s.m.badData.Inc()
 			s.log.Warn("event data is not valid JSON; stored as {}", "event_id", e.ID, "site", e.SiteID)
 		}

@@ -99,11 +99,22 @@ func ApplySealed(data []byte, policy site.PIIPolicy, region Region, seal Sealer)
 // returns the extended buffer; on error dst is returned unchanged. It
 // allocates nothing when data holds no personal data and dst has room.
 func AppendApply(dst, data []byte, policy site.PIIPolicy, region Region, seal Sealer) ([]byte, error) {
+	return AppendApplyNames(dst, data, policy, site.PIINamesKeep, region, seal)
+}
+
+// AppendApplyNames is AppendApply with the site's pii_names (see
+// site.Site.PIINames): "" or keep is AppendApply; hash replaces name
+// scalars by piinorm.Hash(piinorm.Name(value)) unless the policy seals or
+// drops them; drop removes name members whatever the policy.
+func AppendApplyNames(dst, data []byte, policy site.PIIPolicy, names string, region Region, seal Sealer) ([]byte, error) {
 	policy = effective(policy, seal)
+	if names == site.PIINamesKeep {
+		names = ""
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return append(dst, "{}"...), nil
 	}
-	if policy == site.PIIRaw || !mayContainPII(data, policy != site.PIIHash) {
+	if (policy == site.PIIRaw && names == "") || !mayContainPII(data, policy != site.PIIHash || names != "") {
 		if !hasSpace(data) {
 			if !jsontext.Value(data).IsValid(opts...) {
 				return dst, ErrInvalid
@@ -118,6 +129,8 @@ func AppendApply(dst, data []byte, policy site.PIIPolicy, region Region, seal Se
 	}
 	st := states.Get().(*state)
 	defer states.Put(st)
+	st.names = names
+	defer func() { st.names = "" }()
 	out, err := st.transform(data, policy, region, seal)
 	if err != nil {
 		return dst, err
@@ -203,6 +216,7 @@ type state struct {
 	seal Sealer
 
 	anon        bool   // also drop identifier members (AppendAnonymous)
+	names       string // pii_names: "" (keep), hash or drop
 	data        []byte // the payload being transformed
 	region      Region
 	resolved    bool   // phoneRegion is set
@@ -222,6 +236,29 @@ func (st *state) phone() string {
 	return st.phoneRegion
 }
 
+// Actions on a personal member's value.
+const (
+	actKeep = iota
+	actDrop
+	actHash
+	actSeal
+)
+
+// action is what happens to the value of a member of kind k (not None).
+func (st *state) action(k Kind, policy site.PIIPolicy) int {
+	switch {
+	case policy == site.PIIDrop || (k == Name && st.names == site.PIINamesDrop):
+		return actDrop
+	case policy == site.PIIEncrypt:
+		return actSeal
+	case k == Name && st.names == site.PIINamesHash:
+		return actHash
+	case k == Name || policy == site.PIIRaw:
+		return actKeep
+	}
+	return actHash
+}
+
 // member handles one object member whose name token was just read.
 func (st *state) member(name jsontext.Token, k Kind, policy site.PIIPolicy) error {
 	dec, enc := &st.dec, &st.enc
@@ -234,13 +271,17 @@ func (st *state) member(name jsontext.Token, k Kind, policy site.PIIPolicy) erro
 	if k == None && st.anon && Identifier(name.String()) {
 		return fail(dec.SkipValue())
 	}
-	if k == None || (k == Name && policy == site.PIIHash) {
+	if k == None {
 		return fail(enc.WriteToken(name))
 	}
-	if policy == site.PIIDrop {
+	act := st.action(k, policy)
+	switch act {
+	case actKeep:
+		return fail(enc.WriteToken(name))
+	case actDrop:
 		return fail(dec.SkipValue())
 	}
-	// Hash e-mail and phone scalars; containers are walked like any value.
+	// Hash or seal scalars; containers are walked like any value.
 	switch dec.PeekKind() {
 	case '"', '0':
 		v, err := dec.ReadToken()
@@ -253,10 +294,12 @@ func (st *state) member(name jsontext.Token, k Kind, policy site.PIIPolicy) erro
 		}
 		switch {
 		case s == "":
-		case policy == site.PIIEncrypt:
+		case act == actSeal:
 			s = st.seal(s)
 		case k == Email:
 			s = piinorm.Hash(piinorm.Email(s))
+		case k == Name:
+			s = piinorm.Hash(piinorm.Name(s))
 		default:
 			s = piinorm.Hash(piinorm.Phone(s, st.phone()))
 		}
