@@ -193,7 +193,7 @@ func TestOpenAPIEnums(t *testing.T) {
 	badErr := bad.Validate(endpoint.Checks{})
 	hook := endpoint.Endpoint{ID: "x", Site: "s", Type: endpoint.TypeWebhook, Auth: "bogus"}
 	hookErr := hook.Validate(endpoint.Checks{})
-	s := site.Site{ID: "s", WriteKey: "k", PII: "bogus", ConsentMode: "bogus", AnalyticsDenied: "bogus"}
+	s := site.Site{ID: "s", WriteKey: "k", PII: "bogus", PIINames: "bogus", ConsentMode: "bogus", AnalyticsDenied: "bogus"}
 	siteErr := s.Validate()
 	sorted := func(v ...string) []string { sort.Strings(v); return v }
 	cases := []struct {
@@ -206,6 +206,7 @@ func TestOpenAPIEnums(t *testing.T) {
 		{[]string{"Endpoint.auth", "EndpointInput.auth"}, validatorEnum(t, "auth", hookErr)},
 		{[]string{"Site.pii", "SiteInput.pii"}, validatorEnum(t, "pii", siteErr)},
 		{[]string{"Site.consent_mode", "SiteInput.consent_mode"}, validatorEnum(t, "consent_mode", siteErr)},
+		{[]string{"Site.pii_names", "SiteInput.pii_names"}, validatorEnum(t, "pii_names", siteErr)},
 		{[]string{"Site.analytics_denied", "SiteInput.analytics_denied"}, validatorEnum(t, "analytics_denied", siteErr)},
 		{[]string{"Endpoint.origin", "Site.origin"}, sorted(originAPI, originConfig)},
 		{[]string{"Delivery.state", "Attempt.state"}, sorted(delivery.StateDelivered, delivery.StateRetrying, delivery.StateDead,

@@ -182,7 +182,7 @@ func (f *Forwarder) dispatchSegment(t *segTracker) {
 				continue
 			}
 			out, queueOnly := f.filterOut(rt, &env)
-			if out || f.suppress(rt, ev, id) {
+			if out || f.suppress(rt, &env, id) {
 				continue
 			}
 			t.pending.Add(1)

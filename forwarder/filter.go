@@ -13,6 +13,8 @@ import (
 type eventEnv struct {
 	ev  *event.Event
 	env *rules.Env
+	// erased is 0 until asked, then 1 (not erased) or 2 (erased).
+	erased int8
 }
 
 func (e *eventEnv) get() *rules.Env {

@@ -71,7 +71,9 @@ type Settings struct {
 	Sites    site.Registry      // default_phone_region and PII policy of sites; optional
 	DB       deliverylog.Writer // delivery log; nil: attempts are not recorded
 	Observer Observer           // optional
-	_        struct{}
+	// Suppression is the list of erased people (*suppress.List); nil: none.
+	Suppression Suppression
+	_           struct{}
 }
 
 type lifecycle int

@@ -61,7 +61,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		rateLimit: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoint_rate_limit",
 			Help: "Requests per second this node lets start to an endpoint (its share of rate_limit); 0 is unlimited."}, ep),
 		suppressed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_suppressed_total",
-			Help: "Deliveries not made because the event's consent does not allow a purpose the endpoint needs, by endpoint and purpose."}, []string{"endpoint", "purpose"}),
+			Help: "Deliveries not made because the event's consent does not allow a purpose the endpoint needs, by endpoint and purpose; purpose erased: the event's person is on the suppression list."}, []string{"endpoint", "purpose"}),
 		filtered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_forwarder_filtered_total",
 			Help: "Deliveries not made because the endpoint's filter rejected the event."}, ep),
 		invalidEndpoints: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "bridge_forwarder_endpoints_invalid",

@@ -146,7 +146,7 @@ func (f *Forwarder) dispatchOrdered(ctx context.Context, seg eventlog.Segment) b
 				continue
 			}
 			id := queue.DeliveryID(rt.cfg.ID, ev.ID)
-			if out, _ := f.filterOut(rt, &env); out || f.suppress(rt, ev, id) {
+			if out, _ := f.filterOut(rt, &env); out || f.suppress(rt, &env, id) {
 				continue
 			}
 			vh := queue.VisitorHash(endpoint.VisitorKey(ev.UID, ev.AnonID))

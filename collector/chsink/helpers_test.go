@@ -62,6 +62,8 @@ func testSites() *site.Static {
 		{ID: "rawco", WriteKey: "pk_raw", PII: site.PIIRaw},
 		{ID: "dropco", WriteKey: "pk_drop", PII: site.PIIDrop},
 		{ID: "strictco", WriteKey: "pk_strict", PII: site.PIIHash, AnalyticsDenied: site.AnalyticsDeniedDrop},
+		{ID: "namehashco", WriteKey: "pk_nh", PII: site.PIIHash, PIINames: site.PIINamesHash},
+		{ID: "namedropco", WriteKey: "pk_nd", PII: site.PIIRaw, PIINames: site.PIINamesDrop},
 	})
 }
 

@@ -17,10 +17,12 @@ type metrics struct {
 	// analyticsDenied counts events whose visitor denied analytics, by what
 	// was stored: anonymous or drop (not stored).
 	analyticsDenied *prometheus.CounterVec
-	batchRows       prometheus.Histogram
-	insertTime      prometheus.Histogram
-	lag             prometheus.Gauge
-	retrying        prometheus.Gauge
+	// erased counts events of erased people, stored anonymously.
+	erased     prometheus.Counter
+	batchRows  prometheus.Histogram
+	insertTime prometheus.Histogram
+	lag        prometheus.Gauge
+	retrying   prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -57,11 +59,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		analyticsDenied: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bridge_chsink_analytics_denied_total", Help: "Events whose visitor denied analytics, by the site's analytics_denied: anonymous (stored without personal data or identifiers) or drop (not stored).",
 		}, []string{"action"}),
+		erased: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_chsink_erased_total", Help: "Events of people on the suppression list (erased), stored without personal data or identifiers.",
+		}),
 	}
 	m.analyticsDenied.WithLabelValues("anonymous")
 	m.analyticsDenied.WithLabelValues("drop")
 	if err := promreg.Register(reg, m.rows, m.errors, m.ackErrors, m.fetchErrors, m.badData,
-		m.batchRows, m.insertTime, m.lag, m.retrying, m.analyticsDenied); err != nil {
+		m.batchRows, m.insertTime, m.lag, m.retrying, m.analyticsDenied, m.erased); err != nil {
 		return nil, fmt.Errorf("chsink: %w", err)
 	}
 	return m, nil

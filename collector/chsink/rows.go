@@ -173,14 +173,14 @@ func (r *rows) reset() {
 // pii.Region); it reports false when its data was not valid JSON (stored
 // as {} so that no unchecked PII is written).
 func (r *rows) add(e *event.Event, policy site.PIIPolicy, siteRegion string, seal pii.Sealer) bool {
-	return r.addAs(e, policy, siteRegion, seal, false)
+	return r.addAs(e, policy, "", siteRegion, seal, false)
 }
 
-// addAs is add; anon stores the event anonymised because its visitor denied
+// addAs is add with the site's pii_names (names); anon stores the event anonymised because its visitor denied
 // analytics: no personal data (as pii: drop), no visitor identifier (uid,
 // aid, sid, user_id, fbp, fbc, IP, user agent, identifier members of data) and URLs
 // without their query string.
-func (r *rows) addAs(e *event.Event, policy site.PIIPolicy, siteRegion string, seal pii.Sealer, anon bool) bool {
+func (r *rows) addAs(e *event.Event, policy site.PIIPolicy, names, siteRegion string, seal pii.Sealer, anon bool) bool {
 	// Room for the payload and for the digests that may replace PII.
 	if room := len(e.Data) + 256; len(r.data.buf)+room > cap(r.data.buf) {
 		r.data.buf = grow(r.data.buf, room)
@@ -190,7 +190,7 @@ func (r *rows) addAs(e *event.Event, policy site.PIIPolicy, siteRegion string, s
 		policy = site.PIIDrop
 		r.data.buf, err = pii.AppendAnonymous(r.data.buf, e.Data)
 	} else {
-		r.data.buf, err = pii.AppendApply(r.data.buf, e.Data, policy, pii.Region{Seen: e.Context.Country, Site: siteRegion}, seal)
+		r.data.buf, err = pii.AppendApplyNames(r.data.buf, e.Data, policy, names, pii.Region{Seen: e.Context.Country, Site: siteRegion}, seal)
 	}
 	valid := err == nil
 	if !valid {

@@ -13,6 +13,7 @@ import (
 	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/consent"
+	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/retry"
 	"github.com/popinbridge/bridge/internal/site"
 )
@@ -27,6 +28,12 @@ type Settings struct {
 	// SealPII encrypts personal values of sites with `pii: encrypt`
 	// (internal/piicrypt's Box.Seal). Nil: such sites are stored as hash.
 	SealPII func(plaintext string) string
+	// Suppression is the list of erased people (*suppress.List): their
+	// events are stored as an analytics denial stored anonymously, whatever
+	// the site's analytics_denied. Nil: none.
+	Suppression interface {
+		Suppressed(ev *event.Event, region string) bool
+	}
 }
 
 // Sink moves events from the log into ClickHouse. Start it once; Shutdown
@@ -280,17 +287,24 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 	b.segs = append(b.segs, seg)
 	evs := seg.Events()
 	// A segment's events mostly share one site: look it up once per run.
-	siteID, policy, region, denied := "", site.PIIHash, "", site.AnalyticsDeniedAnonymous
+	siteID, policy, names, region, denied := "", site.PIIHash, "", "", site.AnalyticsDeniedAnonymous
 	for i := range evs {
 		e := &evs[i]
 		if i == 0 || e.SiteID != siteID {
-			siteID, policy, region, denied = e.SiteID, site.PIIHash, "", site.AnalyticsDeniedAnonymous
+			siteID, policy, names, region, denied = e.SiteID, site.PIIHash, "", "", site.AnalyticsDeniedAnonymous
 			if st, ok := s.set.Sites.ByID(siteID); ok {
-				policy, region = st.PII, st.DefaultPhoneRegion
+				policy, names, region = st.PII, st.PIINames, st.DefaultPhoneRegion
 				if st.AnalyticsDenied == site.AnalyticsDeniedDrop {
 					denied = site.AnalyticsDeniedDrop
 				}
 			}
+		}
+		if s.set.Suppression != nil && s.set.Suppression.Suppressed(e, region) {
+			s.m.erased.Inc()
+			if !b.rows.addAs(e, policy, names, region, s.set.SealPII, true) {
+				s.m.badData.Inc()
+			}
+			continue
 		}
 		anon := consent.Of(e.Context.Consent, consent.Analytics) == consent.Denied
 		if anon {
@@ -299,7 +313,7 @@ func (s *Sink) add(b *batch, seg eventlog.Segment) {
 				continue
 			}
 		}
-		if !b.rows.addAs(e, policy, region, s.set.SealPII, anon) {
+		if !b.rows.addAs(e, policy, names, region, s.set.SealPII, anon) {
 			s.m.badData.Inc()
 			s.log.Warn("event data is not valid JSON; stored as {}", "event_id", e.ID, "site", e.SiteID)
 		}

@@ -61,7 +61,7 @@ func (st *entryState) ctx(dec *jsontext.Decoder, c *wireContext) error {
 // utm reads an object of strings (null entries become "", a null object
 // clears the map).
 func (st *entryState) utm(dec *jsontext.Decoder, c *wireContext) error {
-	return readObject(st, dec, &c.UTM, func() (string, bool, error) {
+	return readObject(st, dec, &c.UTM, func(string) (string, bool, error) {
 		var v string
 		err := st.str(dec, &v)
 		return v, true, err
@@ -69,9 +69,26 @@ func (st *entryState) utm(dec *jsontext.Decoder, c *wireContext) error {
 }
 
 // consent reads ctx.consent as wireConsent.UnmarshalJSON does: booleans
-// and "granted"/"denied" are kept, any other value removes its key.
+// and "granted"/"denied" are kept, any other value removes its key; "tcf"
+// goes through setTCF.
 func (st *entryState) consent(dec *jsontext.Decoder, c *wireContext) error {
-	return readObject(st, dec, &c.Consent, func() (bool, bool, error) {
+	return readObject(st, dec, &c.Consent, func(k string) (bool, bool, error) {
+		if k == tcfKey {
+			if dec.PeekKind() != '"' {
+				setTCF(c.Consent, "", false)
+				return false, false, dec.SkipValue()
+			}
+			s, err := schemas.ReadString(dec)
+			if err != nil {
+				return false, false, err
+			}
+			setTCF(c.Consent, s, true)
+			return false, false, nil
+		}
+		if tcfDerived(k) { // ignored: what is there stays
+			v, had := c.Consent[k]
+			return v, had, dec.SkipValue()
+		}
 		switch dec.PeekKind() {
 		case 't', 'f':
 			tok, err := dec.ReadToken()
@@ -96,7 +113,7 @@ func (st *entryState) consent(dec *jsontext.Decoder, c *wireContext) error {
 // whether to keep it (a value not kept removes its key); a null object
 // clears the map and anything else but an object marks the entry bad (it
 // falls back to the reference parser).
-func readObject[M ~map[string]V, V any](st *entryState, dec *jsontext.Decoder, m *M, read func() (V, bool, error)) error {
+func readObject[M ~map[string]V, V any](st *entryState, dec *jsontext.Decoder, m *M, read func(key string) (V, bool, error)) error {
 	switch dec.PeekKind() {
 	case 'n':
 		*m = nil
@@ -118,7 +135,7 @@ func readObject[M ~map[string]V, V any](st *entryState, dec *jsontext.Decoder, m
 		if err != nil {
 			return err
 		}
-		v, keep, err := read()
+		v, keep, err := read(k)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"encoding/base64"
 	"maps"
 	"net/http"
 	"strings"
@@ -25,8 +26,18 @@ func TestConsentOnTheWire(t *testing.T) {
 			map[string]bool{"ad_storage": true}},
 		{"null entries left out", `"ctx":{"consent":{"ads":null,"functional":true}}`,
 			map[string]bool{"functional": true}},
-		{"TCF string left out", `"ctx":{"consent":{"tcf":"CPXxRfAPXxRfAAfKABENB-CgAAAAAAAAAAYgAAAAAAAA","ads":false}}`,
+		{"TCF string without purposes", `"ctx":{"consent":{"tcf":"` + tcfString() + `","ads":true}}`,
+			map[string]bool{"ads": true, "tcf_functional": false, "tcf_analytics": false, "tcf_ads": false}},
+		{"TCF string with purposes", `"ctx":{"consent":{"tcf":"` + tcfString(1, 2, 3, 4, 7, 8, 9, 10) + `.segment"}}`,
+			map[string]bool{"tcf_functional": true, "tcf_analytics": true, "tcf_ads": true}},
+		{"TCF storage only, escaped", `"ctx":{"consent":{"tcf":"` + strings.Replace(tcfString(1), "A", `\u0041`, 1) + `"}}`,
+			map[string]bool{"tcf_functional": true, "tcf_analytics": false, "tcf_ads": false}},
+		{"TCF keys on the wire ignored", `"ctx":{"consent":{"tcf_ads":true,"tcf_analytics":"granted"}}`, map[string]bool{}},
+		{"TCF keys on the wire do not override", `"ctx":{"consent":{"tcf":"` + tcfString() + `","tcf_ads":true},"consent":{"tcf_ads":true}}`,
+			map[string]bool{"tcf_functional": false, "tcf_analytics": false, "tcf_ads": false}},
+		{"TCF not a TC string left out", `"ctx":{"consent":{"tcf":"CPXxRfAPXxRfAAfKABENB","ads":false}}`,
 			map[string]bool{"ads": false}},
+		{"TCF later invalid removes", `"ctx":{"consent":{"tcf":"` + tcfString(1) + `"},"consent":{"tcf":5}}`, map[string]bool{}},
 		{"number, object, array, other string left out", `"ctx":{"consent":{"ads":1,"analytics":{"v":true},"functional":[true],"x":"yes","y":"","z":" granted"}}`,
 			map[string]bool{}},
 		{"only odd values: an empty map", `"ctx":{"consent":{"tcf":"CP"}}`, map[string]bool{}},
@@ -81,7 +92,8 @@ func TestConsentNotAnObject(t *testing.T) {
 
 // TestHTTPAcceptsOddConsent checks end to end that an event whose consent
 // holds values bridge does not read is acked and stored with the
-// normalised consent.
+// normalised consent (the TC string, version 2 without purpose consent,
+// read as its three keys).
 func TestHTTPAcceptsOddConsent(t *testing.T) {
 	h := newHarness(t, testConfig())
 	ev := mkEvent("nudge_show")
@@ -98,8 +110,21 @@ func TestHTTPAcceptsOddConsent(t *testing.T) {
 	if !ok {
 		t.Fatal("acked event not stored")
 	}
-	want := map[string]bool{"ad_user_data": false, "analytics_storage": true, "ads": true}
+	want := map[string]bool{"ad_user_data": false, "analytics_storage": true, "ads": true,
+		"tcf_functional": false, "tcf_analytics": false, "tcf_ads": false}
 	if !maps.Equal(stored.Context.Consent, want) {
 		t.Fatalf("stored consent %#v, want %#v", stored.Context.Consent, want)
 	}
+}
+
+// tcfString is a TCF v2 core segment built bit by bit: version 2 in bits
+// 0..5, purpose n consented at bit 152+n-1, every other bit 0.
+func tcfString(purposes ...int) string {
+	b := make([]byte, 29)
+	b[0] = 2 << 2
+	for _, p := range purposes {
+		i := 152 + p - 1
+		b[i/8] |= 1 << (7 - i%8)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -25,12 +25,22 @@ func (s *Service) erase(ctx context.Context, db *chdb.DB, j Job, w work) (Counts
 		region = st.DefaultPhoneRegion
 	}
 	norm := normalise(w.kind, w.value, region)
+	// Suppressed first, so that events arriving while the job runs are
+	// already stored without personal data and not forwarded.
+	if err := s.suppress(ctx, j.Site, w.kind, norm); err != nil {
+		return c, err
+	}
 	f, err := s.find(ctx, db, j.Site, w.kind, w.value, norm)
 	if err != nil {
 		return c, err
 	}
 	if w.kind == KindUID {
 		f.uids[w.value] = true
+	}
+	for uid := range f.uids {
+		if err := s.suppress(ctx, j.Site, KindUID, uid); err != nil {
+			return c, err
+		}
 	}
 	ids := keys(f.ids)
 	slices.Sort(ids)
@@ -90,4 +100,15 @@ func (s *Service) waitMutations(ctx context.Context, db *chdb.DB) error {
 		}
 		wait = min(wait*2, 2*time.Second)
 	}
+}
+
+// suppress puts an identifier on the site's suppression list.
+func (s *Service) suppress(ctx context.Context, siteID, kind, norm string) error {
+	if s.set.Suppress == nil {
+		return nil
+	}
+	if err := s.set.Suppress.Add(ctx, siteID, kind, norm); err != nil {
+		return fmt.Errorf("suppression list: %w", err)
+	}
+	return nil
 }

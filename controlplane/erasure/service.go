@@ -46,16 +46,23 @@ type Forgetter interface {
 	Forget(ctx context.Context, siteID, uid string) error
 }
 
+// Suppressor puts an erased identifier on the site's suppression list
+// (*suppress.List); norm is its normal form (suppress.Normalise).
+type Suppressor interface {
+	Add(ctx context.Context, siteID, kind, norm string) error
+}
+
 // Settings are the code-supplied parts of a Service.
 type Settings struct {
-	NATS    natsrv.JetStreamer // required; read at Start
-	Bucket  string             // required: the records' KV bucket
-	DB      func() *chdb.DB    // required; nil result: not connected (yet)
-	Sites   site.Registry      // required
-	Consent Forgetter          // nil: no consent store
-	Box     *piicrypt.Box      // opens pii: encrypt rows and seals pending identifiers; nil: neither
-	Logger  *slog.Logger       // nil: slog.Default()
-	Now     func() time.Time   // nil: time.Now
+	NATS     natsrv.JetStreamer // required; read at Start
+	Bucket   string             // required: the records' KV bucket
+	DB       func() *chdb.DB    // required; nil result: not connected (yet)
+	Sites    site.Registry      // required
+	Consent  Forgetter          // nil: no consent store
+	Suppress Suppressor         // nil: later events of an erased person are not suppressed
+	Box      *piicrypt.Box      // opens pii: encrypt rows and seals pending identifiers; nil: neither
+	Logger   *slog.Logger       // nil: slog.Default()
+	Now      func() time.Time   // nil: time.Now
 }
 
 // Service takes erasure requests and carries them out, one at a time.

@@ -6,7 +6,11 @@
 // marketing) and functional. Google Consent Mode v2 keys in ctx.consent map
 // onto them: ad_storage, ad_user_data and ad_personalization → ads;
 // analytics_storage → analytics; functionality_storage and
-// personalization_storage → functional. Unknown keys are kept and ignored.
+// personalization_storage → functional. An IAB TCF v2 string
+// (ctx.consent.tcf) becomes the keys tcf_functional (TCF purpose 1),
+// tcf_analytics (7, 8, 9, 10) and tcf_ads (2, 3, 4), each true only when
+// all its TCF purposes are consented (see tcf.go). Unknown keys are kept
+// and ignored.
 // A purpose is denied when any key that maps to it is false, granted when
 // one is true and none is false, unknown otherwise: an explicit denial is
 // always honoured.
@@ -44,6 +48,7 @@ var keys = map[string]string{
 	"analytics_storage": Analytics,
 	"ad_storage":        Ads, "ad_user_data": Ads, "ad_personalization": Ads,
 	"functionality_storage": Functional, "personalization_storage": Functional,
+	TCFAnalytics: Analytics, TCFAds: Ads, TCFFunctional: Functional,
 }
 
 // State of one purpose in an event.

@@ -27,6 +27,13 @@ const (
 	PIIEncrypt PIIPolicy = "encrypt"
 )
 
+// What ClickHouse stores of names (Site.PIINames).
+const (
+	PIINamesKeep = "keep"
+	PIINamesHash = "hash"
+	PIINamesDrop = "drop"
+)
+
 // What the ClickHouse sink does with an event whose ctx.consent denies
 // analytics (Site.AnalyticsDenied).
 const (
@@ -46,9 +53,15 @@ type Site struct {
 	// PopinAPIKey is the X-API-KEY Popin's server webhooks must carry. "."
 	// (Popin's placeholder for "no key") makes the webhook endpoint
 	// unauthenticated for this site and must be set explicitly.
-	PopinAPIKey        string    `yaml:"popin_api_key" json:"popin_api_key,omitempty"`
-	PII                PIIPolicy `yaml:"pii" json:"pii"`
-	DefaultPhoneRegion string    `yaml:"default_phone_region" json:"default_phone_region,omitempty"`
+	PopinAPIKey string    `yaml:"popin_api_key" json:"popin_api_key,omitempty"`
+	PII         PIIPolicy `yaml:"pii" json:"pii"`
+	// PIINames is what ClickHouse stores of names (name, first_name,
+	// customer_name, …): keep (default: as the pii policy has always done —
+	// in clear under hash and raw, sealed under encrypt, removed under
+	// drop), hash (SHA-256 of the normalised name, piinorm.Name; sealed
+	// under encrypt, removed under drop) or drop (removed whatever pii says).
+	PIINames           string `yaml:"pii_names" json:"pii_names"`
+	DefaultPhoneRegion string `yaml:"default_phone_region" json:"default_phone_region,omitempty"`
 	// PixelDedup tells the SDK to fire the Meta Pixel with eventID = event id.
 	PixelDedup bool `yaml:"pixel_dedup" json:"pixel_dedup"`
 	// ConsentMode is opt_out (default: forward unless a purpose a
@@ -76,6 +89,9 @@ type Retention struct {
 func (s *Site) ApplyDefaults() {
 	if s.PII == "" {
 		s.PII = PIIHash
+	}
+	if s.PIINames == "" {
+		s.PIINames = PIINamesKeep
 	}
 	if s.ConsentMode == "" {
 		s.ConsentMode = consent.OptOut
@@ -105,6 +121,11 @@ func (s *Site) Validate() error {
 	case PIIHash, PIIRaw, PIIDrop, PIIEncrypt, "":
 	default:
 		errs = append(errs, fmt.Errorf("pii: %q is not one of hash, raw, drop, encrypt", s.PII))
+	}
+	switch s.PIINames {
+	case PIINamesKeep, PIINamesHash, PIINamesDrop, "":
+	default:
+		errs = append(errs, fmt.Errorf("pii_names: %q is not one of keep, hash, drop", s.PIINames))
 	}
 	switch s.ConsentMode {
 	case consent.OptOut, consent.OptIn, "":

@@ -28,6 +28,7 @@ import (
 	"github.com/popinbridge/bridge/internal/piicrypt"
 	"github.com/popinbridge/bridge/internal/promreg"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/suppress"
 )
 
 // Options are code-supplied additions, e.g. the demo's pages.
@@ -56,7 +57,9 @@ type App struct {
 	elog *eventlog.Log
 	// consent remembers visitors' consent for webhooks (JetStream KV).
 	consent *consentstore.Store
-	ingest  *ingest.Ingest
+	// suppress is the list of erased people (JetStream KV, mirrored).
+	suppress *suppress.List
+	ingest   *ingest.Ingest
 	// retention removes old ClickHouse data periodically.
 	retention *chretention.Runner
 	http      *httpServer
@@ -109,6 +112,11 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("consent_store: %w", err)
 	}
+	if a.suppress, err = suppress.New(suppress.Settings{
+		NATS: a.nats, Bucket: cfg.ControlPlane.Bucket + "_SUPPRESS", Logger: logger.With("part", "suppression_list"), Registerer: a.reg,
+	}); err != nil {
+		return nil, fmt.Errorf("suppression list: %w", err)
+	}
 	if a.ingest, err = ingest.New(cfg.Ingest, ingest.Settings{
 		Logger: logger.With("part", "ingest"), Registerer: a.reg, Sites: a.sites, Log: a.elog, Consent: a.consent,
 	}); err != nil {
@@ -154,6 +162,9 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if err := a.consent.Start(ctx); err != nil {
 		return fmt.Errorf("consent_store: %w", err)
+	}
+	if err := a.suppress.Start(ctx); err != nil {
+		return fmt.Errorf("suppression list: %w", err)
 	}
 	// An ingest node reads nothing from the log: the sink and the
 	// forwarder run on deliver nodes (config/role.go).
@@ -212,7 +223,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			a.bgCancel()
 			a.bgDone.Wait()
 		}
-		errs = append(errs, a.retention.Shutdown(ctx), a.consent.Shutdown(ctx), a.manage.shutdown(ctx), a.store.shutdown(ctx))
+		errs = append(errs, a.retention.Shutdown(ctx), a.consent.Shutdown(ctx), a.manage.shutdown(ctx), a.store.shutdown(ctx), a.suppress.Shutdown(ctx))
 		errs = append(errs, a.elog.Shutdown(ctx), a.nats.Shutdown(ctx))
 		a.shutdownErr = errors.Join(errs...)
 	})

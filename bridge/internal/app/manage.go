@@ -30,20 +30,21 @@ func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, er
 	fcfg := a.cfg.Forwarder.Config
 	fcfg.Endpoints = nil // the control plane's store is the source of truth; it applies them at start
 	fwd, err := forwarder.New(fcfg, forwarder.Settings{
-		Logger:     a.log.With("part", "forwarder"),
-		Registerer: a.reg,
-		Log:        a.elog,
-		NATS:       a.nats,
-		Sites:      a.sites,
-		DB:         deliverylog.WriterFunc(m.writeDeliveries),
-		Observer:   eng,
+		Logger:      a.log.With("part", "forwarder"),
+		Registerer:  a.reg,
+		Log:         a.elog,
+		NATS:        a.nats,
+		Sites:       a.sites,
+		DB:          deliverylog.WriterFunc(m.writeDeliveries),
+		Observer:    eng,
+		Suppression: a.suppress,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("forwarder: %w", err)
 	}
 	era, err := erasure.New(erasure.NewDefaultConfig(), erasure.Settings{
 		NATS: a.nats, Bucket: a.cfg.ControlPlane.Bucket + "_ERASURES", DB: a.store.DB, Sites: a.sites,
-		Consent: a.consent, Box: box, Logger: a.log.With("part", "erasure"),
+		Consent: a.consent, Suppress: a.suppress, Box: box, Logger: a.log.With("part", "erasure"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("erasure: %w", err)

@@ -77,7 +77,7 @@ func (s *storage) startConsumers(ctx context.Context, db *chdb.DB) error {
 	}
 	sink, err := chsink.New(s.a.cfg.ClickHouseSink, chsink.Settings{
 		Logger: s.a.log.With("part", "clickhouse_sink"), Registerer: s.a.reg, DB: db, Reader: s.reader, Sites: s.a.sites,
-		SealPII: seal,
+		SealPII: seal, Suppression: s.a.suppress,
 	})
 	if err != nil {
 		return err

@@ -19,63 +19,23 @@ import (
 	"github.com/popinbridge/bridge/internal/site"
 )
 
-// Kind is the personal-data category of an object member name.
-type Kind uint8
+// Kind is the personal-data category of an object member name
+// (piinorm.Classify: one definition for the sink, the forwarder and the
+// suppression list).
+type Kind = piinorm.Kind
 
+// Categories.
 const (
-	None Kind = iota
-	Email
-	Phone
-	Name
+	None  = piinorm.KindNone
+	Email = piinorm.KindEmail
+	Phone = piinorm.KindPhone
+	Name  = piinorm.KindName
 )
 
 var keyReplacer = strings.NewReplacer("-", "_", " ", "_")
 
-// Classify returns the category of an object member name (case- and
-// separator-insensitive): "email", "customer_email", "agentEmail" are
-// e-mails; "mobile", "phone_number", "full_phone_number" phones (but not
-// "phone_country_code"); "name", "customer_name", "first_name" names.
-func Classify(key string) Kind {
-	var buf [64]byte
-	var k string
-	if len(key) <= len(buf) && isASCII(key) {
-		for i := 0; i < len(key); i++ {
-			c := key[i]
-			switch {
-			case c == '-' || c == ' ':
-				c = '_'
-			case c >= 'A' && c <= 'Z':
-				c += 'a' - 'A'
-			}
-			buf[i] = c
-		}
-		k = unsafe.String(&buf[0], len(key)) // used only in this call
-	} else {
-		k = strings.ToLower(keyReplacer.Replace(key))
-	}
-	switch {
-	case strings.HasSuffix(k, "email") || strings.HasSuffix(k, "e_mail"):
-		return Email
-	case (strings.Contains(k, "phone") || strings.Contains(k, "mobile") || k == "msisdn") &&
-		!strings.Contains(k, "country") && !strings.Contains(k, "code") && !strings.Contains(k, "verified"):
-		return Phone
-	}
-	switch k {
-	case "name", "full_name", "fullname", "first_name", "firstname", "last_name", "lastname",
-		"customer_name", "customername", "agent_name", "guest_agent_name", "display_name":
-		return Name
-	}
-	return None
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
+// Classify returns the category of an object member name (piinorm.Classify).
+func Classify(key string) Kind { return piinorm.Classify(key) }
 
 // Sealer encrypts one personal value for the encrypt policy (see
 // internal/piicrypt). A nil Sealer makes the encrypt policy behave like hash,
@@ -139,11 +99,22 @@ func ApplySealed(data []byte, policy site.PIIPolicy, region Region, seal Sealer)
 // returns the extended buffer; on error dst is returned unchanged. It
 // allocates nothing when data holds no personal data and dst has room.
 func AppendApply(dst, data []byte, policy site.PIIPolicy, region Region, seal Sealer) ([]byte, error) {
+	return AppendApplyNames(dst, data, policy, site.PIINamesKeep, region, seal)
+}
+
+// AppendApplyNames is AppendApply with the site's pii_names (see
+// site.Site.PIINames): "" or keep is AppendApply; hash replaces name
+// scalars by piinorm.Hash(piinorm.Name(value)) unless the policy seals or
+// drops them; drop removes name members whatever the policy.
+func AppendApplyNames(dst, data []byte, policy site.PIIPolicy, names string, region Region, seal Sealer) ([]byte, error) {
 	policy = effective(policy, seal)
+	if names == site.PIINamesKeep {
+		names = ""
+	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return append(dst, "{}"...), nil
 	}
-	if policy == site.PIIRaw || !mayContainPII(data, policy != site.PIIHash) {
+	if (policy == site.PIIRaw && names == "") || !mayContainPII(data, policy != site.PIIHash || names != "") {
 		if !hasSpace(data) {
 			if !jsontext.Value(data).IsValid(opts...) {
 				return dst, ErrInvalid
@@ -158,6 +129,8 @@ func AppendApply(dst, data []byte, policy site.PIIPolicy, region Region, seal Se
 	}
 	st := states.Get().(*state)
 	defer states.Put(st)
+	st.names = names
+	defer func() { st.names = "" }()
 	out, err := st.transform(data, policy, region, seal)
 	if err != nil {
 		return dst, err
@@ -243,6 +216,7 @@ type state struct {
 	seal Sealer
 
 	anon        bool   // also drop identifier members (AppendAnonymous)
+	names       string // pii_names: "" (keep), hash or drop
 	data        []byte // the payload being transformed
 	region      Region
 	resolved    bool   // phoneRegion is set
@@ -262,6 +236,29 @@ func (st *state) phone() string {
 	return st.phoneRegion
 }
 
+// Actions on a personal member's value.
+const (
+	actKeep = iota
+	actDrop
+	actHash
+	actSeal
+)
+
+// action is what happens to the value of a member of kind k (not None).
+func (st *state) action(k Kind, policy site.PIIPolicy) int {
+	switch {
+	case policy == site.PIIDrop || (k == Name && st.names == site.PIINamesDrop):
+		return actDrop
+	case policy == site.PIIEncrypt:
+		return actSeal
+	case k == Name && st.names == site.PIINamesHash:
+		return actHash
+	case k == Name || policy == site.PIIRaw:
+		return actKeep
+	}
+	return actHash
+}
+
 // member handles one object member whose name token was just read.
 func (st *state) member(name jsontext.Token, k Kind, policy site.PIIPolicy) error {
 	dec, enc := &st.dec, &st.enc
@@ -274,13 +271,17 @@ func (st *state) member(name jsontext.Token, k Kind, policy site.PIIPolicy) erro
 	if k == None && st.anon && Identifier(name.String()) {
 		return fail(dec.SkipValue())
 	}
-	if k == None || (k == Name && policy == site.PIIHash) {
+	if k == None {
 		return fail(enc.WriteToken(name))
 	}
-	if policy == site.PIIDrop {
+	act := st.action(k, policy)
+	switch act {
+	case actKeep:
+		return fail(enc.WriteToken(name))
+	case actDrop:
 		return fail(dec.SkipValue())
 	}
-	// Hash e-mail and phone scalars; containers are walked like any value.
+	// Hash or seal scalars; containers are walked like any value.
 	switch dec.PeekKind() {
 	case '"', '0':
 		v, err := dec.ReadToken()
@@ -293,10 +294,12 @@ func (st *state) member(name jsontext.Token, k Kind, policy site.PIIPolicy) erro
 		}
 		switch {
 		case s == "":
-		case policy == site.PIIEncrypt:
+		case act == actSeal:
 			s = st.seal(s)
 		case k == Email:
 			s = piinorm.Hash(piinorm.Email(s))
+		case k == Name:
+			s = piinorm.Hash(piinorm.Name(s))
 		default:
 			s = piinorm.Hash(piinorm.Phone(s, st.phone()))
 		}
