@@ -14,6 +14,7 @@ interface Site {
   popin_api_key_set: boolean;
   consent_mode?: string;
   analytics_denied?: string;
+  pii_names?: string;
   pixel_dedup?: boolean;
   retention?: Retention;
   origin?: string;
@@ -42,6 +43,7 @@ function retentionText(r: Retention | undefined): string {
 const SITE_FIELDS: Spec[] = [
   { name: "origins", label: "Allowed origins", kind: "list", placeholder: "https://www.acme.com, https://*.acme.com", hint: "Comma-separated." },
   { name: "pii", label: "PII policy", kind: "select", default: "hash", options: [["hash", "hash"], ["encrypt", "encrypt"], ["raw", "raw"], ["drop", "drop"]], hint: "How ClickHouse stores personal data." },
+  { name: "pii_names", label: "Names", kind: "select", default: "keep", options: [["keep", "as the PII policy"], ["hash", "hash"], ["drop", "drop"]], hint: "Whether visitors' names are stored under the PII policy, hashed or dropped (never less protected than the policy)." },
   { name: "default_phone_region", label: "Default phone region", kind: "text", placeholder: "IN" },
   { name: "popin_api_key", label: "Popin API key", kind: "secret", hint: "The X-API-KEY Popin's server webhooks carry." },
   { name: "consent_mode", label: "Consent mode", kind: "select", default: "opt_out", options: [["opt_out", "opt_out: forward unless denied"], ["opt_in", "opt_in: forward only when granted"]], hint: "Whether a destination needing a purpose (Conversions API: ads) gets events whose consent is unknown. An explicit denial is honoured in both modes." },
