@@ -78,6 +78,19 @@ type fakeIngest struct {
 	retryFrames int  // answer this many next frames with retry_after_ms and close 1013
 	busyPosts   int  // answer this many next POSTs with 503 Retry-After: 1
 	pushedBack  int  // frames and POSTs answered with a retry so far
+
+	consentMode string // announced to the SDK (hello, HTTP answers); "" is opt_out
+	hellos      int    // sockets that got the hello
+}
+
+// mode is the consent_mode the fake announces.
+func (f *fakeIngest) mode() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.consentMode == "" {
+		return "opt_out"
+	}
+	return f.consentMode
 }
 
 // set changes the push-back knobs under the lock.
@@ -250,6 +263,11 @@ func (f *fakeIngest) serveWS(w http.ResponseWriter, r *http.Request) {
 		_ = c.Close()
 	}()
 	c.SetReadLimit(512 << 10)
+	// The hello: the site's consent mode, first on every socket.
+	if err := c.WriteJSON(map[string]any{"consent_mode": f.mode()}); err != nil {
+		return
+	}
+	f.set(func(f *fakeIngest) { f.hellos++ })
 	for {
 		_, msg, err := c.ReadMessage()
 		if err != nil {
@@ -319,5 +337,5 @@ func (f *fakeIngest) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		reject = []map[string]string{}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"accepted": ack, "rejected": reject})
+	_ = json.NewEncoder(w).Encode(map[string]any{"accepted": ack, "rejected": reject, "consent_mode": f.mode()})
 }

@@ -36,6 +36,7 @@ func testSites() *site.Static {
 		{ID: "acme", WriteKey: testKey, Origins: []string{testOrigin, "https://*.acme.com"}, PopinAPIKey: "k3y"},
 		{ID: "open", WriteKey: "pk_open", Origins: []string{"*"}, PopinAPIKey: PopinAPIKeyNone},
 		{ID: "nohooks", WriteKey: "pk_nohooks", Origins: []string{testOrigin}},
+		{ID: "optin", WriteKey: "pk_optin", Origins: []string{"*"}, ConsentMode: "opt_in"},
 	})
 }
 
@@ -303,20 +304,26 @@ type serverMsg struct {
 	Reject       []Reject `json:"reject"`
 	RetryAfterMS int64    `json:"retry_after_ms"`
 	Retry        []string `json:"retry"`
+	ConsentMode  string   `json:"consent_mode"`
 }
 
+// readMsg reads the next message, skipping the hello ({"consent_mode":…}).
 func readMsg(t testing.TB, c *websocket.Conn) (serverMsg, error) {
 	t.Helper()
-	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var m serverMsg
-	_, b, err := c.ReadMessage()
-	if err != nil {
-		return m, err
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		var m serverMsg
+		_, b, err := c.ReadMessage()
+		if err != nil {
+			return m, err
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatalf("server sent non-JSON %q: %v", b, err)
+		}
+		if m.ConsentMode == "" {
+			return m, nil
+		}
 	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("server sent non-JSON %q: %v", b, err)
-	}
-	return m, nil
 }
 
 // sendAndWait sends one batch and collects acks and rejects until every id

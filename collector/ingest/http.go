@@ -16,6 +16,8 @@ import (
 type httpResult struct {
 	Accepted []string `json:"accepted"`
 	Rejected []Reject `json:"rejected"`
+	// ConsentMode is the site's consent_mode (as in the WebSocket hello).
+	ConsentMode string `json:"consent_mode,omitempty"`
 }
 
 // serveEvents handles POST /v1/events?key=WRITE_KEY. CORS (preflight and
@@ -86,7 +88,7 @@ func (in *Ingest) serveEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in.countRejects(tr, rejects)
-	res := httpResult{Accepted: wire, Rejected: rejects}
+	res := httpResult{Accepted: wire, Rejected: rejects, ConsentMode: consentMode(s)}
 	if res.Accepted == nil {
 		res.Accepted = []string{}
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/internal/consent"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/site"
 )
@@ -74,6 +75,7 @@ func (in *Ingest) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	conn := newWSConn(in, ws, c)
+	conn.send(wsOut{text: helloMessage(s)})
 	in.mu.Lock()
 	in.conns[conn] = struct{}{}
 	in.mu.Unlock()
@@ -84,6 +86,21 @@ func (in *Ingest) serveWS(w http.ResponseWriter, r *http.Request) {
 		in.release(c.ip, conn)
 	}()
 	conn.run()
+}
+
+// helloMessage is the first message on every socket: the site's consent
+// mode, {"consent_mode":"opt_out"|"opt_in"}, which the SDK needs before it
+// may write to the visitor's storage or send (CONTRACT §5, issue 10.5).
+func helloMessage(s *site.Site) []byte {
+	return []byte(`{"consent_mode":"` + consentMode(s) + `"}`)
+}
+
+// consentMode is the site's consent_mode, opt_out when unset.
+func consentMode(s *site.Site) string {
+	if s.ConsentMode == consent.OptIn {
+		return consent.OptIn
+	}
+	return consent.OptOut
 }
 
 // admit reserves a connection slot for ip, or says why not.

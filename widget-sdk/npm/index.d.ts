@@ -39,6 +39,8 @@ export interface Stats {
   dropped: number
   /** 1 once the SDK sends over HTTP because WebSockets seem blocked. */
   http: number
+  /** The site's consent_mode as the bridge announced it; "" until then (absent before init). */
+  mode?: string
 }
 
 /** `window.PopinBridge` once the SDK runs. */

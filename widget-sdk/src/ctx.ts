@@ -2,7 +2,7 @@
 // id, the site's user id, URL, referrer, title, UTM parameters, Meta's
 // fbp/fbc and consent.
 
-import { cookie, get, jp, now, set, uuid } from './util'
+import { allow, cookie, get, jp, now, set, uuid } from './util'
 
 const P = 'popinbridge:v1:'
 const SID = P + 'sid'
@@ -10,6 +10,7 @@ const AID = P + 'aid'
 const FBC = P + 'fbc'
 const CONSENT = P + 'consent'
 const USER = P + 'user'
+const MODE = P + 'mode'
 
 // The session lives in sessionStorage as "id|last-activity-ms" and ends after
 // 30 minutes without events. The memory copy keeps it when storage is off.
@@ -43,7 +44,35 @@ export function setConsent(o: any) {
   }
   set(CONSENT, JSON.stringify(consent))
   setUser(user)
+  check()
 }
+
+// mode is the site's consent_mode as the bridge announced it, on this page
+// or (kept in storage once that is allowed) on an earlier one; '' until
+// then. Anything but opt_out counts as opt_in. Only the bridge sets it.
+export let mode = ''
+export const setMode = (m: string) => ((mode = m), set(MODE, m), check())
+
+// known reports whether the consent state is known: consent called, or
+// kept from an earlier page ('{"…' < '{}': the object is not empty).
+export const known = () => JSON.stringify(consent) < '{}'
+
+// ready reports whether events may be sent: on opt_out sites at once, on
+// opt_in sites once the consent state is known. Until then they wait in
+// memory (page exit sends them, consent unknown).
+export const ready = () => mode == 'opt_out' || (mode && known())
+
+// check opens the storage gate (util.ts) once the mode is known and allows
+// it: opt_out, or analytics or functional storage granted. Until then the
+// anonymous id, session, consent, user and outbox live in memory only.
+function check() {
+  if (mode == 'opt_out' || (mode && has(true, STORE))) allow(), cookie('_pbaid', aid)
+}
+
+// has reports whether consent sets any of keys to v.
+const has = (v: boolean, keys: string[]) => keys.some((k) => consent[k] === v)
+// STORE: the purposes that allow storage (bridge's and Consent Mode's names).
+const STORE = ['analytics', 'analytics_storage', 'functional', 'functionality_storage']
 
 // user is the site's own id for the visitor, from PopinBridge.identify, sent
 // as ctx.user_id. It is kept in localStorage for later pages only while the
@@ -52,11 +81,7 @@ export function setConsent(o: any) {
 // this page's events only, and a denial removes the stored copy.
 export let user = ''
 
-const keep = () =>
-  consent.analytics !== false &&
-  consent.analytics_storage !== false &&
-  consent.functional !== false &&
-  consent.functionality_storage !== false
+const keep = () => !has(false, STORE)
 
 // setUser sets the user id; null, undefined or "" forget it.
 export function setUser(id: any) {
@@ -67,7 +92,7 @@ export function setUser(id: any) {
 // ads reports whether advertising use is allowed: true unless the site
 // denied it (ads, or Consent Mode's ad_storage / ad_user_data). Without it
 // the SDK sends no fbp/fbc and fires no pixel event.
-export const ads = () => consent.ads !== false && consent.ad_storage !== false && consent.ad_user_data !== false
+export const ads = () => !has(false, ['ads', 'ad_storage', 'ad_user_data'])
 
 const utm: Record<string, string> = {}
 
@@ -79,11 +104,12 @@ export function init() {
   setUser(get(USER))
   aid = get(AID) || cookie('_pbaid') || uuid()
   set(AID, aid)
-  cookie('_pbaid', aid)
+  mode = get(MODE) || ''
+  check()
   const q = new URLSearchParams(location.search)
-  for (const k of ['source', 'medium', 'campaign', 'term', 'content']) {
-    const v = q.get('utm_' + k)
-    if (v) utm['utm_' + k] = v
+  for (const k of 'utm_source utm_medium utm_campaign utm_term utm_content'.split(' ')) {
+    const v = q.get(k)
+    if (v) utm[k] = v
   }
   // A landing URL with ?fbclid= gives fbc = fb.1.<ms>.<fbclid> (fbclid case
   // preserved). It is kept so later pages and reloads send the same value.

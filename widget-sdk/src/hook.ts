@@ -12,13 +12,10 @@
 export function install(cap: (name: any, data: any) => void) {
   const w = window as any
   const prev = w.popinEvent
-  let user: any
-  let q: any[] = []
-  if (prev) {
-    if (prev.h) (user = prev.h()), (q = prev.q || []) // accessor stub
-    else if (prev.q) q = prev.q // plain queue stub
-    else user = prev // the site's own handler
-  }
+  // prev is the accessor stub (h returns the site's handler), the plain
+  // queue stub (q only), or the site's own handler.
+  const q: any[] = (prev && prev.q) || []
+  let user: any = prev && (prev.h ? prev.h() : prev.q ? 0 : prev)
   // c captures one call's arguments; nothing it does escapes.
   const c = (a: any) => {
     try {
@@ -33,7 +30,6 @@ export function install(cap: (name: any, data: any) => void) {
   try {
     Object.defineProperty(w, 'popinEvent', {
       configurable: true,
-      enumerable: true,
       get: () => f,
       set: (v) => {
         if (v != f && v != prev) user = v

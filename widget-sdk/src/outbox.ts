@@ -7,7 +7,7 @@
 // site, under the site's adoption lock, so that two tabs do not both take
 // (and send) the same entries. widget-sdk/README.md explains the design.
 
-import { get, jp, now, set, uuid } from './util'
+import { get, jp, now, on, set, uuid } from './util'
 
 // An entry: e is the event, s the time it was last sent (0: not in flight),
 // x set once it went out in a page-exit request during this hidden period.
@@ -40,7 +40,7 @@ export function outbox(key: string, log: (...a: any[]) => void) {
     for (const e of evs) if (e && e.id && !P.some((w) => w.e.id == e.id)) P.push({ e, s: 0 })
     P.sort((a, b) => a.e.ts - b.e.ts)
     const n = P.length - CAP
-    if (n > 0) (o.dropped += n), P.splice(0, n), log('dropped', n)
+    if (n > 0) (o.dropped += n), P.splice(0, n)
     due = due || setTimeout(() => ((due = 0), save()))
   }
 
@@ -65,21 +65,15 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   // release lets go of the page's lock (pagehide).
   o.release = () => free && free()
 
-  // mutex runs f under the site's adoption lock: an exclusive Web Lock
-  // (skipped when another page holds it, unless wait), else a storage lock:
-  // write it, wait, and proceed only if it still names this page, so that
-  // of two tabs racing for it only one runs.
+  // mutex runs f under the site's adoption lock, an exclusive Web Lock
+  // (skipped when another page holds it, unless wait). Without Web Locks f
+  // runs at once: two tabs may then adopt the same orphan and both send its
+  // events, which the server stores once (deduplicated by id).
   function mutex(f: (held: string[]) => void, wait?: 1) {
-    if (L)
-      return L.request(LOCK, wait ? {} : { ifAvailable: true }, (l: any) =>
-        l && L.query().then((q: any) => f(q.held.map((x: any) => x.name))),
-      ).catch(log)
-    const l = (get(LOCK) || '').split('|')
-    if (!wait && l[0] && l[0] != me && +l[1] > now()) return
-    set(LOCK, me + '|' + (now() + 5e3))
-    setTimeout(() => {
-      if ((get(LOCK) || '').split('|')[0] == me) f([]), set(LOCK, null)
-    }, 150)
+    if (!L) return f([])
+    L.request(LOCK, wait ? {} : { ifAvailable: true }, (l: any) =>
+      l && L.query().then((q: any) => f(q.held.map((x: any) => x.name))),
+    ).catch(log)
   }
 
   // back is called when the page comes back from the back/forward cache,
@@ -107,14 +101,15 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   }
 
   // adopt takes over orphaned outboxes under the adoption lock, then calls
-  // then().
+  // then(); not before this page may write storage (util.ts), as removing
+  // an orphan's key is a write.
   function adopt(then: () => void) {
-    if (orphans([]).length)
+    if (on && orphans([]).length)
       mutex((held) => {
         for (const k of orphans(held)) {
           const v = jp(get(k))
           set(k, null)
-          if (v && v.e) add(v.e), log('adopted', v.e.length)
+          if (v && v.e) add(v.e)
         }
         then()
       })

@@ -4,7 +4,7 @@
 // package (esm.ts). A second call returns the running API. Nothing here may
 // throw into the page; the callers catch what start itself throws.
 
-import { aid, ads, ctx, init, setConsent, setUser, sid, user } from './ctx'
+import { aid, ads, consent, ctx, init, known, mode, setConsent, setUser, sid, user } from './ctx'
 import { install } from './hook'
 import { outbox } from './outbox'
 import { transport } from './transport'
@@ -26,7 +26,7 @@ const MAX = 32e3 // bytes per event (the collector's default limit is 32 KB)
 // fires the Meta Pixel with our event ids.
 export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
   const w = window as any
-  if (w.PopinBridge && w.PopinBridge.v) return w.PopinBridge
+  if ((w.PopinBridge || 0).v) return w.PopinBridge
   base = base.replace(/\/+$/, '')
   init()
   let debug = dbg || get('popinbridge:debug') == '1'
@@ -40,7 +40,7 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
   // cap builds one event (CONTRACT §5) and queues it; src "custom" marks
   // events sent by the site with track/identify.
   const cap = (name: any, data: any, src?: string) => {
-    if (typeof name != 'string' || !name) return
+    if (!name || name !== '' + name) return // a non-empty string only
     const e: any = {
       id: uuid(),
       name,
@@ -54,7 +54,12 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
     if (src) e.src = src
     const j = JSON.stringify(e) // also a snapshot: later changes to data do not leak in
     if (j.length > MAX) return log('too large', name)
-    o.add([JSON.parse(j)])
+    // An event captured before the consent state is known (held on opt_in
+    // sites, ctx.ts ready) carries the live state until it is stored or
+    // sent: it goes with what consent() sets meanwhile.
+    const x = JSON.parse(j)
+    known() || (x.ctx.consent = consent)
+    o.add([x])
     t.send()
     log(name, e)
     const p = !src && pixel && PIXEL[name] && ads() && PIXEL[name]
@@ -76,22 +81,14 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
   const early = w.PopinBridge
   const api = (w.PopinBridge = {
     v: 1,
-    consent: safe(setConsent),
+    consent: safe((c: any) => (setConsent(c), t.pump())),
     // identify stamps this and later events with the user id; a null id
     // forgets it (no event).
     identify: safe((id: any, traits?: any) => (setUser(id), user && cap('identify', { user_id: user, traits: traits || {} }, 'custom'))),
     track: safe((n: any, d?: any) => cap(n, d, 'custom')),
-    flush: () => {
-      try {
-        return t.flush()
-      } catch (e) {
-        return Promise.resolve(false)
-      }
-    },
-    debug: (on?: boolean) => {
-      debug = on !== false
-    },
-    stats: () => ({ pending: o.P.length, dropped: o.dropped, http: t.http }),
+    flush: t.flush,
+    debug: (on?: boolean) => (debug = on !== false),
+    stats: () => ({ pending: o.P.length, dropped: o.dropped, http: t.http, mode }),
   } as any)
 
   // Calls queued by the inline stub before the SDK ran ([name, arguments,

@@ -2,8 +2,10 @@
 // jittered exponential reconnect, HTTP POST /v1/events when WebSockets seem
 // blocked, and keepalive requests (or sendBeacon) when the page is hidden or
 // left. Messages (CONTRACT §5): {"ack":[ids]}, {"reject":[{id,code,error}]},
-// {"retry_after_ms":N}; HTTP answers {"accepted":[...],"rejected":[...]}.
+// {"retry_after_ms":N}, {"consent_mode":M} (first on every socket); HTTP
+// answers {"accepted":[...],"rejected":[...],"consent_mode":M}.
 
+import { mode, ready, setMode } from './ctx'
 import type { Entry } from './outbox'
 import { jp, now } from './util'
 
@@ -21,17 +23,17 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
   let hold = 0 // no sending before this time (backoff, retry hints)
   let timer: any = 0
   let solo = 0 // after a refused frame: one event per frame, one frame in flight
-  const t = { http: 0, pump, soon, exit, send, flush, close }
+  const t = { http: 0, pump, exit, send, flush, close }
 
   // handle applies a server answer: acks/accepted and rejects/rejected leave
   // the outbox (a rejected event is never resent); a retry hint
   // ({"retry_after_ms":N}, e.g. over a rate limit) keeps the events and
-  // holds sending.
+  // holds sending; consent_mode is the site's (ctx.ts), then events may go.
   function handle(m: any) {
     if (!m) return
+    if (m.consent_mode) setMode(m.consent_mode), pump()
     o.done(m.ack || m.accepted)
-    const r = m.reject || m.rejected || []
-    if (r.length) log('rejected', r), o.done(r)
+    o.done(m.reject || m.rejected)
     if (m.retry_after_ms) later(m.retry_after_ms)
   }
 
@@ -52,7 +54,7 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
 
   function fail(ms?: number) {
     fails++
-    if (!opened && fails > 2 && !t.http) (t.http = 1), (fails = 0), log('using HTTP')
+    if (!opened && fails > 2 && !t.http) (t.http = 1), (fails = 0)
     later(ms)
   }
 
@@ -91,6 +93,9 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
       if (!ws) return connect()
       if (ws.readyState != 1 || (solo && P.some((w) => w.s))) return
     }
+    // Nothing goes before ready (ctx.ts); over HTTP an empty batch asks
+    // for the consent mode (as a page-exit request: no resend loop).
+    if (!ready()) return mode || !t.http || post([], 1)
     const l = chunks(
       P.filter((w) => !w.s),
       solo ? 1 : 25e4,
@@ -127,7 +132,7 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
     const beacon = () => navigator.sendBeacon && navigator.sendBeacon(hURL, b)
     if (!keep) c.forEach((w) => (w.s = now()))
     try {
-      fetch(hURL, { method: 'POST', body: b, keepalive: !!keep, credentials: 'omit', headers: { 'Content-Type': 'text/plain' } })
+      fetch(hURL, { method: 'POST', body: b, keepalive: keep as any, credentials: 'omit' })
         .then((r) => {
           if (r.status == 429 || r.status > 499) throw +(r.headers.get('Retry-After') || 0) * 1e3 || 1
           if (r.status == 400 || r.status == 413) return keep || (refused(c), later())
@@ -164,12 +169,15 @@ export function transport(base: string, key: string, o: any, log: (...a: any[]) 
   }
 
   // flush sends now, ignoring backoff, and resolves true once every event
-  // pending at the call is acked or rejected, or false after 10 s.
+  // pending at the call is acked or rejected, or false after 10 s. It
+  // never throws nor rejects.
   function flush(): Promise<boolean> {
     const ids = P.map((w) => w.e.id)
     const t0 = now()
     hold = 0
-    pump()
+    try {
+      pump()
+    } catch (e) {}
     return new Promise((res) => {
       const f = () =>
         !P.some((w) => ids.indexOf(w.e.id) >= 0) ? res(true) : now() - t0 > 1e4 ? res(false) : setTimeout(f, 50)

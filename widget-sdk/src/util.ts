@@ -3,10 +3,22 @@
 
 export const now = Date.now
 
+// The storage gate: until allow() (ctx.ts: the bridge announced the site's
+// consent mode and it allows storage) writes stay in W, in memory, as
+// [value, ses], and get reads W first; allow() then writes them out.
+let W: Record<string, any> = {}
+export let on = 0
+export function allow() {
+  on = 1
+  for (const k in W) set(k, ...(W[k] as [string, 1]))
+  W = {}
+}
+
 // get reads a key from localStorage (or sessionStorage when ses is set).
 // Storage can be missing or throw (private modes, sandboxed iframes, quota):
 // every access is wrapped so that the SDK keeps working in memory.
 export function get(k: string, ses?: 1): string | null {
+  if (k in W) return W[k][0]
   try {
     return (ses ? sessionStorage : localStorage).getItem(k)
   } catch (e) {
@@ -16,6 +28,7 @@ export function get(k: string, ses?: 1): string | null {
 
 // set writes a key, or removes it when v is null.
 export function set(k: string, v: string | null, ses?: 1) {
+  if (!on) return void (W[k] = [v, ses])
   try {
     const s = ses ? sessionStorage : localStorage
     v == null ? s.removeItem(k) : s.setItem(k, v)
