@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -229,11 +230,13 @@ func (c *wsConn) run() {
 }
 
 // readLoop reads frames until the socket must close; it returns the close
-// frame to send, or nil when none can or need be sent.
+// frame to send, or nil when none can or need be sent. Each frame's buffer
+// goes back to frameBufs after its append, or at once when it has nothing
+// to append; a frame that ends the loop leaves its buffer to the GC.
 func (c *wsConn) readLoop() *wsClose {
 	in, cfg := c.in, c.in.cfg.WebSocket
 	for {
-		mt, data, err := c.ws.ReadMessage()
+		mt, buf, err := readFrame(c.ws)
 		if st := c.stop.Load(); st != nil {
 			return st
 		}
@@ -261,7 +264,7 @@ func (c *wsConn) readLoop() *wsClose {
 		}
 		c.lastData.Store(time.Now().UnixNano())
 		in.m.batches.WithLabelValues(c.client.transport).Inc()
-		items, perr := ParseBatch(data, in.lim)
+		items, perr := ParseBatch(buf.Bytes(), in.lim)
 		if perr != nil {
 			in.m.refusals.WithLabelValues(c.client.transport, string(perr.Code)).Inc()
 			return perr.wsClose()
@@ -289,6 +292,7 @@ func (c *wsConn) readLoop() *wsClose {
 			}
 		}
 		if len(evs) == 0 {
+			putFrame(buf) // rejects and retries hold copies, not buf's bytes
 			continue
 		}
 		select {
@@ -297,16 +301,18 @@ func (c *wsConn) readLoop() *wsClose {
 			return c.stop.Load()
 		}
 		c.inflight.Add(1)
-		go c.append(evs, wire)
+		go c.append(evs, wire, buf)
 	}
 }
 
 // append stores one batch and acks it, or asks the client to retry later;
-// wire are the events' ids as sent.
-func (c *wsConn) append(evs []event.Event, wire []string) {
+// wire are the events' ids as sent; buf is the frame evs alias, handed back
+// once commit returned.
+func (c *wsConn) append(evs []event.Event, wire []string, buf *bytes.Buffer) {
 	defer c.inflight.Done()
 	defer func() { <-c.sem }()
 	err := c.in.commit(context.Background(), c.client, evs)
+	putFrame(buf)
 	if errors.Is(err, eventlog.ErrTooLarge) { // permanent: an event the log can never hold
 		rejects := make([]Reject, len(evs))
 		for i := range evs {

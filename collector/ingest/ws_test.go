@@ -95,15 +95,20 @@ func TestWSAcksEveryEventNameAndDedups(t *testing.T) {
 	}
 }
 
+// Frames are read into reused buffers: each stored event keeps the data
+// its own frame carried, however many frames follow it on the socket.
 func TestWSPipelinedBatches(t *testing.T) {
 	h := newHarness(t, testConfig())
 	c := h.mustDial(testKey, testOrigin)
 	want := map[string]bool{}
+	notes := map[string]string{}
 	for i := 0; i < 20; i++ { // several in flight; acks may come in any order
 		var evs []wireEvent
 		for j := 0; j < 10; j++ {
 			e := mkEvent("nudge_show")
+			e.Data["note"] = strings.Repeat(string(rune('a'+i)), 1+(i*7+j*13)%60)
 			want[e.ID] = true
+			notes[e.ID] = e.Data["note"].(string)
 			evs = append(evs, e)
 		}
 		if err := c.WriteMessage(websocket.TextMessage, batchJSON(t, evs...)); err != nil {
@@ -120,6 +125,16 @@ func TestWSPipelinedBatches(t *testing.T) {
 		}
 		if len(m.Reject) > 0 || m.RetryAfterMS > 0 {
 			t.Fatalf("unexpected %+v", m)
+		}
+	}
+	for id, note := range notes {
+		e, ok := h.log.get(id)
+		if !ok {
+			t.Fatalf("acked %s is not in the log", id)
+		}
+		var d struct{ Note string }
+		if err := json.Unmarshal(e.Data, &d); err != nil || d.Note != note {
+			t.Fatalf("%s: data %s (%v), want note %q", id, e.Data, err, note)
 		}
 	}
 }
