@@ -66,14 +66,15 @@ func (m *Manager) runLifecycle(stop <-chan struct{}, done chan<- struct{}) {
 // Config.DisableAfter disables it and sends endpoint.disabled. A success
 // ends the run. A delivery that used its last retry (state dead) counts
 // towards message.attempt.exhausted (aggregated per endpoint per
-// ops_webhook.exhausted_window, exhausted.go). Test attempts and attempts to paused or
-// disabled endpoints change nothing.
+// ops_webhook.exhausted_window, exhausted.go). Test attempts, attempts to paused or
+// disabled endpoints and unsent ones (refused before any request: a bad
+// input, not a failing endpoint) change nothing else.
 func (m *Manager) decide(ctx context.Context, a Attempt) {
 	if a.State == delivery.StateDead && !a.Test {
 		m.attemptsExhausted(a)
 	}
 	st := m.store()
-	if st == nil || a.Test {
+	if st == nil || a.Test || a.Unsent {
 		return
 	}
 	e, ok := st.endpoint(a.EndpointID)

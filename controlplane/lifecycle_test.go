@@ -99,6 +99,23 @@ func TestAutoDisableAfterContinuousFailure(t *testing.T) {
 	waitFor(t, "engine sees active", func() bool { e, _ := f.eng.endpoint("crm"); return e.Active() })
 }
 
+// An attempt the forwarder refused before sending (Unsent: e.g. a HubSpot
+// lead without an e-mail) is the input's failure: it starts no failing run,
+// while the same attempt sent does (positive control).
+func TestUnsentAttemptsDoNotCountAgainstTheEndpoint(t *testing.T) {
+	f, _, _ := opsFixture(t)
+	f.mustEndpoint(map[string]any{"id": "hs", "site": "acme", "url": "https://crm.example.com/h"})
+	ctx := context.Background()
+	for _, c := range []struct {
+		unsent, failing bool
+	}{{true, false}, {false, true}} {
+		f.mgr.decide(ctx, Attempt{EndpointID: "hs", Error: "no identity", State: StateDead, Unsent: c.unsent, AttemptedAt: *f.now})
+		if e, _ := f.mgr.store().endpoint("hs"); (e.FailingSince != nil) != c.failing {
+			t.Fatalf("unsent=%v: failing_since %v, want set=%v", c.unsent, e.FailingSince, c.failing)
+		}
+	}
+}
+
 func TestGoneDisablesAtOnce(t *testing.T) {
 	f, rcv, secret := opsFixture(t)
 	f.mustEndpoint(map[string]any{"id": "crm", "site": "acme", "url": "https://crm.example.com/h"})

@@ -38,11 +38,11 @@ func (r *runner) handle(msgs []jetstream.Msg) {
 		}
 		it := exporter.Item{WebhookID: m.WebhookID, Event: &m.Event}
 		if err := rt.filterFailure(&m.Event); err != nil {
-			r.finish(rt, msg, m, exporter.Result{Err: err}, now)
+			r.finish(rt, msg, m, exporter.Result{Err: err, Unsent: true}, now)
 			continue
 		}
 		if err := rt.exp.Check(it, now); err != nil {
-			r.finish(rt, msg, m, exporter.Result{Err: err}, now)
+			r.finish(rt, msg, m, exporter.Result{Err: err, Unsent: true}, now)
 			continue
 		}
 		send, ms, items = append(send, msg), append(ms, m), append(items, it)
@@ -187,7 +187,9 @@ func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res expo
 	}
 	f.dlog.Add(rec)
 	if f.set.Observer != nil {
-		f.set.Observer.AttemptDone(attemptOf(rec))
+		a := attemptOf(rec)
+		a.Unsent = res.Unsent
+		f.set.Observer.AttemptDone(a)
 	}
 	return out
 }

@@ -319,9 +319,9 @@ func (o *orderedRunner) attempt(rt *endpointRuntime, msg jetstream.Msg, m *queue
 	it := exporter.Item{WebhookID: m.WebhookID, Event: &m.Event}
 	var res exporter.Result
 	if err := rt.filterFailure(&m.Event); err != nil {
-		res.Err = err
+		res.Err, res.Unsent = err, true
 	} else if err := rt.exp.Check(it, now); err != nil {
-		res.Err = err
+		res.Err, res.Unsent = err, true
 	} else {
 		res = r.f.export(r.ctx, rt, []exporter.Item{it})
 	}

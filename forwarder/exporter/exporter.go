@@ -74,6 +74,10 @@ type Result struct {
 	// ResponseHeader is the answer's header (nil when none came), for
 	// exporters that read rate-limit headers; it is not logged.
 	ResponseHeader http.Header
+	// Unsent: no request was made — the pipeline refused the item before
+	// sending it (Check, a filter error). Such a failure says nothing
+	// about the destination.
+	Unsent bool
 }
 
 // Request is an attempt's request as the delivery log may keep it.

@@ -37,6 +37,11 @@ type Attempt struct {
 	// MatchKeys: the customer-information keys an ad-platform attempt sent
 	// ("em,ph,fbp,ip,ua"); empty for other types.
 	MatchKeys string `json:"match_keys,omitempty"`
+	// Unsent: the forwarder refused the item before making any request
+	// (the destination would never accept it, e.g. a HubSpot lead without
+	// an e-mail): a failure of the input, not of the endpoint, so the
+	// lifecycle does not count it against the endpoint's health.
+	Unsent bool `json:"-"`
 }
 
 // Observer is told about every attempt the forwarder makes. AttemptDone
