@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -66,24 +65,8 @@ func (x *Exporter) Check(it exporter.Item, now time.Time) error {
 	return nil
 }
 
-// SampleName implements exporter.Sampler: popin_captured when mapped, else
-// the first mapped name.
-func (x *Exporter) SampleName() string {
-	if x.Wants("popin_captured") {
-		return "popin_captured"
-	}
-	names := make([]string, 0, len(x.eventMap))
-	for k, v := range x.eventMap {
-		if v != "" {
-			names = append(names, k)
-		}
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return "popin_captured"
-	}
-	return names[0]
-}
+// SampleName implements exporter.Sampler (exporter.SampleOf).
+func (x *Exporter) SampleName() string { return exporter.SampleOf(x.eventMap) }
 
 // Export implements exporter.Exporter: one request for every item. The
 // access token travels in the body; the logged body has it removed.

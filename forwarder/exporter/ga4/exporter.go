@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
 
@@ -65,23 +64,8 @@ func (x *Exporter) Check(it exporter.Item, now time.Time) error {
 	return nil
 }
 
-// SampleName implements exporter.Sampler.
-func (x *Exporter) SampleName() string {
-	if x.Wants("popin_captured") {
-		return "popin_captured"
-	}
-	names := make([]string, 0, len(x.eventMap))
-	for k, v := range x.eventMap {
-		if v != "" {
-			names = append(names, k)
-		}
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return "popin_captured"
-	}
-	return names[0]
-}
+// SampleName implements exporter.Sampler (exporter.SampleOf).
+func (x *Exporter) SampleName() string { return exporter.SampleOf(x.eventMap) }
 
 // Requests groups items into Measurement Protocol requests: one per
 // client_id (and user_id), in the order of their first item.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -58,23 +57,8 @@ func (x *Exporter) MaxBatch() int { return x.batch }
 // Check implements exporter.Exporter: every mapped event is sendable.
 func (x *Exporter) Check(exporter.Item, time.Time) error { return nil }
 
-// SampleName implements exporter.Sampler.
-func (x *Exporter) SampleName() string {
-	if x.Wants("popin_captured") {
-		return "popin_captured"
-	}
-	names := make([]string, 0, len(x.eventMap))
-	for k, v := range x.eventMap {
-		if v != "" {
-			names = append(names, k)
-		}
-	}
-	sort.Strings(names)
-	if len(names) == 0 {
-		return "popin_captured"
-	}
-	return names[0]
-}
+// SampleName implements exporter.Sampler (exporter.SampleOf).
+func (x *Exporter) SampleName() string { return exporter.SampleOf(x.eventMap) }
 
 // Body is the request for items.
 func (x *Exporter) Body(items []exporter.Item) Request {
