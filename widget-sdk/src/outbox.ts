@@ -62,8 +62,10 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   let free: any
   const hold = () => L && L.request(me, () => new Promise((r) => (free = r))).catch(log)
   hold()
-  // release lets go of the page's lock (pagehide).
-  o.release = () => free && free()
+  // release lets go of the page's lock (pagehide); n is how many entries
+  // the page held then (back forgets only those).
+  let n: any
+  o.release = () => ((n = P.length), free && free())
 
   // mutex runs f under the site's adoption lock, an exclusive Web Lock
   // (skipped when another page holds it, unless wait). Without Web Locks f
@@ -79,10 +81,10 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   // back is called when the page comes back from the back/forward cache,
   // under the adoption lock: if its released outbox was adopted by another
   // page meanwhile (its key is gone), that page sends those events and this
-  // one forgets them. Then it takes its lock again and calls then().
+  // one forgets them (not the ones captured since the restore). Then it takes its lock again and calls then().
   function back(then: () => void) {
     mutex(() => {
-      if (!get(me)) P.length = 0
+      if (!get(me)) P.splice(0, n)
       save(), hold(), then()
     }, 1)
   }

@@ -53,7 +53,7 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
     }
     if (src) e.src = src
     const j = JSON.stringify(e) // also a snapshot: later changes to data do not leak in
-    if (j.length > MAX) return log('too large', name)
+    if (j.length > MAX) return log(name) // too large: logged by name only
     // An event captured before the consent state is known (held on opt_in
     // sites, ctx.ts ready) carries the live state until it is stored or
     // sent: it goes with what consent() sets meanwhile.
