@@ -211,14 +211,15 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	if err := f.dlog.Start(ctx); err != nil {
 		return fmt.Errorf("forwarder: %w", err)
 	}
-	q, err := queue.Open(ctx, js, queue.Config{Prefix: f.cfg.StreamPrefix, MaxPerEndpoint: f.cfg.MaxQueuedPerEndpoint,
-		MaxBytes: f.cfg.QueueMaxBytes, Dedup: f.p.dedup, AckWait: ackWait(f.p.timeout), Replicas: f.set.NATS.Replicas()}, f.logger, f.wakeRunner)
+	var (
+		q    *queue.Queue
+		dead *deadletter.Store
+	)
+	err = natsrv.StartRetrying(ctx, f.logger, "forwarder", func(ctx context.Context) (err error) {
+		q, dead, err = f.openStreams(ctx, js)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("forwarder: %w", err)
-	}
-	dead, err := deadletter.Open(ctx, js, f.cfg.StreamPrefix, f.p.deadTTL, f.set.NATS.Replicas(), f.logger)
-	if err != nil {
-		q.Close(ctx)
 		return fmt.Errorf("forwarder: %w", err)
 	}
 	f.q, f.dead = q, dead
@@ -366,3 +367,19 @@ func (f *Forwarder) startRunnerLocked(ctx context.Context, id string) error {
 // hands it out again (after a crash): beyond one attempt; longer work calls
 // InProgress.
 func ackWait(timeout time.Duration) time.Duration { return timeout + 10*time.Second }
+
+// openStreams opens the delivery queue and the dead-letter store; on
+// failure neither is left open.
+func (f *Forwarder) openStreams(ctx context.Context, js jetstream.JetStream) (*queue.Queue, *deadletter.Store, error) {
+	q, err := queue.Open(ctx, js, queue.Config{Prefix: f.cfg.StreamPrefix, MaxPerEndpoint: f.cfg.MaxQueuedPerEndpoint,
+		MaxBytes: f.cfg.QueueMaxBytes, Dedup: f.p.dedup, AckWait: ackWait(f.p.timeout), Replicas: f.set.NATS.Replicas()}, f.logger, f.wakeRunner)
+	if err != nil {
+		return nil, nil, err
+	}
+	dead, err := deadletter.Open(ctx, js, f.cfg.StreamPrefix, f.p.deadTTL, f.set.NATS.Replicas(), f.logger)
+	if err != nil {
+		q.Close(ctx)
+		return nil, nil, err
+	}
+	return q, dead, nil
+}

@@ -108,7 +108,8 @@ func New(cfg Config, set Settings) (*Log, error) {
 // the dedup index (rebuild.go) and the sites' byte counts (sitequota.go),
 // binds the registered readers and starts the committer, the dedup key
 // writer, the follower of other nodes' keys (peerkeys.go) and retention. Appends before
-// Start fail with ErrUnavailable.
+// Start fail with ErrUnavailable. While a NATS cluster is still electing
+// leaders, Start retries (natsrv.StartRetrying).
 func (l *Log) Start(ctx context.Context) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -118,9 +119,15 @@ func (l *Log) Start(ctx context.Context) error {
 	case stateClosed:
 		return ErrClosed
 	}
-	if err := l.start(ctx); err != nil {
-		l.releasePublisher()
-		l.nc, l.js, l.pub, l.stream = nil, nil, nil, nil
+	err := natsrv.StartRetrying(ctx, l.logger, "event_log", func(ctx context.Context) error {
+		err := l.start(ctx)
+		if err != nil {
+			l.releasePublisher()
+			l.nc, l.js, l.pub, l.stream = nil, nil, nil, nil
+		}
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	l.state = stateStarted

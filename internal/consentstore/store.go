@@ -80,16 +80,20 @@ func (s *Store) Start(ctx context.Context) error {
 	if replicas == 0 {
 		replicas = s.nats.Replicas()
 	}
-	kv, err := natsrv.EnsureKeyValue(ctx, s.nats.JetStream(), jetstream.KeyValueConfig{
-		Bucket:       s.cfg.Bucket,
-		Description:  "bridge: the last consent seen per (site, uid), inherited by server webhooks",
-		History:      1,
-		TTL:          s.cfg.TTL,
-		MaxBytes:     s.cfg.MaxBytes,
-		MaxValueSize: 256,
-		Replicas:     replicas,
-		Storage:      jetstream.FileStorage,
-	}, s.logger)
+	var kv jetstream.KeyValue
+	err := natsrv.StartRetrying(ctx, s.logger, "consent_store", func(ctx context.Context) (err error) {
+		kv, err = natsrv.EnsureKeyValue(ctx, s.nats.JetStream(), jetstream.KeyValueConfig{
+			Bucket:       s.cfg.Bucket,
+			Description:  "bridge: the last consent seen per (site, uid), inherited by server webhooks",
+			History:      1,
+			TTL:          s.cfg.TTL,
+			MaxBytes:     s.cfg.MaxBytes,
+			MaxValueSize: 256,
+			Replicas:     replicas,
+			Storage:      jetstream.FileStorage,
+		}, s.logger)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("consentstore: bucket %s: %w", s.cfg.Bucket, err)
 	}

@@ -63,23 +63,19 @@ func New(set Settings) (*List, error) {
 
 // Start opens the bucket and loads the list: when it returns, every entry
 // present at Start is in memory, and later ones arrive through the watch.
+// While a NATS cluster is still electing leaders, Start retries.
 func (l *List) Start(ctx context.Context) error {
-	kv, err := natsrv.EnsureKeyValue(ctx, l.set.NATS.JetStream(), jetstream.KeyValueConfig{
-		Bucket: l.set.Bucket, Description: "bridge: identifiers of erased people, hashed (suppression list)",
-		History: 1, MaxBytes: l.set.MaxBytes, Storage: jetstream.FileStorage, Replicas: l.set.NATS.Replicas(),
-	}, l.log)
+	var (
+		kv     jetstream.KeyValue
+		w      jetstream.KeyWatcher
+		wctx   context.Context
+		cancel context.CancelFunc
+	)
+	err := natsrv.StartRetrying(ctx, l.log, "suppression_list", func(ctx context.Context) (err error) {
+		kv, w, wctx, cancel, err = l.open(ctx)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("suppress: bucket %s: %w", l.set.Bucket, err)
-	}
-	wctx, cancel := context.WithCancel(context.Background())
-	w, err := kv.WatchAll(wctx)
-	if err != nil {
-		cancel()
-		return fmt.Errorf("suppress: watch %s: %w", l.set.Bucket, err)
-	}
-	if err := l.load(ctx, w); err != nil {
-		cancel()
-		_ = w.Stop()
 		return err
 	}
 	l.mu.Lock()
@@ -94,6 +90,30 @@ func (l *List) Start(ctx context.Context) error {
 	l.mu.Unlock()
 	go l.follow(wctx, w, done)
 	return nil
+}
+
+// open opens the bucket, watches it (until the returned cancel) and loads
+// the initial values; on failure it leaves nothing running.
+func (l *List) open(ctx context.Context) (jetstream.KeyValue, jetstream.KeyWatcher, context.Context, context.CancelFunc, error) {
+	kv, err := natsrv.EnsureKeyValue(ctx, l.set.NATS.JetStream(), jetstream.KeyValueConfig{
+		Bucket: l.set.Bucket, Description: "bridge: identifiers of erased people, hashed (suppression list)",
+		History: 1, MaxBytes: l.set.MaxBytes, Storage: jetstream.FileStorage, Replicas: l.set.NATS.Replicas(),
+	}, l.log)
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("suppress: bucket %s: %w", l.set.Bucket, err)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	w, err := kv.WatchAll(wctx)
+	if err != nil {
+		cancel()
+		return nil, nil, nil, nil, fmt.Errorf("suppress: watch %s: %w", l.set.Bucket, err)
+	}
+	if err := l.load(ctx, w); err != nil {
+		cancel()
+		_ = w.Stop()
+		return nil, nil, nil, nil, err
+	}
+	return kv, w, wctx, cancel, nil
 }
 
 // load applies the watch's initial values (up to its nil marker).
