@@ -187,23 +187,15 @@ func (m *Manager) Start(ctx context.Context) error {
 	if replicas == 0 {
 		replicas = m.set.NATS.Replicas()
 	}
-	kv, err := natsrv.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
-		Bucket:      m.cfg.Bucket,
-		Description: "bridge management state: sites, endpoints, sealed credentials",
-		History:     5,
-		Replicas:    replicas,
-		Storage:     jetstream.FileStorage,
-	}, m.log)
+	var o opened
+	err := natsrv.StartRetrying(ctx, m.log, "controlplane", func(ctx context.Context) (err error) {
+		o, err = m.open(ctx, js, replicas)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("controlplane: open bucket %s: %w", m.cfg.Bucket, err)
+		return err
 	}
-	st := newStore(kv, m.box, m.log, m.apply)
-	wctx, cancel := context.WithCancel(context.Background())
-	w, err := st.load(ctx, wctx)
-	if err != nil {
-		cancel()
-		return fmt.Errorf("controlplane: load bucket %s: %w", m.cfg.Bucket, err)
-	}
+	st, w, wctx, cancel := o.st, o.w, o.ctx, o.cancel
 	m.st = st
 	for _, s := range m.seeds {
 		if err := m.seed(ctx, s.sites, s.endpoints); err != nil {
@@ -221,6 +213,38 @@ func (m *Manager) Start(ctx context.Context) error {
 	go m.runLifecycle(m.lifecycleStop, m.lifecycleDone)
 	m.started = true
 	return nil
+}
+
+// opened is the bucket's store, loaded, and its watcher, which runs until
+// cancel (ctx is the watcher's context).
+type opened struct {
+	st     *store
+	w      jetstream.KeyWatcher
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// open opens (or creates) the bucket and loads it. On failure nothing is
+// left running.
+func (m *Manager) open(ctx context.Context, js jetstream.JetStream, replicas int) (opened, error) {
+	kv, err := natsrv.EnsureKeyValue(ctx, js, jetstream.KeyValueConfig{
+		Bucket:      m.cfg.Bucket,
+		Description: "bridge management state: sites, endpoints, sealed credentials",
+		History:     5,
+		Replicas:    replicas,
+		Storage:     jetstream.FileStorage,
+	}, m.log)
+	if err != nil {
+		return opened{}, fmt.Errorf("controlplane: open bucket %s: %w", m.cfg.Bucket, err)
+	}
+	st := newStore(kv, m.box, m.log, m.apply)
+	wctx, cancel := context.WithCancel(context.Background())
+	w, err := st.load(ctx, wctx)
+	if err != nil {
+		cancel()
+		return opened{}, fmt.Errorf("controlplane: load bucket %s: %w", m.cfg.Bucket, err)
+	}
+	return opened{st: st, w: w, ctx: wctx, cancel: cancel}, nil
 }
 
 // Seed upserts sites and endpoints declared in the config file (see the

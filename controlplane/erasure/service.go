@@ -102,10 +102,14 @@ func New(cfg Config, set Settings) (*Service, error) {
 // Start opens the bucket, starts the worker and resumes the requests left
 // unfinished (pending or running) by a node that stopped.
 func (s *Service) Start(ctx context.Context) error {
-	kv, err := natsrv.EnsureKeyValue(ctx, s.set.NATS.JetStream(), jetstream.KeyValueConfig{
-		Bucket: s.set.Bucket, Description: "bridge: erasure requests and their audit records",
-		History: 1, MaxBytes: s.cfg.MaxBytes, Storage: jetstream.FileStorage, Replicas: s.set.NATS.Replicas(),
-	}, s.log)
+	var kv jetstream.KeyValue
+	err := natsrv.StartRetrying(ctx, s.log, "erasure", func(ctx context.Context) (err error) {
+		kv, err = natsrv.EnsureKeyValue(ctx, s.set.NATS.JetStream(), jetstream.KeyValueConfig{
+			Bucket: s.set.Bucket, Description: "bridge: erasure requests and their audit records",
+			History: 1, MaxBytes: s.cfg.MaxBytes, Storage: jetstream.FileStorage, Replicas: s.set.NATS.Replicas(),
+		}, s.log)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("erasure: bucket %s: %w", s.set.Bucket, err)
 	}
