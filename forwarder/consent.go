@@ -8,6 +8,7 @@ import (
 	"github.com/popinbridge/bridge/internal/consent"
 	dlv "github.com/popinbridge/bridge/internal/delivery"
 	"github.com/popinbridge/bridge/internal/event"
+	"github.com/popinbridge/bridge/internal/site"
 )
 
 // Suppression reports whether an event carries the identifier of an erased
@@ -57,14 +58,8 @@ func (f *Forwarder) erased(env *eventEnv) bool {
 		return false
 	}
 	if env.erased == 0 {
-		region := ""
-		if f.set.Sites != nil {
-			if s, ok := f.set.Sites.ByID(env.ev.SiteID); ok {
-				region = s.DefaultPhoneRegion
-			}
-		}
 		env.erased = 1
-		if f.set.Suppression.Suppressed(env.ev, region) {
+		if f.set.Suppression.Suppressed(env.ev, site.PhoneRegion(f.set.Sites, env.ev.SiteID)) {
 			env.erased = 2
 		}
 	}

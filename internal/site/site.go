@@ -209,3 +209,15 @@ type Registry interface {
 	ByWriteKey(key string) (*Site, bool)
 	ByID(id string) (*Site, bool)
 }
+
+// PhoneRegion is the default_phone_region of site id in r: "" when r is
+// nil, the site is unknown or it sets none.
+func PhoneRegion(r Registry, id string) string {
+	if r == nil {
+		return ""
+	}
+	if s, ok := r.ByID(id); ok {
+		return s.DefaultPhoneRegion
+	}
+	return ""
+}

@@ -107,11 +107,5 @@ func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.R
 // event's own countries: the site's default_phone_region, else the
 // endpoint's default_region.
 func (x *Exporter) phoneRegion(siteID string) string {
-	siteRegion := ""
-	if x.sites != nil {
-		if s, ok := x.sites.ByID(siteID); ok {
-			siteRegion = s.DefaultPhoneRegion
-		}
-	}
-	return piinorm.PhoneRegion(piinorm.EventCountries{}, siteRegion, x.defaultRegion)
+	return piinorm.PhoneRegion(piinorm.EventCountries{}, site.PhoneRegion(x.sites, siteID), x.defaultRegion)
 }

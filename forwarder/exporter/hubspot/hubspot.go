@@ -141,10 +141,8 @@ func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.R
 // region is the phone region of a site's events without a country: the
 // site's default_phone_region, else the endpoint's default_region.
 func (x *Exporter) region(siteID string) string {
-	if x.sites != nil {
-		if s, ok := x.sites.ByID(siteID); ok && s.DefaultPhoneRegion != "" {
-			return s.DefaultPhoneRegion
-		}
+	if r := site.PhoneRegion(x.sites, siteID); r != "" {
+		return r
 	}
 	return x.defaultRegion
 }

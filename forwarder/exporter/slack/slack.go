@@ -162,11 +162,5 @@ func urlPath(raw string) string {
 
 // region is the phone region of a site's events without a country.
 func (x *Exporter) region(siteID string) string {
-	if x.sites == nil {
-		return ""
-	}
-	if s, ok := x.sites.ByID(siteID); ok {
-		return s.DefaultPhoneRegion
-	}
-	return ""
+	return site.PhoneRegion(x.sites, siteID)
 }

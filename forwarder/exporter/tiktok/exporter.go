@@ -99,13 +99,7 @@ func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.R
 // phoneRegion: the site's default_phone_region, else the endpoint's
 // default_region (after the event's own countries, see Build).
 func (x *Exporter) phoneRegion(siteID string) string {
-	siteRegion := ""
-	if x.sites != nil {
-		if s, ok := x.sites.ByID(siteID); ok {
-			siteRegion = s.DefaultPhoneRegion
-		}
-	}
-	return piinorm.PhoneRegion(piinorm.EventCountries{}, siteRegion, x.defaultRegion)
+	return piinorm.PhoneRegion(piinorm.EventCountries{}, site.PhoneRegion(x.sites, siteID), x.defaultRegion)
 }
 
 // MatchKeys implements exporter.MatchKeyer: the user keys Export sends for
