@@ -24,6 +24,10 @@ type Settings struct {
 	Logger     *slog.Logger          // nil: slog.Default()
 	Registerer prometheus.Registerer // nil: metrics are not registered
 	Now        func() time.Time      // nil: time.Now
+	// Turn, when set, is asked before each pass whether this node has the
+	// cluster's turn (a lease.Lease's Acquire); the pass runs only when it
+	// answers true. nil: every pass runs (a single node).
+	Turn func(context.Context) (bool, error)
 }
 
 // Sites lists every site (*site.Static).
@@ -57,8 +61,8 @@ func New(cfg Config, set Settings) (*Runner, error) {
 	}
 	r := &Runner{cfg: cfg, set: set, log: set.Logger.With("component", "retention"),
 		passes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "bridge_retention_passes_total",
-			Help: "Retention passes over ClickHouse, by result: ok, error, skipped (not connected)."}, []string{"result"})}
-	for _, l := range []string{"ok", "error", "skipped"} {
+			Help: "Retention passes over ClickHouse, by result: ok, error, skipped (not connected), elsewhere (another node had the turn)."}, []string{"result"})}
+	for _, l := range []string{"ok", "error", "skipped", "elsewhere"} {
 		r.passes.WithLabelValues(l)
 	}
 	if err := promreg.Register(set.Registerer, r.passes); err != nil {
@@ -103,6 +107,13 @@ func (r *Runner) loop(ctx context.Context, done chan struct{}) {
 	defer close(done)
 	for {
 		wait := r.cfg.Interval
+		if !r.myTurn(ctx) {
+			r.passes.WithLabelValues("elsewhere").Inc()
+			if !sleep(ctx, wait) {
+				return
+			}
+			continue
+		}
 		db := r.set.DB()
 		switch err := r.Pass(ctx, db); {
 		case db == nil: // not connected yet: try again soon rather than in an interval
@@ -114,13 +125,34 @@ func (r *Runner) loop(ctx context.Context, done chan struct{}) {
 		case err == nil:
 			r.passes.WithLabelValues("ok").Inc()
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, wait) {
 			return
-		case <-t.C:
 		}
+	}
+}
+
+// myTurn reports whether this node runs the pass (Settings.Turn); when the
+// turn cannot be known it does not.
+func (r *Runner) myTurn(ctx context.Context) bool {
+	if r.set.Turn == nil {
+		return true
+	}
+	ok, err := r.set.Turn(ctx)
+	if err != nil && ctx.Err() == nil {
+		r.log.Warn("cannot tell whether this node has the retention turn; the pass waits for the next interval", "err", err)
+	}
+	return ok && err == nil
+}
+
+// sleep waits d; false when ctx ended first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 

@@ -62,6 +62,7 @@ type App struct {
 	ingest   *ingest.Ingest
 	// retention removes old ClickHouse data periodically.
 	retention *chretention.Runner
+	turns     *turns // cluster-wide turns (retention)
 	http      *httpServer
 	admin     *httpServer   // the admin_listen listener; nil without it
 	store     *storage      // ClickHouse and its consumers, connected in the background
@@ -135,8 +136,10 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 		return nil, fmt.Errorf("master_key: %w", err)
 	}
 	a.store = newStorage(a)
+	a.turns = newTurns()
 	if a.retention, err = chretention.New(cfg.Retention, chretention.Settings{
 		DB: a.store.DB, Sites: a.sites, Logger: logger.With("part", "retention"), Registerer: a.reg,
+		Turn: a.turns.retentionTurn,
 	}); err != nil {
 		return nil, fmt.Errorf("retention: %w", err)
 	}
@@ -182,6 +185,9 @@ func (a *App) Start(ctx context.Context) error {
 	a.bgDone.Add(1)
 	go func() { defer a.bgDone.Done(); a.store.run(bg) }()
 	if a.cfg.Delivers() {
+		if err := a.turns.start(ctx, a); err != nil {
+			return err
+		}
 		if err := a.retention.Start(ctx); err != nil {
 			return fmt.Errorf("retention: %w", err)
 		}
@@ -223,7 +229,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			a.bgCancel()
 			a.bgDone.Wait()
 		}
-		errs = append(errs, a.retention.Shutdown(ctx), a.consent.Shutdown(ctx), a.manage.shutdown(ctx), a.store.shutdown(ctx), a.suppress.Shutdown(ctx))
+		errs = append(errs, a.retention.Shutdown(ctx), a.turns.release(ctx), a.consent.Shutdown(ctx), a.manage.shutdown(ctx), a.store.shutdown(ctx), a.suppress.Shutdown(ctx))
 		errs = append(errs, a.elog.Shutdown(ctx), a.nats.Shutdown(ctx))
 		a.shutdownErr = errors.Join(errs...)
 	})

@@ -151,6 +151,7 @@ func TestClusterLifecycleOnce(t *testing.T) {
 	}
 	nodes := []*App{startClusterNode(t, c, config.RoleAll, edit), startClusterNode(t, c, config.RoleAll, edit)}
 	bases := []string{"http://" + nodes[0].Addr(), "http://" + nodes[1].Addr()}
+	checkRetentionTurn(t, bases)
 	apiCall(t, bases[0], "POST", "/api/v1/endpoints", map[string]any{"id": "crm", "site": "demo", "url": dead.srv.URL + "/hook", "auth": "none"}, 201)
 
 	disabled := false
@@ -204,4 +205,29 @@ func metricSum(t *testing.T, base, name string) float64 {
 		}
 	}
 	return sum
+}
+
+// checkRetentionTurn: of two deliver nodes that have both decided their
+// first retention pass, exactly one ran it (ok, or skipped while ClickHouse
+// is not connected) and the other counted it as elsewhere.
+func checkRetentionTurn(t *testing.T, bases []string) {
+	t.Helper()
+	const passes = "bridge_retention_passes_total"
+	testkit.Eventually(t, 20*time.Second, func() error {
+		for _, base := range bases {
+			if metricSum(t, base, passes) == 0 {
+				return fmt.Errorf("%s has not decided its first retention pass", base)
+			}
+		}
+		return nil
+	})
+	ran := 0
+	for _, base := range bases {
+		if metricSum(t, base, passes+`{result="elsewhere"}`) == 0 {
+			ran++
+		}
+	}
+	if ran != 1 {
+		t.Errorf("%d nodes ran the first retention pass, want exactly 1", ran)
+	}
 }
