@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/popinbridge/bridge/internal/consent"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/httpjson"
 	"github.com/popinbridge/bridge/internal/signing"
@@ -45,9 +46,9 @@ type endpointInput struct {
 	RateLimit     float64           `json:"rate_limit"`
 	RateBurst     int               `json:"rate_burst"`
 
-	LimitedDataUse *endpoint.LimitedDataUse `json:"limited_data_use"`
-	APIURL         string                   `json:"api_url"`
-	PropertyMap    map[string]string        `json:"property_map"`
+	LimitedDataUse *consent.LimitedDataUse `json:"limited_data_use"`
+	APIURL         string                  `json:"api_url"`
+	PropertyMap    map[string]string       `json:"property_map"`
 
 	OAuth2   *endpoint.OAuth2 `json:"oauth2"`
 	TLS      *endpoint.TLS    `json:"tls"`

@@ -31,6 +31,7 @@ func TestSitesAPI(t *testing.T) {
 		{"create bad pii", "POST", "/api/v1/sites", map[string]any{"id": "d1", "pii": "scramble"}, 422, "pii"},
 		{"create bad origin", "POST", "/api/v1/sites", map[string]any{"id": "d2", "origins": []string{"nope"}}, 422, "origins"},
 		{"create bad region", "POST", "/api/v1/sites", map[string]any{"id": "d3", "default_phone_region": "india"}, 422, "default_phone_region"},
+		{"create bad limited_data_use", "POST", "/api/v1/sites", map[string]any{"id": "d6", "limited_data_use": map[string]any{"country": 2}}, 422, "limited_data_use.country"},
 		{"create unknown field", "POST", "/api/v1/sites", map[string]any{"id": "d4", "colour": "red"}, 422, "colour"},
 		{"create wrong type", "POST", "/api/v1/sites", map[string]any{"id": "d5", "origins": "https://x.com"}, 422, "origins"},
 		{"get ok", "GET", "/api/v1/sites/acme", nil, 200, ""},
@@ -318,5 +319,34 @@ func TestEndpointShowsDeliveryError(t *testing.T) {
 	f.eng.mu.Unlock()
 	if _, body := f.do("GET", "/api/v1/endpoints/crm", nil); body["delivery_error"] != "headers: \"Host\" is set by the HTTP client" {
 		t.Fatalf("delivery_error not shown: %v", body)
+	}
+}
+
+// A PATCH that is refused leaves the stored site as it was, the values it
+// would have changed through pointers (retention days, Limited Data Use)
+// included; an accepted one changes them.
+func TestSitePatchRefusedChangesNothing(t *testing.T) {
+	f := newFixture(t)
+	if st, body := f.do("POST", "/api/v1/sites", map[string]any{"id": "acme", "write_key": "pk_acme",
+		"retention": map[string]any{"events_days": 30}, "limited_data_use": map[string]any{"country": 1, "state": 1000}}); st != 201 {
+		t.Fatalf("create: %d %v", st, body)
+	}
+	refused := map[string]any{"retention": map[string]any{"events_days": -1}, "limited_data_use": map[string]any{"country": 1, "state": 5}}
+	if st, body := f.do("PATCH", "/api/v1/sites/acme", refused); st != 422 {
+		t.Fatalf("invalid patch: %d %v", st, body)
+	}
+	_, got := f.do("GET", "/api/v1/sites/acme", nil)
+	if r := got["retention"].(map[string]any); r["events_days"] != float64(30) {
+		t.Errorf("retention after a refused patch: %v, want events_days 30", r)
+	}
+	if l := got["limited_data_use"].(map[string]any); l["state"] != float64(1000) {
+		t.Errorf("limited_data_use after a refused patch: %v, want state 1000", l)
+	}
+	if st, body := f.do("PATCH", "/api/v1/sites/acme", map[string]any{"limited_data_use": nil, "retention": map[string]any{"events_days": 7}}); st != 200 {
+		t.Fatalf("valid patch: %d %v", st, body)
+	}
+	_, got = f.do("GET", "/api/v1/sites/acme", nil)
+	if _, ok := got["limited_data_use"]; ok || got["retention"].(map[string]any)["events_days"] != float64(7) {
+		t.Errorf("after a valid patch: %v, want no limited_data_use and events_days 7", got)
 	}
 }

@@ -207,7 +207,7 @@ func (s *store) listSites() []siteRecord {
 	out := make([]siteRecord, 0, len(s.sites))
 	for _, e := range s.sites {
 		r := e.rec
-		r.Origins = slices.Clone(r.Origins)
+		r.Site = r.Site.Clone()
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b siteRecord) int { return strings.Compare(a.ID, b.ID) })
@@ -230,7 +230,7 @@ func (s *store) site(id string) (siteRecord, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.sites[id]
-	e.rec.Origins = slices.Clone(e.rec.Origins)
+	e.rec.Site = e.rec.Site.Clone()
 	return e.rec, ok
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -56,7 +55,7 @@ func (s *store) updateSite(ctx context.Context, id string, mutate func(*siteReco
 			return siteRecord{}, ErrNotFound
 		}
 		rec, hash := cur.rec, cur.hash
-		rec.Origins = slices.Clone(rec.Origins)
+		rec.Site = rec.Site.Clone() // mutate may decode into it: the stored record stays as it is until written
 		if err := mutate(&rec, &hash); err != nil {
 			return siteRecord{}, err
 		}

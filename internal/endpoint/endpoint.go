@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/consent"
 )
 
 // Endpoint types.
@@ -84,7 +86,7 @@ type Endpoint struct {
 	DefaultRegion string `json:"default_region,omitempty" yaml:"default_region"`
 	// LimitedDataUse, when set, flags every event for Meta's Limited Data
 	// Use (data_processing_options, ldu.go).
-	LimitedDataUse *LimitedDataUse `json:"limited_data_use,omitempty" yaml:"limited_data_use"`
+	LimitedDataUse *consent.LimitedDataUse `json:"limited_data_use,omitempty" yaml:"limited_data_use"`
 
 	// APIURL is the base URL of an API destination (hubspot, ga4,
 	// tiktok; each has its default), overridden in tests (and GA4's EU

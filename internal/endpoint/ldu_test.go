@@ -3,6 +3,7 @@ package endpoint
 import (
 	"testing"
 
+	"github.com/popinbridge/bridge/internal/consent"
 	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
@@ -12,7 +13,7 @@ func TestValidateLimitedDataUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	ldu := func(c, s int) func(*Endpoint) {
-		return func(e *Endpoint) { e.LimitedDataUse = &LimitedDataUse{Country: c, State: s} }
+		return func(e *Endpoint) { e.LimitedDataUse = &consent.LimitedDataUse{Country: c, State: s} }
 	}
 	for _, tc := range []struct {
 		name      string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/popinbridge/bridge/internal/consent"
@@ -75,6 +76,10 @@ type Site struct {
 	// Retention overrides the global retention (`retention:`) per data
 	// class for this site; unset classes follow the global one.
 	Retention Retention `yaml:"retention" json:"retention"`
+	// LimitedDataUse, when set, sends every event of the site to Meta's
+	// Conversions API with Limited Data Use; an endpoint's own
+	// limited_data_use wins over it.
+	LimitedDataUse *consent.LimitedDataUse `yaml:"limited_data_use" json:"limited_data_use,omitempty"`
 }
 
 // Retention is how many days ClickHouse keeps each class of data; nil
@@ -143,6 +148,11 @@ func (s *Site) Validate() error {
 	}{{"events_days", s.Retention.EventsDays}, {"deliveries_days", s.Retention.DeliveriesDays}, {"delivery_bodies_days", s.Retention.DeliveryBodiesDays}} {
 		if d.v != nil && (*d.v < 0 || *d.v > 36500) {
 			errs = append(errs, fmt.Errorf("retention.%s: %d must be between 0 (keep forever) and 36500", d.key, *d.v))
+		}
+	}
+	if s.LimitedDataUse != nil {
+		for _, p := range s.LimitedDataUse.Problems() {
+			errs = append(errs, fmt.Errorf("limited_data_use.%s: %s", p.Field, p.Msg))
 		}
 	}
 	if r := s.DefaultPhoneRegion; r != "" && (len(r) != 2 || strings.ToUpper(r) != r) {
@@ -220,4 +230,25 @@ func PhoneRegion(r Registry, id string) string {
 		return s.DefaultPhoneRegion
 	}
 	return ""
+}
+
+// Clone is a deep copy of s: decoding into or changing the copy leaves s
+// as it was.
+func (s Site) Clone() Site {
+	c := s
+	c.Origins = slices.Clone(s.Origins)
+	c.Retention = Retention{
+		EventsDays: clonePtr(s.Retention.EventsDays), DeliveriesDays: clonePtr(s.Retention.DeliveriesDays),
+		DeliveryBodiesDays: clonePtr(s.Retention.DeliveryBodiesDays),
+	}
+	c.LimitedDataUse = clonePtr(s.LimitedDataUse)
+	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }

@@ -17,6 +17,7 @@ interface Site {
   pii_names?: string;
   pixel_dedup?: boolean;
   retention?: Retention;
+  limited_data_use?: { country: number; state: number } | null;
   origin?: string;
 }
 
@@ -48,6 +49,7 @@ const SITE_FIELDS: Spec[] = [
   { name: "popin_api_key", label: "Popin API key", kind: "secret", hint: "The X-API-KEY Popin's server webhooks carry." },
   { name: "consent_mode", label: "Consent mode", kind: "select", default: "opt_out", options: [["opt_out", "opt_out: forward unless denied"], ["opt_in", "opt_in: forward only when granted"]], hint: "Whether a destination needing a purpose (Conversions API: ads) gets events whose consent is unknown. An explicit denial is honoured in both modes." },
   { name: "analytics_denied", label: "When analytics is denied", kind: "select", default: "anonymous", options: [["anonymous", "store anonymously"], ["drop", "do not store"]], hint: "What ClickHouse keeps of an event whose visitor denies analytics: the event without personal data or visitor ids, or nothing." },
+  { name: "limited_data_use", label: "Limited Data Use", kind: "ldu", hint: "Meta's Limited Data Use for every Conversions API endpoint of this site that sets none of its own." },
   { name: "pixel_dedup", label: "Pixel deduplication", kind: "bool", hint: "The widget fires the Meta Pixel with the event id, so the Conversions API event is deduplicated." },
 ];
 

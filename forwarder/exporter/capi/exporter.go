@@ -10,6 +10,7 @@ import (
 
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
+	"github.com/popinbridge/bridge/internal/consent"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/piinorm"
 	"github.com/popinbridge/bridge/internal/retry"
@@ -27,7 +28,7 @@ type Exporter struct {
 	defaultRegion string
 	eventMap      map[string]string
 	batch         int
-	ldu           *endpoint.LimitedDataUse // nil: no Limited Data Use
+	ldu           *consent.LimitedDataUse // nil: the site's (Limited Data Use)
 }
 
 var (
@@ -74,7 +75,7 @@ func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.R
 	req := Request{TestEventCode: x.testEventCode}
 	for _, it := range items {
 		se := Build(it.Event, x.eventMap[it.Event.Name], x.phoneRegion(it.Event.SiteID))
-		if l := x.ldu; l != nil {
+		if l := x.limitedDataUse(it.Event.SiteID); l != nil {
 			se.LimitedDataUse(l.Country, l.State)
 		}
 		req.Data = append(req.Data, se)
@@ -101,6 +102,18 @@ func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.R
 		r.Gone = false // Graph answers 410 for gone objects; that is not the endpoint going away
 	}
 	return r
+}
+
+// limitedDataUse is the endpoint's limited_data_use, else its site's; nil:
+// none.
+func (x *Exporter) limitedDataUse(siteID string) *consent.LimitedDataUse {
+	if x.ldu != nil || x.sites == nil {
+		return x.ldu
+	}
+	if s, ok := x.sites.ByID(siteID); ok {
+		return s.LimitedDataUse
+	}
+	return nil
 }
 
 // phoneRegion is the default Build passes to piinorm.PhoneRegion after the
