@@ -20,11 +20,13 @@ import (
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/consentstore"
+	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/natstest"
 	"github.com/popinbridge/bridge/internal/piicrypt"
 	"github.com/popinbridge/bridge/internal/piinorm"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/suppress"
 	"github.com/popinbridge/bridge/internal/testkit"
 )
 
@@ -38,6 +40,7 @@ type env struct {
 	svc     *erasure.Service
 	consent *consentstore.Store
 	box     *piicrypt.Box
+	sup     *suppress.List
 	n       int
 }
 
@@ -65,6 +68,14 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cs.Shutdown(context.Background()) })
+	sup, err := suppress.New(suppress.Settings{NATS: js, Bucket: "TEST_SUPPRESS", Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sup.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sup.Shutdown(context.Background()) })
 	box, err := piicrypt.New(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +85,7 @@ func newEnv(t *testing.T) *env {
 		{ID: "encco", WriteKey: "pk_e", PII: site.PIIEncrypt},
 	})
 	svc, err := erasure.New(erasure.NewDefaultConfig(), erasure.Settings{NATS: js, Bucket: "TEST_ERASURES", DB: func() *chdb.DB { return db },
-		Sites: sites, Consent: cs, Box: box, Logger: quiet})
+		Sites: sites, Consent: cs, Suppress: sup, Box: box, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +93,7 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Shutdown(context.Background()) })
-	return &env{db: db, svc: svc, consent: cs, box: box}
+	return &env{db: db, svc: svc, consent: cs, box: box, sup: sup}
 }
 
 // event stores one event row and one delivery attempt of it (with bodies);
@@ -242,6 +253,72 @@ func TestErasure(t *testing.T) {
 	for _, pii := range []string{"asha", "u-dana", "98765", "sealed"} {
 		if strings.Contains(string(listed), pii) {
 			t.Errorf("list holds %q: %s", pii, listed)
+		}
+	}
+}
+
+// Erasure by aid: the rows of that anonymous id are gone from events and
+// their delivery bodies emptied, the consent of the uid they carry is
+// forgotten, other aids' rows stay; a later event with the aid, or with
+// that uid, is on the suppression list, another visitor's is not.
+func TestErasureByAID(t *testing.T) {
+	e := newEnv(t)
+	first := e.event(t, "hashco", "", "a-anon", `{"screen":"home"}`)
+	second := e.event(t, "hashco", "u-anon", "a-anon", `{"screen":"form"}`)
+	otherAID := e.event(t, "hashco", "u-eve", "a-eve", `{"screen":"home"}`)
+	sameAIDOtherSite := e.event(t, "encco", "", "a-anon", `{"screen":"home"}`)
+	e.consent.Observe("hashco", "u-anon", map[string]bool{"ads": false})
+	testkit.Eventually(t, 10*time.Second, func() error {
+		if c, err := e.consent.Lookup(context.Background(), "hashco", "u-anon"); err != nil || c == nil {
+			return fmt.Errorf("consent not remembered yet (%v)", err)
+		}
+		return nil
+	})
+	if e.rowsOf(t, first, second, otherAID, sameAIDOtherSite) != 4 || e.bodiesOf(t, first, second, otherAID) != 3 {
+		t.Fatal("fixture rows missing") // the positive control for the "gone" checks below
+	}
+	later := func(siteID, uid, aid string) *event.Event {
+		return &event.Event{SiteID: siteID, UID: uid, AnonID: aid, Data: []byte(`{"screen":"home"}`)}
+	}
+	if e.sup.Suppressed(later("hashco", "", "a-anon"), "IN") {
+		t.Fatal("aid suppressed before its erasure")
+	}
+
+	j := e.erase(t, erasure.Request{Site: "hashco", AID: "a-anon"})
+	if n := e.rowsOf(t, first, second); n != 0 {
+		t.Errorf("%d of the aid's rows left", n)
+	}
+	if n := e.bodiesOf(t, first, second); n != 0 {
+		t.Errorf("%d of the aid's delivery bodies left", n)
+	}
+	if e.rowsOf(t, otherAID, sameAIDOtherSite) != 2 || e.bodiesOf(t, otherAID) != 1 {
+		t.Error("another aid's rows, or the same aid on another site, were touched")
+	}
+	if j.Kind != erasure.KindAID || j.Counts.Events != 2 || j.Counts.Deliveries != 2 || j.Counts.UIDs != 1 {
+		t.Errorf("job kind %q counts %+v, want aid: 2 events, 2 deliveries, 1 uid", j.Kind, j.Counts)
+	}
+	if c, _ := e.consent.Lookup(context.Background(), "hashco", "u-anon"); c != nil {
+		t.Errorf("consent of the aid's uid still remembered: %v", c)
+	}
+	audit, _ := json.Marshal(j)
+	for _, pii := range []string{"a-anon", "u-anon"} {
+		if strings.Contains(string(audit), pii) {
+			t.Errorf("audit record holds %q: %s", pii, audit)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		ev   *event.Event
+		want bool
+	}{
+		{"same aid", later("hashco", "", "a-anon"), true},
+		{"same aid new uid", later("hashco", "u-new", "a-anon"), true},
+		{"uid found on the aid's rows", later("hashco", "u-anon", "a-new"), true},
+		{"another aid", later("hashco", "u-eve", "a-eve"), false},
+		{"same aid other site", later("encco", "", "a-anon"), false},
+	} {
+		if got := e.sup.Suppressed(tc.ev, "IN"); got != tc.want {
+			t.Errorf("%s: Suppressed = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -96,6 +96,13 @@ func TestValidate(t *testing.T) {
 		{"header parens", webhook(func(e *Endpoint) { e.Headers = map[string]string{"X(A)": "x"} }), false, "headers"},
 		{"header non-ascii", webhook(func(e *Endpoint) { e.Headers = map[string]string{"X-Ünï": "x"} }), false, "headers"},
 		{"header value newline", webhook(func(e *Endpoint) { e.Headers = map[string]string{"X-A": "a\r\nB: c"} }), false, "headers"},
+		// NUL ends a C string and some proxies truncate or split on it.
+		{"header value nul inside", webhook(func(e *Endpoint) { e.Headers = map[string]string{"X-A": "a\x00b"} }), false, "headers"},
+		{"header value nul only", webhook(func(e *Endpoint) { e.Headers = map[string]string{"X-A": "\x00"} }), false, "headers"},
+		{"header value nul trailing", webhook(func(e *Endpoint) { e.Headers = map[string]string{"X-A": "ab\x00"} }), false, "headers"},
+		{"header value del", webhook(func(e *Endpoint) { e.Headers = map[string]string{"X-A": "a\x7fb"} }), false, "headers"},
+		{"header value tab allowed", webhook(func(e *Endpoint) { e.Headers = map[string]string{"X-A": "a\tb"} }), false, ""},
+		{"token with nul", webhook(func(e *Endpoint) { e.Auth, e.Token = AuthBearer, "a\x00b" }), false, "token"},
 		{"header authorization with bearer", webhook(func(e *Endpoint) {
 			e.Auth, e.Token, e.Headers = AuthBearer, "t", map[string]string{"authorization": "x"}
 		}), false, "headers"},

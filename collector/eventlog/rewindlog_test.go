@@ -1,0 +1,98 @@
+package eventlog
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// lockedBuffer is a bytes.Buffer safe for the log's goroutines and the test.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *lockedBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *lockedBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// TestReaderRestartLogsNoUncleanStop (issue 9.9): a reader's start never
+// calls the previous stop unclean. After a clean Shutdown with every
+// fetched segment acked, the restarted reader logs no rewind at all; after
+// a stop that left fetched segments unacked (as a crash does), the rewind
+// line is logged — the positive control that the capture sees it — and
+// does not say "unclean" either.
+func TestReaderRestartLogsNoUncleanStop(t *testing.T) {
+	const rewound = "reader resumes at its ack floor"
+	for _, tc := range []struct {
+		name       string
+		ack        bool // ack what was fetched before the stop
+		wantRewind bool
+	}{
+		{"clean stop, all acked", true, false},
+		{"stop with fetched segments unacked (a crash, or a stopping reader)", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t.TempDir())
+			cfg.AckWait = time.Hour
+			ctx := context.Background()
+
+			l := openLog(t, cfg)
+			r, err := l.Reader("sink")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Append(ctx, events(ids("a", 3)...)); err != nil {
+				t.Fatal(err)
+			}
+			if tc.ack {
+				if got := readAll(t, r, 3, 10*time.Second); len(got) != 3 {
+					t.Fatalf("read %v before the stop, want 3 events", got)
+				}
+			} else if segs, err := r.Fetch(ctx, 10, 5*time.Second); err != nil || len(segs) == 0 {
+				t.Fatalf("fetch: %v, %d segments", err, len(segs))
+			}
+			shutdown(t, l)
+
+			var out lockedBuffer
+			logger := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			l2 := newLog(t, cfg, Settings{Logger: logger, Registerer: prometheus.NewRegistry()})
+			startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			defer cancel()
+			if err := l2.Start(startCtx); err != nil {
+				t.Fatalf("Start: %v", err)
+			}
+			t.Cleanup(func() { shutdown(t, l2) })
+			r2, err := l2.Reader("sink")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantRewind {
+				readAll(t, r2, 3, 10*time.Second)
+			} else {
+				assertNoMore(t, l2, r2)
+			}
+			logged := out.String()
+			if got := strings.Contains(logged, rewound); got != tc.wantRewind {
+				t.Errorf("rewind logged %v, want %v; log:\n%s", got, tc.wantRewind, logged)
+			}
+			if strings.Contains(strings.ToLower(logged), "unclean") {
+				t.Errorf("the restart calls the stop unclean; log:\n%s", logged)
+			}
+		})
+	}
+}
