@@ -20,7 +20,10 @@
 //  2. empties request_body and response_body of their deliveries
 //     (ALTER TABLE … UPDATE; the attempt rows stay, for the endpoint's
 //     history);
-//  3. waits until ClickHouse reports both mutations done (system.mutations);
+//  3. waits until ClickHouse reports both mutations done (system.mutations).
+//     Both go through chdb.DB.Alter: on a ClickHouse cluster to the
+//     <table>_local tables ON CLUSTER, and "done" is on the replica this
+//     node is connected to; the others apply them from the replication log;
 //  4. forgets the consent remembered for each of the person's uids
 //     (internal/consentstore).
 //

@@ -59,6 +59,14 @@ func newEnv(t *testing.T) *env {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	return newEnvOn(t, db)
+}
+
+// newEnvOn runs the service against db, migrated.
+func newEnvOn(t *testing.T, db *chdb.DB) *env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
 	js := natsrv.Fixed(natstest.JetStream(t))
 	cs, err := consentstore.New(consentstore.NewDefaultConfig(), consentstore.Settings{NATS: js, Registerer: prometheus.NewRegistry()})
 	if err != nil {

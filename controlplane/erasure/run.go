@@ -51,13 +51,11 @@ func (s *Service) erase(ctx context.Context, db *chdb.DB, j Job, w work) (Counts
 			return c, fmt.Errorf("count deliveries: %w", err)
 		}
 		c.Deliveries += n
-		if err := db.Conn().Exec(ctx, fmt.Sprintf("ALTER TABLE %s DELETE WHERE site_id = %s AND event_id IN (%s)",
-			db.Table("events"), quote(j.Site), in)); err != nil {
+		if err := db.Alter(ctx, "events", fmt.Sprintf("DELETE WHERE site_id = %s AND event_id IN (%s)", quote(j.Site), in)); err != nil {
 			return c, fmt.Errorf("delete events: %w", err)
 		}
 		if n > 0 {
-			if err := db.Conn().Exec(ctx, fmt.Sprintf("ALTER TABLE %s UPDATE request_body = '', response_body = '' WHERE event_id IN (%s)",
-				db.Table("deliveries"), in)); err != nil {
+			if err := db.Alter(ctx, "deliveries", "UPDATE request_body = '', response_body = '' WHERE event_id IN ("+in+")"); err != nil {
 				return c, fmt.Errorf("empty delivery bodies: %w", err)
 			}
 		}
@@ -78,10 +76,12 @@ func (s *Service) erase(ctx context.Context, db *chdb.DB, j Job, w work) (Counts
 }
 
 // waitMutations polls system.mutations until no mutation of events or
-// deliveries is left unfinished (ours, and any queued before them).
+// deliveries is left unfinished (ours, and any queued before them). On a
+// cluster that is this server's replica; the others apply the same
+// mutations from the replication log on their own.
 func (s *Service) waitMutations(ctx context.Context, db *chdb.DB) error {
-	q := fmt.Sprintf("SELECT count() FROM system.mutations WHERE database = %s AND table IN ('events', 'deliveries') AND is_done = 0",
-		quote(db.Database()))
+	q := fmt.Sprintf("SELECT count() FROM system.mutations WHERE database = %s AND table IN (%s, %s) AND is_done = 0",
+		quote(db.Database()), quote(db.StorageTable("events")), quote(db.StorageTable("deliveries")))
 	wait := 50 * time.Millisecond
 	for {
 		var n uint64

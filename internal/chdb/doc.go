@@ -1,7 +1,8 @@
 // Package chdb is the bridge's access to ClickHouse, shared by the ClickHouse
 // sink (collector/chsink) and the forwarder's delivery log: configuration,
 // a native-protocol connection (Open), server version detection and the
-// versioned schema (Migrate).
+// versioned schema (Migrate), and where mutations and partition drops of a
+// table go, on one server or a cluster (Alter, StorageTable).
 //
 // ClickHouse 18.16 is the oldest server supported. It speaks only the native
 // protocol to clickhouse-go v2, needs explicit column lists on batch inserts

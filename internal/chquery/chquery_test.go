@@ -97,6 +97,31 @@ var want = map[string][]string{
 }
 
 func TestDocumentedQueries(t *testing.T) {
+	cfg := chdb.NewDefaultConfig()
+	cfg.Addr = chtest.Shared(t).Addr()
+	cfg.Database = fmt.Sprintf("chquery_%d", os.Getpid())
+	checkDocumentedQueries(t, cfg)
+}
+
+// TestDocumentedQueriesCluster runs every documented query, unchanged, on a
+// cluster (clickhouse.cluster: one shard of two 18.16 replicas), through the
+// replica the rows were not inserted through, with the same expected rows.
+func TestDocumentedQueriesCluster(t *testing.T) {
+	const cluster = "bridge_test"
+	_, srvs := chtest.Cluster(t, cluster, 2)
+	cfg := chdb.NewDefaultConfig()
+	cfg.Addr, cfg.Cluster = srvs[0].Addr(), cluster
+	cfg.Database = fmt.Sprintf("chquery_cluster_%d", os.Getpid())
+	read := cfg
+	read.Addr = srvs[1].Addr()
+	checkDocumentedQueries(t, cfg, read)
+}
+
+// checkDocumentedQueries migrates and seeds the database of cfg and checks
+// every query of docs/queries.md against the expected rows, run through
+// read (cfg when not given).
+func checkDocumentedQueries(t *testing.T, cfg chdb.Config, read ...chdb.Config) {
+	t.Helper()
 	md, err := os.ReadFile("../../docs/queries.md")
 	if err != nil {
 		t.Fatal(err)
@@ -105,10 +130,6 @@ func TestDocumentedQueries(t *testing.T) {
 	if len(queries) < 6 {
 		t.Fatalf("found %d sql blocks in docs/queries.md, want at least 6", len(queries))
 	}
-	srv := chtest.Shared(t)
-	cfg := chdb.NewDefaultConfig()
-	cfg.Addr = srv.Addr()
-	cfg.Database = fmt.Sprintf("chquery_%d", os.Getpid())
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	db, err := chdb.Open(ctx, cfg, chdb.Settings{})
@@ -119,11 +140,27 @@ func TestDocumentedQueries(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	reader := db
+	if len(read) > 0 {
+		if reader, err = chdb.Open(ctx, read[0], chdb.Settings{}); err != nil {
+			t.Fatal(err)
+		}
+		defer reader.Close()
+	}
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	insertSeeds(t, ctx, db, today)
 	insertDeliverySeeds(t, ctx, db, today)
 	insertDeliverySeeds(t, ctx, db, today) // a retried insert: the same rows again
 
+	if reader != db {
+		// The reader's replica has every row the inserts stored (through
+		// the other replica) before the queries read it.
+		for _, table := range []string{"events", "deliveries"} {
+			if err := reader.Conn().Exec(ctx, "SYSTEM SYNC REPLICA "+reader.Table(reader.StorageTable(table))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	expect := map[string][]string{"Events per day by name": eventsPerDay(today)}
 	for k, v := range want {
 		expect[k] = v
@@ -137,7 +174,7 @@ func TestDocumentedQueries(t *testing.T) {
 			if !ok {
 				t.Fatalf("no expected result for query %q; add one to this test", q.Title)
 			}
-			got, err := run(ctx, db, q.SQL)
+			got, err := run(ctx, reader, q.SQL)
 			if err != nil {
 				t.Fatalf("%v\n%s", err, q.SQL)
 			}

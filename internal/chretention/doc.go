@@ -16,6 +16,11 @@
 //     setting request_body and response_body to the empty string), the
 //     attempt rows stay.
 //
+// Every ALTER goes through chdb.DB.Alter: on a ClickHouse cluster it names
+// the <table>_local tables ON CLUSTER (ClickHouse runs no mutation or
+// partition drop on the Distributed tables), and the partitions are those
+// this server's system.parts lists for <table>_local.
+//
 // Cutoffs are whole days in UTC: with N days, rows of dates before today -
 // N are removed, those of that day and later kept. Events are dated by
 // event_date, deliveries by attempted_at.

@@ -199,9 +199,11 @@ func (r *Runner) Pass(ctx context.Context, db *chdb.DB) error {
 }
 
 // dropPartitions drops the monthly partitions of table wholly before day.
+// On a cluster it lists this server's partitions and drops each on every
+// shard (chdb.DB.Alter).
 func (r *Runner) dropPartitions(ctx context.Context, db *chdb.DB, table string, day time.Time) error {
 	rows, err := db.Conn().Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE database = ? AND table = ? AND active",
-		db.Database(), table)
+		db.Database(), db.StorageTable(table))
 	if err != nil {
 		return fmt.Errorf("retention: list partitions of %s: %w", table, err)
 	}
@@ -223,7 +225,7 @@ func (r *Runner) dropPartitions(ctx context.Context, db *chdb.DB, table string, 
 	}
 	rows.Close()
 	for _, p := range old {
-		if err := db.Conn().Exec(ctx, "ALTER TABLE "+db.Table(table)+" DROP PARTITION "+p); err != nil {
+		if err := db.Alter(ctx, table, "DROP PARTITION "+p); err != nil {
 			return fmt.Errorf("retention: drop partition %s of %s: %w", p, table, err)
 		}
 		r.log.Info("retention: partition dropped", "table", table, "partition", p)
@@ -252,11 +254,11 @@ func (r *Runner) remove(ctx context.Context, db *chdb.DB, c class, g group, othe
 	if n == 0 {
 		return nil
 	}
-	stmt := "ALTER TABLE " + db.Table(t.name) + " DELETE WHERE " + where
+	action := "DELETE WHERE " + where
 	if c == deliveryBodies {
-		stmt = "ALTER TABLE " + db.Table(t.name) + " UPDATE request_body = '', response_body = '' WHERE " + where
+		action = "UPDATE request_body = '', response_body = '' WHERE " + where
 	}
-	if err := db.Conn().Exec(ctx, stmt); err != nil {
+	if err := db.Alter(ctx, t.name, action); err != nil {
 		return fmt.Errorf("retention: %s: %w", t.name, err)
 	}
 	r.log.Info("retention: rows removed", "table", t.name, "rows", n, "before", day.Format("2006-01-02"), "bodies_only", c == deliveryBodies)
