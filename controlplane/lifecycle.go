@@ -42,6 +42,7 @@ func (m *Manager) runLifecycle(stop <-chan struct{}, done chan<- struct{}) {
 		select {
 		case a := <-m.attempts:
 			m.decide(context.Background(), a)
+			m.metrics.lifecycleDecided.Inc()
 		case <-tick.C:
 			m.notifyExhausted(m.exhausted.due(m.now()))
 		case <-stop:
@@ -49,6 +50,7 @@ func (m *Manager) runLifecycle(stop <-chan struct{}, done chan<- struct{}) {
 				select {
 				case a := <-m.attempts:
 					m.decide(context.Background(), a)
+					m.metrics.lifecycleDecided.Inc()
 				default:
 					m.notifyExhausted(m.exhausted.flush())
 					return

@@ -13,6 +13,11 @@ type metrics struct {
 	opsDropped prometheus.Counter
 	// lifecycleDropped counts attempts the lifecycle queue had no room for.
 	lifecycleDropped prometheus.Counter
+	// lifecycleDecided counts attempts the lifecycle has applied.
+	lifecycleDecided prometheus.Counter
+	// opsQueued counts operational events queued for the ops URL, by
+	// type; each ends counted in opsSent (sent, failed) or opsDropped.
+	opsQueued *prometheus.CounterVec
 	// exhausted counts dead deliveries one by one (the ops event
 	// aggregates them).
 	exhausted   prometheus.Counter
@@ -34,6 +39,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bridge_mgmt_lifecycle_dropped_total",
 			Help: "Attempt outcomes not seen by the endpoint lifecycle because its queue was full.",
 		}),
+		lifecycleDecided: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_mgmt_lifecycle_decided_total",
+			Help: "Attempt outcomes the endpoint lifecycle has applied (with bridge_mgmt_lifecycle_dropped_total: every outcome the forwarder reported).",
+		}),
+		opsQueued: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_mgmt_ops_notifications_queued_total",
+			Help: "Operational webhooks queued for the ops URL, by event type; each is then counted in bridge_mgmt_ops_notifications_total (sent, failed) or dropped.",
+		}, []string{"type"}),
 		exhausted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bridge_mgmt_deliveries_exhausted_total",
 			Help: "Deliveries that used their last attempt (message.attempt.exhausted aggregates them per endpoint per window).",
@@ -47,7 +60,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Management API requests by route pattern and status code.",
 		}, []string{"route", "code"}),
 	}
-	if err := promreg.Register(reg, m.opsSent, m.opsDropped, m.lifecycleDropped, m.exhausted, m.disabled, m.apiRequests); err != nil {
+	if err := promreg.Register(reg, m.opsSent, m.opsDropped, m.lifecycleDropped, m.lifecycleDecided, m.opsQueued, m.exhausted, m.disabled, m.apiRequests); err != nil {
 		return nil, fmt.Errorf("controlplane: %w", err)
 	}
 	for _, r := range []string{"gone", "failing"} { // at 0 before the first

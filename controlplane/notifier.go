@@ -108,6 +108,7 @@ func (n *notifier) notify(typ string, data any) {
 	}
 	select {
 	case n.q <- ev:
+		n.metrics.opsQueued.WithLabelValues(typ).Inc()
 	default:
 		n.metrics.opsDropped.Inc()
 		n.logs.Error(typ, "controlplane: operational webhook queue full; event dropped", "type", typ)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -175,17 +176,36 @@ func TestClusterLifecycleOnce(t *testing.T) {
 		}
 		return nil
 	})
-	// Both nodes saw failures after the disable could have been sent
-	// twice; give a second notice the time the first one took.
-	time.Sleep(time.Second)
+	// A second notice would come from an attempt decided after the first:
+	// wait until each node's lifecycle has applied every attempt its
+	// forwarder reported and its ops queue has sent everything queued.
+	testkit.Eventually(t, 20*time.Second, func() error {
+		for i, base := range bases {
+			attempts := metricSum(t, base, "bridge_forwarder_attempts_total")
+			seen := metricSum(t, base, "bridge_mgmt_lifecycle_decided_total") + metricSum(t, base, "bridge_mgmt_lifecycle_dropped_total")
+			if seen < attempts {
+				return fmt.Errorf("node %d: lifecycle applied %v of %v attempts", i, seen, attempts)
+			}
+			queued := metricSum(t, base, "bridge_mgmt_ops_notifications_queued_total")
+			done := metricSum(t, base, `bridge_mgmt_ops_notifications_total{result="sent"}`) + metricSum(t, base, `bridge_mgmt_ops_notifications_total{result="failed"}`)
+			if done < queued {
+				return fmt.Errorf("node %d: %v of %v ops notifications done", i, done, queued)
+			}
+		}
+		return nil
+	})
 	if _, types := ops.counts(); types["endpoint.failing"] != 1 || types["endpoint.disabled"] != 1 {
 		t.Errorf("ops notifications %v, want endpoint.failing and endpoint.disabled once each", types)
 	}
 }
 
-// metricSum adds every sample of the named metric on a node's /metrics.
+// metricSum adds every sample of the named metric on a node's /metrics;
+// name may end in {label="value",…} to add only the samples with those
+// labels.
 func metricSum(t *testing.T, base, name string) float64 {
 	t.Helper()
+	name, sel, _ := strings.Cut(name, "{")
+	want := strings.Split(strings.TrimSuffix(sel, "}"), ",")
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -199,12 +219,28 @@ func metricSum(t *testing.T, base, name string) float64 {
 			continue
 		}
 		f := strings.Fields(line)
+		labels := strings.TrimPrefix(f[0], name)
+		if !hasLabels(labels, want) {
+			continue
+		}
 		v, err := strconv.ParseFloat(f[len(f)-1], 64)
 		if err == nil {
 			sum += v
 		}
 	}
 	return sum
+}
+
+// hasLabels reports whether a sample's label set ({a="x",b="y"}) has every
+// pair in want (empty strings match anything).
+func hasLabels(labels string, want []string) bool {
+	have := strings.Split(strings.Trim(labels, "{}"), ",")
+	for _, w := range want {
+		if w != "" && !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkRetentionTurn: of two deliver nodes that have both decided their
