@@ -104,7 +104,7 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean, t
   // and every second for 10 s, as CMPs load async), each tcloaded and
   // useractioncomplete passes the TC string and gdprApplies to consent
   // (ctx.consent.tcf and .gdpr); the bridge decodes the purposes.
-  let n = 10
+  let n = 11
   const cmp = safe(() =>
     w.__tcfapi
       ? w.__tcfapi('addEventListener', 2, (d: any, ok: any) => ok && d.eventStatus != 'cmpuishown' && api.consent({ tcf: d.tcString, gdpr: d.gdprApplies }))
