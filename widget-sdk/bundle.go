@@ -28,6 +28,9 @@ const (
 	entry     = "src/index.ts"
 	esmEntry  = "src/esm.ts" // the npm package's module (widget-sdk/npm)
 	namespace = "widget-sdk"
+	// mangle: the sources' internal properties end in "_"; esbuild
+	// renames them (the size budget), never a wire or API name.
+	mangle = "_$"
 )
 
 var (
@@ -62,6 +65,7 @@ func build() ([]byte, error) {
 		Namespace:   namespace,
 		Target:      api.ES2017,
 		TreeShaking: api.TreeShakingTrue,
+		MangleProps: mangle,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("widgetsdk: %w", err)
@@ -81,6 +85,7 @@ func ESM() ([]byte, error) {
 		Target:      api.ES2017,
 		TreeShaking: api.TreeShakingTrue,
 		Format:      api.FormatESModule,
+		MangleProps: mangle,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("widgetsdk: %w", err)

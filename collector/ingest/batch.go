@@ -66,6 +66,7 @@ type wireContext struct {
 	FBC     string            `json:"fbc"`
 	Consent wireConsent       `json:"consent"`
 	UserID  string            `json:"user_id"`
+	GA      string            `json:"ga_client_id"`
 }
 
 type envelope struct {

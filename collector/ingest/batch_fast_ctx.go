@@ -47,6 +47,8 @@ func (st *entryState) ctx(dec *jsontext.Decoder, c *wireContext) error {
 			err = st.consent(dec, c)
 		case bytes.EqualFold(name, []byte("user_id")):
 			err = st.str(dec, &c.UserID)
+		case bytes.EqualFold(name, []byte("ga_client_id")):
+			err = st.str(dec, &c.GA)
 		default:
 			err = dec.SkipValue()
 		}

@@ -51,6 +51,7 @@ func sameItems(t *testing.T, raw []byte, got, want []Item) {
 var fastSeeds = []string{
 	`{"batch":[]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"popin_captured","ts":1763920000123,"seq":7,"sid":"s","aid":"a","data":{"name":"Asha","uid":"u-1"},"ctx":{"url":"https://x","ref":"r","title":"t","utm":{"source":"fb"},"fbp":"p","fbc":"c","consent":{"ads":true},"user_id":"crm-7","ip":"6.6.6.6"}}]}`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","ctx":{"ga_client_id":"123.456","GA_CLIENT_ID":"x"}},{"id":"1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"n","ctx":{"ga_client_id":5}}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","ctx":{"user_id":7}},{"id":"1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"n","ctx":{"USER_ID":"u","user_id":null}}]}`,
 	`{"x":1,"BATCH":[{"ID":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","Name":"t","src":"custom","data":{"UID":5,"uid":-1.5e3}}]}`,
 	`{"batch":[{"name":"x"},5,null,"s",[1]]}`,

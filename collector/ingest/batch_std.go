@@ -123,6 +123,7 @@ func finishItem(w *wireItem, dd *decodedData) Item {
 	it.Context = event.Context{
 		URL: w.Ctx.URL, Referrer: w.Ctx.Ref, Title: w.Ctx.Title, UTM: w.Ctx.UTM,
 		FBP: w.Ctx.FBP, FBC: w.Ctx.FBC, Consent: map[string]bool(w.Ctx.Consent), UserID: w.Ctx.UserID,
+		GAClientID: w.Ctx.GA,
 	}
 	return it
 }

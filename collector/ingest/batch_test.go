@@ -24,7 +24,7 @@ func TestParseBatch(t *testing.T) {
 		check     func(t *testing.T, items []Item)
 	}{
 		{name: "full item", raw: `{"batch":[{"id":"` + id + `","name":"popin_captured","ts":1763920000123,"seq":7,"sid":"s","aid":"a",
-			"data":{"name":"Asha","uid":"u-1"},"ctx":{"url":"https://x","ref":"r","title":"t","utm":{"source":"fb"},"fbp":"p","fbc":"c","consent":{"ads":true},"user_id":"crm-7","ip":"6.6.6.6","ua":"spoof"}}]}`,
+			"data":{"name":"Asha","uid":"u-1"},"ctx":{"url":"https://x","ref":"r","title":"t","utm":{"source":"fb"},"fbp":"p","fbc":"c","consent":{"ads":true},"user_id":"crm-7","ga_client_id":"123.456","ip":"6.6.6.6","ua":"spoof"}}]}`,
 			check: func(t *testing.T, items []Item) {
 				it := items[0]
 				if it.Reject != nil || it.ID != id || it.Name != "popin_captured" || it.Source != event.SourceBrowser ||
@@ -33,7 +33,7 @@ func TestParseBatch(t *testing.T) {
 					t.Fatalf("%+v", it)
 				}
 				c := it.Context
-				if c.URL != "https://x" || c.Referrer != "r" || c.Title != "t" || c.UTM["source"] != "fb" || c.FBP != "p" || c.FBC != "c" || !c.Consent["ads"] || c.UserID != "crm-7" || c.IP != "" || c.UserAgent != "" {
+				if c.URL != "https://x" || c.Referrer != "r" || c.Title != "t" || c.UTM["source"] != "fb" || c.FBP != "p" || c.FBC != "c" || !c.Consent["ads"] || c.UserID != "crm-7" || c.GAClientID != "123.456" || c.IP != "" || c.UserAgent != "" {
 					t.Fatalf("context %+v", c)
 				}
 			}},

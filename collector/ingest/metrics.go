@@ -15,6 +15,7 @@ type metrics struct {
 	connsTotal  prometheus.Counter
 	appendDur   prometheus.Histogram
 	appendFails *prometheus.CounterVec // reason
+	gaDropped   *prometheus.CounterVec // transport
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -52,9 +53,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bridge_ingest_append_failures_total",
 			Help: "Event log appends that failed (events kept by the client), by reason.",
 		}, []string{"reason"}),
+		gaDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bridge_ingest_ga_client_id_dropped_total",
+			Help: "Events whose ctx.ga_client_id was not a _ga client id (digits.digits, at most 41 bytes): the field was dropped, the event kept; by transport.",
+		}, []string{"transport"}),
 	}
 	if err := promreg.Register(reg, m.accepted, m.rejected, m.batches, m.refusals,
-		m.conns, m.connsTotal, m.appendDur, m.appendFails); err != nil {
+		m.conns, m.connsTotal, m.appendDur, m.appendFails, m.gaDropped); err != nil {
 		return nil, err
 	}
 	m.zero()
@@ -74,6 +79,7 @@ func (m *metrics) zero() {
 	for _, tr := range transports {
 		m.accepted.WithLabelValues(tr)
 		m.batches.WithLabelValues(tr)
+		m.gaDropped.WithLabelValues(tr)
 		for _, c := range refusalCodes {
 			m.refusals.WithLabelValues(tr, string(c))
 		}

@@ -42,6 +42,11 @@ func (in *Ingest) prepare(c client, items []Item, now time.Time) (evs []event.Ev
 			continue
 		}
 		ctx := it.Context
+		if ctx.GAClientID != "" && !event.ValidGAClientID(ctx.GAClientID) {
+			// Not a _ga client id: the field is dropped (counted), never the event.
+			ctx.GAClientID = ""
+			in.m.gaDropped.WithLabelValues(c.transport).Inc()
+		}
 		ctx.IP = c.ip
 		ctx.UserAgent = c.userAgent
 		ct := it.ClientTime

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 )
 
 // TestPrepareBigBatchInParallel checks that a batch validated on several
@@ -94,5 +96,45 @@ func TestDataOfUnknownNamesIsStillValidated(t *testing.T) {
 	evs, _, rej = h.in.prepare(client{site: s, ip: "192.0.2.1", transport: "ws"}, items, time.Now())
 	if len(evs) != 1 || len(rej) != 0 || evs[0].Known || evs[0].UID != "42" || string(evs[0].Data) != `{"uid":42}` {
 		t.Fatalf("events %+v, rejects %+v", evs, rej)
+	}
+}
+
+// TestPrepareGAClientID: a ctx.ga_client_id shaped like a _ga client id is
+// kept; anything else is dropped from the event, which is still accepted,
+// and counted in bridge_ingest_ga_client_id_dropped_total.
+func TestPrepareGAClientID(t *testing.T) {
+	h := newHarness(t, testConfig())
+	s, _ := testSites().ByWriteKey(testKey)
+	c := client{site: s, ip: "192.0.2.1", transport: "http"}
+	for _, tc := range []struct {
+		ga, want string
+		dropped  float64
+	}{
+		{"", "", 0},
+		{"1234567890.1763920000", "1234567890.1763920000", 0},
+		{"GA1.1.1234567890.1763920000", "", 1},
+		{"<script>", "", 2},
+		{strings.Repeat("1", 30) + "." + strings.Repeat("2", 30), "", 3},
+	} {
+		e := mkEvent("popin_widget_open")
+		e.Ctx = map[string]any{"ga_client_id": tc.ga}
+		items, perr := ParseBatch(batchJSON(t, e), defaultLimits())
+		if perr != nil {
+			t.Fatal(perr)
+		}
+		evs, _, rej := h.in.prepare(c, items, time.Now())
+		if len(evs) != 1 || len(rej) != 0 {
+			t.Fatalf("ga_client_id %q: events %d, rejects %+v: the event must be kept", tc.ga, len(evs), rej)
+		}
+		if got := evs[0].Context.GAClientID; got != tc.want {
+			t.Errorf("ga_client_id %q: kept %q, want %q", tc.ga, got, tc.want)
+		}
+		var m dto.Metric
+		if err := h.in.m.gaDropped.WithLabelValues("http").Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Counter.GetValue(); got != tc.dropped {
+			t.Errorf("ga_client_id %q: dropped counter %v, want %v", tc.ga, got, tc.dropped)
+		}
 	}
 }

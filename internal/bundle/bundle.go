@@ -25,6 +25,10 @@ type Options struct {
 	// Format is the output format; the zero value means one IIFE. An ES
 	// module (api.FormatESModule) keeps the entry's exports.
 	Format api.Format
+	// MangleProps is a regular expression: properties whose names match
+	// are renamed to short names (esbuild's mangle-props; quoted keys are
+	// left alone). "" renames none.
+	MangleProps string
 }
 
 // Build bundles o.Entry and everything it imports into one minified IIFE, or
@@ -47,6 +51,7 @@ func Build(o Options) ([]byte, error) {
 		MinifyIdentifiers: true,
 		MinifySyntax:      true,
 		TreeShaking:       o.TreeShaking,
+		MangleProps:       o.MangleProps,
 		LegalComments:     api.LegalCommentsNone,
 		Charset:           api.CharsetUTF8,
 		LogLevel:          api.LogLevelSilent,

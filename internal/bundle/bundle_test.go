@@ -68,3 +68,17 @@ func TestBuildESM(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildMangleProps: properties matching MangleProps are renamed, the
+// others (and quoted keys) are kept.
+func TestBuildMangleProps(t *testing.T) {
+	src := fstest.MapFS{"src/index.ts": {Data: []byte("const o = { inner_: 1, wire: 2, 'quoted_': 3 };\n(window as any).x = o.inner_ + o.wire + o['quoted_'];\n")}}
+	js, err := Build(Options{Sources: src, Entry: "src/index.ts", Outfile: "t.js", Namespace: "test", Target: api.ES2017, MangleProps: "_$"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(js)
+	if strings.Contains(s, "inner_") || !strings.Contains(s, "wire") || !strings.Contains(s, "quoted_") {
+		t.Errorf("mangled output %q: want inner_ renamed, wire and quoted_ kept", s)
+	}
+}

@@ -50,15 +50,19 @@ type Event struct {
 
 // Context is what the SDK and the collector know about the page and client.
 type Context struct {
-	URL       string            `json:"url,omitempty"`
-	Referrer  string            `json:"ref,omitempty"`
-	Title     string            `json:"title,omitempty"`
-	UTM       map[string]string `json:"utm,omitempty"`
-	FBP       string            `json:"fbp,omitempty"`
-	FBC       string            `json:"fbc,omitempty"`
-	Consent   map[string]bool   `json:"consent,omitempty"`
-	UserID    string            `json:"user_id,omitempty"` // the site's own user id, from PopinBridge.identify
-	Country   string            `json:"country,omitempty"` // ISO alpha-2 when known
-	IP        string            `json:"ip,omitempty"`      // set by the collector from the connection
-	UserAgent string            `json:"ua,omitempty"`      // set by the collector from the request
+	URL      string            `json:"url,omitempty"`
+	Referrer string            `json:"ref,omitempty"`
+	Title    string            `json:"title,omitempty"`
+	UTM      map[string]string `json:"utm,omitempty"`
+	FBP      string            `json:"fbp,omitempty"`
+	FBC      string            `json:"fbc,omitempty"`
+	Consent  map[string]bool   `json:"consent,omitempty"`
+	UserID   string            `json:"user_id,omitempty"` // the site's own user id, from PopinBridge.identify
+	// GAClientID is GA4's client id from the page's _ga cookie
+	// ("<random>.<seconds>", ValidGAClientID), for the GA4 exporter only;
+	// an online identifier, forwarded under the same consent as aid.
+	GAClientID string `json:"ga_client_id,omitempty"`
+	Country    string `json:"country,omitempty"` // ISO alpha-2 when known
+	IP         string `json:"ip,omitempty"`      // set by the collector from the connection
+	UserAgent  string `json:"ua,omitempty"`      // set by the collector from the request
 }

@@ -62,6 +62,7 @@ func appendContext(b []byte, c *event.Context) []byte {
 		b = append(b, '}')
 	}
 	b = str(b, `"user_id":`, c.UserID)
+	b = str(b, `"ga_client_id":`, c.GAClientID)
 	b = str(b, `"country":`, c.Country)
 	b = str(b, `"ip":`, c.IP)
 	b = str(b, `"ua":`, c.UserAgent)

@@ -18,7 +18,7 @@ func TestAppendContextMatchesMarshal(t *testing.T) {
 		names = append(names, f.Name+" "+f.Tag.Get("json"))
 	}
 	want := []string{"URL url,omitempty", "Referrer ref,omitempty", "Title title,omitempty", "UTM utm,omitempty",
-		"FBP fbp,omitempty", "FBC fbc,omitempty", "Consent consent,omitempty", "UserID user_id,omitempty", "Country country,omitempty",
+		"FBP fbp,omitempty", "FBC fbc,omitempty", "Consent consent,omitempty", "UserID user_id,omitempty", "GAClientID ga_client_id,omitempty", "Country country,omitempty",
 		"IP ip,omitempty", "UserAgent ua,omitempty"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("event.Context fields changed: %q; update appendContext and this test", names)
@@ -32,7 +32,7 @@ func TestAppendContextMatchesMarshal(t *testing.T) {
 		{URL: "u" + odd, Referrer: "r" + odd, Title: "t" + odd,
 			UTM: map[string]string{"source": "g", "medium": odd, odd: "k", "": "empty", "Z": "1", "a": "2"},
 			FBP: "fb.1.1.2", FBC: "fb.1.1.c" + odd,
-			Consent: map[string]bool{"marketing": true, "analytics": false, odd: true}, UserID: "crm" + odd,
+			Consent: map[string]bool{"marketing": true, "analytics": false, odd: true}, UserID: "crm" + odd, GAClientID: "1234567890.1763920000",
 			Country: "IN", IP: "203.0.113.7", UserAgent: "ua" + odd},
 		{Consent: map[string]bool{"x": false}, IP: "::1"},
 	} {

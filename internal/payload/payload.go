@@ -36,7 +36,7 @@ type Default struct {
 // on every delivery's path.
 func DefaultBody(ev *event.Event) ([]byte, error) {
 	c := &ev.Context
-	ctxLen := 64 + len(c.URL) + len(c.Referrer) + len(c.Title) + len(c.FBP) + len(c.FBC) + len(c.UserID) + len(c.Country) + len(c.IP) + len(c.UserAgent) +
+	ctxLen := 64 + len(c.URL) + len(c.Referrer) + len(c.Title) + len(c.FBP) + len(c.FBC) + len(c.UserID) + len(c.GAClientID) + len(c.Country) + len(c.IP) + len(c.UserAgent) +
 		32*(len(c.UTM)+len(c.Consent))
 	b := make([]byte, 0, 128+len(ev.ID)+len(ev.Name)+len(ev.SiteID)+len(ev.Data)+ctxLen)
 	b = append(b, `{"id":`...)

@@ -16,6 +16,8 @@ export interface InitOptions {
   debug?: boolean
   /** Fire the Meta Pixel (`window.fbq`) with the bridge's event id as `eventID`, and the TikTok pixel (`window.ttq`) with it as `event_id`. */
   pixelDedup?: boolean
+  /** Read an IAB TCF v2 CMP (`window.__tcfapi`) into `ctx.consent.tcf` (default `true`; `false` is the tag's `data-tcf="off"`). */
+  tcf?: boolean
 }
 
 /** Consent flags: booleans, or Google Consent Mode's `"granted"` / `"denied"`. */
@@ -28,7 +30,9 @@ export interface Consent {
   ad_user_data?: ConsentValue
   analytics_storage?: ConsentValue
   functionality_storage?: ConsentValue
-  [flag: string]: ConsentValue | undefined
+  /** An IAB TCF v2 TC string (the bridge decodes its purposes); the SDK's CMP adapter sets it. */
+  tcf?: string
+  [flag: string]: ConsentValue | string | undefined
 }
 
 /** What {@link PopinBridgeAPI.stats} reports. */

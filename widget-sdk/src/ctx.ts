@@ -1,22 +1,22 @@
 // Identity and page context attached to every event: session id, anonymous
 // id, the site's user id, URL, referrer, title, UTM parameters, Meta's
-// fbp/fbc and consent.
+// fbp/fbc, GA4's client id and consent.
 
 import { allow, cookie, get, jp, now, set, uuid } from './util'
 
-const P = 'popinbridge:v1:'
-const SID = P + 'sid'
-const AID = P + 'aid'
-const FBC = P + 'fbc'
-const CONSENT = P + 'consent'
-const USER = P + 'user'
-const MODE = P + 'mode'
+export const PFX = 'popinbridge:v1:'
+const SID = PFX + 'sid'
+const AID = PFX + 'aid'
+const FBC = PFX + 'fbc'
+const CONSENT = PFX + 'consent'
+const USER = PFX + 'user'
+const MODE = PFX + 'mode'
 
 // The session lives in sessionStorage as "id|last-activity-ms" and ends after
 // 30 minutes without events. The memory copy keeps it when storage is off.
 let ses: string[]
 
-export function sid(): string {
+export const sid = (): string => {
   const t = now()
   if (!ses[0] || t - +ses[1] > 18e5) ses[0] = uuid()
   ses[1] = '' + t
@@ -29,18 +29,20 @@ export function sid(): string {
 export let aid = ''
 
 // consent is the site's consent state, set by PopinBridge.consent and kept
-// across pages. The SDK sends booleans; ingest also reads Google Consent
-// Mode "granted"/"denied" strings and ignores any other value.
-export let consent: Record<string, boolean>
+// across pages: booleans, and an IAB TCF v2 TC string under "tcf" (the
+// bridge decodes its purposes). Ingest also reads Google Consent Mode
+// "granted"/"denied" strings and ignores any other value.
+export let consent: Record<string, any>
 
 // setConsent records the site's consent choices: booleans, or Google
 // Consent Mode "granted"/"denied" (any case); other values are ignored, so
-// a "denied" is never read as true.
-export function setConsent(o: any) {
+// a "denied" is never read as true. "tcf" (a TC string) is kept as given.
+export const setConsent = (o: any) => {
   for (const k in o) {
     const v = o[k], s = typeof v == "string" ? v.toLowerCase() : v
     if (s === true || s == "granted") consent[k] = true
     else if (s === false || s == "denied") consent[k] = false
+    else if (k == 'tcf') consent[k] = v
   }
   set(CONSENT, JSON.stringify(consent))
   setUser(user)
@@ -65,7 +67,7 @@ export const ready = () => mode == 'opt_out' || (mode && known())
 // check opens the storage gate (util.ts) once the mode is known and allows
 // it: opt_out, or analytics or functional storage granted. Until then the
 // anonymous id, session, consent, user and outbox live in memory only.
-function check() {
+const check = () => {
   if (mode == 'opt_out' || (mode && has(true, STORE))) allow(), cookie('_pbaid', aid)
 }
 
@@ -84,7 +86,7 @@ export let user = ''
 const keep = () => !has(false, STORE)
 
 // setUser sets the user id; null, undefined or "" forget it.
-export function setUser(id: any) {
+export const setUser = (id: any) => {
   user = id == null ? '' : '' + id
   set(USER, user && keep() ? user : null)
 }
@@ -98,7 +100,7 @@ const utm: Record<string, string> = {}
 
 // init reads the stored state and the landing URL. It runs once, from main,
 // so that nothing happens on a page whose tag has no key.
-export function init() {
+export const init = () => {
   ses = (get(SID, 1) || '|0').split('|')
   consent = jp(get(CONSENT)) || {}
   setUser(get(USER))
@@ -117,7 +119,7 @@ export function init() {
   if (click && !(get(FBC) || '').endsWith('.' + click)) set(FBC, 'fb.1.' + now() + '.' + click)
 }
 
-export function ctx() {
+export const ctx = () => {
   const a = ads()
   return {
     url: location.href,
@@ -128,5 +130,8 @@ export function ctx() {
     fbc: a ? get(FBC) || cookie('_fbc') : '',
     consent,
     user_id: user,
+    // GA4's client id: the _ga cookie GA1.1.<random>.<seconds> without its
+    // version prefix ("" without the cookie).
+    ga_client_id: cookie('_ga').split('.').slice(-2).join('.'),
   }
 }

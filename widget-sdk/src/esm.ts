@@ -8,7 +8,7 @@
 
 import { start } from './start'
 
-export type InitOptions = { key: string; endpoint: string; debug?: boolean; pixelDedup?: boolean }
+export type InitOptions = { key: string; endpoint: string; debug?: boolean; pixelDedup?: boolean; tcf?: boolean }
 
 const win = () => (typeof window == 'object' ? (window as any) : null)
 
@@ -18,7 +18,7 @@ export function init(o: InitOptions): void {
   if (!win()) return
   if (!o || !o.key || !o.endpoint) throw new TypeError('PopinBridge init: key and endpoint are required')
   try {
-    start(o.key, o.endpoint, !!o.debug, !!o.pixelDedup)
+    start(o.key, o.endpoint, !!o.debug, !!o.pixelDedup, o.tcf !== false)
   } catch (e) {}
 }
 

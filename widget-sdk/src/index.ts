@@ -3,6 +3,7 @@
 //
 //   <script async src="https://HOST/sdk.js" data-key="pk_…"></script>
 //   optional: data-endpoint="https://…" data-debug="true" data-pixel-dedup="true"
+//   data-tcf="off"
 //
 // Without data-endpoint, events go to the directory sdk.js was loaded from
 // (https://www.site.com/t/pb/sdk.js sends to https://www.site.com/t/pb), so
@@ -21,6 +22,7 @@ import { start } from './start'
         attr('endpoint') || (s.src ? new URL('.', s.src).href : location.origin),
         attr('debug') == 'true',
         attr('pixel-dedup') == 'true',
+        attr('tcf') != 'off',
       )
   } catch (e) {}
 })()

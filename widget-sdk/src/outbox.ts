@@ -7,6 +7,7 @@
 // site, under the site's adoption lock, so that two tabs do not both take
 // (and send) the same entries. widget-sdk/README.md explains the design.
 
+import { PFX } from './ctx'
 import { get, jp, now, on, set, uuid } from './util'
 
 // An entry: e is the event, s the time it was last sent (0: not in flight),
@@ -17,35 +18,32 @@ export const CAP = 500 // events per page outbox; the oldest are dropped
 const LEASE = 2e4
 
 export function outbox(key: string, log: (...a: any[]) => void) {
-  const pfx = 'popinbridge:v1:' + key + ':'
+  const pfx = PFX + key + ':'
   const OB = pfx + 'outbox:'
   const me = OB + uuid()
   const LOCK = pfx + 'lock'
   const P: Entry[] = []
-  // gone is set from pagehide until pageshow: the page is leaving, so its
-  // lease is released (x = 0) for the next page to adopt at once.
-  const o: any = { P, dropped: 0, gone: 0, save, add, done, adopt, back }
 
   // save writes this page's entries with a lease ending now + LEASE, or
   // released when the page is gone; an empty outbox removes the key.
-  function save() {
-    set(me, P.length ? JSON.stringify({ x: o.gone ? 0 : now() + LEASE, e: P.map((w) => w.e) }) : null)
+  const save = () => {
+    set(me, P.length ? JSON.stringify({ x: o.gone_ ? 0 : now() + LEASE, e: P.map((w) => w.e) }) : null)
   }
 
   // add merges events, deduplicated by id, oldest first, capped at CAP. The
   // write to storage waits for the end of the task, so that a burst costs one
   // write (pagehide writes synchronously anyway).
   let due: any = 0
-  function add(evs: any[]) {
+  const add = (evs: any[]) => {
     for (const e of evs) if (e && e.id && !P.some((w) => w.e.id == e.id)) P.push({ e, s: 0 })
     P.sort((a, b) => a.e.ts - b.e.ts)
     const n = P.length - CAP
-    if (n > 0) (o.dropped += n), P.splice(0, n)
+    if (n > 0) (o.dropped_ += n), P.splice(0, n)
     due = due || setTimeout(() => ((due = 0), save()))
   }
 
   // done removes the events the server acked or rejected (ids or {id}).
-  function done(l: any) {
+  const done = (l: any) => {
     if (!l || !l.length) return
     const ids = l.map((x: any) => (x && x.id) || x)
     for (let i = P.length; i--; ) if (ids.indexOf(P[i].e.id) >= 0) P.splice(i, 1)
@@ -62,16 +60,15 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   let free: any
   const hold = () => L && L.request(me, () => new Promise((r) => (free = r))).catch(log)
   hold()
-  // release lets go of the page's lock (pagehide); n is how many entries
-  // the page held then (back forgets only those).
+  // n is how many entries the page held when it let go of its lock
+  // (release_, on pagehide): back forgets only those.
   let n: any
-  o.release = () => ((n = P.length), free && free())
 
   // mutex runs f under the site's adoption lock, an exclusive Web Lock
   // (skipped when another page holds it, unless wait). Without Web Locks f
   // runs at once: two tabs may then adopt the same orphan and both send its
   // events, which the server stores once (deduplicated by id).
-  function mutex(f: (held: string[]) => void, wait?: 1) {
+  const mutex = (f: (held: string[]) => void, wait?: 1) => {
     if (!L) return f([])
     L.request(LOCK, wait ? {} : { ifAvailable: true }, (l: any) =>
       l && L.query().then((q: any) => f(q.held.map((x: any) => x.name))),
@@ -82,7 +79,7 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   // under the adoption lock: if its released outbox was adopted by another
   // page meanwhile (its key is gone), that page sends those events and this
   // one forgets them (not the ones captured since the restore). Then it takes its lock again and calls then().
-  function back(then: () => void) {
+  const back = (then: () => void) => {
     mutex(() => {
       if (!get(me)) P.splice(0, n)
       save(), hold(), then()
@@ -91,13 +88,11 @@ export function outbox(key: string, log: (...a: any[]) => void) {
 
   // orphans lists the outbox keys of other pages whose lease has expired
   // and whose lock is not in held.
-  function orphans(held: string[]) {
+  const orphans = (held: string[]) => {
     const r: string[] = []
     try {
-      for (let i = 0; i < localStorage.length; i++) {
-        const k = localStorage.key(i) || ''
+      for (const k of Object.keys(localStorage))
         if (!k.indexOf(OB) && k != me && !((jp(get(k)) || {}).x > now()) && held.indexOf(k) < 0) r.push(k)
-      }
     } catch (e) {}
     return r
   }
@@ -105,7 +100,7 @@ export function outbox(key: string, log: (...a: any[]) => void) {
   // adopt takes over orphaned outboxes under the adoption lock, then calls
   // then(); not before this page may write storage (util.ts), as removing
   // an orphan's key is a write.
-  function adopt(then: () => void) {
+  const adopt = (then: () => void) => {
     if (on && orphans([]).length)
       mutex((held) => {
         for (const k of orphans(held)) {
@@ -117,5 +112,19 @@ export function outbox(key: string, log: (...a: any[]) => void) {
       })
   }
 
+  // gone is set from pagehide until pageshow: the page is leaving, so its
+  // lease is released (x = 0) for the next page to adopt at once.
+  const o: any = {
+    P_: P,
+    dropped_: 0,
+    gone_: 0,
+    save_: save,
+    add_: add,
+    done_: done,
+    adopt_: adopt,
+    back_: back,
+    // release_ lets go of the page's lock (pagehide).
+    release_: () => ((n = P.length), free && free()),
+  }
   return o
 }

@@ -23,8 +23,8 @@ const MAX = 32e3 // bytes per event (the collector's default limit is 32 KB)
 
 // start: key is the site's write key, base the endpoint's URL (a path
 // prefix is kept: base + "/v1/ws"), dbg turns console logging on, pixel
-// fires the Meta Pixel with our event ids.
-export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
+// fires the Meta Pixel with our event ids, tcf reads an IAB TCF CMP.
+export function start(key: string, base: string, dbg: boolean, pixel: boolean, tcf: boolean) {
   const w = window as any
   if ((w.PopinBridge || 0).v) return w.PopinBridge
   base = base.replace(/\/+$/, '')
@@ -59,8 +59,8 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
     // sent: it goes with what consent() sets meanwhile.
     const x = JSON.parse(j)
     known() || (x.ctx.consent = consent)
-    o.add([x])
-    t.send()
+    o.add_([x])
+    t.send_()
     log(name, e)
     const p = !src && pixel && PIXEL[name] && ads() && PIXEL[name]
     if (p && w.fbq) w.fbq('track', p[0], {}, { eventID: e.id })
@@ -81,14 +81,14 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
   const early = w.PopinBridge
   const api = (w.PopinBridge = {
     v: 1,
-    consent: safe((c: any) => (setConsent(c), t.pump())),
+    consent: safe((c: any) => (setConsent(c), t.pump_())),
     // identify stamps this and later events with the user id; a null id
     // forgets it (no event).
     identify: safe((id: any, traits?: any) => (setUser(id), user && cap('identify', { user_id: user, traits: traits || {} }, 'custom'))),
     track: safe((n: any, d?: any) => cap(n, d, 'custom')),
-    flush: t.flush,
+    flush: t.flush_,
     debug: (on?: boolean) => (debug = on !== false),
-    stats: () => ({ pending: o.P.length, dropped: o.dropped, http: t.http, mode }),
+    stats: () => ({ pending: o.P_.length, dropped: o.dropped_, http: t.http_, mode }),
   } as any)
 
   // Calls queued by the inline stub before the SDK ran ([name, arguments,
@@ -100,12 +100,24 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
   q.forEach(run)
   q.push = run
 
+  // The IAB TCF v2 CMP adapter: once window.__tcfapi exists (checked now
+  // and every second for 10 s, as CMPs load async), each tcloaded and
+  // useractioncomplete passes the TC string and gdprApplies to consent
+  // (ctx.consent.tcf and .gdpr); the bridge decodes the purposes.
+  let n = 11
+  const cmp = safe(() =>
+    w.__tcfapi
+      ? w.__tcfapi('addEventListener', 2, (d: any, ok: any) => ok && d.eventStatus != 'cmpuishown' && api.consent({ tcf: d.tcString, gdpr: d.gdprApplies }))
+      : --n && setTimeout(cmp, 1e3),
+  )
+  tcf && cmp()
+
   install(cap)
-  const adopt = () => o.adopt(t.pump)
+  const adopt = () => o.adopt_(t.pump_)
   adopt()
   setInterval(
     safe(() => {
-      if (o.P.length) o.save(), t.pump()
+      if (o.P_.length) o.save_(), t.pump_()
       adopt()
     }),
     5e3,
@@ -114,12 +126,12 @@ export function start(key: string, base: string, dbg: boolean, pixel: boolean) {
   // back/forward cache. A page that may enter it closes its WebSocket (an
   // open one can keep it out too); restored, it takes its outbox back
   // unless another page adopted it meanwhile, and reconnects.
-  addEventListener('pagehide', safe((e: any) => ((o.gone = 1), t.exit(), o.release(), e.persisted && t.close())))
-  addEventListener('pageshow', safe((e: any) => ((o.gone = 0), e.persisted && o.back(t.pump))))
-  addEventListener('online', safe(t.flush))
+  addEventListener('pagehide', safe((e: any) => ((o.gone_ = 1), t.exit_(), o.release_(), e.persisted && t.close_())))
+  addEventListener('pageshow', safe((e: any) => ((o.gone_ = 0), e.persisted && o.back_(t.pump_))))
+  addEventListener('online', safe(t.flush_))
   document.addEventListener(
     'visibilitychange',
-    safe(() => (document.visibilityState == 'hidden' ? t.exit() : o.P.forEach((e: any) => (e.x = 0)))),
+    safe(() => (document.visibilityState == 'hidden' ? t.exit_() : o.P_.forEach((e: any) => (e.x = 0)))),
   )
   return api
 }

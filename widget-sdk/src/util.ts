@@ -8,7 +8,7 @@ export const now = Date.now
 // [value, ses], and get reads W first; allow() then writes them out.
 let W: Record<string, any> = {}
 export let on = 0
-export function allow() {
+export const allow = () => {
   on = 1
   for (const k in W) set(k, ...(W[k] as [string, 1]))
   W = {}
@@ -17,7 +17,7 @@ export function allow() {
 // get reads a key from localStorage (or sessionStorage when ses is set).
 // Storage can be missing or throw (private modes, sandboxed iframes, quota):
 // every access is wrapped so that the SDK keeps working in memory.
-export function get(k: string, ses?: 1): string | null {
+export const get = (k: string, ses?: 1): string | null => {
   if (k in W) return W[k][0]
   try {
     return (ses ? sessionStorage : localStorage).getItem(k)
@@ -27,7 +27,7 @@ export function get(k: string, ses?: 1): string | null {
 }
 
 // set writes a key, or removes it when v is null.
-export function set(k: string, v: string | null, ses?: 1) {
+export const set = (k: string, v: string | null, ses?: 1) => {
   if (!on) return void (W[k] = [v, ses])
   try {
     const s = ses ? sessionStorage : localStorage
@@ -36,7 +36,7 @@ export function set(k: string, v: string | null, ses?: 1) {
 }
 
 // jp parses JSON and answers undefined for anything that is not JSON.
-export function jp(s: any): any {
+export const jp = (s: any): any => {
   try {
     return JSON.parse(s)
   } catch (e) {}
@@ -44,7 +44,7 @@ export function jp(s: any): any {
 
 // cookie returns the raw value of a first-party cookie, or "". With v it
 // writes the cookie instead. Sandboxed documents throw on both.
-export function cookie(n: string, v?: string): string {
+export const cookie = (n: string, v?: string): string => {
   try {
     if (v) document.cookie = n + '=' + v + ';path=/;max-age=31536000;samesite=lax'
     const m = document.cookie.match('(?:^|; )' + n + '=([^;]*)')
@@ -56,14 +56,12 @@ export function cookie(n: string, v?: string): string {
 
 // uuid returns a random UUID v4: crypto.randomUUID where the browser has it
 // (secure contexts), else built from crypto.getRandomValues.
-export function uuid(): string {
+export const uuid = (): string => {
   const c: any = crypto
   if (c.randomUUID) return c.randomUUID()
-  const b = c.getRandomValues(new Uint8Array(16))
-  b[6] = (b[6] & 15) | 64
-  b[8] = (b[8] & 63) | 128
-  let h = ''
-  // 0x2a8 has bits 3, 5, 7 and 9 set: a dash follows those bytes (8-4-4-4-12).
-  for (let i = 0; i < 16; i++) h += (b[i] + 256).toString(16).slice(1) + (0x2a8 >> i & 1 ? '-' : '')
-  return h
+  // Else one random byte for each hex digit of the v4 template (x: any
+  // digit, y: the variant's 8, 9, a or b).
+  const b = c.getRandomValues(new Uint8Array(31))
+  let i = 0
+  return 'xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx'.replace(/[xy]/g, (y: string) => (y > 'x' ? (b[i++] & 3) | 8 : b[i++] & 15).toString(16))
 }

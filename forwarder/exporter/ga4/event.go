@@ -16,11 +16,15 @@
 // PopinBridge.identify; a site must not identify visitors by e-mail).
 //
 // client_id: GA4 joins Measurement Protocol events to the browser's gtag
-// data by the _ga cookie's client id. The SDK does not read _ga (its size
-// budget), so client_id is derived from bridge's first-party anonymous id
-// (aid): two decimal numbers from SHA-256("ga4:"+aid), shaped like gtag's
-// ids, stable per visitor, not the aid itself. These events therefore form
-// their own users in GA4 unless user_id joins them.
+// data by the _ga cookie's client id, which the SDK sends as
+// ctx.ga_client_id ("<random>.<seconds>"). It is used when it has that
+// shape (event.ValidGAClientID) and the event does not deny analytics (an
+// online identifier, under the same consent as aid: the endpoint's consent
+// decides whether the event is sent at all). Otherwise client_id is derived
+// from bridge's first-party anonymous id (aid): two decimal numbers from
+// SHA-256("ga4:"+aid), shaped like gtag's ids, stable per visitor, not the
+// aid itself; such events form their own users in GA4 unless user_id joins
+// them.
 //
 // A request holds one client_id and at most 25 events (the Measurement
 // Protocol's limits): Export sends one request per visitor of a batch.
@@ -77,9 +81,13 @@ type Event struct {
 	Params          map[string]any `json:"params"`
 }
 
-// ClientID is the client_id of ev: derived from its aid, else its uid,
-// else its own id (a one-off client).
+// ClientID is the client_id of ev: its ctx.ga_client_id when valid and
+// analytics is not denied, else derived from its aid, else its uid, else
+// its own id (a one-off client).
 func ClientID(ev *event.Event) string {
+	if c := ev.Context.GAClientID; event.ValidGAClientID(c) && consent.Of(ev.Context.Consent, consent.Analytics) != consent.Denied {
+		return c
+	}
 	id := ev.AnonID
 	if id == "" {
 		id = ev.UID

@@ -235,3 +235,44 @@ func TestClientIDFallbacks(t *testing.T) {
 		t.Fatal("client_id derivation")
 	}
 }
+
+// TestClientIDFromGACookie: ctx.ga_client_id (the _ga cookie's client id)
+// is the client_id when it is valid and analytics is not denied; otherwise
+// the aid-derived id, as before.
+func TestClientIDFromGACookie(t *testing.T) {
+	const ga = "1234567890.1763920000"
+	for _, tc := range []struct {
+		name    string
+		ga      string
+		consent map[string]bool
+		want    string
+	}{
+		{"valid", ga, nil, ga},
+		{"analytics granted", ga, map[string]bool{"analytics": true}, ga},
+		{"ads denied only", ga, map[string]bool{"ads": false}, ga},
+		{"analytics denied", ga, map[string]bool{"analytics": false}, wantClientID("a")},
+		{"analytics_storage denied", ga, map[string]bool{"analytics_storage": false}, wantClientID("a")},
+		{"tcf analytics denied", ga, map[string]bool{"tcf_analytics": false}, wantClientID("a")},
+		{"absent", "", nil, wantClientID("a")},
+		{"raw cookie", "GA1.1." + ga, nil, wantClientID("a")},
+		{"not digits", "abc.def", nil, wantClientID("a")},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ev := &event.Event{ID: "e", AnonID: "a", Context: event.Context{GAClientID: tc.ga, Consent: tc.consent}}
+			if got := ClientID(ev); got != tc.want {
+				t.Fatalf("client_id %q, want %q", got, tc.want)
+			}
+		})
+	}
+	// Two events of one visitor, one with the cookie's id and one without,
+	// are two requests (two GA4 clients).
+	x, f := newExporter(t, nil)
+	a, b := lead("e1", "aid-A", "popin_captured", time.Now()), lead("e2", "aid-A", "popin_call_end", time.Now())
+	a.Context.GAClientID = ga
+	if res := x.Export(context.Background(), []exporter.Item{{Event: a}, {Event: b}}); res.Err != nil {
+		t.Fatal(res.Err)
+	}
+	if len(f.reqs) != 2 || f.reqs[0].body.ClientID != ga || f.reqs[1].body.ClientID != wantClientID("aid-A") {
+		t.Fatalf("requests %+v", f.reqs)
+	}
+}

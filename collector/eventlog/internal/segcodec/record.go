@@ -15,7 +15,7 @@ import (
 // time.Time.AppendBinary (seconds, nanoseconds and zone offset).
 //
 //	str name, str source
-//	byte flags                bit 0: Known; other bits must be 0
+//	byte flags                bit 0: Known; bit 1: GA (below); other bits must be 0
 //	str uid, str aid, str sid
 //	varint seq                zigzag
 //	time ts, time received_at
@@ -27,8 +27,12 @@ import (
 //	str country, str ip, str ua
 //	[str user_id]             only when not empty: records without it
 //	                          (all written before it existed) end at ua
+//	with GA: str user_id (may be empty), str ga_client_id (not empty)
 
-const flagKnown = 1
+const (
+	flagKnown = 1
+	flagGA    = 2 // the record ends with user_id and ga_client_id
+)
 
 // maxTimeLen bounds an encoded time, so its length prefix is one byte.
 const maxTimeLen = 16
@@ -48,7 +52,7 @@ func EncodeRecord(e *event.Event) (Record, error) {
 	c := &e.Context
 	n := len(e.SiteID) + len(e.ID) + len(e.Name) + len(e.Source) + len(e.UID) + len(e.AnonID) +
 		len(e.SessionID) + len(data) + len(c.URL) + len(c.Referrer) + len(c.Title) + len(c.FBP) +
-		len(c.FBC) + len(c.Country) + len(c.IP) + len(c.UserAgent) + len(c.UserID)
+		len(c.FBC) + len(c.Country) + len(c.IP) + len(c.UserAgent) + len(c.UserID) + len(c.GAClientID)
 	for k, v := range c.UTM {
 		n += len(k) + len(v) + 2*binary.MaxVarintLen32
 	}
@@ -69,6 +73,9 @@ func EncodeRecord(e *event.Event) (Record, error) {
 	var flags byte
 	if e.Known {
 		flags |= flagKnown
+	}
+	if c.GAClientID != "" {
+		flags |= flagGA
 	}
 	b = append(b, flags)
 	b = appendStr(b, e.UID)
@@ -104,8 +111,11 @@ func EncodeRecord(e *event.Event) (Record, error) {
 	b = appendStr(b, c.Country)
 	b = appendStr(b, c.IP)
 	b = appendStr(b, c.UserAgent)
-	if c.UserID != "" {
+	if c.UserID != "" || flags&flagGA != 0 {
 		b = appendStr(b, c.UserID)
+	}
+	if flags&flagGA != 0 {
+		b = appendStr(b, c.GAClientID)
 	}
 
 	size := len(b) - body
@@ -243,7 +253,7 @@ func decodeBinary(e *event.Event, rec []byte) error {
 	e.Name = r.str("name")
 	e.Source = event.Source(r.str("source"))
 	flags := r.byte("flags")
-	if flags&^flagKnown != 0 {
+	if flags&^(flagKnown|flagGA) != 0 {
 		r.fail("flags")
 	}
 	e.Known = flags&flagKnown != 0
@@ -296,7 +306,12 @@ func decodeBinary(e *event.Event, rec []byte) error {
 	c.Country = r.str("country")
 	c.IP = r.str("ip")
 	c.UserAgent = r.str("ua")
-	if r.err == nil && r.off < len(r.b) {
+	if flags&flagGA != 0 {
+		c.UserID = r.str("user_id")
+		if c.GAClientID = r.str("ga_client_id"); c.GAClientID == "" {
+			r.fail("ga_client_id (empty)") // never written
+		}
+	} else if r.err == nil && r.off < len(r.b) {
 		if c.UserID = r.str("user_id"); c.UserID == "" {
 			r.fail("user_id (empty)") // never written
 		}
