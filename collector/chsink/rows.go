@@ -35,9 +35,11 @@ const secondsPerDay = 24 * 60 * 60
 // strCol is a String column held as one byte buffer plus each row's end
 // offset: appending a value is one copy, and the column holds no pointer
 // per row, so a full batch costs the garbage collector nothing to scan.
+// Offsets are 32-bit: a batch is handed on at batch_bytes (at most 1 GiB),
+// so one column's buffer stays far below 4 GiB.
 type strCol struct {
 	buf []byte
-	end []int
+	end []uint32
 }
 
 func (c *strCol) add(s string) {
@@ -53,7 +55,7 @@ func (c *strCol) seal() {
 	if len(c.end) == cap(c.end) {
 		c.end = grow(c.end, 1)
 	}
-	c.end = append(c.end, len(c.buf))
+	c.end = append(c.end, uint32(len(c.buf)))
 }
 
 // grow returns s with room for at least n more elements, doubling its
@@ -68,13 +70,13 @@ func (c *strCol) reset() { c.buf, c.end = c.buf[:0], c.end[:0] }
 // views fills dst with rows [lo, lo+len(dst)) as strings that share
 // c.buf's memory. They are valid until c is next appended to or reset.
 func (c *strCol) views(dst []string, lo int) {
-	start := 0
+	start := uint32(0)
 	if lo > 0 {
 		start = c.end[lo-1]
 	}
 	for i, end := range c.end[lo : lo+len(dst)] {
 		if end > start {
-			dst[i] = unsafe.String(&c.buf[start], end-start)
+			dst[i] = unsafe.String(&c.buf[start], int(end-start))
 		} else {
 			dst[i] = ""
 		}
@@ -300,7 +302,7 @@ func b2u(b bool) uint8 {
 // (min_insert_block_size_rows/bytes), so the driver's column buffers stay
 // block-sized and are reused within the insert, and the server starts
 // reading while the client still encodes.
-const blockRows = 16384
+const blockRows = 2048
 
 // insert sends the rows in one INSERT with an explicit column list. Each
 // column of a block is handed to the driver as one slice (no per-row
