@@ -3,6 +3,7 @@ package chsink
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,7 +75,7 @@ func BenchmarkRowsInsert(b *testing.B) {
 		cfg.Compression = v
 	}
 	ctx := context.Background()
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{})
+	db, err := chdb.Open(ctx, cfg, chdb.Settings{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		b.Fatal(err)
 	}
