@@ -70,6 +70,7 @@ func TestBenchSink(t *testing.T) {
 	// Baseline: the same rows as a Native file, inserted by clickhouse-client.
 	file := filepath.Join(t.TempDir(), "events.native")
 	args := []string{"--host", "127.0.0.1", "--port", fmt.Sprint(srv.TCPPort), "--database", db.Database()}
+	var clientCPU time.Duration // clickhouse-client's own CPU, summed over its runs
 	sh := func(query, stdin, stdout string) time.Duration {
 		t.Helper()
 		cmd := exec.Command(client, append(args, "--query", query)...)
@@ -95,14 +96,18 @@ func TestBenchSink(t *testing.T) {
 		if err := cmd.Run(); err != nil {
 			t.Fatalf("%s: %v: %s", query, err, out.String())
 		}
-		return time.Since(st)
+		d := time.Since(st)
+		clientCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		return d
 	}
 	cols := "event_id, site_id, name, source, known, uid, aid, sid, seq, client_ts, received_at, event_time, event_date, " +
 		"url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, fbp, fbc, country, ip, user_agent, data"
 	sh("SELECT "+cols+" FROM events FORMAT Native", "", file)
 	sh("CREATE TABLE events_copy AS events", "", "")
 	srv1 := serverCPU(srv.Dir)
+	clientCPU = 0
 	clientDur := sh("INSERT INTO events_copy ("+cols+") FORMAT Native", file, "")
+	clientOwnCPU := clientCPU
 	clientSrvCPU := serverCPU(srv.Dir) - srv1
 	if got := queryUint(t, db, "SELECT count() FROM events_copy"); got != n {
 		t.Fatalf("events_copy has %d rows, want %d", got, n)
@@ -117,9 +122,9 @@ func TestBenchSink(t *testing.T) {
 			inserts = mf.GetMetric()[0].GetHistogram().GetSampleCount()
 		}
 	}
-	fmt.Printf("BENCH chsink detail: sink %d inserts, %.2fs inside inserts (summed over %d inserters), %.2fs wall, CPU %.2fs sink process (%.1f us/row) + %.2fs server; clickhouse-client %.2fs wall, %.2fs server CPU\n",
+	fmt.Printf("BENCH chsink detail: sink %d inserts, %.2fs inside inserts (summed over %d inserters), %.2fs wall, CPU %.2fs sink process (%.1f us/row) + %.2fs server; clickhouse-client %.2fs wall, CPU %.2fs client + %.2fs server\n",
 		inserts, insertSecs, cfg.InsertConcurrency, sinkDur.Seconds(), sinkCPU.Seconds(), sinkCPU.Seconds()*1e6/n, sinkSrvCPU.Seconds(),
-		clientDur.Seconds(), clientSrvCPU.Seconds())
+		clientDur.Seconds(), clientOwnCPU.Seconds(), clientSrvCPU.Seconds())
 	sinkRate := float64(n) / sinkDur.Seconds()
 	clientRate := float64(n) / clientDur.Seconds()
 	fmt.Printf("BENCH chsink: sink %.0f rows/s, clickhouse-client native %.0f rows/s, ratio %.2f (target >= 0.7) [%d rows, native file %d bytes, avg %d B/row]\n",

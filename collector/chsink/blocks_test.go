@@ -42,7 +42,7 @@ func TestSinkInsertsLargeBatchInBlocks(t *testing.T) {
 	if got := queryUint(t, db, "SELECT count() FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND level = 0"); got != 1 {
 		t.Errorf("%d new parts, want 1 (one INSERT of several blocks)", got)
 	}
-	for _, i := range []int{0, 1, 16383, 16384, 16385, n - 1} {
+	for _, i := range []int{0, 1, 2047, 2048, 2049, 16383, 16384, 16385, n - 1} {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			var data, url, ref string
 			var seq int64

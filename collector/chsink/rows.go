@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unsafe"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -31,56 +30,6 @@ var (
 )
 
 const secondsPerDay = 24 * 60 * 60
-
-// strCol is a String column held as one byte buffer plus each row's end
-// offset: appending a value is one copy, and the column holds no pointer
-// per row, so a full batch costs the garbage collector nothing to scan.
-type strCol struct {
-	buf []byte
-	end []int
-}
-
-func (c *strCol) add(s string) {
-	if len(c.buf)+len(s) > cap(c.buf) {
-		c.buf = grow(c.buf, len(s))
-	}
-	c.buf = append(c.buf, s...)
-	c.seal()
-}
-
-// seal records the row whose bytes were appended to c.buf since the last row.
-func (c *strCol) seal() {
-	if len(c.end) == cap(c.end) {
-		c.end = grow(c.end, 1)
-	}
-	c.end = append(c.end, len(c.buf))
-}
-
-// grow returns s with room for at least n more elements, doubling its
-// capacity (append grows large slices by only 1.25x, which copies a big
-// batch several times over while it fills).
-func grow[T any](s []T, n int) []T {
-	return slices.Grow(s, max(n, cap(s), 256))
-}
-
-func (c *strCol) reset() { c.buf, c.end = c.buf[:0], c.end[:0] }
-
-// views fills dst with rows [lo, lo+len(dst)) as strings that share
-// c.buf's memory. They are valid until c is next appended to or reset.
-func (c *strCol) views(dst []string, lo int) {
-	start := 0
-	if lo > 0 {
-		start = c.end[lo-1]
-	}
-	for i, end := range c.end[lo : lo+len(dst)] {
-		if end > start {
-			dst[i] = unsafe.String(&c.buf[start], end-start)
-		} else {
-			dst[i] = ""
-		}
-		start = end
-	}
-}
 
 // rows holds a batch column by column, in chdb.EventsColumns then
 // chdb.EventsConsentColumns order, so a
@@ -109,7 +58,7 @@ func (r *rows) len() int { return len(r.known) }
 func (r *rows) size() int {
 	n := len(r.known) * (1 + 8 + 4*4 + 3)
 	for _, c := range r.strCols() {
-		n += len(c.buf) + len(c.end) // + one length byte per value
+		n += c.bytes() + len(c.end) // + one length byte per value
 	}
 	return n
 }
@@ -120,25 +69,18 @@ func (r *rows) strCols() [22]*strCol {
 		&r.fbp, &r.fbc, &r.country, &r.ip, &r.userAgent, &r.data, &r.userID}
 }
 
-// shape is how many rows and String column bytes a batch held.
+// shape is how many rows a batch held.
 type shape struct {
-	rows  int
-	bytes [22]int
+	rows int
 }
 
-func (r *rows) shape() shape {
-	sh := shape{rows: r.len()}
-	for i, c := range r.strCols() {
-		sh.bytes[i] = len(c.buf)
-	}
-	return sh
-}
+func (r *rows) shape() shape { return shape{rows: r.len()} }
 
 // reserve gives r room for a batch of shape sh, so that a new batch does
-// not grow its buffers step by step to the size batches have.
+// not grow its per-row slices step by step to the size batches have (the
+// String columns' bytes grow in chunks, without copying).
 func (r *rows) reserve(sh shape) {
-	for i, c := range r.strCols() {
-		c.buf = slices.Grow(c.buf, sh.bytes[i]-len(c.buf))
+	for _, c := range r.strCols() {
 		c.end = slices.Grow(c.end, sh.rows-len(c.end))
 	}
 	r.growFixed(sh.rows)
@@ -182,9 +124,7 @@ func (r *rows) add(e *event.Event, policy site.PIIPolicy, siteRegion string, sea
 // without their query string.
 func (r *rows) addAs(e *event.Event, policy site.PIIPolicy, names, siteRegion string, seal pii.Sealer, anon bool) bool {
 	// Room for the payload and for the digests that may replace PII.
-	if room := len(e.Data) + 256; len(r.data.buf)+room > cap(r.data.buf) {
-		r.data.buf = grow(r.data.buf, room)
-	}
+	r.data.room(len(e.Data) + 256)
 	var err error
 	if anon {
 		policy = site.PIIDrop
@@ -236,9 +176,7 @@ func (r *rows) addAs(e *event.Event, policy site.PIIPolicy, names, siteRegion st
 	r.fbp.add(fbp)
 	r.fbc.add(fbc)
 	r.country.add(c.Country)
-	if len(r.ip.buf)+64 > cap(r.ip.buf) {
-		r.ip.buf = grow(r.ip.buf, 64)
-	}
+	r.ip.room(64)
 	r.ip.buf = pii.AppendIP(r.ip.buf, c.IP, policy)
 	r.ip.seal()
 	r.userAgent.add(ua)
@@ -300,7 +238,7 @@ func b2u(b bool) uint8 {
 // (min_insert_block_size_rows/bytes), so the driver's column buffers stay
 // block-sized and are reused within the insert, and the server starts
 // reading while the client still encodes.
-const blockRows = 16384
+const blockRows = 2048
 
 // insert sends the rows in one INSERT with an explicit column list. Each
 // column of a block is handed to the driver as one slice (no per-row
