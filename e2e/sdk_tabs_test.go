@@ -24,7 +24,20 @@ import (
 // wrapping navigator.locks.query) without taking A's. Back online, the server must have RECEIVED every
 // event exactly once: counting arrivals per id (not rows, which the server
 // deduplicates) fails the test if a tab sends another tab's events.
-func TestSDKManyTabsOneVisitor(t *testing.T) {
+func TestSDKManyTabsOneVisitor(t *testing.T) { manyTabs(t, true) }
+
+// TestSDKManyTabsNoWebLocks is the same visit in pages without
+// navigator.locks (removed before the SDK loads), where the lease alone
+// decides (widget-sdk/README.md "Many tabs, one visitor"): A's and B's
+// renewed leases keep their events their own, C's released outbox is
+// adopted, and every event is received. What the README documents as
+// weaker is allowed and only that: with no adoption lock both tabs may
+// adopt C's outbox at once and both send it (then C's ids may arrive
+// twice); a frozen tab's expired lease is not simulated (without its lock
+// another tab adopting it is the documented behaviour).
+func TestSDKManyTabsNoWebLocks(t *testing.T) { manyTabs(t, false) }
+
+func manyTabs(t *testing.T, locks bool) {
 	browser := startChromium(t)
 	site := startSite(t)
 	ing := startFakeIngest(t) // counts every arrival of an id
@@ -32,8 +45,14 @@ func TestSDKManyTabsOneVisitor(t *testing.T) {
 	a, b, c := openTab(t, browser), openTab(t, browser), openTab(t, browser)
 	tabs := map[string]*tab{"a": a, "b": b, "c": c}
 	for name, tb := range tabs {
+		if !locks {
+			noWebLocks(t, tb)
+		}
 		tb.navigate(url)
 		tb.waitJS("window.PopinBridge", 10*time.Second)
+		if has := eval[bool](tb, `!!navigator.locks`); has != locks {
+			t.Fatalf("tab %s: navigator.locks present %v, want %v", name, has, locks)
+		}
 		eval[bool](tb, fmt.Sprintf(`PopinBridge.track('warmup_%s',{}); true`, name))
 		if !eval[bool](tb, `PopinBridge.flush()`) { // the WebSocket works before the outage
 			t.Fatalf("tab %s: warmup not acked", name)
@@ -47,27 +66,44 @@ func TestSDKManyTabsOneVisitor(t *testing.T) {
 		tb.waitJS(fmt.Sprintf(`PopinBridge.stats().pending == %d && Object.keys(localStorage).some(function(k){return (localStorage[k]||'').indexOf('"%s_0"') > 0})`, n, name), 5*time.Second)
 	}
 	closeTab(t, c)
-	// A's lease looks expired to B: only A's lock says it is alive.
-	expired := eval[int](b, `(function(){var n=0,ex=function(k,v){v=JSON.parse(v);if(v.x>1){v.x=1;localStorage[k]=JSON.stringify(v)}};
-		Object.keys(localStorage).forEach(function(k){var v=localStorage[k];if(k.indexOf(':outbox:')>0&&v.indexOf('"a_0"')>0)window.aKey=k,ex(k,v),n++});
-		addEventListener('storage',function(e){if(e.key==aKey&&e.newValue)ex(e.key,e.newValue)});
-		var q=navigator.locks.query.bind(navigator.locks);window.passes=0;navigator.locks.query=function(){passes++;return q()};return n})()`)
-	if expired != 1 {
-		t.Fatalf("found %d outboxes of tab A, want 1", expired)
-	}
-	// Positive control: the closed tab's 5 events are adopted, and B ran
-	// an adoption pass that saw A's outbox (passes run every 5 s).
-	testkit.Eventually(t, 20*time.Second, func() error {
-		pa := eval[int](a, `PopinBridge.stats().pending`)
-		pb := eval[int](b, `PopinBridge.stats().pending`)
-		if pa+pb < 25 || eval[int](b, `passes`) < 1 {
-			return fmt.Errorf("pending %d and %d, B's adoption passes %d", pa, pb, eval[int](b, `passes`))
+	adoptedTwice := false
+	if locks {
+		// A's lease looks expired to B: only A's lock says it is alive.
+		expired := eval[int](b, `(function(){var n=0,ex=function(k,v){v=JSON.parse(v);if(v.x>1){v.x=1;localStorage[k]=JSON.stringify(v)}};
+			Object.keys(localStorage).forEach(function(k){var v=localStorage[k];if(k.indexOf(':outbox:')>0&&v.indexOf('"a_0"')>0)window.aKey=k,ex(k,v),n++});
+			addEventListener('storage',function(e){if(e.key==aKey&&e.newValue)ex(e.key,e.newValue)});
+			var q=navigator.locks.query.bind(navigator.locks);window.passes=0;navigator.locks.query=function(){passes++;return q()};return n})()`)
+		if expired != 1 {
+			t.Fatalf("found %d outboxes of tab A, want 1", expired)
 		}
-		return nil
-	})
-	pa, pb := eval[int](a, `PopinBridge.stats().pending`), eval[int](b, `PopinBridge.stats().pending`)
-	if pa+pb != 25 || pb > 15 {
-		t.Fatalf("tabs hold %d and %d events, want 10 each plus the closed tab's 5 in one of them (B must not take A's)", pa, pb)
+		// Positive control: the closed tab's 5 events are adopted, and B ran
+		// an adoption pass that saw A's outbox (passes run every 5 s).
+		testkit.Eventually(t, 20*time.Second, func() error {
+			pa := eval[int](a, `PopinBridge.stats().pending`)
+			pb := eval[int](b, `PopinBridge.stats().pending`)
+			if pa+pb < 25 || eval[int](b, `passes`) < 1 {
+				return fmt.Errorf("pending %d and %d, B's adoption passes %d", pa, pb, eval[int](b, `passes`))
+			}
+			return nil
+		})
+		pa, pb := eval[int](a, `PopinBridge.stats().pending`), eval[int](b, `PopinBridge.stats().pending`)
+		if pa+pb != 25 || pb > 15 {
+			t.Fatalf("tabs hold %d and %d events, want 10 each plus the closed tab's 5 in one of them (B must not take A's)", pa, pb)
+		}
+	} else {
+		// Positive control: the closed tab's 5 events are adopted.
+		testkit.Eventually(t, 20*time.Second, func() error {
+			if pa, pb := eval[int](a, `PopinBridge.stats().pending`), eval[int](b, `PopinBridge.stats().pending`); pa+pb < 25 {
+				return fmt.Errorf("pending %d and %d", pa, pb)
+			}
+			return nil
+		})
+		pa, pb := eval[int](a, `PopinBridge.stats().pending`), eval[int](b, `PopinBridge.stats().pending`)
+		if pa > 15 || pb > 15 || (pa+pb != 25 && pa+pb != 30) {
+			t.Fatalf("tabs hold %d and %d events, want 10 each plus the closed tab's 5 in one (or, adopted at once, both)", pa, pb)
+		}
+		adoptedTwice = pa+pb == 30
+		t.Logf("tabs hold %d and %d events (the closed tab's adopted by both: %v)", pa, pb, adoptedTwice)
 	}
 
 	ing.Start(t) // online
@@ -88,6 +124,9 @@ func TestSDKManyTabsOneVisitor(t *testing.T) {
 	got = ing.Received()
 	twice := 0
 	for _, e := range got {
+		if e.Count == 2 && adoptedTwice && strings.HasPrefix(e.Name, "c_") {
+			continue // both tabs adopted C's outbox: documented without Web Locks
+		}
 		if e.Count != 1 {
 			twice++
 			t.Errorf("%s arrived %d times (%s)", e.Name, e.Count, strings.Join(e.Via, "+"))
@@ -112,4 +151,17 @@ func closeTab(t *testing.T, tb *tab) {
 		}
 		return nil
 	})
+}
+
+// noWebLocks removes navigator.locks from every document the tab loads,
+// before any of its scripts run (a browser without Web Locks).
+func noWebLocks(t *testing.T, tb *tab) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument,
+		page.AddScriptToEvaluateOnNewDocumentParams{Source: `delete Navigator.prototype.locks`})
+	if err != nil {
+		t.Fatalf("remove navigator.locks: %v", err)
+	}
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need and cannot get from the Go
-# module proxy: Debian's ClickHouse and Chromium, ZooKeeper (with a JRE) for
+# module proxy: Debian's ClickHouse, Chromium, nginx and Caddy, ZooKeeper (with a JRE) for
 # the ClickHouse cluster test (internal/chtest.Cluster), for the packaging tests
 # podman, systemd-analyze (systemd) and docker-compose; and TypeScript's tsc
 # from the npm registry. Idempotent. Under
@@ -17,6 +17,13 @@ command -v clickhouse-client >/dev/null 2>&1 || need+=(clickhouse-client)
 if [ "${BRIDGE_SKIP_BROWSER:-}" != "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || need+=(chromium-driver)
+  # The first-party proxy recipes of widget-sdk/README.md run in real nginx
+  # and Caddy (e2e TestSDKFirstPartyRealProxies), started by the test on
+  # random ports. Installing nginx-light may start a system nginx on :80
+  # where invoke-rc.d runs services (its postinst skips that when :80 is
+  # taken); the tests do not use it.
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+  command -v caddy >/dev/null 2>&1 || need+=(caddy)
 fi
 # command:package pairs the packaging tests (packaging/) use.
 packaging=(podman:podman systemd-analyze:systemd docker-compose:docker-compose)
@@ -76,6 +83,16 @@ if ! { [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1; 
     exit 1
   fi
   echo "deps: warning: zookeeper missing; the ClickHouse cluster test will skip" >&2
+fi
+if [ "${BRIDGE_SKIP_BROWSER:-}" != "1" ]; then
+  for p in nginx:nginx-light caddy:caddy; do
+    command -v "${p%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${p%%:*}" ] && continue
+    if [ "${CI:-}" = "true" ]; then
+      echo "deps: ${p%%:*} still missing after installing ${p#*:}; the first-party proxy test needs it" >&2
+      exit 1
+    fi
+    echo "deps: warning: ${p%%:*} missing; the first-party proxy test will skip" >&2
+  done
 fi
 if [ "${BRIDGE_SKIP_PACKAGING:-}" != "1" ]; then
   for p in "${packaging[@]}"; do
