@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/popinbridge/bridge/collector/eventlog"
 )
 
 // TestBenchIngest measures WebSocket ingest end to end (ingest → validate →
@@ -55,7 +58,7 @@ func benchIngest(t *testing.T, perBatch, total int, target float64) {
 	cfg := testConfig()
 	cfg.WebSocket.MaxConnectionsPerIP = conns
 	cfg.WebSocket.MaxInFlight = window
-	h := newHarness(t, cfg)
+	h := newHarnessWith(t, cfg, openTestLog(t, benchLogConfig))
 	fullRate := benchLoad(t, h.wsURL(testKey), frames, conns, window, perBatch)
 	var m dto.Metric
 	_ = h.in.m.appendDur.Write(&m)
@@ -63,6 +66,7 @@ func benchIngest(t *testing.T, perBatch, total int, target float64) {
 		t.Logf("full path: %d appends, mean append latency %.1f ms", hm.GetSampleCount(),
 			1000*hm.GetSampleSum()/float64(hm.GetSampleCount()))
 	}
+	benchLogStats(t, h.log.reg)
 	want := len(frames) * perBatch
 	got := 0
 	for deadline := time.Now().Add(2 * time.Minute); got < want && time.Now().Before(deadline); {
@@ -82,6 +86,34 @@ func benchIngest(t *testing.T, perBatch, total int, target float64) {
 	}
 	fmt.Printf("BENCH ingest %d-event frames: full %.0f ev/s, baseline %.0f ev/s, ratio %.2f (target >= %.1f)\n",
 		perBatch, fullRate, baseRate, fullRate/baseRate, target)
+}
+
+// benchLogConfig applies BRIDGE_BENCH_INFLIGHT (event_log.max_inflight_commits)
+// and BRIDGE_BENCH_DELAY (commit_delay) to the log, for tuning.
+func benchLogConfig(c *eventlog.Config) {
+	if v, err := strconv.Atoi(os.Getenv("BRIDGE_BENCH_INFLIGHT")); err == nil && v > 0 {
+		c.MaxInFlightCommits = v
+	}
+	if d, err := time.ParseDuration(os.Getenv("BRIDGE_BENCH_DELAY")); err == nil {
+		c.CommitDelay = d
+	}
+}
+
+// benchLogStats logs the log's commits: how many, their mean latency and size.
+func benchLogStats(t *testing.T, reg *prometheus.Registry) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "bridge_eventlog_commit_latency_seconds", "bridge_eventlog_segment_events":
+			hm := mf.GetMetric()[0].GetHistogram()
+			if n := hm.GetSampleCount(); n > 0 {
+				t.Logf("log: %s: %d, mean %.4g", mf.GetName(), n, hm.GetSampleSum()/float64(n))
+			}
+		}
+	}
 }
 
 // benchFrames makes n frames of per events of 300–800 bytes each.
