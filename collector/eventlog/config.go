@@ -27,7 +27,8 @@ type Config struct {
 	// (16 bytes each, at most 40 × dedup_max_entries bytes), from which the
 	// dedup index is rebuilt at start.
 	DedupWindow time.Duration `yaml:"dedup_window"`
-	// DedupMaxEntries bounds the dedup index (about 25 bytes per entry).
+	// DedupMaxEntries bounds the dedup index (about 30 bytes per entry,
+	// 4 of them reserved at start for its filter).
 	// Default 2,000,000. Evictions are counted in
 	// bridge_eventlog_dedup_evictions_total.
 	DedupMaxEntries int `yaml:"dedup_max_entries"`

@@ -6,6 +6,9 @@
 // the oldest generation is evicted when the set holds more than its maximum.
 // A key is therefore remembered at least for the window unless evicted for
 // room; evictions are reported to the caller so they can be counted.
+// A counting Bloom filter over all generations (4 bytes per key of the
+// maximum, allocated by New) answers most lookups of a new key without
+// probing every generation.
 //
 // An Index is not safe for concurrent use.
 package dedup
@@ -47,6 +50,7 @@ type Index struct {
 	genMax int
 	gens   []*generation // oldest first
 	total  int
+	filter filter // every key held, so that a new key is rejected at once
 }
 
 // New returns an Index remembering keys for window, holding at most max keys.
@@ -54,7 +58,7 @@ func New(window time.Duration, max int) *Index {
 	if max < generations {
 		max = generations
 	}
-	return &Index{window: window, max: max, span: window / generations, genMax: max / generations}
+	return &Index{window: window, max: max, span: window / generations, genMax: max / generations, filter: newFilter(max)}
 }
 
 // Len is the number of keys held.
@@ -63,6 +67,9 @@ func (x *Index) Len() int { return x.total }
 // Contains reports whether k was added within the window before now.
 func (x *Index) Contains(k Key, now time.Time) bool {
 	x.expire(now)
+	if !x.filter.mayContain(k) {
+		return false
+	}
 	for i := len(x.gens) - 1; i >= 0; i-- {
 		if _, ok := x.gens[i].keys[k]; ok {
 			return true
@@ -84,6 +91,7 @@ func (x *Index) Add(k Key, t time.Time) (evicted int) {
 		return 0
 	}
 	cur.keys[k] = struct{}{}
+	x.filter.add(k)
 	x.total++
 	for x.total > x.max && len(x.gens) > 1 {
 		evicted += len(x.gens[0].keys)
@@ -111,6 +119,9 @@ func (x *Index) expire(now time.Time) {
 }
 
 func (x *Index) drop() {
+	for k := range x.gens[0].keys {
+		x.filter.remove(k)
+	}
 	x.total -= len(x.gens[0].keys)
 	x.gens[0] = nil
 	x.gens = x.gens[1:]
