@@ -24,9 +24,10 @@ import (
 // and releases every caller when the server acknowledges it, which with
 // SyncAlways means after fsync. Up to MaxInFlightCommits sealed batches await
 // their ack while the next one fills. The open batch is sealed at once when
-// no commit is in flight (a lone append has nothing to wait for), else after
-// CommitDelay since its first event or when full: under load, batches grow
-// while earlier commits await their fsync.
+// no commit is in flight (a lone append has nothing to wait for), else when
+// the commits in flight have all finished, CommitDelay after its first event
+// or when full, whichever comes first: under load, batches grow while earlier
+// commits await their fsync.
 //
 // Dedup: every event key is either committed (in index), in flight (in
 // inflight, mapped to the batch carrying it) or unknown. Only unknown keys are
@@ -56,6 +57,7 @@ type committer struct {
 	wake  chan struct{} // cap 1: open batch got its first event, or is full
 	stop  chan struct{} // closed by close()
 	slots chan struct{} // cap MaxInFlightCommits
+	freed chan struct{} // cap 1: a commit finished and gave back its slot
 	bufs  chan []byte   // segment buffers of committed batches, for reuse
 	wg    sync.WaitGroup
 	done  chan struct{} // run returned and all publishes finished
@@ -131,6 +133,7 @@ func newCommitter(cfg Config, js jetstream.JetStream, index *dedup.Index, keys *
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		slots:    make(chan struct{}, cfg.MaxInFlightCommits),
+		freed:    make(chan struct{}, 1),
 		bufs:     make(chan []byte, keptSegmentBuffers),
 		done:     make(chan struct{}),
 	}
@@ -259,9 +262,10 @@ func (c *committer) run() {
 	}
 }
 
-// linger waits, while a commit is in flight, until the open batch is full or
-// CommitDelay has passed since its first event. It returns false when the
-// committer is stopping.
+// linger waits, while a commit is in flight, until the open batch is full,
+// CommitDelay has passed since its first event or no commit is in flight any
+// more (the server is idle: waiting longer would only add latency). It
+// returns false when the committer is stopping.
 func (c *committer) linger() bool {
 	if c.cfg.CommitDelay <= 0 {
 		return true
@@ -276,7 +280,7 @@ func (c *committer) linger() bool {
 		c.mu.Lock()
 		n, first, full := c.open.seg.Len(), c.open.first, c.full(c.open, 1) || c.open.seg.Len() >= c.cfg.MaxCommitEvents
 		c.mu.Unlock()
-		if n == 0 || full {
+		if n == 0 || full || len(c.slots) == 0 {
 			return true
 		}
 		d := time.Until(first.Add(c.cfg.CommitDelay))
@@ -292,6 +296,7 @@ func (c *committer) linger() bool {
 		case <-timer.C:
 			return true
 		case <-c.wake:
+		case <-c.freed:
 		case <-c.stop:
 			return false
 		}
@@ -335,7 +340,13 @@ func (c *committer) publish(b *batch) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		defer func() { <-c.slots }()
+		defer func() {
+			<-c.slots
+			select {
+			case c.freed <- struct{}{}:
+			default:
+			}
+		}()
 		var ack *jetstream.PubAck
 		if err == nil {
 			select {

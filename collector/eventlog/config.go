@@ -34,8 +34,9 @@ type Config struct {
 	DedupMaxEntries int `yaml:"dedup_max_entries"`
 	// CommitDelay is how long the committer waits for more events before it
 	// writes a segment while an earlier segment awaits its fsync; with none
-	// in flight a segment is written at once. Default 2ms. 0 writes as soon
-	// as the previous commit allows.
+	// in flight (also when the last one finishes during the wait) a segment
+	// is written at once. Default 2ms. 0 writes as soon as the previous
+	// commit allows.
 	CommitDelay time.Duration `yaml:"commit_delay"`
 	// MaxCommitEvents caps the events in one segment. Default 1000.
 	MaxCommitEvents int `yaml:"max_commit_events"`
