@@ -28,7 +28,7 @@ type Config struct {
 	// dedup index is rebuilt at start.
 	DedupWindow time.Duration `yaml:"dedup_window"`
 	// DedupMaxEntries bounds the dedup index (about 30 bytes per entry,
-	// 4 of them reserved at start for its filter).
+	// 4 of them for its lookup filter).
 	// Default 2,000,000. Evictions are counted in
 	// bridge_eventlog_dedup_evictions_total.
 	DedupMaxEntries int `yaml:"dedup_max_entries"`

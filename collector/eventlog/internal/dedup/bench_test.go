@@ -29,3 +29,20 @@ func BenchmarkContainsFull(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFresh is what a new log pays per appended key: Contains and Add
+// on an index created for the default maximum, 50 000 keys per op.
+func BenchmarkFresh(b *testing.B) {
+	t0 := time.Unix(1_700_000_000, 0)
+	var k Key
+	for b.Loop() {
+		x := New(time.Hour, 2_000_000)
+		for i := range 50_000 {
+			binary.LittleEndian.PutUint64(k[:], uint64(i)*0x9e3779b97f4a7c15)
+			binary.LittleEndian.PutUint64(k[8:], uint64(i))
+			if !x.Contains(k, t0) {
+				x.Add(k, t0)
+			}
+		}
+	}
+}

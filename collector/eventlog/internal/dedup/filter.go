@@ -39,12 +39,13 @@ func newFilter(max int) filter {
 	return filter{blocks: make([]filterBlock, n)}
 }
 
-// locate returns k's block and the mixed bits choosing its counters. Keys are
-// FNV-1a hashes; both halves are mixed again so that every bit counts.
+// locate returns k's block and the mixed bits choosing its counters (the
+// low 28; the block is chosen by the high ones). Keys are FNV-1a hashes,
+// mixed again so that every bit counts.
 func (f *filter) locate(k Key) (*filterBlock, uint64) {
-	h := mix(binary.LittleEndian.Uint64(k[:8]) ^ mix(binary.LittleEndian.Uint64(k[8:])))
+	h := mix(binary.LittleEndian.Uint64(k[:8]) ^ binary.LittleEndian.Uint64(k[8:])*0x9e3779b97f4a7c15)
 	i, _ := bits.Mul64(h, uint64(len(f.blocks)))
-	return &f.blocks[i], mix(h)
+	return &f.blocks[i], h
 }
 
 // mix is the splitmix64 finalizer.

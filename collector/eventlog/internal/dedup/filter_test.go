@@ -3,6 +3,7 @@ package dedup
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // TestFilter: no key added is ever reported absent, a removed key is absent
@@ -46,5 +47,35 @@ func TestFilter(t *testing.T) {
 	}
 	if rate := float64(fp) / (n / 2); rate > 0.03 {
 		t.Errorf("removed keys still reported %.3f of the time at half load, want below 0.03", rate)
+	}
+}
+
+// TestIndexFilter: through the filter's build, its growths and evictions,
+// the index still holds exactly the keys it should.
+func TestIndexFilter(t *testing.T) {
+	const maxKeys = 64_000 // 4 000 keys per generation
+	t0 := time.Unix(1_700_000_000, 0)
+	x := New(time.Hour, maxKeys)
+	key := func(i int) Key { return KeyOf("s", fmt.Sprint(i)) }
+	check := func(from, to int, want bool) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			if got := x.Contains(key(i), t0.Add(time.Minute)); got != want {
+				t.Fatalf("key %d held = %v, want %v (Len %d, filter sized %d)", i, got, want, x.Len(), x.sized)
+			}
+		}
+	}
+	for n, end := range []int{6_000, 40_000, 100_000} { // no filter yet; grown twice; evicting
+		start := []int{0, 6_000, 40_000}[n]
+		for i := start; i < end; i++ {
+			x.Add(key(i), t0.Add(time.Duration(i)*time.Millisecond))
+		}
+		if (x.filter != nil) != (n > 0) {
+			t.Fatalf("after %d keys: filter built = %v", end, x.filter != nil)
+		}
+		oldest := max(0, end-x.Len())
+		check(0, oldest, false)
+		check(oldest, end, true)
+		check(end, end+20_000, false)
 	}
 }
