@@ -47,19 +47,44 @@ func TestBenchIngest(t *testing.T) {
 }
 
 // benchIngest runs the baseline and the full path with frames of perBatch
-// events, total events in all, and prints their rates and ratio.
+// events, total events in all, and prints their rates and ratio. The frames
+// are sent in rounds (BRIDGE_BENCH_ROUNDS, default 4), each round through
+// both servers, in alternating order (baseline first in even rounds), so that
+// a change in the machine's load during the run weighs on both sides alike;
+// each side's rate is its events over its summed time.
 func benchIngest(t *testing.T, perBatch, total int, target float64) {
 	const conns, window = 8, 16
 	frames := benchFrames(t, total/perBatch, perBatch)
+	rounds := 4
+	if v, err := strconv.Atoi(os.Getenv("BRIDGE_BENCH_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
 
 	base := benchBaseline(t)
-	baseRate := benchLoad(t, "ws"+strings.TrimPrefix(base.URL, "http")+"/v1/ws?key="+testKey, frames, conns, window, perBatch)
-
+	baseURL := "ws" + strings.TrimPrefix(base.URL, "http") + "/v1/ws?key=" + testKey
 	cfg := testConfig()
-	cfg.WebSocket.MaxConnectionsPerIP = conns
+	cfg.WebSocket.MaxConnectionsPerIP = conns * rounds // a round's sockets may still be closing
 	cfg.WebSocket.MaxInFlight = window
 	h := newHarnessWith(t, cfg, openTestLog(t, benchLogConfig))
-	fullRate := benchLoad(t, h.wsURL(testKey), frames, conns, window, perBatch)
+	fullURL := h.wsURL(testKey)
+
+	var baseTook, fullTook time.Duration
+	for r := range rounds {
+		part := frames[r*len(frames)/rounds : (r+1)*len(frames)/rounds]
+		var b, f time.Duration
+		if r%2 == 0 {
+			b = benchLoad(t, baseURL, part, conns, window, perBatch)
+			f = benchLoad(t, fullURL, part, conns, window, perBatch)
+		} else {
+			f = benchLoad(t, fullURL, part, conns, window, perBatch)
+			b = benchLoad(t, baseURL, part, conns, window, perBatch)
+		}
+		t.Logf("round %d: %d frames, ratio %.2f", r+1, len(part), b.Seconds()/f.Seconds())
+		baseTook += b
+		fullTook += f
+	}
+	events := float64(len(frames) * perBatch)
+	baseRate, fullRate := events/baseTook.Seconds(), events/fullTook.Seconds()
 	var m dto.Metric
 	_ = h.in.m.appendDur.Write(&m)
 	if hm := m.GetHistogram(); hm.GetSampleCount() > 0 {
@@ -84,8 +109,8 @@ func benchIngest(t *testing.T, perBatch, total int, target float64) {
 	if got != want {
 		t.Errorf("read %d events back from the log, want %d", got, want)
 	}
-	fmt.Printf("BENCH ingest %d-event frames: full %.0f ev/s, baseline %.0f ev/s, ratio %.2f (target >= %.1f)\n",
-		perBatch, fullRate, baseRate, fullRate/baseRate, target)
+	fmt.Printf("BENCH ingest %d-event frames: full %.0f ev/s, baseline %.0f ev/s, ratio %.2f (target >= %.1f; %d alternating rounds)\n",
+		perBatch, fullRate, baseRate, fullRate/baseRate, target, rounds)
 }
 
 // benchLogConfig applies BRIDGE_BENCH_INFLIGHT (event_log.max_inflight_commits)
@@ -133,8 +158,8 @@ func benchFrames(t testing.TB, n, per int) [][]byte {
 }
 
 // benchLoad sends frames over conns sockets, each with up to window batches
-// unacked, and returns acked events per second.
-func benchLoad(t *testing.T, url string, frames [][]byte, conns, window, per int) float64 {
+// unacked, and returns how long it took until every event was acked.
+func benchLoad(t *testing.T, url string, frames [][]byte, conns, window, per int) time.Duration {
 	t.Helper()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -151,13 +176,14 @@ func benchLoad(t *testing.T, url string, frames [][]byte, conns, window, per int
 		}()
 	}
 	wg.Wait()
+	took := time.Since(start)
 	close(errs)
 	for err := range errs {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	return float64(len(frames)*per) / time.Since(start).Seconds()
+	return took
 }
 
 func benchConn(url string, frames [][]byte, window, per int) error {
