@@ -2,9 +2,18 @@ package dedup
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
+
+// randomKey stands for KeyOf's output: 128 pseudo-random bits.
+func randomKey(r *rand.Rand) Key {
+	var k Key
+	binary.LittleEndian.PutUint64(k[:], r.Uint64())
+	binary.LittleEndian.PutUint64(k[8:], r.Uint64())
+	return k
+}
 
 // BenchmarkContainsFull is the committer's check of a new key against a full
 // index (every generation present, the default 2 000 000 keys).
@@ -13,18 +22,14 @@ func BenchmarkContainsFull(b *testing.B) {
 	x := New(time.Hour, max)
 	t0 := time.Unix(1_700_000_000, 0)
 	span := time.Hour / generations
-	var k Key
+	r := rand.New(rand.NewPCG(1, 2))
 	for i := range max {
-		binary.LittleEndian.PutUint64(k[:], uint64(i)*0x9e3779b97f4a7c15)
-		binary.LittleEndian.PutUint64(k[8:], uint64(i))
-		x.Add(k, t0.Add(time.Duration(i)*span*generations/max))
+		x.Add(randomKey(r), t0.Add(time.Duration(i)*span*generations/max))
 	}
 	now := t0.Add(time.Hour)
 	b.ResetTimer()
-	for i := range b.N {
-		binary.LittleEndian.PutUint64(k[:], uint64(i)*0xc2b2ae3d27d4eb4f+1)
-		binary.LittleEndian.PutUint64(k[8:], ^uint64(i))
-		if x.Contains(k, now) {
+	for range b.N {
+		if x.Contains(randomKey(r), now) {
 			b.Fatal("new key found")
 		}
 	}
@@ -34,15 +39,38 @@ func BenchmarkContainsFull(b *testing.B) {
 // on an index created for the default maximum, 50 000 keys per op.
 func BenchmarkFresh(b *testing.B) {
 	t0 := time.Unix(1_700_000_000, 0)
-	var k Key
+	r := rand.New(rand.NewPCG(1, 2))
 	for b.Loop() {
 		x := New(time.Hour, 2_000_000)
-		for i := range 50_000 {
-			binary.LittleEndian.PutUint64(k[:], uint64(i)*0x9e3779b97f4a7c15)
-			binary.LittleEndian.PutUint64(k[8:], uint64(i))
-			if !x.Contains(k, t0) {
+		for range 50_000 {
+			if k := randomKey(r); !x.Contains(k, t0) {
 				x.Add(k, t0)
 			}
 		}
+	}
+}
+
+// BenchmarkAddSteady is the committer's Contains and Add of new keys at a
+// steady rate into a full index (the default 2 000 000 keys, 16
+// generations): generations roll over and the oldest are evicted.
+func BenchmarkAddSteady(b *testing.B) {
+	const max = 2_000_000
+	x := New(time.Hour, max)
+	t0 := time.Unix(1_700_000_000, 0)
+	step := time.Hour / max
+	r := rand.New(rand.NewPCG(1, 2))
+	put := func(i int) {
+		k := randomKey(r)
+		now := t0.Add(time.Duration(i) * step)
+		if !x.Contains(k, now) {
+			x.Add(k, now)
+		}
+	}
+	for i := range max {
+		put(i)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		put(max + i)
 	}
 }

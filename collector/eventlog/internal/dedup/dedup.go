@@ -86,7 +86,11 @@ func (x *Index) Add(k Key, t time.Time) (evicted int) {
 	x.expire(t)
 	cur := x.current()
 	if cur == nil || t.Sub(cur.start) >= x.span || len(cur.keys) >= x.genMax {
-		cur = &generation{start: t, keys: make(map[Key]struct{}, 64)}
+		size := 64 // like the last generation: a steady rate fills it without regrowing
+		if cur != nil {
+			size = max(size, len(cur.keys))
+		}
+		cur = &generation{start: t, keys: make(map[Key]struct{}, size)}
 		x.gens = append(x.gens, cur)
 	}
 	if _, ok := cur.keys[k]; ok {

@@ -43,7 +43,7 @@ func newFilter(max int) filter {
 // low 28; the block is chosen by the high ones). Keys are FNV-1a hashes,
 // mixed again so that every bit counts.
 func (f *filter) locate(k Key) (*filterBlock, uint64) {
-	h := mix(binary.LittleEndian.Uint64(k[:8]) ^ binary.LittleEndian.Uint64(k[8:])*0x9e3779b97f4a7c15)
+	h := mix(binary.LittleEndian.Uint64(k[:8]) ^ mix(binary.LittleEndian.Uint64(k[8:])))
 	i, _ := bits.Mul64(h, uint64(len(f.blocks)))
 	return &f.blocks[i], h
 }
