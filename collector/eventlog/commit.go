@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,9 +24,10 @@ import (
 // and releases every caller when the server acknowledges it, which with
 // SyncAlways means after fsync. Up to MaxInFlightCommits sealed batches await
 // their ack while the next one fills. The open batch is sealed at once when
-// no commit is in flight (a lone append has nothing to wait for), else after
-// CommitDelay since its first event or when full: under load, batches grow
-// while earlier commits await their fsync.
+// no commit is in flight (a lone append has nothing to wait for), else when
+// the commits in flight have all finished, CommitDelay after its first event
+// or when full, whichever comes first: under load, batches grow while earlier
+// commits await their fsync.
 //
 // Dedup: every event key is either committed (in index), in flight (in
 // inflight, mapped to the batch carrying it) or unknown. Only unknown keys are
@@ -55,6 +57,8 @@ type committer struct {
 	wake  chan struct{} // cap 1: open batch got its first event, or is full
 	stop  chan struct{} // closed by close()
 	slots chan struct{} // cap MaxInFlightCommits
+	freed chan struct{} // cap 1: a commit finished and gave back its slot
+	bufs  chan []byte   // segment buffers of committed batches, for reuse
 	wg    sync.WaitGroup
 	done  chan struct{} // run returned and all publishes finished
 }
@@ -69,7 +73,43 @@ type batch struct {
 	err   error
 }
 
-func newBatch() *batch { return &batch{done: make(chan struct{}), sites: make(map[string]int64, 1)} }
+// newBatch returns an empty batch building its segment in buf (nil allocates).
+func newBatch(buf []byte) *batch {
+	b := &batch{done: make(chan struct{}), sites: make(map[string]int64, 1)}
+	b.seg.Reset(buf)
+	return b
+}
+
+// keptSegmentBuffers and maxKeptSegmentBuffer bound the segment buffers kept
+// for reuse (at most 1 MiB): a batch builds its segment in the buffer of one
+// already committed instead of growing a new one from 4 KiB.
+const (
+	keptSegmentBuffers   = 4
+	maxKeptSegmentBuffer = 256 << 10
+)
+
+// recycle keeps data, the segment of a committed batch, for a later batch.
+// Only acknowledged segments come here: the NATS connection no longer holds
+// them.
+func (c *committer) recycle(data []byte) {
+	if cap(data) > maxKeptSegmentBuffer {
+		return
+	}
+	select {
+	case c.bufs <- data:
+	default:
+	}
+}
+
+// buffer returns a kept segment buffer, or nil.
+func (c *committer) buffer() []byte {
+	select {
+	case b := <-c.bufs:
+		return b
+	default:
+		return nil
+	}
+}
 
 func (b *batch) finish(err error) bool {
 	fired := false
@@ -85,7 +125,7 @@ func newCommitter(cfg Config, js jetstream.JetStream, index *dedup.Index, keys *
 	m *metrics, logger *slog.Logger, now func() time.Time, onFull func()) *committer {
 	c := &committer{
 		cfg: cfg, js: js, m: m, logger: logger, now: now, onFull: onFull, keys: keys, quota: quota,
-		open:     newBatch(),
+		open:     newBatch(nil),
 		sealed:   make(chan struct{}),
 		inflight: make(map[dedup.Key]*batch),
 		index:    index,
@@ -93,6 +133,8 @@ func newCommitter(cfg Config, js jetstream.JetStream, index *dedup.Index, keys *
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		slots:    make(chan struct{}, cfg.MaxInFlightCommits),
+		freed:    make(chan struct{}, 1),
+		bufs:     make(chan []byte, keptSegmentBuffers),
 		done:     make(chan struct{}),
 	}
 	m.dedupEntries.Set(float64(index.Len()))
@@ -111,27 +153,38 @@ func (c *committer) signal() {
 	}
 }
 
-// submit writes recs (keyed by keys, of sites) and returns once all are committed.
-func (c *committer) submit(ctx context.Context, keys []dedup.Key, sites []string, recs []segcodec.Record) error {
-	waits := make(map[*batch]struct{}, 1)
+// pendingEvent is one event of an Append: its dedup key, site and record.
+type pendingEvent struct {
+	key  dedup.Key
+	site string
+	rec  segcodec.Record
+}
+
+// submit writes evs and returns once all are committed.
+func (c *committer) submit(ctx context.Context, evs []pendingEvent) error {
+	var waitBuf [2]*batch
+	waits := waitBuf[:0] // distinct; an append rarely spans more than two batches
 	dups := 0
 	c.mu.Lock()
-	for i := 0; i < len(keys); i++ {
+	now := c.now()
+	for i := 0; i < len(evs); i++ {
 		if c.closed {
 			c.mu.Unlock()
 			return ErrClosed
 		}
-		k := keys[i]
-		if c.index.Contains(k, c.now()) {
+		k, site, rec := evs[i].key, evs[i].site, evs[i].rec
+		if c.index.Contains(k, now) {
 			dups++
 			continue
 		}
 		if b, ok := c.inflight[k]; ok {
-			waits[b] = struct{}{}
+			if !slices.Contains(waits, b) {
+				waits = append(waits, b)
+			}
 			dups++
 			continue
 		}
-		if c.full(c.open, len(recs[i])) {
+		if c.full(c.open, len(rec)) {
 			// No room: have the committer seal the open batch, then redo this key.
 			ch := c.sealed
 			c.mu.Unlock()
@@ -142,6 +195,7 @@ func (c *committer) submit(ctx context.Context, keys []dedup.Key, sites []string
 				return fmt.Errorf("eventlog: append: %w", ctx.Err())
 			}
 			c.mu.Lock()
+			now = c.now()
 			i--
 			continue
 		}
@@ -149,12 +203,14 @@ func (c *committer) submit(ctx context.Context, keys []dedup.Key, sites []string
 		if b.seg.Len() == 0 {
 			b.first = time.Now()
 		}
-		b.seg.Add(recs[i])
+		b.seg.Add(rec)
 		b.keys = append(b.keys, k)
-		b.sites[sites[i]] += int64(len(recs[i]))
-		c.quota.add(sites[i], int64(len(recs[i])))
+		b.sites[site] += int64(len(rec))
+		c.quota.add(site, int64(len(rec)))
 		c.inflight[k] = b
-		waits[b] = struct{}{}
+		if !slices.Contains(waits, b) {
+			waits = append(waits, b)
+		}
 		if b.seg.Len() == 1 || c.full(b, 0) {
 			c.signal()
 		}
@@ -163,7 +219,7 @@ func (c *committer) submit(ctx context.Context, keys []dedup.Key, sites []string
 	if dups > 0 {
 		c.m.duplicates.Add(float64(dups))
 	}
-	for b := range waits {
+	for _, b := range waits {
 		select {
 		case <-b.done:
 			if b.err != nil {
@@ -206,9 +262,10 @@ func (c *committer) run() {
 	}
 }
 
-// linger waits, while a commit is in flight, until the open batch is full or
-// CommitDelay has passed since its first event. It returns false when the
-// committer is stopping.
+// linger waits, while a commit is in flight, until the open batch is full,
+// CommitDelay has passed since its first event or no commit is in flight any
+// more (the server is idle: waiting longer would only add latency). It
+// returns false when the committer is stopping.
 func (c *committer) linger() bool {
 	if c.cfg.CommitDelay <= 0 {
 		return true
@@ -223,7 +280,7 @@ func (c *committer) linger() bool {
 		c.mu.Lock()
 		n, first, full := c.open.seg.Len(), c.open.first, c.full(c.open, 1) || c.open.seg.Len() >= c.cfg.MaxCommitEvents
 		c.mu.Unlock()
-		if n == 0 || full {
+		if n == 0 || full || len(c.slots) == 0 {
 			return true
 		}
 		d := time.Until(first.Add(c.cfg.CommitDelay))
@@ -239,6 +296,7 @@ func (c *committer) linger() bool {
 		case <-timer.C:
 			return true
 		case <-c.wake:
+		case <-c.freed:
 		case <-c.stop:
 			return false
 		}
@@ -253,7 +311,7 @@ func (c *committer) seal() *batch {
 	if b.seg.Len() == 0 {
 		return nil
 	}
-	c.open = newBatch()
+	c.open = newBatch(c.buffer())
 	close(c.sealed)
 	c.sealed = make(chan struct{})
 	c.pending[b] = struct{}{}
@@ -282,7 +340,13 @@ func (c *committer) publish(b *batch) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		defer func() { <-c.slots }()
+		defer func() {
+			<-c.slots
+			select {
+			case c.freed <- struct{}{}:
+			default:
+			}
+		}()
 		var ack *jetstream.PubAck
 		if err == nil {
 			select {
@@ -304,7 +368,7 @@ func (c *committer) publish(b *batch) {
 			ack, err = c.js.PublishMsg(ctx, msg, opts...)
 			cancel()
 		}
-		c.complete(b, ack, err, time.Since(start), len(data))
+		c.complete(b, ack, err, time.Since(start), data)
 	}()
 }
 
@@ -314,21 +378,21 @@ func retryablePublish(err error) bool {
 		errors.Is(err, context.DeadlineExceeded)
 }
 
-func (c *committer) complete(b *batch, ack *jetstream.PubAck, err error, took time.Duration, size int) {
+func (c *committer) complete(b *batch, ack *jetstream.PubAck, err error, took time.Duration, data []byte) {
+	size := len(data)
 	c.m.commitLatency.Observe(took.Seconds())
 	c.mu.Lock()
 	delete(c.pending, b)
+	now, evicted := c.now(), 0
 	for _, k := range b.keys {
 		if c.inflight[k] == b {
 			delete(c.inflight, k)
 		}
-	}
-	if err == nil {
-		now := c.now()
-		evicted := 0
-		for _, k := range b.keys {
+		if err == nil {
 			evicted += c.index.Add(k, now)
 		}
+	}
+	if err == nil {
 		c.m.dedupEntries.Set(float64(c.index.Len()))
 		if evicted > 0 {
 			c.m.dedupEvictions.Add(float64(evicted))
@@ -339,6 +403,7 @@ func (c *committer) complete(b *batch, ack *jetstream.PubAck, err error, took ti
 		c.quota.committed(ack.Sequence, b.sites)
 		c.keys.enqueue(ack.Sequence, b.keys)
 		c.refusedSize.Store(0)
+		c.recycle(data)
 	} else {
 		c.quota.release(b.sites)
 	}

@@ -27,14 +27,16 @@ type Config struct {
 	// (16 bytes each, at most 40 × dedup_max_entries bytes), from which the
 	// dedup index is rebuilt at start.
 	DedupWindow time.Duration `yaml:"dedup_window"`
-	// DedupMaxEntries bounds the dedup index (about 25 bytes per entry).
+	// DedupMaxEntries bounds the dedup index (about 30 bytes per entry,
+	// 4 of them for its lookup filter).
 	// Default 2,000,000. Evictions are counted in
 	// bridge_eventlog_dedup_evictions_total.
 	DedupMaxEntries int `yaml:"dedup_max_entries"`
 	// CommitDelay is how long the committer waits for more events before it
 	// writes a segment while an earlier segment awaits its fsync; with none
-	// in flight a segment is written at once. Default 2ms. 0 writes as soon
-	// as the previous commit allows.
+	// in flight (also when the last one finishes during the wait) a segment
+	// is written at once. Default 2ms. 0 writes as soon as the previous
+	// commit allows.
 	CommitDelay time.Duration `yaml:"commit_delay"`
 	// MaxCommitEvents caps the events in one segment. Default 1000.
 	MaxCommitEvents int `yaml:"max_commit_events"`

@@ -228,10 +228,8 @@ func (l *Log) Append(ctx context.Context, events []event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	keys := make([]dedup.Key, len(events))
-	sites := make([]string, len(events))
+	evs := make([]pendingEvent, len(events))
 	bySite := make(map[string]int64, 1)
-	recs := make([]segcodec.Record, len(events))
 	for i := range events {
 		rec, err := segcodec.EncodeRecord(&events[i])
 		if err != nil {
@@ -241,14 +239,14 @@ func (l *Log) Append(ctx context.Context, events []event.Event) error {
 			return fmt.Errorf("eventlog: append: event %q encodes to %d bytes, over max_commit_bytes %d: %w",
 				events[i].ID, len(rec), l.cfg.MaxCommitBytes, ErrTooLarge)
 		}
-		keys[i], recs[i], sites[i] = dedup.KeyOf(events[i].SiteID, events[i].ID), rec, events[i].SiteID
-		bySite[sites[i]] += int64(len(rec))
+		evs[i] = pendingEvent{key: dedup.KeyOf(events[i].SiteID, events[i].ID), site: events[i].SiteID, rec: rec}
+		bySite[events[i].SiteID] += int64(len(rec))
 	}
 	if err := c.quota.check(bySite); err != nil {
 		l.m.siteRefusals.Inc()
 		return err
 	}
-	return c.submit(ctx, keys, sites, recs)
+	return c.submit(ctx, evs)
 }
 
 // Ready reports whether the log can take appends now (for /readyz): it is

@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/popinbridge/bridge/collector/eventlog"
 )
 
 // TestBenchIngest measures WebSocket ingest end to end (ingest → validate →
@@ -44,25 +47,51 @@ func TestBenchIngest(t *testing.T) {
 }
 
 // benchIngest runs the baseline and the full path with frames of perBatch
-// events, total events in all, and prints their rates and ratio.
+// events, total events in all, and prints their rates and ratio. The frames
+// are sent in rounds (BRIDGE_BENCH_ROUNDS, default 4), each round through
+// both servers, in alternating order (baseline first in even rounds), so that
+// a change in the machine's load during the run weighs on both sides alike;
+// each side's rate is its events over its summed time.
 func benchIngest(t *testing.T, perBatch, total int, target float64) {
 	const conns, window = 8, 16
 	frames := benchFrames(t, total/perBatch, perBatch)
+	rounds := 4
+	if v, err := strconv.Atoi(os.Getenv("BRIDGE_BENCH_ROUNDS")); err == nil && v > 0 {
+		rounds = v
+	}
 
 	base := benchBaseline(t)
-	baseRate := benchLoad(t, "ws"+strings.TrimPrefix(base.URL, "http")+"/v1/ws?key="+testKey, frames, conns, window, perBatch)
-
+	baseURL := "ws" + strings.TrimPrefix(base.URL, "http") + "/v1/ws?key=" + testKey
 	cfg := testConfig()
-	cfg.WebSocket.MaxConnectionsPerIP = conns
+	cfg.WebSocket.MaxConnectionsPerIP = conns * rounds // a round's sockets may still be closing
 	cfg.WebSocket.MaxInFlight = window
-	h := newHarness(t, cfg)
-	fullRate := benchLoad(t, h.wsURL(testKey), frames, conns, window, perBatch)
+	h := newHarnessWith(t, cfg, openTestLog(t, benchLogConfig))
+	fullURL := h.wsURL(testKey)
+
+	var baseTook, fullTook time.Duration
+	for r := range rounds {
+		part := frames[r*len(frames)/rounds : (r+1)*len(frames)/rounds]
+		var b, f time.Duration
+		if r%2 == 0 {
+			b = benchLoad(t, baseURL, part, conns, window, perBatch)
+			f = benchLoad(t, fullURL, part, conns, window, perBatch)
+		} else {
+			f = benchLoad(t, fullURL, part, conns, window, perBatch)
+			b = benchLoad(t, baseURL, part, conns, window, perBatch)
+		}
+		t.Logf("round %d: %d frames, ratio %.2f", r+1, len(part), b.Seconds()/f.Seconds())
+		baseTook += b
+		fullTook += f
+	}
+	events := float64(len(frames) * perBatch)
+	baseRate, fullRate := events/baseTook.Seconds(), events/fullTook.Seconds()
 	var m dto.Metric
 	_ = h.in.m.appendDur.Write(&m)
 	if hm := m.GetHistogram(); hm.GetSampleCount() > 0 {
 		t.Logf("full path: %d appends, mean append latency %.1f ms", hm.GetSampleCount(),
 			1000*hm.GetSampleSum()/float64(hm.GetSampleCount()))
 	}
+	benchLogStats(t, h.log.reg)
 	want := len(frames) * perBatch
 	got := 0
 	for deadline := time.Now().Add(2 * time.Minute); got < want && time.Now().Before(deadline); {
@@ -80,8 +109,36 @@ func benchIngest(t *testing.T, perBatch, total int, target float64) {
 	if got != want {
 		t.Errorf("read %d events back from the log, want %d", got, want)
 	}
-	fmt.Printf("BENCH ingest %d-event frames: full %.0f ev/s, baseline %.0f ev/s, ratio %.2f (target >= %.1f)\n",
-		perBatch, fullRate, baseRate, fullRate/baseRate, target)
+	fmt.Printf("BENCH ingest %d-event frames: full %.0f ev/s, baseline %.0f ev/s, ratio %.2f (target >= %.1f; %d alternating rounds)\n",
+		perBatch, fullRate, baseRate, fullRate/baseRate, target, rounds)
+}
+
+// benchLogConfig applies BRIDGE_BENCH_INFLIGHT (event_log.max_inflight_commits)
+// and BRIDGE_BENCH_DELAY (commit_delay) to the log, for tuning.
+func benchLogConfig(c *eventlog.Config) {
+	if v, err := strconv.Atoi(os.Getenv("BRIDGE_BENCH_INFLIGHT")); err == nil && v > 0 {
+		c.MaxInFlightCommits = v
+	}
+	if d, err := time.ParseDuration(os.Getenv("BRIDGE_BENCH_DELAY")); err == nil {
+		c.CommitDelay = d
+	}
+}
+
+// benchLogStats logs the log's commits: how many, their mean latency and size.
+func benchLogStats(t *testing.T, reg *prometheus.Registry) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		switch mf.GetName() {
+		case "bridge_eventlog_commit_latency_seconds", "bridge_eventlog_segment_events":
+			hm := mf.GetMetric()[0].GetHistogram()
+			if n := hm.GetSampleCount(); n > 0 {
+				t.Logf("log: %s: %d, mean %.4g", mf.GetName(), n, hm.GetSampleSum()/float64(n))
+			}
+		}
+	}
 }
 
 // benchFrames makes n frames of per events of 300–800 bytes each.
@@ -101,8 +158,8 @@ func benchFrames(t testing.TB, n, per int) [][]byte {
 }
 
 // benchLoad sends frames over conns sockets, each with up to window batches
-// unacked, and returns acked events per second.
-func benchLoad(t *testing.T, url string, frames [][]byte, conns, window, per int) float64 {
+// unacked, and returns how long it took until every event was acked.
+func benchLoad(t *testing.T, url string, frames [][]byte, conns, window, per int) time.Duration {
 	t.Helper()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -119,13 +176,14 @@ func benchLoad(t *testing.T, url string, frames [][]byte, conns, window, per int
 		}()
 	}
 	wg.Wait()
+	took := time.Since(start)
 	close(errs)
 	for err := range errs {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	return float64(len(frames)*per) / time.Since(start).Seconds()
+	return took
 }
 
 func benchConn(url string, frames [][]byte, window, per int) error {

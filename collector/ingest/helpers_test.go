@@ -109,8 +109,9 @@ func mkEvent(name string) wireEvent {
 // reader that collects what was committed.
 type testLog struct {
 	*eventlog.Log
-	t testing.TB
-	r eventlog.Reader
+	t   testing.TB
+	r   eventlog.Reader
+	reg *prometheus.Registry
 
 	mu    sync.Mutex
 	byID  map[string]event.Event
@@ -123,10 +124,11 @@ func openTestLog(t testing.TB, mutate func(*eventlog.Config)) *testLog {
 	if mutate != nil {
 		mutate(&cfg)
 	}
+	reg := prometheus.NewRegistry()
 	l, err := eventlog.New(cfg, eventlog.Settings{
 		NATS:       natstest.Embedded(t, t.TempDir()),
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Registerer: prometheus.NewRegistry(),
+		Registerer: reg,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -145,7 +147,7 @@ func openTestLog(t testing.TB, mutate func(*eventlog.Config)) *testLog {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &testLog{Log: l, t: t, r: r, byID: map[string]event.Event{}, count: map[string]int{}}
+	return &testLog{Log: l, t: t, r: r, reg: reg, byID: map[string]event.Event{}, count: map[string]int{}}
 }
 
 // sync reads and acks every committed segment not read yet. It is done when

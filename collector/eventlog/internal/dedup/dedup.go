@@ -6,6 +6,10 @@
 // the oldest generation is evicted when the set holds more than its maximum.
 // A key is therefore remembered at least for the window unless evicted for
 // room; evictions are reported to the caller so they can be counted.
+// Once there are a few generations, a counting Bloom filter over all of
+// them (4 bytes per key, sized for the keys held and doubled as they grow,
+// up to the maximum) answers most lookups of a new key without probing every
+// generation.
 //
 // An Index is not safe for concurrent use.
 package dedup
@@ -47,6 +51,8 @@ type Index struct {
 	genMax int
 	gens   []*generation // oldest first
 	total  int
+	filter *filter // every key held, once there are filterFromGens generations
+	sized  int     // keys the filter is sized for: doubles with total, up to max
 }
 
 // New returns an Index remembering keys for window, holding at most max keys.
@@ -63,6 +69,9 @@ func (x *Index) Len() int { return x.total }
 // Contains reports whether k was added within the window before now.
 func (x *Index) Contains(k Key, now time.Time) bool {
 	x.expire(now)
+	if x.filter != nil && !x.filter.mayContain(k) {
+		return false
+	}
 	for i := len(x.gens) - 1; i >= 0; i-- {
 		if _, ok := x.gens[i].keys[k]; ok {
 			return true
@@ -77,7 +86,11 @@ func (x *Index) Add(k Key, t time.Time) (evicted int) {
 	x.expire(t)
 	cur := x.current()
 	if cur == nil || t.Sub(cur.start) >= x.span || len(cur.keys) >= x.genMax {
-		cur = &generation{start: t, keys: make(map[Key]struct{}, 64)}
+		size := 64 // like the last generation: a steady rate fills it without regrowing
+		if cur != nil {
+			size = max(size, len(cur.keys))
+		}
+		cur = &generation{start: t, keys: make(map[Key]struct{}, size)}
 		x.gens = append(x.gens, cur)
 	}
 	if _, ok := cur.keys[k]; ok {
@@ -85,11 +98,38 @@ func (x *Index) Add(k Key, t time.Time) (evicted int) {
 	}
 	cur.keys[k] = struct{}{}
 	x.total++
+	switch {
+	case x.filter == nil && len(x.gens) < filterFromGens:
+	case x.filter == nil || (x.total > x.sized && x.sized < x.max):
+		x.buildFilter()
+	default:
+		x.filter.add(k)
+	}
 	for x.total > x.max && len(x.gens) > 1 {
 		evicted += len(x.gens[0].keys)
 		x.drop()
 	}
 	return evicted
+}
+
+// The filter is built once there are filterFromGens generations (with fewer,
+// looking in each map is as cheap), sized for twice the keys held, at least
+// minFilterKeys (64 KiB), and rebuilt twice as large whenever the index
+// outgrows it, until it is sized for the maximum.
+const (
+	filterFromGens = 3
+	minFilterKeys  = 16 << 10
+)
+
+func (x *Index) buildFilter() {
+	x.sized = min(max(2*x.total, minFilterKeys), x.max)
+	f := newFilter(x.sized)
+	x.filter = &f
+	for _, g := range x.gens {
+		for k := range g.keys {
+			x.filter.add(k)
+		}
+	}
 }
 
 func (x *Index) current() *generation {
@@ -111,6 +151,11 @@ func (x *Index) expire(now time.Time) {
 }
 
 func (x *Index) drop() {
+	if x.filter != nil {
+		for k := range x.gens[0].keys {
+			x.filter.remove(k)
+		}
+	}
 	x.total -= len(x.gens[0].keys)
 	x.gens[0] = nil
 	x.gens = x.gens[1:]

@@ -56,6 +56,15 @@ type Builder struct {
 	n   int
 }
 
+// Reset empties b to build a new segment in buf's storage (nil allocates
+// on the first Add). buf must no longer be in use elsewhere.
+func (b *Builder) Reset(buf []byte) {
+	b.buf, b.n = nil, 0
+	if buf != nil {
+		b.buf = append(buf[:0], Version)
+	}
+}
+
 // Add appends a record made by EncodeRecord.
 func (b *Builder) Add(r Record) {
 	if b.buf == nil {
