@@ -213,10 +213,29 @@ func (f *Forwarder) enqueueFirst(d *delivery) {
 	})
 }
 
+// Finished segments are acked together (eventlog.AckAll: one round trip to
+// the log's server for the lot). At low traffic — the last lot was smaller
+// than ackBatch — the acker, woken by a finished segment, lets more finish
+// for ackLinger before it acks: one wake-up and one round trip per lot
+// instead of per segment. The linger only delays the ack, not a delivery:
+// after a crash, the deliveries of segments finished within it are made
+// again (at least once, same webhook-id), as those still in flight are.
+// Under load lots are large and acked at once; while the acker lingers,
+// f.acks (openSegments) holds what finishes meanwhile.
+const (
+	ackLinger = 50 * time.Millisecond
+	ackBatch  = 64
+)
+
 // acker acks (or naks, when a delivery could not be settled) finished
 // segments, off the delivery path. It runs until stop is closed, then acks
 // what already finished.
 func (f *Forwarder) acker(stop <-chan struct{}) {
+	var (
+		lot   []eventlog.Segment
+		timer *time.Timer
+		light = true // the last lot was small: linger
+	)
 	one := func(t *segTracker) {
 		if errp := t.failed.Load(); errp != nil {
 			f.m.fanoutErrors.Inc()
@@ -226,24 +245,48 @@ func (f *Forwarder) acker(stop <-chan struct{}) {
 			_ = t.seg.Nak(time.Second)
 			return
 		}
-		if err := t.seg.Ack(); err != nil {
-			f.logs.Warn("", "log segment ack failed; it will be read again", "seq", t.seg.Seq(), "err", err)
+		lot = append(lot, t.seg)
+	}
+	// finish takes what else finished and acks the lot.
+	finish := func() {
+		for more := true; more; {
+			select {
+			case t := <-f.acks:
+				one(t)
+			default:
+				more = false
+			}
 		}
+		light = len(lot) < ackBatch
+		if n, err := eventlog.AckAll(lot); err != nil {
+			f.logs.Warn("", "log segment acks failed; they will be read again", "segments", n, "err", err)
+		}
+		clear(lot)
+		lot = lot[:0]
 	}
 	for {
 		select {
 		case t := <-f.acks:
 			one(t)
 		case <-stop:
-			for {
-				select {
-				case t := <-f.acks:
-					one(t)
-				default:
-					return
-				}
+			finish()
+			return
+		}
+		if light {
+			if timer == nil {
+				timer = time.NewTimer(ackLinger)
+			} else {
+				timer.Reset(ackLinger) // no stale tick since Go 1.23
+			}
+			select {
+			case <-timer.C:
+			case <-stop:
+				timer.Stop()
+				finish()
+				return
 			}
 		}
+		finish()
 	}
 }
 

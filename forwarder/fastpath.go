@@ -17,7 +17,8 @@ import (
 // per request to the endpoint's lane instead of writing it to the durable
 // queue (offer false: the fan-out queues it as without a fast path). The
 // fast path's dispatcher takes it from the lane and attempts it in one of the
-// endpoint's slots. The delivery is settled — and the log segment it came
+// endpoint's slots (with the lane empty and a slot free, the fan-out starts
+// the attempt itself). The delivery is settled — and the log segment it came
 // from may be acked once all its deliveries are — when the attempt
 // succeeded, or failed and its retry is stored in the durable queue, or it
 // was dead-lettered. So a crash before that leaves the segment unacked: it
@@ -88,8 +89,30 @@ func (fp *fastPath) offer(d *delivery, now time.Time) bool {
 		return false
 	}
 	d.deadline = now.Add(fp.budget)
+	if s, ok := fp.startNow(); ok {
+		fp.dispatch(attemptJob{d: d, s: s})
+		return true
+	}
 	fp.lane.push(d)
 	return true
+}
+
+// startNow takes a slot for an attempt the caller starts at once, without
+// the dispatcher (one goroutine hand-off less per delivery at low traffic):
+// only when nothing waits in the lane — what does keeps its turn — and the
+// dispatcher still runs. The attempt is counted in flight before the
+// dispatcher can stop (lane.mu), so the runner's wait covers it.
+func (fp *fastPath) startNow() (chan struct{}, bool) {
+	fp.lane.mu.Lock()
+	defer fp.lane.mu.Unlock()
+	if fp.lane.closed || len(fp.lane.items) > 0 {
+		return nil, false
+	}
+	s, ok := fp.r.tryAcquire()
+	if ok {
+		fp.r.inflight.Add(1)
+	}
+	return s, ok
 }
 
 // healthy says whether first attempts may take the fast path now.
@@ -184,7 +207,11 @@ type attemptJob struct {
 // slot, so there are about as many as the endpoint's concurrency.
 func (fp *fastPath) start(d *delivery, s chan struct{}) {
 	fp.r.inflight.Add(1)
-	j := attemptJob{d: d, s: s}
+	fp.dispatch(attemptJob{d: d, s: s})
+}
+
+// dispatch hands j, counted in flight, to an idle worker or a new one.
+func (fp *fastPath) dispatch(j attemptJob) {
 	select {
 	case fp.jobs <- j:
 	default:
@@ -213,7 +240,7 @@ func (fp *fastPath) worker(j attemptJob) {
 // abandon gives back what is waiting when the runner stops: the segments
 // are read again later.
 func (fp *fastPath) abandon() {
-	for _, d := range fp.lane.drain() {
+	for _, d := range fp.lane.close() {
 		d.settle(fp.r.f, errStopped)
 	}
 }
@@ -293,6 +320,7 @@ func (fp *fastPath) copyReady(msg jetstream.Msg, m *queue.Message, now time.Time
 type lane struct {
 	mu     sync.Mutex
 	items  []*delivery
+	closed bool // the dispatcher stopped
 	notify chan struct{}
 }
 
@@ -323,11 +351,14 @@ func (l *lane) pop() (*delivery, bool) {
 	return d, true
 }
 
-func (l *lane) drain() []*delivery {
+// close empties the lane for good (the dispatcher stopped) and returns
+// what it held; later first attempts are no longer started at once
+// (startNow).
+func (l *lane) close() []*delivery {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := l.items
-	l.items = nil
+	l.items, l.closed = nil, true
 	return out
 }
 

@@ -208,6 +208,7 @@ func (f *Forwarder) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("forwarder: reader %s: %w", f.cfg.ReaderName, err)
 	}
+	eventlog.Follow(reader) // the fan-out takes each segment as it comes
 	if err := f.dlog.Start(ctx); err != nil {
 		return fmt.Errorf("forwarder: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/popinbridge/bridge/collector/eventlog"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/retry"
 )
@@ -16,11 +17,10 @@ func (s *Sink) insertLoop(ctx context.Context) {
 			s.release(b)
 			continue
 		}
-		for _, seg := range b.segs {
-			if err := seg.Ack(); err != nil {
-				s.m.ackErrors.Inc()
-				s.log.Warn("ack failed; the segment will be redelivered and its rows collapse", "seq", seg.Seq(), "err", err)
-			}
+		// One confirmation for the batch, not one round trip per segment.
+		if n, err := eventlog.AckAll(b.segs); err != nil {
+			s.m.ackErrors.Add(float64(n))
+			s.log.Warn("ack failed; the segments will be redelivered and their rows collapse", "segments", n, "err", err)
 		}
 		s.recycle(b)
 		s.updateLag()

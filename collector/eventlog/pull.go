@@ -33,6 +33,11 @@ type puller struct {
 	sub   *nats.Subscription
 	inbox string
 	n     uint64
+
+	// The request a following Fetch left open (follow.go); with sem held.
+	open  string    // its reply subject; "" when none
+	left  int       // segments it may still bring
+	until time.Time // when the server ends it at the latest
 }
 
 // maxPullBuffered bounds the segments the subscription holds between
@@ -62,7 +67,9 @@ func (e errPullStatus) Error() string { return "status " + e.code + " " + e.desc
 // the first (none: answered at once), and returns the messages received.
 // On error, or when ctx ends, the messages received so far are returned too:
 // the caller decides what to do with them.
-func (p *puller) fetch(ctx context.Context, n int, wait time.Duration) ([]*nats.Msg, error) {
+//
+// With follow (and wait > 0) the request is left open instead (follow.go).
+func (p *puller) fetch(ctx context.Context, n int, wait time.Duration, follow bool) ([]*nats.Msg, error) {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
@@ -82,21 +89,15 @@ func (p *puller) fetch(ctx context.Context, n int, wait time.Duration) ([]*nats.
 		p.sub = sub
 	}
 	// What earlier requests were sent since: with some, only top up.
-	var msgs []*nats.Msg
-	for len(msgs) < n {
-		if k, _, _ := p.sub.Pending(); k == 0 {
-			break
-		}
-		msg, err := p.sub.NextMsg(opTimeout)
-		if err != nil {
-			return msgs, err
-		}
-		if pullStatus(msg) == "" {
-			msgs = append(msgs, msg)
-		}
+	msgs, err := p.buffered(nil, n)
+	if err != nil || len(msgs) == n {
+		return msgs, err
 	}
-	if len(msgs) == n {
-		return msgs, nil
+	if follow && wait > 0 {
+		if len(msgs) > 0 {
+			return msgs, nil // the open request brings the rest as it comes
+		}
+		return p.follow(ctx, n, wait)
 	}
 	if len(msgs) > 0 {
 		wait = 0
@@ -121,14 +122,41 @@ func (p *puller) fetch(ctx context.Context, n int, wait time.Duration) ([]*nats.
 		}
 		switch code := pullStatus(msg); {
 		case code == "":
+			p.took()
 			msgs = append(msgs, msg)
 		case msg.Subject != reply || code == "100":
 			// The end of an earlier request, or an idle heartbeat.
+			if msg.Subject == p.open && code != "100" {
+				p.open = ""
+			}
 		case code == "404" || code == "408":
 			return msgs, nil // nothing (more) pending, or expired
 		default:
 			return msgs, errPullStatus{code, msg.Header.Get("Description")}
 		}
+	}
+	return msgs, nil
+}
+
+// buffered adds to msgs, up to n, the segments the subscription holds,
+// without waiting; statuses ending the open request close it.
+func (p *puller) buffered(msgs []*nats.Msg, n int) ([]*nats.Msg, error) {
+	for len(msgs) < n {
+		if k, _, _ := p.sub.Pending(); k == 0 {
+			break
+		}
+		msg, err := p.sub.NextMsg(opTimeout)
+		if err != nil {
+			return msgs, err
+		}
+		if code := pullStatus(msg); code != "" {
+			if msg.Subject == p.open && code != "100" {
+				p.open = ""
+			}
+			continue
+		}
+		p.took()
+		msgs = append(msgs, msg)
 	}
 	return msgs, nil
 }
@@ -150,4 +178,5 @@ func (p *puller) close() {
 		_ = p.sub.Unsubscribe()
 		p.sub = nil
 	}
+	p.open = ""
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -78,6 +79,9 @@ type reader struct {
 	// a new serial cursor starts at from (zero: at new segments).
 	serial bool
 	from   time.Time
+
+	// follow: Fetch leaves its pull request open (follow.go).
+	follow atomic.Bool
 
 	mu   sync.Mutex
 	cons jetstream.Consumer
@@ -194,7 +198,7 @@ func (r *reader) Fetch(ctx context.Context, maxn int, wait time.Duration) ([]Seg
 			wait = max(left-left/10, time.Millisecond)
 		}
 	}
-	msgs, err := p.fetch(ctx, n, wait)
+	msgs, err := p.fetch(ctx, n, wait, r.follow.Load())
 	var segs []Segment
 	for _, msg := range msgs {
 		if s := r.segment(msg); s != nil {
@@ -230,7 +234,7 @@ func (r *reader) segment(msg *nats.Msg) Segment {
 		_ = msg.Term()
 		return nil
 	}
-	return &segment{msg: msg, seq: meta.Sequence.Stream, deliveries: meta.NumDelivered, events: events}
+	return &segment{msg: msg, nc: r.l.nc, seq: meta.Sequence.Stream, deliveries: meta.NumDelivered, events: events}
 }
 
 // Pending implements Reader: segments not yet delivered plus those delivered
@@ -251,6 +255,7 @@ func (r *reader) Pending() (uint64, error) {
 
 type segment struct {
 	msg        *nats.Msg
+	nc         *nats.Conn // msg's connection (AckAll)
 	seq        uint64
 	deliveries uint64
 	events     []event.Event
