@@ -17,8 +17,7 @@ import (
 // per request to the endpoint's lane instead of writing it to the durable
 // queue (offer false: the fan-out queues it as without a fast path). The
 // fast path's dispatcher takes it from the lane and attempts it in one of the
-// endpoint's slots (with the lane empty and a slot free, the fan-out starts
-// the attempt itself). The delivery is settled — and the log segment it came
+// endpoint's slots. The delivery is settled — and the log segment it came
 // from may be acked once all its deliveries are — when the attempt
 // succeeded, or failed and its retry is stored in the durable queue, or it
 // was dead-lettered. So a crash before that leaves the segment unacked: it
@@ -89,30 +88,8 @@ func (fp *fastPath) offer(d *delivery, now time.Time) bool {
 		return false
 	}
 	d.deadline = now.Add(fp.budget)
-	if s, ok := fp.startNow(); ok {
-		fp.dispatch(attemptJob{d: d, s: s})
-		return true
-	}
 	fp.lane.push(d)
 	return true
-}
-
-// startNow takes a slot for an attempt the caller starts at once, without
-// the dispatcher (one goroutine hand-off less per delivery at low traffic):
-// only when nothing waits in the lane — what does keeps its turn — and the
-// dispatcher still runs. The attempt is counted in flight before the
-// dispatcher can stop (lane.mu), so the runner's wait covers it.
-func (fp *fastPath) startNow() (chan struct{}, bool) {
-	fp.lane.mu.Lock()
-	defer fp.lane.mu.Unlock()
-	if fp.lane.closed || len(fp.lane.items) > 0 {
-		return nil, false
-	}
-	s, ok := fp.r.tryAcquire()
-	if ok {
-		fp.r.inflight.Add(1)
-	}
-	return s, ok
 }
 
 // healthy says whether first attempts may take the fast path now.
@@ -207,11 +184,7 @@ type attemptJob struct {
 // slot, so there are about as many as the endpoint's concurrency.
 func (fp *fastPath) start(d *delivery, s chan struct{}) {
 	fp.r.inflight.Add(1)
-	fp.dispatch(attemptJob{d: d, s: s})
-}
-
-// dispatch hands j, counted in flight, to an idle worker or a new one.
-func (fp *fastPath) dispatch(j attemptJob) {
+	j := attemptJob{d: d, s: s}
 	select {
 	case fp.jobs <- j:
 	default:
@@ -240,7 +213,7 @@ func (fp *fastPath) worker(j attemptJob) {
 // abandon gives back what is waiting when the runner stops: the segments
 // are read again later.
 func (fp *fastPath) abandon() {
-	for _, d := range fp.lane.close() {
+	for _, d := range fp.lane.drain() {
 		d.settle(fp.r.f, errStopped)
 	}
 }
@@ -320,7 +293,6 @@ func (fp *fastPath) copyReady(msg jetstream.Msg, m *queue.Message, now time.Time
 type lane struct {
 	mu     sync.Mutex
 	items  []*delivery
-	closed bool // the dispatcher stopped
 	notify chan struct{}
 }
 
@@ -351,14 +323,11 @@ func (l *lane) pop() (*delivery, bool) {
 	return d, true
 }
 
-// close empties the lane for good (the dispatcher stopped) and returns
-// what it held; later first attempts are no longer started at once
-// (startNow).
-func (l *lane) close() []*delivery {
+func (l *lane) drain() []*delivery {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	out := l.items
-	l.items, l.closed = nil, true
+	l.items = nil
 	return out
 }
 
