@@ -44,7 +44,7 @@ type env struct {
 	n       int
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T, opts ...func(*erasure.Config, *erasure.Settings)) *env {
 	t.Helper()
 	cfg := chdb.NewDefaultConfig()
 	cfg.Addr = chtest.Shared(t).Addr()
@@ -59,11 +59,11 @@ func newEnv(t *testing.T) *env {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	return newEnvOn(t, db)
+	return newEnvOn(t, db, opts...)
 }
 
 // newEnvOn runs the service against db, migrated.
-func newEnvOn(t *testing.T, db *chdb.DB) *env {
+func newEnvOn(t *testing.T, db *chdb.DB, opts ...func(*erasure.Config, *erasure.Settings)) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -92,8 +92,12 @@ func newEnvOn(t *testing.T, db *chdb.DB) *env {
 		{ID: "hashco", WriteKey: "pk_h", PII: site.PIIHash, DefaultPhoneRegion: "IN"},
 		{ID: "encco", WriteKey: "pk_e", PII: site.PIIEncrypt},
 	})
-	svc, err := erasure.New(erasure.NewDefaultConfig(), erasure.Settings{NATS: js, Bucket: "TEST_ERASURES", DB: func() *chdb.DB { return db },
-		Sites: sites, Consent: cs, Suppress: sup, Box: box, Logger: quiet})
+	ecfg, eset := erasure.NewDefaultConfig(), erasure.Settings{NATS: js, Bucket: "TEST_ERASURES", DB: func() *chdb.DB { return db },
+		Sites: sites, Consent: cs, Suppress: sup, Box: box, Logger: quiet}
+	for _, o := range opts {
+		o(&ecfg, &eset)
+	}
+	svc, err := erasure.New(ecfg, eset)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,10 +35,15 @@ type Config struct {
 	QueueSize int
 	// MaxBytes bounds the bucket of records.
 	MaxBytes int64
+	// Rescan is how often a node looks again for unfinished requests (a
+	// node that stopped, or another that held them, may have left some).
+	Rescan time.Duration
 }
 
 // NewDefaultConfig returns the defaults.
-func NewDefaultConfig() Config { return Config{MaxRows: 100_000, QueueSize: 64, MaxBytes: 64 << 20} }
+func NewDefaultConfig() Config {
+	return Config{MaxRows: 100_000, QueueSize: 64, MaxBytes: 64 << 20, Rescan: 5 * time.Minute}
+}
 
 // Forgetter forgets the consent remembered for a uid
 // (*consentstore.Store).
@@ -63,6 +68,7 @@ type Settings struct {
 	Box      *piicrypt.Box      // opens pii: encrypt rows and seals pending identifiers; nil: neither
 	Logger   *slog.Logger       // nil: slog.Default()
 	Now      func() time.Time   // nil: time.Now
+	Claims   Claimer            // nil: no claims (a single node)
 }
 
 // Service takes erasure requests and carries them out, one at a time.
@@ -84,8 +90,8 @@ func New(cfg Config, set Settings) (*Service, error) {
 	if set.NATS == nil || set.Bucket == "" || set.DB == nil || set.Sites == nil {
 		errs = append(errs, errors.New("erasure: settings NATS, Bucket, DB and Sites are required"))
 	}
-	if cfg.MaxRows < 1 || cfg.QueueSize < 1 || cfg.MaxBytes < 1<<20 {
-		errs = append(errs, errors.New("erasure: max_rows and queue_size must be positive, max_bytes at least 1 MiB"))
+	if cfg.MaxRows < 1 || cfg.QueueSize < 1 || cfg.MaxBytes < 1<<20 || cfg.Rescan <= 0 {
+		errs = append(errs, errors.New("erasure: max_rows, queue_size and rescan must be positive, max_bytes at least 1 MiB"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
@@ -262,15 +268,22 @@ func (s *Service) resume(ctx context.Context, kv jetstream.KeyValue) {
 	}
 }
 
-// run carries out queued jobs until ctx ends.
+// run carries out queued jobs until ctx ends, and every Config.Rescan
+// queues the unfinished ones again.
 func (s *Service) run(ctx context.Context, done chan struct{}) {
 	defer close(done)
+	rescan := time.NewTicker(s.cfg.Rescan)
+	defer rescan.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case w := <-s.queue:
 			s.process(ctx, w)
+		case <-rescan.C:
+			if kv := s.bucket(); kv != nil {
+				s.resume(ctx, kv)
+			}
 		}
 	}
 }
@@ -281,10 +294,24 @@ func (s *Service) process(ctx context.Context, w work) {
 	if kv == nil {
 		return
 	}
+	if c := s.set.Claims; c != nil {
+		release, ok, err := c.Claim(ctx, w.id)
+		if err != nil {
+			s.log.Warn("erasure not claimed; tried again at the next rescan", "id", w.id, "err", err)
+			return
+		}
+		if !ok {
+			return // another node runs it
+		}
+		defer release()
+	}
 	rec, err := s.get(ctx, kv, w.id)
 	if err != nil {
 		s.log.Warn("erasure record unreadable; request left as it is", "id", w.id, "err", err)
 		return
+	}
+	if finished(rec.Status) {
+		return // done meanwhile (queued twice, or by another node)
 	}
 	now := s.set.Now().UTC()
 	rec.Status, rec.StartedAt = StatusRunning, &now

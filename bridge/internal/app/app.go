@@ -177,6 +177,9 @@ func (a *App) Start(ctx context.Context) error {
 			return fmt.Errorf("event_log: reader: %w", err)
 		}
 	}
+	if err := a.turns.start(ctx, a); err != nil {
+		return err
+	}
 	if err := a.manage.start(ctx); err != nil {
 		return err
 	}
@@ -185,9 +188,6 @@ func (a *App) Start(ctx context.Context) error {
 	a.bgDone.Add(1)
 	go func() { defer a.bgDone.Done(); a.store.run(bg) }()
 	if a.cfg.Delivers() {
-		if err := a.turns.start(ctx, a); err != nil {
-			return err
-		}
 		if err := a.retention.Start(ctx); err != nil {
 			return fmt.Errorf("retention: %w", err)
 		}

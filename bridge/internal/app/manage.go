@@ -45,6 +45,7 @@ func newManagement(a *App, masterKey []byte, box *piicrypt.Box) (*management, er
 	era, err := erasure.New(erasure.NewDefaultConfig(), erasure.Settings{
 		NATS: a.nats, Bucket: a.cfg.ControlPlane.Bucket + "_ERASURES", DB: a.store.DB, Sites: a.sites,
 		Consent: a.consent, Suppress: a.suppress, Box: box, Logger: a.log.With("part", "erasure"),
+		Claims: a.turns,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("erasure: %w", err)
