@@ -36,7 +36,7 @@ func NewClickHouseHistory(db *chdb.DB) *ClickHouseHistory {
 }
 
 const deliveryColumns = "delivery_id, event_id, endpoint_id, site_id, event_name, webhook_id, attempt, status_code, ok, " +
-	"latency_ms, error, attempted_at, next_attempt_at, test, state, " + chdb.DeliveriesMatchKeysColumn
+	"latency_ms, error, attempted_at, next_attempt_at, test, state, " + chdb.DeliveriesMatchKeysColumn + ", " + chdb.DeliveriesTriggerColumn
 
 const deliveryDetailColumns = deliveryColumns + ", request_url, request_headers, request_body, response_body"
 
@@ -52,7 +52,7 @@ func scanDelivery(rows rowScanner, detail bool) (Delivery, error) {
 		reqHeaders       string
 	)
 	dest := []any{&d.DeliveryID, &d.EventID, &d.EndpointID, &d.SiteID, &d.EventName, &d.WebhookID, &attempt, &code, &ok,
-		&latency, &d.Error, &d.AttemptedAt, &next, &test, &d.State, &d.MatchKeys}
+		&latency, &d.Error, &d.AttemptedAt, &next, &test, &d.State, &d.MatchKeys, &d.Trigger}
 	if detail {
 		dest = append(dest, &d.RequestURL, &reqHeaders, &d.RequestBody, &d.ResponseBody)
 	}

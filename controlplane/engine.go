@@ -71,6 +71,10 @@ type Delivery struct {
 	// MatchKeys: the customer-information keys an ad-platform attempt sent
 	// (Conversions API, TikTok), e.g. "em,ph,ip,ua,fbp"; absent otherwise.
 	MatchKeys string `json:"match_keys,omitempty"`
+	// Trigger: what made the attempt — first, retry (scheduled), manual (a
+	// manual retry of a dead delivery) or replay; absent for attempts
+	// logged before the forwarder recorded it.
+	Trigger string `json:"trigger,omitempty"`
 }
 
 // DeliveryQuery selects attempts of one endpoint, newest first.

@@ -200,7 +200,7 @@ func (f *Forwarder) record(rt *endpointRuntime, m *queue.Message, n int, res exp
 	rec := deliverylog.Record{
 		DeliveryID: m.DeliveryID, EventID: m.Event.ID, EndpointID: rt.cfg.ID, SiteID: m.Event.SiteID,
 		EventName: m.Event.Name, WebhookID: m.WebhookID, Attempt: n, StatusCode: res.StatusCode, OK: res.Err == nil,
-		LatencyMS: res.Latency.Milliseconds(), AttemptedAt: at, Test: test,
+		LatencyMS: res.Latency.Milliseconds(), AttemptedAt: at, Test: test, Trigger: trigger(m, n),
 	}
 	if res.Err != nil {
 		rec.Error = res.Err.Error()
@@ -210,4 +210,17 @@ func (f *Forwarder) record(rt *endpointRuntime, m *queue.Message, n int, res exp
 	}
 	f.logPol.Fill(&rec, res.Request, res.ResponseBody)
 	return rec
+}
+
+// trigger is what made attempt n of m (internal/delivery's Trigger*).
+func trigger(m *queue.Message, n int) string {
+	switch {
+	case m.Replay || m.Manual && m.PriorAttempts == 0:
+		return dlv.TriggerReplay
+	case m.Manual:
+		return dlv.TriggerManual
+	case n > 1:
+		return dlv.TriggerRetry
+	}
+	return dlv.TriggerFirst
 }

@@ -23,7 +23,7 @@ func attemptOf(r deliverylog.Record) Attempt {
 	return Attempt{DeliveryID: r.DeliveryID, EndpointID: r.EndpointID, EventID: r.EventID, EventName: r.EventName,
 		WebhookID: r.WebhookID, Attempt: r.Attempt, OK: r.OK, StatusCode: r.StatusCode, LatencyMS: r.LatencyMS,
 		Error: r.Error, AttemptedAt: r.AttemptedAt, NextAttemptAt: r.NextAttemptAt, State: r.State, Test: r.Test,
-		ResponseBody: r.ResponseBody, MatchKeys: r.MatchKeys}
+		ResponseBody: r.ResponseBody, MatchKeys: r.MatchKeys, Trigger: r.Trigger}
 }
 
 func (f *Forwarder) endpoint(id string) (*endpointRuntime, error) {
@@ -71,7 +71,8 @@ func (f *Forwarder) Test(ctx context.Context, endpointID string, ev *event.Event
 }
 
 // Redeliver queues events for an endpoint as manual deliveries (one attempt
-// each, the usual webhook-id), e.g. to replay a time range. Events the
+// each, the usual webhook-id, recorded as replays), e.g. to replay a time
+// range. Events the
 // endpoint's filter rejects are left out (counted as filtered).
 func (f *Forwarder) Redeliver(ctx context.Context, endpointID string, events []event.Event) error {
 	rt, err := f.endpoint(endpointID)
@@ -91,7 +92,7 @@ func (f *Forwarder) Redeliver(ctx context.Context, endpointID string, events []e
 			continue
 		}
 		m := &queue.Message{DeliveryID: queue.DeliveryID(endpointID, ev.ID), WebhookID: queue.WebhookID(ev.ID), EndpointID: endpointID,
-			Event: *ev, EnqueuedAt: time.Now(), Manual: true}
+			Event: *ev, EnqueuedAt: time.Now(), Manual: true, Replay: true}
 		if err := f.q.Publish(ctx, m, m.DeliveryID+"-m"+nonce); err != nil {
 			return err
 		}

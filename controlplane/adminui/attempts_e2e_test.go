@@ -19,12 +19,13 @@ type logged struct {
 	site, url string
 	matchKeys string
 	err       string
+	trigger   string // "" as in rows logged before triggers were recorded
 }
 
 func insertLogged(t *testing.T, db *chdb.DB, endpoint string, rows []logged) {
 	t.Helper()
 	ctx := context.Background()
-	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("deliveries")+" ("+chdb.DeliveriesColumns+", "+chdb.DeliveriesMatchKeysColumn+")")
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("deliveries")+" ("+chdb.DeliveriesColumns+", "+chdb.DeliveriesMatchKeysColumn+", "+chdb.DeliveriesTriggerColumn+")")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func insertLogged(t *testing.T, db *chdb.DB, endpoint string, rows []logged) {
 		}
 		if err := b.Append(r.delivery, "ev_"+r.delivery, endpoint, r.site, "popin_captured", "wh_"+r.delivery, uint32(r.attempt),
 			uint16(r.code), ok, uint32(20), r.err, r.at.UTC().Truncate(time.Second), time.Unix(0, 0), uint8(0), r.url,
-			`{"content-type":"application/json"}`, r.reqBody, "", r.state, r.matchKeys); err != nil {
+			`{"content-type":"application/json"}`, r.reqBody, "", r.state, r.matchKeys, r.trigger); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -293,6 +293,15 @@ func TestAdminUIInChromium(t *testing.T) {
 	step("reload attempts", chromedp.Click(chromedp.CSS(`form[aria-label="Filter attempts"] button[type=submit]`)))
 	waitText("retry marked", "tbody tr", "popin_captured retry")
 	waitText("replay marked", "tbody tr", "popin_captured replay")
+	// Recorded triggers are shown as they are, without the earlier
+	// attempts of the delivery on the page.
+	insertLogged(t, db, "crm", []logged{
+		{delivery: "dy", attempt: 1, code: 200, at: now.Add(-4 * time.Minute), state: "delivered", site: "acme", url: rcv.URL, trigger: "replay"},
+		{delivery: "dz", attempt: 3, code: 200, at: now.Add(-3 * time.Minute), state: "delivered", site: "acme", url: rcv.URL, trigger: "manual"},
+	})
+	step("reload attempts again", chromedp.Click(chromedp.CSS(`form[aria-label="Filter attempts"] button[type=submit]`)))
+	waitText("recorded replay", `tbody tr[data-delivery="dy"]`, "popin_captured replay")
+	waitText("recorded manual retry", `tbody tr[data-delivery="dz"]`, "popin_captured manual")
 	step("details of attempt 2", chromedp.Click(chromedp.CSS(`button[aria-label="Details of attempt 2 of dx"]`)))
 	waitText("attempt 2 shown", "section p", "Attempt 2 at")
 	waitText("no body explained", "p.note", "Request body not kept")

@@ -116,6 +116,7 @@ func (s *Store) Retry(ctx context.Context, deliveryID string, requeue func(m *qu
 	}
 	m := rec.Message
 	m.PriorAttempts, m.Manual, m.EnqueuedAt, m.NotBefore, m.Handoff = rec.Attempts, true, time.Now(), time.Time{}, false
+	m.Replay = false // a manual retry, even of a replayed delivery
 	if err := requeue(&m, fmt.Sprintf("%s-r%d", m.DeliveryID, rec.Attempts)); err != nil {
 		return err
 	}

@@ -23,7 +23,9 @@ func TestPutListRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Now().UTC().Truncate(time.Second)
-	for _, m := range []*queue.Message{msg("a", "e1"), msg("a", "e2"), msg("b", "e3")} {
+	replayed := msg("a", "e1") // a replay that died: its retry is a manual retry
+	replayed.Manual, replayed.Replay = true, true
+	for _, m := range []*queue.Message{replayed, msg("a", "e2"), msg("b", "e3")} {
 		if err := s.Put(ctx, m, 3, 500, "retries exhausted", at); err != nil {
 			t.Fatal(err)
 		}
@@ -48,8 +50,8 @@ func TestPutListRetry(t *testing.T) {
 	if err := s.Retry(ctx, id, func(m *queue.Message, msgID string) error { got, gotID = m, msgID; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if got == nil || got.PriorAttempts != 3 || !got.Manual || !got.NotBefore.IsZero() || got.Handoff || gotID != id+"-r3" {
-		t.Fatalf("requeued %+v as %s; want attempt 4, manual, due now, no hand-off, id %s-r3", got, gotID, id)
+	if got == nil || got.PriorAttempts != 3 || !got.Manual || got.Replay || !got.NotBefore.IsZero() || got.Handoff || gotID != id+"-r3" {
+		t.Fatalf("requeued %+v as %s; want attempt 4, manual (not a replay), due now, no hand-off, id %s-r3", got, gotID, id)
 	}
 	if err := s.Retry(ctx, id, func(*queue.Message, string) error { return nil }); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second retry = %v, want ErrNotFound", err)

@@ -17,7 +17,7 @@ import (
 // the batch to the Buffer's retry, which the table makes idempotent.
 func NewClickHouseWriter(conn driver.Conn, table string) Writer {
 	return WriterFunc(func(ctx context.Context, rows []Record) error {
-		b, err := chdb.PrepareBatch(ctx, conn, "INSERT INTO "+table+" ("+chdb.DeliveriesColumns+", "+chdb.DeliveriesMatchKeysColumn+")")
+		b, err := chdb.PrepareBatch(ctx, conn, "INSERT INTO "+table+" ("+chdb.DeliveriesColumns+", "+chdb.DeliveriesMatchKeysColumn+", "+chdb.DeliveriesTriggerColumn+")")
 		if err != nil {
 			return fmt.Errorf("deliveries: prepare: %w", err)
 		}
@@ -30,7 +30,7 @@ func NewClickHouseWriter(conn driver.Conn, table string) Writer {
 			if err := b.Append(r.DeliveryID, r.EventID, r.EndpointID, r.SiteID, r.EventName, r.WebhookID,
 				uint32(max(r.Attempt, 0)), uint16(max(r.StatusCode, 0)), b2u(r.OK), uint32(min(max(r.LatencyMS, 0), 1<<32-1)), r.Error,
 				r.AttemptedAt.UTC(), next.UTC(), b2u(r.Test), r.RequestURL, headersJSON(r.RequestHeaders),
-				r.RequestBody, r.ResponseBody, r.State, r.MatchKeys); err != nil {
+				r.RequestBody, r.ResponseBody, r.State, r.MatchKeys, r.Trigger); err != nil {
 				_ = b.Abort()
 				return fmt.Errorf("deliveries: append: %w", err)
 			}

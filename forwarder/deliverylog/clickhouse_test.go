@@ -50,10 +50,10 @@ func TestClickHouseWriter(t *testing.T) {
 		WebhookID: "ev1", Attempt: 1, StatusCode: 503, LatencyMS: 12, Error: "status 503", AttemptedAt: at,
 		NextAttemptAt: at.Add(time.Minute), RequestURL: "https://crm.example/hook",
 		RequestHeaders: map[string]string{"authorization": "[redacted]"}, RequestBody: `{"a":1}`,
-		ResponseBody: "busy", State: "retrying"}
+		ResponseBody: "busy", State: "retrying", Trigger: "first"}
 	delivered := Record{DeliveryID: "d1", EventID: "ev1", EndpointID: "crm", SiteID: "s1", EventName: "popin_captured",
 		WebhookID: "ev1", Attempt: 2, StatusCode: 200, OK: true, LatencyMS: 3, AttemptedAt: at.Add(time.Minute),
-		Test: true, RequestURL: "https://crm.example/hook", State: "delivered", MatchKeys: "em,ph,ip,ua,fbp"}
+		Test: true, RequestURL: "https://crm.example/hook", State: "delivered", MatchKeys: "em,ph,ip,ua,fbp", Trigger: "retry"}
 
 	count := func() (uint64, error) {
 		var n uint64
@@ -77,7 +77,7 @@ func TestClickHouseWriter(t *testing.T) {
 
 	rows, err := db.Conn().Query(ctx, `SELECT delivery_id, event_id, endpoint_id, site_id, event_name, webhook_id,
 		attempt, status_code, ok, latency_ms, error, attempted_at, next_attempt_at, test, request_url,
-		request_headers, request_body, response_body, state, match_keys FROM `+table+` WHERE event_id = 'ev1' ORDER BY attempt`)
+		request_headers, request_body, response_body, state, match_keys, trigger FROM `+table+` WHERE event_id = 'ev1' ORDER BY attempt`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,26 +85,26 @@ func TestClickHouseWriter(t *testing.T) {
 	var got []string
 	for rows.Next() {
 		var (
-			did, eid, epid, sid, name, wid, errText, url, headers, reqBody, respBody, state, keys string
-			attempt, latency                                                                      uint32
-			status                                                                                uint16
-			ok, test                                                                              uint8
-			attemptedAt, next                                                                     time.Time
+			did, eid, epid, sid, name, wid, errText, url, headers, reqBody, respBody, state, keys, trig string
+			attempt, latency                                                                            uint32
+			status                                                                                      uint16
+			ok, test                                                                                    uint8
+			attemptedAt, next                                                                           time.Time
 		)
 		if err := rows.Scan(&did, &eid, &epid, &sid, &name, &wid, &attempt, &status, &ok, &latency, &errText,
-			&attemptedAt, &next, &test, &url, &headers, &reqBody, &respBody, &state, &keys); err != nil {
+			&attemptedAt, &next, &test, &url, &headers, &reqBody, &respBody, &state, &keys, &trig); err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, fmt.Sprintf("%s %s %s %s %s %s %d %d %d %d %q %s %d %d %s %s %q %q %s %q", did, eid, epid, sid, name,
+		got = append(got, fmt.Sprintf("%s %s %s %s %s %s %d %d %d %d %q %s %d %d %s %s %q %q %s %q %s", did, eid, epid, sid, name,
 			wid, attempt, status, ok, latency, errText, attemptedAt.UTC().Format(time.RFC3339), next.Unix(), test, url,
-			headers, reqBody, respBody, state, keys))
+			headers, reqBody, respBody, state, keys, trig))
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
-		`d1 ev1 crm s1 popin_captured ev1 1 503 0 12 "status 503" 2025-03-04T05:06:07Z 1741064827 0 https://crm.example/hook {"authorization":"[redacted]"} "{\"a\":1}" "busy" retrying ""`,
-		`d1 ev1 crm s1 popin_captured ev1 2 200 1 3 "" 2025-03-04T05:07:07Z 0 1 https://crm.example/hook {} "" "" delivered "em,ph,ip,ua,fbp"`,
+		`d1 ev1 crm s1 popin_captured ev1 1 503 0 12 "status 503" 2025-03-04T05:06:07Z 1741064827 0 https://crm.example/hook {"authorization":"[redacted]"} "{\"a\":1}" "busy" retrying "" first`,
+		`d1 ev1 crm s1 popin_captured ev1 2 200 1 3 "" 2025-03-04T05:07:07Z 0 1 https://crm.example/hook {} "" "" delivered "em,ph,ip,ua,fbp" retry`,
 	}
 	if len(got) != len(want) {
 		t.Fatalf("rows:\n%v\nwant:\n%v", got, want)

@@ -35,6 +35,9 @@ type Record struct {
 	// MatchKeys are the customer-information keys an ad-platform attempt
 	// sent, comma-separated (exporter.MatchKeyer); "" for other types.
 	MatchKeys string
+	// Trigger is what made the attempt: first, retry, manual or replay
+	// (internal/delivery's Trigger*).
+	Trigger string
 }
 
 // Writer stores rows, e.g. in ClickHouse (see NewClickHouseWriter).

@@ -23,6 +23,11 @@ type Message struct {
 	PriorAttempts int `json:"prior_attempts,omitempty"`
 	// Manual marks a manual retry: one attempt, no scheduled retries.
 	Manual bool `json:"manual,omitempty"`
+	// Replay marks a manual delivery queued by a replay (Manual is set
+	// too); the delivery log records its attempts as replays. A replay
+	// queued before this field existed has Manual set and PriorAttempts 0,
+	// which a manual retry of a dead letter never has.
+	Replay bool `json:"replay,omitempty"`
 	// NotBefore: the attempt is not made before then (a scheduled retry).
 	NotBefore time.Time `json:"not_before,omitzero"`
 	// Handoff marks the copy of a fast-path first attempt that overran its

@@ -32,6 +32,7 @@ var Migrations = []Migration{
 	{Version: 4, Name: "events_user_id", Statements: eventsUserIDDDL},
 	{Version: 5, Name: "events_consent", Statements: eventsConsentDDL},
 	{Version: 6, Name: "deliveries_match_keys", Statements: deliveriesMatchKeysDDL},
+	{Version: 7, Name: "deliveries_trigger", Statements: deliveriesTriggerDDL},
 }
 
 // eventsDDL: one row per accepted event (CONTRACT §7).
@@ -174,6 +175,12 @@ func deliveriesMatchKeysDDL(f Features) []string {
 	return f.addColumns("deliveries", deliveriesShardKey, "match_keys String")
 }
 
+// deliveriesTriggerDDL adds trigger: what made the attempt
+// (DeliveriesTriggerColumn); "" for rows written before it.
+func deliveriesTriggerDDL(f Features) []string {
+	return f.addColumns("deliveries", deliveriesShardKey, "trigger String")
+}
+
 // deliveriesShardKey spreads deliveries over shards.
 const deliveriesShardKey = "cityHash64(delivery_id)"
 
@@ -213,6 +220,13 @@ const DeliveriesColumns = "delivery_id, event_id, endpoint_id, site_id, event_na
 // DeliveriesColumns: the comma-separated match keys an ad-platform attempt
 // sent ("em,ph,fbp,ip,ua"); an insert that leaves it out stores "".
 const DeliveriesMatchKeysColumn = "match_keys"
+
+// DeliveriesTriggerColumn is the column migration 7 added after
+// DeliveriesMatchKeysColumn: what made the attempt — "first" (a delivery's
+// first attempt, or a test send), "retry" (a scheduled retry), "manual" (a
+// manual retry of a dead delivery) or "replay" (a replay of a time range);
+// "" in rows written before it and by inserts that leave it out.
+const DeliveriesTriggerColumn = "trigger"
 
 // expand replaces "{db}" by the quoted database name and "{db_name}" by the
 // bare one (inside string literals: ZooKeeper paths, Distributed's

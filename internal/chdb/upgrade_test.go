@@ -64,6 +64,10 @@ func TestMigrateFromDeliveriesV2(t *testing.T) {
 	if n := count(""); n != "2" {
 		t.Fatalf("after the upgrade %s rows, want the 2 old ones", n)
 	}
+	// Columns added since read their defaults in the old rows.
+	if got, err := srv.Query(ctx, "SELECT countIf(match_keys = '' AND trigger = '') FROM "+db.Database()+".deliveries"); err != nil || got != "2" {
+		t.Errorf("old rows with empty match_keys and trigger: %q (%v), want 2", got, err)
+	}
 	ddl, err := srv.Query(ctx, "SHOW CREATE TABLE "+db.Database()+".deliveries")
 	if err != nil {
 		t.Fatal(err)

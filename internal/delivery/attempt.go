@@ -17,6 +17,16 @@ const (
 	StateSuppressed = "suppressed"
 )
 
+// Triggers: what made an attempt, recorded with each attempt. A replay
+// starts a delivery's attempt numbers again at 1 and a manual retry
+// continues them, so the number alone does not tell.
+const (
+	TriggerFirst  = "first"  // the delivery's first attempt (and test sends)
+	TriggerRetry  = "retry"  // a scheduled retry after a failed attempt
+	TriggerManual = "manual" // a manual retry of a dead delivery (retry, retry-failed)
+	TriggerReplay = "replay" // sent again by a replay of a time range
+)
+
 // Attempt is the outcome of one delivery attempt.
 type Attempt struct {
 	DeliveryID    string    `json:"delivery_id,omitempty"`
@@ -37,6 +47,9 @@ type Attempt struct {
 	// MatchKeys: the customer-information keys an ad-platform attempt sent
 	// ("em,ph,fbp,ip,ua"); empty for other types.
 	MatchKeys string `json:"match_keys,omitempty"`
+	// Trigger: what made this attempt (TriggerFirst, TriggerRetry,
+	// TriggerManual, TriggerReplay).
+	Trigger string `json:"trigger,omitempty"`
 	// Unsent: the forwarder refused the item before making any request
 	// (the destination would never accept it, e.g. a HubSpot lead without
 	// an e-mail): a failure of the input, not of the endpoint, so the

@@ -133,6 +133,7 @@ export interface Delivery {
   request_body?: string;
   response_body?: string;
   match_keys?: string; // ad-platform attempts: the customer-information keys sent, comma-separated
+  trigger?: "first" | "retry" | "manual" | "replay"; // what made the attempt; absent on rows logged before it was recorded
   attempts?: Delivery[];
 }
 

@@ -226,7 +226,7 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
       const hdrs = Object.entries(d.request_headers || {}).map(([k, v]) => `${k}: ${v}`).join("\n");
       detailBox.replaceChildren(
         h("h2", { id: "detail-h" }, `Delivery ${d.delivery_id}`),
-        h("p", {}, `Attempt ${d.attempt} at ${when(d.attempted_at)}: ${d.ok ? "succeeded" : "failed"}, status ${d.status_code || "none"}, ${d.latency_ms} ms. Webhook id ${d.webhook_id}.`),
+        h("p", {}, `Attempt ${d.attempt}${d.trigger && d.trigger !== "first" ? ` (${d.trigger})` : ""} at ${when(d.attempted_at)}: ${d.ok ? "succeeded" : "failed"}, status ${d.status_code || "none"}, ${d.latency_ms} ms. Webhook id ${d.webhook_id}.`),
         h("h3", {}, "Request"),
         h("p", {}, "POST " + (d.request_url || "")),
         h("pre", { "aria-label": "Request headers" }, hdrs),
@@ -292,21 +292,24 @@ export async function endpointPage(el: HTMLElement, id: string): Promise<void> {
 }
 
 const KIND_HINT: Record<string, string> = {
-  retry: "a later attempt of this delivery (scheduled or manual retry)",
-  replay: "sent again by a replay: an earlier attempt with this number exists",
+  retry: "a scheduled retry of this delivery after a failed attempt",
+  manual: "a manual retry of this dead delivery",
+  replay: "sent again by a replay (attempt numbers start again at 1)",
 };
 
-// attemptKinds marks each attempt (newest first) "retry" when it is not
-// the first of its delivery, "replay" when an older attempt of the same
-// delivery in the list has the same or a higher number (a replay starts
-// again at 1), else "".
+// attemptKinds gives each attempt (newest first) its badge: the recorded
+// trigger ("" for a first attempt). Rows logged before the forwarder
+// recorded triggers fall back to a guess from the page: "replay" when an
+// older attempt of the same delivery in the list has the same or a higher
+// number (a replay starts again at 1), "retry" when it is not the first.
 function attemptKinds(ds: Delivery[]): string[] {
   const highest = new Map<string, number>();
   const out = new Array<string>(ds.length).fill("");
   for (let i = ds.length - 1; i >= 0; i--) {
     const d = ds[i];
     const prev = highest.get(d.delivery_id);
-    out[i] = prev !== undefined && d.attempt <= prev ? "replay" : d.attempt > 1 ? "retry" : "";
+    if (d.trigger) out[i] = d.trigger === "first" ? "" : d.trigger;
+    else out[i] = prev !== undefined && d.attempt <= prev ? "replay" : d.attempt > 1 ? "retry" : "";
     highest.set(d.delivery_id, Math.max(prev || 0, d.attempt));
   }
   return out;

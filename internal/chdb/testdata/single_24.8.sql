@@ -66,3 +66,5 @@ ALTER TABLE {db}.events ADD COLUMN consent_ads Enum8('unknown' = 0, 'granted' = 
 ALTER TABLE {db}.events ADD COLUMN consent_functional Enum8('unknown' = 0, 'granted' = 1, 'denied' = 2) DEFAULT 'unknown';
 -- 6 deliveries_match_keys
 ALTER TABLE {db}.deliveries ADD COLUMN match_keys String;
+-- 7 deliveries_trigger
+ALTER TABLE {db}.deliveries ADD COLUMN trigger String;
