@@ -219,7 +219,7 @@ func (h *ClickHouseHistory) FailedSince(ctx context.Context, endpointID string, 
 	q := `SELECT delivery_id FROM ` + h.deliveries + ` FINAL
 WHERE endpoint_id = ? AND test = 0 AND state != 'suppressed'
 GROUP BY delivery_id
-HAVING max(ok) = 0 AND max(attempted_at) >= toDateTime(?) AND argMax(state, attempt) != 'retrying'
+HAVING max(ok) = 0 AND max(attempted_at) >= toDateTime(?) AND argMax(state, (attempted_at, attempt)) != 'retrying'
 ORDER BY max(attempted_at) LIMIT ` + strconv.Itoa(limit)
 	rows, err := h.conn.Query(ctx, q, endpointID, since.Unix())
 	if err != nil {

@@ -66,3 +66,30 @@ func TestHistoryRetriedInsert(t *testing.T) {
 		t.Fatalf("FailedSince: %d deliveries, %v; want 5", len(failed), err)
 	}
 }
+
+// FailedSince judges a delivery by its latest attempt in time: a replay
+// restarts attempt numbers at 1, so a replayed delivery now waiting for its
+// automatic retry is not failed though an older attempt has a higher
+// number; one whose replay died again is.
+func TestFailedSinceAfterReplay(t *testing.T) {
+	db := openHistory(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	dead := now.Add(-10 * time.Minute)
+	insertDeliveries(t, db, "crm", []row{
+		{"waiting", "ew", "popin_captured", 3, 500, false, false, dead, "dead"},
+		{"waiting", "ew", "popin_captured", 1, 500, false, false, now.Add(-time.Minute), "retrying"},
+		{"again", "ea", "popin_captured", 3, 500, false, false, dead, "dead"},
+		{"again", "ea", "popin_captured", 1, 400, false, false, now.Add(-time.Minute), "dead"},
+	})
+	failed, err := NewClickHouseHistory(db).FailedSince(context.Background(), "crm", now.Add(-time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, d := range failed {
+		ids = append(ids, d.DeliveryID)
+	}
+	if len(ids) != 1 || ids[0] != "again" {
+		t.Fatalf("FailedSince: %v, want [again] (\"waiting\" waits for its retry)", ids)
+	}
+}
