@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,26 +11,12 @@ import (
 	"github.com/popinbridge/bridge/internal/chtest"
 )
 
-var dbSeq atomic.Int64
-
 // openHistory migrates a fresh database on the shared test ClickHouse.
 func openHistory(t *testing.T) *chdb.DB {
 	t.Helper()
-	srv := chtest.Shared(t)
 	cfg := chdb.NewDefaultConfig()
-	cfg.Addr = srv.Addr()
-	cfg.Database = fmt.Sprintf("mgmt_test_%d_%d", time.Now().UnixNano()%1e6, dbSeq.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	cfg.Addr, cfg.Database = chtest.Shared(t).Addr(), chtest.DatabaseName("mgmt_test")
+	return chtest.MigratedDB(t, cfg, chdb.Settings{})
 }
 
 type row struct {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,32 +27,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-var dbSeq atomic.Int64
-
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // openDB opens srv with a database of the test's own and migrates it.
 func openDB(t testing.TB, srv *chtest.Server) *chdb.DB {
 	t.Helper()
 	cfg := chdb.NewDefaultConfig()
-	cfg.Addr = srv.Addr()
-	cfg.Database = fmt.Sprintf("chsink_%d_%d", os.Getpid(), dbSeq.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	// Retried: on a loaded 2-core machine a loopback dial has timed out.
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
-	for err != nil && ctx.Err() == nil {
-		time.Sleep(500 * time.Millisecond)
-		db, err = chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	cfg.Addr, cfg.Database = srv.Addr(), chtest.DatabaseName("chsink")
+	return chtest.MigratedDB(t, cfg, chdb.Settings{})
 }
 
 func testSites() *site.Static {

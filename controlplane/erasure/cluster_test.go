@@ -3,7 +3,6 @@ package erasure_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -20,18 +19,11 @@ import (
 func TestErasureCluster(t *testing.T) {
 	const cluster = "bridge_test"
 	_, srvs := chtest.Cluster(t, cluster, 2)
+	cfg := chdb.NewDefaultConfig()
+	cfg.Addr, cfg.Database, cfg.Cluster = srvs[0].Addr(), chtest.DatabaseName("erasure_cluster"), cluster
+	db := chtest.MigratedDB(t, cfg, chdb.Settings{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := chdb.NewDefaultConfig()
-	cfg.Addr, cfg.Database, cfg.Cluster = srvs[0].Addr(), fmt.Sprintf("erasure_cluster_%d", os.Getpid()), cluster
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	e := newEnvOn(t, db)
 	asha := []string{e.event(t, "hashco", "u-asha", "a-1", `{"screen":"home"}`), e.event(t, "hashco", "u-asha", "a-1", `{"name":"Asha"}`)}
 	bob := e.event(t, "hashco", "u-bob", "a-2", `{"screen":"home"}`)

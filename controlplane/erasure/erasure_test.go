@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,7 +29,6 @@ import (
 )
 
 var (
-	dbSeq atomic.Int64
 	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 )
 
@@ -47,19 +44,8 @@ type env struct {
 func newEnv(t *testing.T, opts ...func(*erasure.Config, *erasure.Settings)) *env {
 	t.Helper()
 	cfg := chdb.NewDefaultConfig()
-	cfg.Addr = chtest.Shared(t).Addr()
-	cfg.Database = fmt.Sprintf("erasure_%d_%d", os.Getpid(), dbSeq.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return newEnvOn(t, db, opts...)
+	cfg.Addr, cfg.Database = chtest.Shared(t).Addr(), chtest.DatabaseName("erasure")
+	return newEnvOn(t, chtest.MigratedDB(t, cfg, chdb.Settings{}), opts...)
 }
 
 // newEnvOn runs the service against db, migrated.

@@ -3,7 +3,6 @@ package chretention_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -22,18 +21,11 @@ import (
 func TestRetentionCluster(t *testing.T) {
 	const cluster = "bridge_test"
 	_, srvs := chtest.Cluster(t, cluster, 2)
+	cfg := chdb.NewDefaultConfig()
+	cfg.Addr, cfg.Database, cfg.Cluster = srvs[0].Addr(), chtest.DatabaseName("retention_cluster"), cluster
+	db := chtest.MigratedDB(t, cfg, chdb.Settings{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cfg := chdb.NewDefaultConfig()
-	cfg.Addr, cfg.Database, cfg.Cluster = srvs[0].Addr(), fmt.Sprintf("retention_cluster_%d", os.Getpid()), cluster
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	old := row(t, db, "a", 100) // August 2026: the month is past the 60 days, dropped
 	mid := row(t, db, "a", 65)  // October 2026, past 60 days: deleted
 	kept := row(t, db, "a", 40) // kept, its body (20 days) emptied

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,7 +23,6 @@ func TestMain(m *testing.M) {
 }
 
 var (
-	dbSeq = atomic.Int64{}
 	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 	now   = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 )
@@ -34,19 +32,8 @@ func days(n int) *int { return &n }
 func openDB(t *testing.T) *chdb.DB {
 	t.Helper()
 	cfg := chdb.NewDefaultConfig()
-	cfg.Addr = chtest.Shared(t).Addr()
-	cfg.Database = fmt.Sprintf("retention_%d_%d", os.Getpid(), dbSeq.Add(1))
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	cfg.Addr, cfg.Database = chtest.Shared(t).Addr(), chtest.DatabaseName("retention")
+	return chtest.MigratedDB(t, cfg, chdb.Settings{})
 }
 
 // row stores an event of siteID dated ago days before now, with one
