@@ -15,7 +15,7 @@ import (
 // time.Time.AppendBinary (seconds, nanoseconds and zone offset).
 //
 //	str name, str source
-//	byte flags                bit 0: Known; bit 1: GA (below); other bits must be 0
+//	byte flags                bit 0: Known; bit 1: GA (below); bits 2–7: later fields (below)
 //	str uid, str aid, str sid
 //	varint seq                zigzag
 //	time ts, time received_at
@@ -28,10 +28,18 @@ import (
 //	[str user_id]             only when not empty: records without it
 //	                          (all written before it existed) end at ua
 //	with GA: str user_id (may be empty), str ga_client_id (not empty)
+//
+// Forward compatibility: a later version that adds fields sets a flag bit
+// from 2 up and writes str user_id and str ga_client_id (both may then be
+// empty) followed by its new fields, within the record's length. This
+// version reads such a record's known fields and skips the rest, so a
+// cluster keeps reading while its nodes are upgraded one at a time.
+// Trailing bytes without such a bit are corruption.
 
 const (
 	flagKnown = 1
 	flagGA    = 2 // the record ends with user_id and ga_client_id
+	flagLater = ^byte(flagKnown | flagGA) // fields of a later version follow ga_client_id
 )
 
 // maxTimeLen bounds an encoded time, so its length prefix is one byte.
@@ -253,9 +261,6 @@ func decodeBinary(e *event.Event, rec []byte) error {
 	e.Name = r.str("name")
 	e.Source = event.Source(r.str("source"))
 	flags := r.byte("flags")
-	if flags&^(flagKnown|flagGA) != 0 {
-		r.fail("flags")
-	}
 	e.Known = flags&flagKnown != 0
 	e.UID = r.str("uid")
 	e.AnonID = r.str("aid")
@@ -306,12 +311,19 @@ func decodeBinary(e *event.Event, rec []byte) error {
 	c.Country = r.str("country")
 	c.IP = r.str("ip")
 	c.UserAgent = r.str("ua")
-	if flags&flagGA != 0 {
+	switch {
+	case flags&flagLater != 0:
+		c.UserID = r.str("user_id")
+		c.GAClientID = r.str("ga_client_id")
+		if r.err == nil {
+			r.off = len(r.b) // a later version's fields
+		}
+	case flags&flagGA != 0:
 		c.UserID = r.str("user_id")
 		if c.GAClientID = r.str("ga_client_id"); c.GAClientID == "" {
 			r.fail("ga_client_id (empty)") // never written
 		}
-	} else if r.err == nil && r.off < len(r.b) {
+	case r.err == nil && r.off < len(r.b):
 		if c.UserID = r.str("user_id"); c.UserID == "" {
 			r.fail("user_id (empty)") // never written
 		}
