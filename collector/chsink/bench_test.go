@@ -137,8 +137,12 @@ func TestBenchSink(t *testing.T) {
 			inserts = mf.GetMetric()[0].GetHistogram().GetSampleCount()
 		}
 	}
-	fmt.Printf("BENCH chsink detail: sink %d inserts, %.2fs inside inserts (summed over %d inserters), %.2fs wall, CPU %.2fs sink process (%.1f us/row) + %.2fs server; clickhouse-client %.2fs wall, CPU %.2fs client + %.2fs server\n",
-		inserts, insertSecs, cfg.InsertConcurrency, sinkDur.Seconds(), sinkCPU.Seconds(), sinkCPU.Seconds()*1e6/float64(n), sinkSrvCPU.Seconds(),
+	// Pipeline fill and drain: until the first batch is in, and from the
+	// last event read until it is in.
+	fill := time.Unix(0, log.firstAck.Load()).Sub(start)
+	drain := time.Duration(log.doneAt.Load() - log.lastFetchAt.Load())
+	fmt.Printf("BENCH chsink detail: sink %d inserts, %.2fs inside inserts (summed over %d inserters), %.2fs wall (first ack after %.2fs, last %.2fs after the last read), CPU %.2fs sink process (%.1f us/row) + %.2fs server; clickhouse-client %.2fs wall, CPU %.2fs client + %.2fs server\n",
+		inserts, insertSecs, cfg.InsertConcurrency, sinkDur.Seconds(), fill.Seconds(), drain.Seconds(), sinkCPU.Seconds(), sinkCPU.Seconds()*1e6/float64(n), sinkSrvCPU.Seconds(),
 		clientDur.Seconds(), clientOwnCPU.Seconds(), clientSrvCPU.Seconds())
 	sinkRate := float64(n) / sinkDur.Seconds()
 	clientRate := float64(n) / clientDur.Seconds()
@@ -173,15 +177,17 @@ func benchEvent(i int) event.Event {
 // segments, so the benchmark measures the sink rather than the generator,
 // and the live heap stays what a real log has in flight (not all n events).
 type genLog struct {
-	n, perSeg int
-	templates []event.Event
-	ids       []string // event id of row i
-	next      atomic.Int64
-	acked     atomic.Int64
-	doneAt    atomic.Int64 // Unix ns of the last segment's ack
-	mu        sync.Mutex
-	retry     []eventlog.Segment
-	free      [][]event.Event // event slices of acked segments
+	n, perSeg   int
+	templates   []event.Event
+	ids         []string // event id of row i
+	next        atomic.Int64
+	acked       atomic.Int64
+	doneAt      atomic.Int64 // Unix ns of the last segment's ack
+	firstAck    atomic.Int64 // Unix ns of the first ack
+	lastFetchAt atomic.Int64 // Unix ns the last segment was handed out
+	mu          sync.Mutex
+	retry       []eventlog.Segment
+	free        [][]event.Event // event slices of acked segments
 }
 
 func newGenLog(n, perSeg int) *genLog {
@@ -210,6 +216,9 @@ func (l *genLog) Fetch(ctx context.Context, max int, wait time.Duration) ([]even
 		seg := int(l.next.Add(1) - 1)
 		if seg*l.perSeg >= l.n {
 			break
+		}
+		if (seg+1)*l.perSeg >= l.n {
+			l.lastFetchAt.Store(time.Now().UnixNano())
 		}
 		l.mu.Lock()
 		var evs []event.Event
@@ -258,6 +267,7 @@ func (s *genSeg) Ack() error {
 	s.l.free = append(s.l.free, s.events)
 	s.events = nil
 	s.l.mu.Unlock()
+	s.l.firstAck.CompareAndSwap(0, time.Now().UnixNano())
 	if s.l.acked.Add(1) == int64(s.l.n/s.l.perSeg) {
 		s.l.doneAt.Store(time.Now().UnixNano())
 	}
