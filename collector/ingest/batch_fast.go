@@ -257,6 +257,9 @@ func (st *entryState) str(dec *jsontext.Decoder, dst *string) error {
 
 // readData reads data: an object is decoded to its value and kept as the
 // raw bytes it spans; anything else is kept raw for finishItem to judge.
+// When the event's name is known by now, the value holds only the
+// properties its schema can constrain (schemas.RelevantKeys), and notes the
+// name: finishItem drops a value reduced for another name.
 func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) error {
 	if dec.PeekKind() != '{' {
 		v, err := dec.ReadValue()
@@ -268,7 +271,8 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 		st.data, st.rawOnly = decodedData{}, false
 		return nil
 	}
-	if !needsValue(w) {
+	need, keys := needsValue(w)
+	if !need {
 		v, err := dec.ReadValue()
 		if err != nil {
 			return err
@@ -282,19 +286,35 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 		return err
 	}
 	start := int(dec.InputOffset()) - 1
-	m := make(map[string]any)
+	m := make(map[string]any, len(keys))
 	var uid any
 	for dec.PeekKind() != '}' {
-		k, err := schemas.ReadString(dec)
+		name, err := readName(dec) // valid until the next read
 		if err != nil {
 			return err
+		}
+		isUID := bytes.EqualFold(name, []byte("uid"))
+		var k string
+		keep := true
+		if keys != nil {
+			k, keep = keys[string(name)]
+		} else {
+			k = string(name)
+		}
+		if !keep && !isUID {
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
 		}
 		v, err := schemas.DecodeValue(dec)
 		if err != nil {
 			return err
 		}
-		m[k] = v
-		if strings.EqualFold(k, "uid") {
+		if keep {
+			m[k] = v
+		}
+		if isUID {
 			uid = v
 		}
 	}
@@ -303,6 +323,9 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 	}
 	w.Data = raw[start:dec.InputOffset()]
 	st.data, st.rawOnly = decodedData{value: m, uid: uid}, false
+	if keys != nil {
+		st.data.reducedFor = w.Name
+	}
 	return nil
 }
 
@@ -310,15 +333,20 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 // not when what was read so far names an event no schema describes (a
 // custom event, an unknown name). Should a later field change that, the
 // item is simply not decoded and prepare validates Data's text instead.
-func needsValue(w *wireItem) bool {
+// keys, when not nil, are the only properties the value needs (the name is
+// known and its schema constrains no others).
+func needsValue(w *wireItem) (need bool, keys map[string]string) {
 	switch w.Src {
 	case "", string(event.SourceBrowser):
 	default:
-		return false // custom events have no schemas; anything else is rejected
+		return false, nil // custom events have no schemas; anything else is rejected
 	}
 	if w.Name == "" {
-		return true // the name may follow
+		return true, nil // the name may follow
 	}
-	_, ok := schemas.Lookup(event.SourceBrowser, w.Name)
-	return ok
+	t, ok := schemas.Lookup(event.SourceBrowser, w.Name)
+	if !ok {
+		return false, nil
+	}
+	return true, t.RelevantKeys()
 }

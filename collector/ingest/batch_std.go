@@ -59,6 +59,9 @@ func parseItem(raw json.RawMessage, lim Limits) Item {
 type decodedData struct {
 	value any // schemas.DecodeValue shapes
 	uid   any // the value of the last top-level key folding to "uid"
+	// reducedFor, when set, is the event name whose schema's relevant keys
+	// (schemas.RelevantKeys) are all value holds.
+	reducedFor string
 }
 
 // finishItem checks a decoded entry and builds its Item. dd, when not nil,
@@ -105,7 +108,9 @@ func finishItem(w *wireItem, dd *decodedData) Item {
 		var uid string
 		var err error
 		if dd != nil {
-			it.value, it.decoded = dd.value, true
+			if dd.reducedFor == "" || dd.reducedFor == w.Name {
+				it.value, it.decoded = dd.value, true // else a later name differs
+			}
 			uid, err = uidText(dd.uid)
 		} else {
 			uid, err = dataUID(data)
