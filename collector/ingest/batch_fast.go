@@ -32,8 +32,9 @@ var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewB
 // It returns ok == false, having produced nothing, when the frame is not
 // JSON of the form {…"batch":[…]…} with a single batch; then parseStd
 // decides. An entry with a field of the wrong type is handed to parseItem,
-// which names the field as encoding/json does. hint sizes the result.
-func parseFast(raw []byte, lim Limits, hint int) (items []Item, ok bool) {
+// which names the field as encoding/json does. hint sizes the result; huge
+// false says that raw holds no number checkNumbers could refuse.
+func parseFast(raw []byte, lim Limits, hint int, huge bool) (items []Item, ok bool) {
 	dec := decoders.Get().(*jsontext.Decoder)
 	dec.Reset(bytes.NewBuffer(raw), jsontextOpts...)
 	defer func() {
@@ -59,7 +60,7 @@ func parseFast(raw []byte, lim Limits, hint int) (items []Item, ok bool) {
 			return nil, false
 		}
 		found = true
-		if items, ok = parseEntries(dec, raw, lim, hint); !ok {
+		if items, ok = parseEntries(dec, raw, lim, hint, huge); !ok {
 			return nil, false
 		}
 	}
@@ -76,7 +77,7 @@ func parseFast(raw []byte, lim Limits, hint int) (items []Item, ok bool) {
 }
 
 // parseEntries reads the batch array.
-func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int) ([]Item, bool) {
+func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int, huge bool) ([]Item, bool) {
 	if _, err := dec.ReadToken(); err != nil { // '['
 		return nil, false
 	}
@@ -85,7 +86,7 @@ func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int) ([]It
 		if len(items) == lim.MaxEventsPerBatch {
 			return nil, false
 		}
-		it, ok := parseEntry(dec, raw, lim)
+		it, ok := parseEntry(dec, raw, lim, huge)
 		if !ok {
 			return nil, false
 		}
@@ -106,7 +107,7 @@ type entryState struct {
 }
 
 // parseEntry reads one entry. ok is false on a syntax error only.
-func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits) (Item, bool) {
+func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits, huge bool) (Item, bool) {
 	if dec.PeekKind() != '{' {
 		v, err := dec.ReadValue()
 		if err != nil {
@@ -147,9 +148,9 @@ func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits) (Item, bool) {
 		return parseItem(raw[start:end], lim), true
 	}
 	if st.rawOnly {
-		return finishItem(&w, nil), true // reads data.uid from the text
+		return finishItem(&w, nil, huge), true // reads data.uid from the text
 	}
-	return finishItem(&w, &st.data), true
+	return finishItem(&w, &st.data, huge), true
 }
 
 func tooLarge(n int, id string, lim Limits) Item {

@@ -22,7 +22,7 @@ func refParseBatch(raw []byte, lim Limits) ([]Item, *Error) {
 	if !utf8.Valid(raw) {
 		return nil, refuse(CodeMalformed, "not valid UTF-8")
 	}
-	if _, err := scanLimits(raw, lim); err != nil {
+	if _, _, err := scanLimits(raw, lim); err != nil {
 		return nil, err
 	}
 	return parseStd(raw, lim)

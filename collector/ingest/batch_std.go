@@ -52,7 +52,7 @@ func parseItem(raw json.RawMessage, lim Limits) Item {
 		id := peekID(raw)
 		return invalid(id, "%s", jsonErrorText(err))
 	}
-	return finishItem(&w, nil)
+	return finishItem(&w, nil, true)
 }
 
 // decodedData is an item's data already decoded by parseFast.
@@ -65,8 +65,9 @@ type decodedData struct {
 }
 
 // finishItem checks a decoded entry and builds its Item. dd, when not nil,
-// is w.Data already decoded.
-func finishItem(w *wireItem, dd *decodedData) Item {
+// is w.Data already decoded. huge false skips checkNumbers: the caller
+// knows Data holds no number it could refuse.
+func finishItem(w *wireItem, dd *decodedData, huge bool) Item {
 	invalid := func(id, format string, args ...any) Item {
 		return Item{ID: id, Reject: &Reject{ID: id, Code: CodeInvalidEvent, Error: fmt.Sprintf(format, args...)}}
 	}
@@ -119,8 +120,10 @@ func finishItem(w *wireItem, dd *decodedData) Item {
 			return invalid(w.ID, "data.uid: %v", err)
 		}
 		it.UID = uid
-		if err := checkNumbers(data); err != nil {
-			return invalid(w.ID, "%v", err)
+		if huge {
+			if err := checkNumbers(data); err != nil {
+				return invalid(w.ID, "%v", err)
+			}
 		}
 	default:
 		return invalid(w.ID, "data: want an object")

@@ -11,12 +11,18 @@ package ingest
 // the frame object (depth 2, i.e. the batch) is bounded by
 // MaxEventsPerBatch; every other container by MaxKeys.
 //
-// It returns the most entries such an array may hold (a size hint).
-func scanLimits(raw []byte, lim Limits) (entries int, _ *Error) {
+// It returns the most entries such an array may hold (a size hint), and
+// whether raw may hold a number beyond a float64 (checkNumbers): false
+// when no number literal in raw has an exponent or could be over 308
+// bytes long, unless raw is but a number.
+func scanLimits(raw []byte, lim Limits) (entries int, hugeNumbers bool, _ *Error) {
 	// width[d] counts the commas seen in the container at depth d.
 	width := make([]int, lim.MaxJSONDepth+1)
 	isBatch := make([]bool, lim.MaxJSONDepth+1)
 	depth := 0
+	// sep is where the last string or structural character ended: a
+	// number lies between two of them.
+	sep := -1
 	for i := 0; i < len(raw); i++ {
 		switch raw[i] {
 		case '"':
@@ -33,13 +39,22 @@ func scanLimits(raw []byte, lim Limits) (entries int, _ *Error) {
 				j++
 			}
 			if n := j - i - 1; n > lim.MaxStringBytes {
-				return 0, refuse(CodeTooLarge, "string longer than %d bytes", lim.MaxStringBytes)
+				return 0, false, refuse(CodeTooLarge, "string longer than %d bytes", lim.MaxStringBytes)
 			}
-			i = j
+			i, sep = j, j
+		case 'e', 'E':
+			if i > 0 {
+				if c := raw[i-1]; c >= '0' && c <= '9' || c == '.' {
+					hugeNumbers = true
+				}
+			}
+		case ':':
+			sep = i
 		case '{', '[':
+			sep = i
 			depth++
 			if depth > lim.MaxJSONDepth {
-				return 0, refuse(CodeTooLarge, "nesting deeper than %d", lim.MaxJSONDepth)
+				return 0, false, refuse(CodeTooLarge, "nesting deeper than %d", lim.MaxJSONDepth)
 			}
 			width[depth] = 0
 			isBatch[depth] = depth == 2 && raw[i] == '['
@@ -47,11 +62,15 @@ func scanLimits(raw []byte, lim Limits) (entries int, _ *Error) {
 				entries = max(entries, 1)
 			}
 		case '}', ']':
+			hugeNumbers = hugeNumbers || i-sep > maxNumberBytes
+			sep = i
 			if depth == 0 {
-				return 0, refuse(CodeMalformed, "unbalanced %q at byte %d", raw[i], i)
+				return 0, false, refuse(CodeMalformed, "unbalanced %q at byte %d", raw[i], i)
 			}
 			depth--
 		case ',':
+			hugeNumbers = hugeNumbers || i-sep > maxNumberBytes
+			sep = i
 			if depth == 0 {
 				continue // a grammar error; json.Unmarshal reports it
 			}
@@ -60,12 +79,12 @@ func scanLimits(raw []byte, lim Limits) (entries int, _ *Error) {
 			if isBatch[depth] {
 				entries = max(entries, n)
 				if n > lim.MaxEventsPerBatch {
-					return 0, refuse(CodeTooLarge, "more than %d events in the batch", lim.MaxEventsPerBatch)
+					return 0, false, refuse(CodeTooLarge, "more than %d events in the batch", lim.MaxEventsPerBatch)
 				}
 			} else if n > lim.MaxKeys {
-				return 0, refuse(CodeTooLarge, "object or array with more than %d entries", lim.MaxKeys)
+				return 0, false, refuse(CodeTooLarge, "object or array with more than %d entries", lim.MaxKeys)
 			}
 		}
 	}
-	return entries, nil
+	return entries, hugeNumbers || sep < len(raw)-1-maxNumberBytes, nil
 }
