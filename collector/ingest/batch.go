@@ -41,6 +41,7 @@ type Item struct {
 	// set, so that validation need not decode it again.
 	value   any
 	decoded bool
+	pooled  bool // value is a dataMaps map, handed back by validate
 }
 
 type wireItem struct {

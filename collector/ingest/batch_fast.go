@@ -167,7 +167,7 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 		st.lastID = w.ID
 		return err
 	case bytes.EqualFold(name, []byte("name")):
-		return st.str(dec, &w.Name)
+		return st.strIn(dec, &w.Name, knownNames())
 	case bytes.EqualFold(name, []byte("sid")):
 		return st.str(dec, &w.SID)
 	case bytes.EqualFold(name, []byte("aid")):
@@ -240,13 +240,23 @@ func readName(dec *jsontext.Decoder) ([]byte, error) {
 
 // str reads a string field: null leaves it as it was, as in encoding/json.
 func (st *entryState) str(dec *jsontext.Decoder, dst *string) error {
+	return st.strIn(dec, dst, nil)
+}
+
+// strIn is str taking the string from known, when there, instead of
+// allocating it.
+func (st *entryState) strIn(dec *jsontext.Decoder, dst *string, known map[string]string) error {
 	switch dec.PeekKind() {
 	case '"':
-		v, err := schemas.ReadString(dec)
+		b, err := readName(dec) // the same unquoting, for any string
 		if err != nil {
 			return err
 		}
-		*dst = v
+		if s, ok := known[string(b)]; ok {
+			*dst = s
+		} else {
+			*dst = string(b)
+		}
 		return nil
 	case 'n':
 		_, err := dec.ReadToken()
@@ -287,7 +297,12 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 		return err
 	}
 	start := int(dec.InputOffset()) - 1
-	m := make(map[string]any, len(keys))
+	var m map[string]any
+	if keys != nil {
+		m = getDataMap()
+	} else {
+		m = make(map[string]any)
+	}
 	var uid any
 	for dec.PeekKind() != '}' {
 		name, err := readName(dec) // valid until the next read
@@ -325,10 +340,24 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 	w.Data = raw[start:dec.InputOffset()]
 	st.data, st.rawOnly = decodedData{value: m, uid: uid}, false
 	if keys != nil {
-		st.data.reducedFor = w.Name
+		st.data.reducedFor, st.data.pooled = w.Name, true
 	}
 	return nil
 }
+
+// knownNames maps the name and aliases of every browser event with a
+// schema to themselves, so that reading one allocates nothing.
+var knownNames = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string)
+	for _, t := range schemas.Catalog() {
+		if t.Source == event.SourceBrowser {
+			for _, n := range append([]string{t.Name}, t.Aliases...) {
+				m[n] = n
+			}
+		}
+	}
+	return m
+})
 
 // needsValue reports whether an entry's data may need its decoded value:
 // not when what was read so far names an event no schema describes (a

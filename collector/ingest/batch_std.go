@@ -62,6 +62,7 @@ type decodedData struct {
 	// reducedFor, when set, is the event name whose schema's relevant keys
 	// (schemas.RelevantKeys) are all value holds.
 	reducedFor string
+	pooled     bool // value is from dataMaps
 }
 
 // finishItem checks a decoded entry and builds its Item. dd, when not nil,
@@ -110,7 +111,7 @@ func finishItem(w *wireItem, dd *decodedData, huge bool) Item {
 		var err error
 		if dd != nil {
 			if dd.reducedFor == "" || dd.reducedFor == w.Name {
-				it.value, it.decoded = dd.value, true // else a later name differs
+				it.value, it.decoded, it.pooled = dd.value, true, dd.pooled // else a later name differs
 			}
 			uid, err = uidText(dd.uid)
 		} else {

@@ -11,14 +11,14 @@ func TestScanHugeNumbers(t *testing.T) {
 	long := "1" + strings.Repeat("0", maxNumberBytes)
 	for raw, want := range map[string]bool{
 		`{"batch":[{"data":{"a":1,"b":[1.5,-2],"c":"1e999","d":true,"e":false}}]}`: false,
-		`{"batch":[{"data":{"a":1e999}}]}`:                                          true,
-		`{"batch":[{"data":{"a":[2E400]}}]}`:                                        true,
-		`{"batch":[{"data":{"a":1.e5}}]}`:                                           true,
-		`{"batch":[{"data":{"a":` + long + `}}]}`:                                   true,
-		`{"batch":[{"data":{"a":[` + long + `]}}]}`:                                 true,
-		`{"batch":[{"data":{"a":"` + long + `"}}]}`:                                 false,
-		long:                                                                        true,
-		`e`:                                                                         false,
+		`{"batch":[{"data":{"a":1e999}}]}`:                                         true,
+		`{"batch":[{"data":{"a":[2E400]}}]}`:                                       true,
+		`{"batch":[{"data":{"a":1.e5}}]}`:                                          true,
+		`{"batch":[{"data":{"a":` + long + `}}]}`:                                  true,
+		`{"batch":[{"data":{"a":[` + long + `]}}]}`:                                true,
+		`{"batch":[{"data":{"a":"` + long + `"}}]}`:                                false,
+		long: true,
+		`e`:  false,
 	} {
 		lim := defaultLimits()
 		lim.MaxStringBytes = 1000
