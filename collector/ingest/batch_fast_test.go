@@ -46,7 +46,7 @@ func sameItems(t *testing.T, raw []byte, got, want []Item) {
 				t.Fatalf("%q item %d: value %#v, Data %s decodes to %#v (%v)", raw, i, g.value, g.Data, v, err)
 			}
 		}
-		g.value, g.decoded = nil, false
+		g.value, g.decoded, g.pooled = nil, false, false
 		if !reflect.DeepEqual(g, w) {
 			t.Fatalf("%q item %d:\n got %+v %+v\nwant %+v %+v", raw, i, g, g.Reject, w, w.Reject)
 		}
