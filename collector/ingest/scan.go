@@ -1,5 +1,7 @@
 package ingest
 
+import "bytes"
+
 // scanLimits walks raw once, without allocating beyond a depth-sized stack,
 // and refuses it as soon as nesting, the width of an object or array, the
 // batch's event count or a string's length exceeds lim. It runs before any
@@ -26,18 +28,7 @@ func scanLimits(raw []byte, lim Limits) (entries int, hugeNumbers bool, _ *Error
 	for i := 0; i < len(raw); i++ {
 		switch raw[i] {
 		case '"':
-			j := i + 1
-			for j < len(raw) {
-				c := raw[j]
-				if c == '\\' {
-					j += 2
-					continue
-				}
-				if c == '"' {
-					break
-				}
-				j++
-			}
+			j := closingQuote(raw, i+1)
 			if n := j - i - 1; n > lim.MaxStringBytes {
 				return 0, false, refuse(CodeTooLarge, "string longer than %d bytes", lim.MaxStringBytes)
 			}
@@ -87,4 +78,34 @@ func scanLimits(raw []byte, lim Limits) (entries int, hugeNumbers bool, _ *Error
 		}
 	}
 	return entries, hugeNumbers || sep < len(raw)-1-maxNumberBytes, nil
+}
+
+// closingQuote returns the index of the quote ending the string whose text
+// starts at raw[j]: the first quote after an even run of backslashes (each
+// backslash escapes the next byte). Without one it returns the end of raw
+// (one past it when raw ends in an escaping backslash).
+func closingQuote(raw []byte, j int) int {
+	for {
+		q := bytes.IndexByte(raw[j:], '"')
+		if q < 0 {
+			break
+		}
+		q += j
+		k := q // raw[j-1] is a quote, never part of the run
+		for k > j && raw[k-1] == '\\' {
+			k--
+		}
+		if (q-k)%2 == 0 {
+			return q
+		}
+		j = q + 1
+	}
+	for j < len(raw) { // no closing quote: where the byte loop would stop
+		if raw[j] == '\\' {
+			j += 2
+			continue
+		}
+		j++
+	}
+	return j
 }

@@ -31,3 +31,28 @@ func TestScanHugeNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestClosingQuote compares closingQuote with the byte-by-byte loop it
+// replaces.
+func TestClosingQuote(t *testing.T) {
+	ref := func(raw []byte, j int) int {
+		for j < len(raw) {
+			if raw[j] == '\\' {
+				j += 2
+				continue
+			}
+			if raw[j] == '"' {
+				break
+			}
+			j++
+		}
+		return j
+	}
+	for _, s := range []string{`"abc"x`, `"a\"b"`, `"a\\"b"`, `"a\\\"b"`, `"\x\"q"`, `"abc`, `"ab\`, `"a\\`, `""`, `"\\\\"`, `"a\"`} {
+		for j := 1; j <= len(s); j++ {
+			if got, want := closingQuote([]byte(s), j), ref([]byte(s), j); got != want {
+				t.Errorf("closingQuote(%s, %d) = %d, want %d", s, j, got, want)
+			}
+		}
+	}
+}
