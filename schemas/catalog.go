@@ -26,6 +26,7 @@ type EventType struct {
 	Schema json.RawMessage `json:"-"`
 
 	compiled *jsonschema.Schema
+	relevant map[string]string // see RelevantKeys
 }
 
 type key struct {

@@ -2,9 +2,13 @@ package schemas
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/popinbridge/bridge/internal/event"
 )
@@ -69,4 +73,73 @@ func TestValidateValueMatchesValidate(t *testing.T) {
 			t.Errorf("%s %s: Validate = %v, %v; ValidateValue = %v, %v", c.name, c.data, k1, e1, k2, e2)
 		}
 	}
+}
+
+// FuzzValidateRelevant checks RelevantKeys' promise: validating an object
+// reduced to its relevant keys gives what validating the whole payload
+// gives, for every known event type.
+func FuzzValidateRelevant(f *testing.F) {
+	for _, s := range []string{
+		`{}`, `{"uid":"a","rating":4.5,"x":{"y":[1]}}`, `{"uid":1,"rating":"four","note":true}`,
+		`{"event":"popin_call_missed","extra":null}`, `{"name":null,"email":3,"uid":"u","UID":"v"}`,
+		string(benchPayload),
+	} {
+		f.Add(uint8(0), []byte(s))
+	}
+	types := Catalog()
+	f.Fuzz(func(t *testing.T, which uint8, raw []byte) {
+		et := types[int(which)%len(types)]
+		v, err := decode(raw)
+		if err != nil {
+			return
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		keys := et.RelevantKeys()
+		if keys == nil {
+			t.Skipf("%s: every key is relevant", et.Name)
+		}
+		reduced := make(map[string]any)
+		for k, v := range obj {
+			if _, ok := keys[k]; ok {
+				reduced[k] = v
+			}
+		}
+		// The library reports problems in map order: compare them all.
+		full, red := allProblems(et, obj), allProblems(et, reduced)
+		if !slices.Equal(full, red) {
+			t.Fatalf("%s %s: problems %q, reduced %q", et.Name, raw, full, red)
+		}
+		k1, e1 := Validate(et.Source, et.Name, raw)
+		k2, e2 := ValidateValue(et.Source, et.Name, reduced)
+		if !k1 || !k2 || (e1 == nil) != (e2 == nil) {
+			t.Fatalf("%s %s: Validate = %v, %v; reduced = %v, %v", et.Name, raw, k1, e1, k2, e2)
+		}
+	})
+}
+
+// allProblems lists every leaf of the library's error for v, converted as
+// convert does its first one, sorted.
+func allProblems(et EventType, v any) []string {
+	typ, _ := Lookup(et.Source, et.Name)
+	err := typ.compiled.Validate(v)
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return nil
+	}
+	var out []string
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			out = append(out, convert("data", e).Error())
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	slices.Sort(out)
+	return out
 }

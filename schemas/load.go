@@ -86,6 +86,7 @@ func build(fsys fs.FS) (*registry, error) {
 				Name: name, Source: g.source, Aliases: m.Aliases,
 				Title: m.Title, Description: m.Description, Proposed: m.Proposal,
 				Sample: m.Examples[0], Schema: raw, compiled: sch,
+				relevant: relevantKeys(raw),
 			}
 			reg.types = append(reg.types, t)
 			for _, n := range append([]string{name}, m.Aliases...) {

@@ -159,3 +159,41 @@ func TestValidationErrorIsShort(t *testing.T) {
 		t.Errorf("error leaks the value or is multi-line: %q", err)
 	}
 }
+
+// TestRelevantKeys checks which schemas allow validating a reduced object:
+// every embedded one does today, and a schema with any keyword that may
+// look at other properties does not.
+func TestRelevantKeys(t *testing.T) {
+	for _, et := range Catalog() {
+		keys := et.RelevantKeys()
+		if keys == nil {
+			t.Errorf("%s: RelevantKeys is nil", et.Name)
+		}
+		if et.Name == "popin_rating_done" {
+			if _, ok := keys["rating"]; !ok {
+				t.Errorf("popin_rating_done: rating not relevant: %v", keys)
+			}
+		}
+	}
+	for doc, want := range map[string]bool{
+		`{"type":"object","properties":{"a":{}},"required":["b"],"x-proposal":true}`: true,
+		`{"properties":{"a":{}},"additionalProperties":true,"title":"t"}`:            true,
+		`{"properties":{"a":{}},"additionalProperties":false}`:                       false,
+		`{"properties":{"a":{}},"additionalProperties":{"type":"string"}}`:           false,
+		`{"patternProperties":{"^a":{}}}`:                                            false,
+		`{"maxProperties":3}`:                                                        false,
+		`{"propertyNames":{"maxLength":3}}`:                                          false,
+		`{"allOf":[{"required":["a"]}]}`:                                             false,
+		`{"unevaluatedProperties":false}`:                                            false,
+		`{"$ref":"#/$defs/x"}`:                                                       false,
+		`[]`:                                                                         false,
+	} {
+		if got := relevantKeys([]byte(doc)) != nil; got != want {
+			t.Errorf("relevantKeys(%s) != nil is %v, want %v", doc, got, want)
+		}
+	}
+	keys := relevantKeys([]byte(`{"properties":{"a":{}},"required":["b"]}`))
+	if len(keys) != 2 || keys["a"] != "a" || keys["b"] != "b" {
+		t.Errorf("keys = %v, want a and b", keys)
+	}
+}

@@ -48,6 +48,8 @@ func ValidateBatch(raw []byte) error {
 // []any, string, json.Number, bool and nil (JSON null, not an empty
 // payload). It lets a caller that parses the payload anyway skip a second
 // decoding. The result is the same as Validate's on the payload's text.
+// When the payload is an object and the event type's RelevantKeys is not
+// nil, v may hold only those of its properties (see RelevantKeys).
 func ValidateValue(source event.Source, name string, v any) (known bool, err error) {
 	t, ok := Lookup(source, name)
 	if !ok {

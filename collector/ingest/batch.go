@@ -41,6 +41,7 @@ type Item struct {
 	// set, so that validation need not decode it again.
 	value   any
 	decoded bool
+	pooled  bool // value is a dataMaps map, handed back by validate
 }
 
 type wireItem struct {
@@ -96,11 +97,11 @@ func ParseBatch(raw []byte, lim Limits) ([]Item, *Error) {
 	if !utf8.Valid(raw) {
 		return nil, refuse(CodeMalformed, "not valid UTF-8")
 	}
-	entries, err := scanLimits(raw, lim)
+	entries, huge, err := scanLimits(raw, lim)
 	if err != nil {
 		return nil, err
 	}
-	if items, ok := parseFast(raw, lim, entries); ok {
+	if items, ok := parseFast(raw, lim, entries, huge); ok {
 		return items, nil
 	}
 	return parseStd(raw, lim)

@@ -32,8 +32,9 @@ var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewB
 // It returns ok == false, having produced nothing, when the frame is not
 // JSON of the form {…"batch":[…]…} with a single batch; then parseStd
 // decides. An entry with a field of the wrong type is handed to parseItem,
-// which names the field as encoding/json does. hint sizes the result.
-func parseFast(raw []byte, lim Limits, hint int) (items []Item, ok bool) {
+// which names the field as encoding/json does. hint sizes the result; huge
+// false says that raw holds no number checkNumbers could refuse.
+func parseFast(raw []byte, lim Limits, hint int, huge bool) (items []Item, ok bool) {
 	dec := decoders.Get().(*jsontext.Decoder)
 	dec.Reset(bytes.NewBuffer(raw), jsontextOpts...)
 	defer func() {
@@ -59,7 +60,7 @@ func parseFast(raw []byte, lim Limits, hint int) (items []Item, ok bool) {
 			return nil, false
 		}
 		found = true
-		if items, ok = parseEntries(dec, raw, lim, hint); !ok {
+		if items, ok = parseEntries(dec, raw, lim, hint, huge); !ok {
 			return nil, false
 		}
 	}
@@ -76,7 +77,7 @@ func parseFast(raw []byte, lim Limits, hint int) (items []Item, ok bool) {
 }
 
 // parseEntries reads the batch array.
-func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int) ([]Item, bool) {
+func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int, huge bool) ([]Item, bool) {
 	if _, err := dec.ReadToken(); err != nil { // '['
 		return nil, false
 	}
@@ -85,7 +86,7 @@ func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int) ([]It
 		if len(items) == lim.MaxEventsPerBatch {
 			return nil, false
 		}
-		it, ok := parseEntry(dec, raw, lim)
+		it, ok := parseEntry(dec, raw, lim, huge)
 		if !ok {
 			return nil, false
 		}
@@ -106,7 +107,7 @@ type entryState struct {
 }
 
 // parseEntry reads one entry. ok is false on a syntax error only.
-func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits) (Item, bool) {
+func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits, huge bool) (Item, bool) {
 	if dec.PeekKind() != '{' {
 		v, err := dec.ReadValue()
 		if err != nil {
@@ -147,9 +148,9 @@ func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits) (Item, bool) {
 		return parseItem(raw[start:end], lim), true
 	}
 	if st.rawOnly {
-		return finishItem(&w, nil), true // reads data.uid from the text
+		return finishItem(&w, nil, huge), true // reads data.uid from the text
 	}
-	return finishItem(&w, &st.data), true
+	return finishItem(&w, &st.data, huge), true
 }
 
 func tooLarge(n int, id string, lim Limits) Item {
@@ -166,7 +167,7 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 		st.lastID = w.ID
 		return err
 	case bytes.EqualFold(name, []byte("name")):
-		return st.str(dec, &w.Name)
+		return st.strIn(dec, &w.Name, knownNames())
 	case bytes.EqualFold(name, []byte("sid")):
 		return st.str(dec, &w.SID)
 	case bytes.EqualFold(name, []byte("aid")):
@@ -239,13 +240,23 @@ func readName(dec *jsontext.Decoder) ([]byte, error) {
 
 // str reads a string field: null leaves it as it was, as in encoding/json.
 func (st *entryState) str(dec *jsontext.Decoder, dst *string) error {
+	return st.strIn(dec, dst, nil)
+}
+
+// strIn is str taking the string from known, when there, instead of
+// allocating it.
+func (st *entryState) strIn(dec *jsontext.Decoder, dst *string, known map[string]string) error {
 	switch dec.PeekKind() {
 	case '"':
-		v, err := schemas.ReadString(dec)
+		b, err := readName(dec) // the same unquoting, for any string
 		if err != nil {
 			return err
 		}
-		*dst = v
+		if s, ok := known[string(b)]; ok {
+			*dst = s
+		} else {
+			*dst = string(b)
+		}
 		return nil
 	case 'n':
 		_, err := dec.ReadToken()
@@ -257,6 +268,9 @@ func (st *entryState) str(dec *jsontext.Decoder, dst *string) error {
 
 // readData reads data: an object is decoded to its value and kept as the
 // raw bytes it spans; anything else is kept raw for finishItem to judge.
+// When the event's name is known by now, the value holds only the
+// properties its schema can constrain (schemas.RelevantKeys), and notes the
+// name: finishItem drops a value reduced for another name.
 func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) error {
 	if dec.PeekKind() != '{' {
 		v, err := dec.ReadValue()
@@ -268,7 +282,8 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 		st.data, st.rawOnly = decodedData{}, false
 		return nil
 	}
-	if !needsValue(w) {
+	need, keys := needsValue(w)
+	if !need {
 		v, err := dec.ReadValue()
 		if err != nil {
 			return err
@@ -282,19 +297,40 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 		return err
 	}
 	start := int(dec.InputOffset()) - 1
-	m := make(map[string]any)
+	var m map[string]any
+	if keys != nil {
+		m = getDataMap()
+	} else {
+		m = make(map[string]any)
+	}
 	var uid any
 	for dec.PeekKind() != '}' {
-		k, err := schemas.ReadString(dec)
+		name, err := readName(dec) // valid until the next read
 		if err != nil {
 			return err
+		}
+		isUID := bytes.EqualFold(name, []byte("uid"))
+		var k string
+		keep := true
+		if keys != nil {
+			k, keep = keys[string(name)]
+		} else {
+			k = string(name)
+		}
+		if !keep && !isUID {
+			if err := dec.SkipValue(); err != nil {
+				return err
+			}
+			continue
 		}
 		v, err := schemas.DecodeValue(dec)
 		if err != nil {
 			return err
 		}
-		m[k] = v
-		if strings.EqualFold(k, "uid") {
+		if keep {
+			m[k] = v
+		}
+		if isUID {
 			uid = v
 		}
 	}
@@ -303,22 +339,44 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 	}
 	w.Data = raw[start:dec.InputOffset()]
 	st.data, st.rawOnly = decodedData{value: m, uid: uid}, false
+	if keys != nil {
+		st.data.reducedFor, st.data.pooled = w.Name, true
+	}
 	return nil
 }
+
+// knownNames maps the name and aliases of every browser event with a
+// schema to themselves, so that reading one allocates nothing.
+var knownNames = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string)
+	for _, t := range schemas.Catalog() {
+		if t.Source == event.SourceBrowser {
+			for _, n := range append([]string{t.Name}, t.Aliases...) {
+				m[n] = n
+			}
+		}
+	}
+	return m
+})
 
 // needsValue reports whether an entry's data may need its decoded value:
 // not when what was read so far names an event no schema describes (a
 // custom event, an unknown name). Should a later field change that, the
 // item is simply not decoded and prepare validates Data's text instead.
-func needsValue(w *wireItem) bool {
+// keys, when not nil, are the only properties the value needs (the name is
+// known and its schema constrains no others).
+func needsValue(w *wireItem) (need bool, keys map[string]string) {
 	switch w.Src {
 	case "", string(event.SourceBrowser):
 	default:
-		return false // custom events have no schemas; anything else is rejected
+		return false, nil // custom events have no schemas; anything else is rejected
 	}
 	if w.Name == "" {
-		return true // the name may follow
+		return true, nil // the name may follow
 	}
-	_, ok := schemas.Lookup(event.SourceBrowser, w.Name)
-	return ok
+	t, ok := schemas.Lookup(event.SourceBrowser, w.Name)
+	if !ok {
+		return false, nil
+	}
+	return true, t.RelevantKeys()
 }

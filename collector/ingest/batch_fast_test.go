@@ -3,10 +3,14 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/popinbridge/bridge/schemas"
 )
 
 // refParseBatch is ParseBatch decoding with encoding/json only: the
@@ -18,14 +22,15 @@ func refParseBatch(raw []byte, lim Limits) ([]Item, *Error) {
 	if !utf8.Valid(raw) {
 		return nil, refuse(CodeMalformed, "not valid UTF-8")
 	}
-	if _, err := scanLimits(raw, lim); err != nil {
+	if _, _, err := scanLimits(raw, lim); err != nil {
 		return nil, err
 	}
 	return parseStd(raw, lim)
 }
 
 // sameItems compares items ignoring the decoded value, which it checks
-// against encoding/json's decoding of Data.
+// against encoding/json's decoding of Data: all of it, or, for a known
+// event, only the properties its schema can constrain (RelevantKeys).
 func sameItems(t *testing.T, raw []byte, got, want []Item) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -37,15 +42,32 @@ func sameItems(t *testing.T, raw []byte, got, want []Item) {
 			dec := json.NewDecoder(bytes.NewReader(g.Data))
 			dec.UseNumber()
 			var v any
-			if err := dec.Decode(&v); err != nil || !reflect.DeepEqual(v, g.value) {
+			if err := dec.Decode(&v); err != nil || !reflect.DeepEqual(v, g.value) && !reflect.DeepEqual(relevantOnly(g, v), g.value) {
 				t.Fatalf("%q item %d: value %#v, Data %s decodes to %#v (%v)", raw, i, g.value, g.Data, v, err)
 			}
 		}
-		g.value, g.decoded = nil, false
+		g.value, g.decoded, g.pooled = nil, false, false
 		if !reflect.DeepEqual(g, w) {
 			t.Fatalf("%q item %d:\n got %+v %+v\nwant %+v %+v", raw, i, g, g.Reject, w, w.Reject)
 		}
 	}
+}
+
+// relevantOnly is v with only the properties the schema of it's event can
+// constrain, or nil when it has no such schema or v is not an object.
+func relevantOnly(it Item, v any) any {
+	t, ok := schemas.Lookup(it.Source, it.Name)
+	obj, isObj := v.(map[string]any)
+	if !ok || !isObj || t.RelevantKeys() == nil {
+		return nil
+	}
+	out := make(map[string]any)
+	for k, x := range obj {
+		if _, ok := t.RelevantKeys()[k]; ok {
+			out[k] = x
+		}
+	}
+	return out
 }
 
 var fastSeeds = []string{
@@ -73,6 +95,8 @@ var fastSeeds = []string{
 	`[]`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"my_event","src":"custom","data":{"Uid":7,"x":[1]}}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"unknown_one","data":{"uid":"u","x":{}},"name":"nudge_show"}]}`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"popin_rating_done","data":{"UID":1,"uid":"u","rating":true,"x":[{}]},"name":"nudge_show"}]}`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"popin_rating_done","data":{"Uid":1,"uid":"u","r\u0061ting":"5","x":[{}]}}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"x","data":{"pad":"` + strings.Repeat("p", 500) + `"}}]}`,
 	`{"batch":[{"id":"0B6F4C1E-8D3A-4F7E-9A2B-5C6D7E8F9A0B","name":"nudge_show","data":{"a":[1e999999,2]}},{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"x"}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"x","src":"custom","ts":1e999999,"data":{"a/b":-1E309,"c":"1e999"}}]}`,
@@ -99,4 +123,51 @@ func FuzzParseFast(f *testing.F) {
 		}
 		sameItems(t, raw, got, want)
 	})
+}
+
+// TestDecodedValueValidatesAsData checks that an item's decoded value, all
+// of its data or only its schema's relevant properties, is validated as
+// its Data would be, and that a value reduced for a name the entry later
+// changes is not used.
+func TestDecodedValueValidatesAsData(t *testing.T) {
+	id := `"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b"`
+	for _, tc := range []struct {
+		entry   string
+		decoded bool
+		err     string
+	}{
+		{`"name":"popin_rating_done","data":{"uid":"u","rating":5,"note":{"x":[1e3]}}`, true, ""},
+		{`"name":"popin_rating_done","data":{"uid":"u","rating":true,"note":"n"}`, true, "data/rating: want integer or string, got boolean"},
+		{`"name":"popin_rating_done","data":{"uid":"u","note":"n"}`, true, "data/rating: required"},
+		{`"name":"popin_rating_done","data":{"uid":"u","r\u0061ting":5}`, true, ""},
+		{`"data":{"uid":"u","rating":true,"x":1},"name":"popin_rating_done"`, true, "data/rating: want integer or string, got boolean"},
+		{`"name":"nudge_show","data":{"uid":"u","rating":true},"name":"popin_rating_done"`, false, "data/rating: want integer or string, got boolean"},
+		{`"name":"popin_rating_done","data":{"uid":"u","rating":true},"name":"nudge_show"`, false, ""},
+	} {
+		raw := []byte(`{"batch":[{` + id + `,` + tc.entry + `}]}`)
+		items, rerr := ParseBatch(raw, defaultLimits())
+		if rerr != nil || len(items) != 1 || items[0].Reject != nil {
+			t.Fatalf("%s: %v %+v", tc.entry, rerr, items)
+		}
+		it := items[0]
+		if it.decoded != tc.decoded {
+			t.Errorf("%s: decoded %v, want %v", tc.entry, it.decoded, tc.decoded)
+		}
+		in := &Ingest{validator: schemaValidator{}, valueVal: schemaValidator{}}
+		known, err := in.validate(&it)
+		if !known || fmt.Sprint(err) != fmt.Sprint(schemasErr(tc.err)) {
+			t.Errorf("%s: validate = %v, %v; want %q", tc.entry, known, err, tc.err)
+		}
+		if _, derr := schemas.Validate(it.Source, it.Name, it.Data); fmt.Sprint(derr) != fmt.Sprint(err) {
+			t.Errorf("%s: Validate(Data) = %v, validate = %v", tc.entry, derr, err)
+		}
+	}
+}
+
+// schemasErr is err as validate returns it: nil for "".
+func schemasErr(msg string) error {
+	if msg == "" {
+		return nil
+	}
+	return errors.New(msg)
 }

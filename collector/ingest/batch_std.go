@@ -52,18 +52,23 @@ func parseItem(raw json.RawMessage, lim Limits) Item {
 		id := peekID(raw)
 		return invalid(id, "%s", jsonErrorText(err))
 	}
-	return finishItem(&w, nil)
+	return finishItem(&w, nil, true)
 }
 
 // decodedData is an item's data already decoded by parseFast.
 type decodedData struct {
 	value any // schemas.DecodeValue shapes
 	uid   any // the value of the last top-level key folding to "uid"
+	// reducedFor, when set, is the event name whose schema's relevant keys
+	// (schemas.RelevantKeys) are all value holds.
+	reducedFor string
+	pooled     bool // value is from dataMaps
 }
 
 // finishItem checks a decoded entry and builds its Item. dd, when not nil,
-// is w.Data already decoded.
-func finishItem(w *wireItem, dd *decodedData) Item {
+// is w.Data already decoded. huge false skips checkNumbers: the caller
+// knows Data holds no number it could refuse.
+func finishItem(w *wireItem, dd *decodedData, huge bool) Item {
 	invalid := func(id, format string, args ...any) Item {
 		return Item{ID: id, Reject: &Reject{ID: id, Code: CodeInvalidEvent, Error: fmt.Sprintf(format, args...)}}
 	}
@@ -105,7 +110,9 @@ func finishItem(w *wireItem, dd *decodedData) Item {
 		var uid string
 		var err error
 		if dd != nil {
-			it.value, it.decoded = dd.value, true
+			if dd.reducedFor == "" || dd.reducedFor == w.Name {
+				it.value, it.decoded, it.pooled = dd.value, true, dd.pooled // else a later name differs
+			}
 			uid, err = uidText(dd.uid)
 		} else {
 			uid, err = dataUID(data)
@@ -114,8 +121,10 @@ func finishItem(w *wireItem, dd *decodedData) Item {
 			return invalid(w.ID, "data.uid: %v", err)
 		}
 		it.UID = uid
-		if err := checkNumbers(data); err != nil {
-			return invalid(w.ID, "%v", err)
+		if huge {
+			if err := checkNumbers(data); err != nil {
+				return invalid(w.ID, "%v", err)
+			}
 		}
 	default:
 		return invalid(w.ID, "data: want an object")

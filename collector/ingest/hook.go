@@ -72,7 +72,7 @@ func (in *Ingest) serveHook(w http.ResponseWriter, r *http.Request) {
 		refusal(refuse(CodeMalformed, "not valid UTF-8"))
 		return
 	}
-	if _, e := scanLimits(body, in.lim); e != nil {
+	if _, _, e := scanLimits(body, in.lim); e != nil {
 		refusal(e)
 		return
 	}

@@ -41,7 +41,7 @@ func checkNumbers(data []byte) error {
 }
 
 // hasHugeNumber reports whether data holds a number literal outside strings
-// that isHuge. Only literals with an exponent or over 308 bytes can be.
+// that isHuge. Only literals with an exponent or over maxNumberBytes can be.
 func hasHugeNumber(data []byte) bool {
 	for i := 0; i < len(data); i++ {
 		switch c := data[i]; {
@@ -57,7 +57,7 @@ func hasHugeNumber(data []byte) bool {
 					break
 				}
 			}
-			if (exp || j-i > 308) && isHuge(string(data[i:j])) {
+			if (exp || j-i > maxNumberBytes) && isHuge(string(data[i:j])) {
 				return true
 			}
 			i = j - 1
@@ -65,6 +65,10 @@ func hasHugeNumber(data []byte) bool {
 	}
 	return false
 }
+
+// maxNumberBytes is the longest number literal without an exponent that
+// may be within a float64's range.
+const maxNumberBytes = 308
 
 // isHuge reports whether the number literal lit overflows a float64.
 func isHuge(lit string) bool {

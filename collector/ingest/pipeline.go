@@ -101,9 +101,16 @@ func (in *Ingest) validateParallel(items []Item) []verdict {
 }
 
 // validate checks an item's data, from its decoded value when there is one.
+// The value is used up: with the default validator, which keeps no
+// reference to it, a pooled map goes back for reuse.
 func (in *Ingest) validate(it *Item) (bool, error) {
 	if it.decoded && in.valueVal != nil {
-		return in.valueVal.ValidateValue(it.Source, it.Name, it.value)
+		known, err := in.valueVal.ValidateValue(it.Source, it.Name, it.value)
+		if _, isDefault := in.valueVal.(schemaValidator); isDefault && it.pooled {
+			putDataMap(it.value.(map[string]any))
+			it.value, it.decoded, it.pooled = nil, false, false
+		}
+		return known, err
 	}
 	return in.validator.Validate(it.Source, it.Name, it.Data)
 }

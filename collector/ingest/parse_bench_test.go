@@ -1,0 +1,30 @@
+package ingest
+
+import "testing"
+
+// BenchmarkParseValidate5 is the CPU the bridge spends on one 5-event frame
+// of TestBenchIngest before the event log: ParseBatch and each event's
+// schema validation (from the value ParseBatch decoded), as prepare does.
+func BenchmarkParseValidate5(b *testing.B) {
+	frames := benchFrames(b, 64, 5)
+	lim := testConfig().limits()
+	in := &Ingest{validator: schemaValidator{}, valueVal: schemaValidator{}}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		items, rerr := ParseBatch(frames[i%len(frames)], lim)
+		if rerr != nil {
+			b.Fatal(rerr)
+		}
+		for j := range items {
+			it := &items[j]
+			if it.Reject != nil || !it.decoded {
+				b.Fatalf("item %d: reject %v, decoded %v", j, it.Reject, it.decoded)
+			}
+			if _, err := in.validate(it); err != nil {
+				b.Fatal(err)
+			}
+		}
+		i++
+	}
+}
