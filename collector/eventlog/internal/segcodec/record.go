@@ -38,7 +38,7 @@ import (
 
 const (
 	flagKnown = 1
-	flagGA    = 2 // the record ends with user_id and ga_client_id
+	flagGA    = 2                         // the record ends with user_id and ga_client_id
 	flagLater = ^byte(flagKnown | flagGA) // fields of a later version follow ga_client_id
 )
 
