@@ -205,17 +205,16 @@ func runProxy(t *testing.T, name, addr string, cmd *exec.Cmd) *proxyProc {
 			_ = c.Close()
 			break
 		}
-		select {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not listen on %s: %v", name, addr, err)
+		}
+		select { // poll again soon, or stop at once when the proxy exited
 		case <-exited:
 			w.mu.Lock()
 			defer w.mu.Unlock()
 			t.Fatalf("%s exited at start:\n%s", name, out.String())
-		default:
+		case <-time.After(50 * time.Millisecond):
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s does not listen on %s: %v", name, addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	return &proxyProc{addr: addr, out: out}
 }
