@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"github.com/popinbridge/bridge/internal/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -64,21 +65,14 @@ type procSample struct {
 	rss       int64         // resident bytes
 }
 
-// clockTick is the unit of utime/stime in /proc/<pid>/stat (USER_HZ, 100 on Linux).
-const clockTick = 10 * time.Millisecond
-
 func sampleProc(t *testing.T, pid int) procSample {
 	t.Helper()
 	s := procSample{at: time.Now()}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	cpu, err := testkit.ProcCPU(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Fields after the parenthesised command: state is field 3, utime 14, stime 15.
-	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	s.cpu = time.Duration(ut+st) * clockTick
+	s.cpu = cpu
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/status", pid))
 	for _, task := range tasks {
 		b, err := os.ReadFile(task)

@@ -10,7 +10,6 @@ import (
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -137,11 +136,9 @@ type usage struct {
 }
 
 func startUsage() usage {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	return usage{cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), allocs: ms.Mallocs}
+	return usage{cpu: testkit.SelfCPU(), allocs: ms.Mallocs}
 }
 
 // per returns CPU µs and allocations per operation since u, for n operations.

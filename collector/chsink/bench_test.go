@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -62,7 +61,7 @@ func TestBenchSink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpu0, srv0 := cpuTime(), serverCPU(srv.Dir)
+	cpu0, srv0 := testkit.SelfCPU(), testkit.CPUOfCommand(srv.Dir, "clickhouse")
 	start := time.Now()
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -74,7 +73,7 @@ func TestBenchSink(t *testing.T) {
 		return nil
 	})
 	sinkDur := time.Unix(0, log.doneAt.Load()).Sub(start) // not when the poll above noticed
-	sinkCPU, sinkSrvCPU := cpuTime()-cpu0, serverCPU(srv.Dir)-srv0
+	sinkCPU, sinkSrvCPU := testkit.SelfCPU()-cpu0, testkit.CPUOfCommand(srv.Dir, "clickhouse")-srv0
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s.Shutdown(ctx)
@@ -119,11 +118,11 @@ func TestBenchSink(t *testing.T) {
 		"url, referrer, title, utm_source, utm_medium, utm_campaign, utm_term, utm_content, fbp, fbc, country, ip, user_agent, data"
 	sh("SELECT "+cols+" FROM events FORMAT Native", "", file)
 	sh("CREATE TABLE events_copy AS events", "", "")
-	srv1 := serverCPU(srv.Dir)
+	srv1 := testkit.CPUOfCommand(srv.Dir, "clickhouse")
 	clientCPU = 0
 	clientDur := sh("INSERT INTO events_copy ("+cols+") FORMAT Native", file, "")
 	clientOwnCPU := clientCPU
-	clientSrvCPU := serverCPU(srv.Dir) - srv1
+	clientSrvCPU := testkit.CPUOfCommand(srv.Dir, "clickhouse") - srv1
 	if got := queryUint(t, db, "SELECT count() FROM events_copy"); got != uint64(n) {
 		t.Fatalf("events_copy has %d rows, want %d", got, n)
 	}
@@ -278,38 +277,4 @@ func (s *genSeg) Nak(time.Duration) error {
 	s.l.retry = append(s.l.retry, s)
 	s.l.mu.Unlock()
 	return nil
-}
-
-// cpuTime is the user+system CPU time used by this process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// serverCPU is the CPU time used so far by the clickhouse-server whose
-// command line mentions dir (0 if not found).
-func serverCPU(dir string) time.Duration {
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		cmd, err := os.ReadFile(p)
-		if err != nil || !strings.Contains(string(cmd), dir) || !strings.Contains(string(cmd), "clickhouse") {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-		if len(f) < 13 {
-			continue
-		}
-		var ut, st int64
-		fmt.Sscan(f[11], &ut)
-		fmt.Sscan(f[12], &st)
-		return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
-	}
-	return 0
 }

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +12,7 @@ import (
 	"github.com/popinbridge/bridge/internal/chtest"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/site"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // sinkShaped is an event shaped like TestBenchSink's traffic (bench_test.go's
@@ -89,47 +87,13 @@ func BenchmarkRowsInsert(b *testing.B) {
 		r.add(&e, site.PIIHash, "IN", nil)
 	}
 	b.ReportAllocs()
-	cpu0, srv0 := processCPU(), serverCPU(srv.Dir)
+	cpu0, srv0 := testkit.SelfCPU(), testkit.CPUOfCommand(srv.Dir, "clickhouse")
 	for b.Loop() {
 		if err := r.insert(ctx, db); err != nil {
 			b.Fatal(err)
 		}
 	}
 	// The client's CPU (this process), less noisy than ns/op, which waits for the server.
-	b.ReportMetric(float64((processCPU()-cpu0).Microseconds())/1000/float64(b.N), "client-cpu-ms/op")
-	b.ReportMetric(float64((serverCPU(srv.Dir)-srv0).Microseconds())/1000/float64(b.N), "server-cpu-ms/op")
-}
-
-// processCPU is the user+system CPU time used by this process so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// serverCPU is the CPU time used so far by the clickhouse-server whose
-// command line mentions dir (0 if not found).
-func serverCPU(dir string) time.Duration {
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		cmd, err := os.ReadFile(p)
-		if err != nil || !strings.Contains(string(cmd), dir) || !strings.Contains(string(cmd), "clickhouse") {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join(filepath.Dir(p), "stat"))
-		if err != nil {
-			continue
-		}
-		f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
-		if len(f) < 13 {
-			continue
-		}
-		var ut, st int64
-		fmt.Sscan(f[11], &ut)
-		fmt.Sscan(f[12], &st)
-		return time.Duration(ut+st) * 10 * time.Millisecond // USER_HZ = 100
-	}
-	return 0
+	b.ReportMetric(float64((testkit.SelfCPU()-cpu0).Microseconds())/1000/float64(b.N), "client-cpu-ms/op")
+	b.ReportMetric(float64((testkit.CPUOfCommand(srv.Dir, "clickhouse")-srv0).Microseconds())/1000/float64(b.N), "server-cpu-ms/op")
 }

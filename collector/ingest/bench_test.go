@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // TestBenchIngest measures WebSocket ingest end to end (ingest → validate →
@@ -71,9 +71,9 @@ func benchIngest(t *testing.T, perBatch, total int, target float64) {
 
 	var baseTook, fullTook, baseCPU, fullCPU time.Duration
 	load := func(url string, part [][]byte, cpu *time.Duration) time.Duration {
-		c0 := processCPU(t)
+		c0 := testkit.SelfCPU()
 		took := benchLoad(t, url, part, conns, window, perBatch)
-		*cpu += processCPU(t) - c0
+		*cpu += testkit.SelfCPU() - c0
 		return took
 	}
 	for r := range rounds {
@@ -121,15 +121,6 @@ func benchIngest(t *testing.T, perBatch, total int, target float64) {
 	// The test process holds the clients too: their work counts on both sides.
 	fmt.Printf("BENCH ingest %d-event frames: test process CPU per event: full %.1f µs, baseline %.1f µs\n",
 		perBatch, float64(fullCPU.Microseconds())/events, float64(baseCPU.Microseconds())/events)
-}
-
-// processCPU is the CPU time (user and system) the test process has used.
-func processCPU(t *testing.T) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchLogConfig applies BRIDGE_BENCH_INFLIGHT (event_log.max_inflight_commits)
