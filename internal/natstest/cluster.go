@@ -65,10 +65,37 @@ func serverBinary(tb testing.TB) string {
 }
 
 // StartCluster starts n servers forming one JetStream cluster and waits
-// until JetStream answers through each of them.
+// until JetStream answers through each of them. A cluster whose servers
+// elect no meta leader within formTimeout (it happens rarely under load,
+// e.g. when another process took a port between freePorts and the server's
+// listen) is stopped, logged and started again on fresh ports and
+// directories, up to formAttempts times.
 func StartCluster(tb testing.TB, n int) *Cluster {
 	tb.Helper()
 	bin := serverBinary(tb)
+	for attempt := 1; ; attempt++ {
+		c, err := startCluster(tb, bin, n)
+		if err == nil {
+			return c
+		}
+		for _, nd := range c.Nodes {
+			nd.kill()
+		}
+		if attempt == formAttempts {
+			tb.Fatalf("natstest: no cluster after %d attempts: %v", attempt, err)
+		}
+		tb.Logf("natstest: cluster did not form (attempt %d of %d), starting a new one: %v", attempt, formAttempts, err)
+	}
+}
+
+const (
+	formAttempts = 3
+	formTimeout  = 30 * time.Second
+)
+
+// startCluster is one attempt of StartCluster; on error the caller kills
+// the returned cluster's nodes.
+func startCluster(tb testing.TB, bin string, n int) (*Cluster, error) {
 	c := &Cluster{tb: tb}
 	clientPorts, routePorts := freePorts(tb, n), freePorts(tb, n)
 	var routes []string
@@ -114,13 +141,15 @@ cluster {
 	})
 	for _, nd := range c.Nodes {
 		if err := nd.start(); err != nil {
-			tb.Fatalf("natstest: start %s: %v", nd.Name, err)
+			return c, fmt.Errorf("start %s: %w", nd.Name, err)
 		}
 	}
 	for _, nd := range c.Nodes {
-		c.waitJetStream(nd)
+		if err := jetStreamReady(nd, formTimeout); err != nil {
+			return c, fmt.Errorf("%w\n%s", err, tail(nd.logPath, 30))
+		}
 	}
-	return c
+	return c, nil
 }
 
 // URLs is every server's client URL, comma-separated (event_log.url).
@@ -176,7 +205,14 @@ func (c *Cluster) Connect(nd *Node) jetstream.JetStream {
 // which needs the cluster's meta leader.
 func (c *Cluster) waitJetStream(nd *Node) {
 	c.tb.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	if err := jetStreamReady(nd, 60*time.Second); err != nil {
+		c.tb.Fatalf("natstest: %v\n%s", err, tail(nd.logPath, 30))
+	}
+}
+
+// jetStreamReady polls nd until JetStream answers, for at most wait.
+func jetStreamReady(nd *Node, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
 	var last error
 	for time.Now().Before(deadline) {
 		nc, err := nats.Connect(nd.ClientURL, nats.NoReconnect(), nats.Timeout(time.Second))
@@ -187,13 +223,13 @@ func (c *Cluster) waitJetStream(nd *Node) {
 			cancel()
 			nc.Close()
 			if err == nil {
-				return
+				return nil
 			}
 		}
 		last = err
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // poll interval
 	}
-	c.tb.Fatalf("natstest: %s: jetstream not ready: %v\n%s", nd.Name, last, tail(nd.logPath, 30))
+	return fmt.Errorf("%s: jetstream not ready: %v", nd.Name, last)
 }
 
 func (nd *Node) start() error {
