@@ -19,28 +19,23 @@ import (
 	"github.com/popinbridge/bridge/internal/chtest"
 )
 
-// lowRateBridge is the built binary with ClickHouse and one webhook endpoint
-// on a loopback receiver, ready for a steady trickle of events.
+// lowRateBridge is a collector process (the built binary with ClickHouse and
+// one webhook endpoint, or the floor server) posting to a loopback receiver,
+// ready for a steady trickle of events.
 type lowRateBridge struct {
-	p         *bridgeProc
-	srv       *chtest.Server
-	db        string
-	delivered atomic.Int64
+	procID    int
+	url       string       // where events are POSTed
+	stored    func() int   // events durably stored so far
+	delivered atomic.Int64 // webhooks received
 	sent      int
 	client    *http.Client
 }
 
 func startLowRateBridge(t *testing.T) *lowRateBridge {
 	t.Helper()
-	lb := &lowRateBridge{srv: chtest.Shared(t), db: uniqueDB("bench_lowrate"),
-		client: &http.Client{Timeout: 30 * time.Second}}
-	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, r.Body)
-		lb.delivered.Add(1)
-		w.WriteHeader(http.StatusNoContent)
-	}))
-	t.Cleanup(recv.Close)
-	lb.p = startBridgeBin(t, benchBinary(t), fmt.Sprintf(`log_level: warn
+	srv, db := chtest.Shared(t), uniqueDB("bench_lowrate")
+	lb, recv := newLowRateTarget(t)
+	p := startBridgeBin(t, benchBinary(t), fmt.Sprintf(`log_level: warn
 ingest:
   rate_limit: {per_ip_events_per_second: 0, per_site_events_per_second: 0}
 clickhouse: {addr: %q, database: %q}
@@ -49,11 +44,45 @@ sites:
   - {id: acme, write_key: pk_acme, origins: ["*"]}
 endpoints:
   - {id: hook, site: acme, type: webhook, url: %q}
-`, lb.srv.Addr(), lb.db, recv.URL))
+`, srv.Addr(), db, recv))
+	lb.procID, lb.url = p.cmd.Process.Pid, "http://"+p.addr+"/v1/events?key=pk_acme"
+	lb.stored = func() int {
+		out, err := srv.Query(context.Background(), "SELECT count() FROM "+db+".events")
+		n, _ := strconv.Atoi(out)
+		if err != nil {
+			return 0
+		}
+		return n
+	}
 	return lb
 }
 
-func (lb *lowRateBridge) pid() int { return lb.p.cmd.Process.Pid }
+// startLowRateFloor is the same trickle against the floor server
+// (serveLowRateFloor): its answer means stored.
+func startLowRateFloorTarget(t *testing.T) *lowRateBridge {
+	t.Helper()
+	lb, recv := newLowRateTarget(t)
+	pid, addr := startLowRateFloor(t, recv)
+	lb.procID, lb.url = pid, "http://"+addr+"/v1/events"
+	lb.stored = func() int { return lb.sent }
+	return lb
+}
+
+// newLowRateTarget starts the loopback webhook receiver counting into the
+// returned target; the caller sets what it posts to.
+func newLowRateTarget(t *testing.T) (*lowRateBridge, string) {
+	t.Helper()
+	lb := &lowRateBridge{client: &http.Client{Timeout: 30 * time.Second}}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		lb.delivered.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(recv.Close)
+	return lb, recv.URL
+}
+
+func (lb *lowRateBridge) pid() int { return lb.procID }
 
 // post sends one HTTP request carrying n new events.
 func (lb *lowRateBridge) post(t *testing.T, n int) {
@@ -62,7 +91,7 @@ func (lb *lowRateBridge) post(t *testing.T, n int) {
 		batch[i] = wireEvent(uuid.NewString(), "popin_widget_open")
 	}
 	frame, _ := json.Marshal(map[string]any{"batch": batch})
-	resp, err := lb.client.Post("http://"+lb.p.addr+"/v1/events?key=pk_acme", "text/plain", bytes.NewReader(frame))
+	resp, err := lb.client.Post(lb.url, "text/plain", bytes.NewReader(frame))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,11 +109,8 @@ func (lb *lowRateBridge) settle(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
-		if int(lb.delivered.Load()) >= lb.sent {
-			out, err := lb.srv.Query(context.Background(), "SELECT count() FROM "+lb.db+".events")
-			if n, _ := strconv.Atoi(out); err == nil && n >= lb.sent {
-				return
-			}
+		if int(lb.delivered.Load()) >= lb.sent && lb.stored() >= lb.sent {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -128,7 +154,9 @@ func (lb *lowRateBridge) steady(t *testing.T, rate, perReq int, d time.Duration)
 // TestBenchLowRate: CPU of the bridge process per event at a steady 100
 // events/s end to end (HTTP ingest, fsynced log, ClickHouse, one signed
 // webhook), one event per request, against the same rate in batches of 50
-// measured in the same run. Also the idle cost per second.
+// and against the floor server (serveLowRateFloor: fdatasync'd append and one
+// webhook per event, nothing else) measured in the same run. Also the idle
+// cost per second.
 // BRIDGE_BENCH_LOWRATE_SECONDS sets each run's length (default 10).
 func TestBenchLowRate(t *testing.T) {
 	skipUnlessBench(t)
@@ -153,15 +181,27 @@ func TestBenchLowRate(t *testing.T) {
 
 	single := lb.steady(t, 100, 1, d)
 	batched := lb.steady(t, 100, 50, d)
+
+	fl := startLowRateFloorTarget(t)
+	for range 20 {
+		fl.post(t, 1)
+	}
+	fl.settle(t)
+	floor := fl.steady(t, 100, 1, d)
 	for _, r := range []struct {
 		name string
 		run  lowRateRun
-	}{{"single", single}, {"batch50", batched}} {
+	}{{"single", single}, {"batch50", batched}, {"floor single", floor}} {
 		fmt.Printf("BENCH lowrate %s: %d events in %.1fs, CPU %.3fs = %.3f ms/event, %.1f wake-ups/event (+%.1f forced)\n",
 			r.name, r.run.events, r.run.took.Seconds(), r.run.cpu.Seconds(),
 			float64(r.run.cpuPerEvent())/1e6, r.run.wakesPerEvent(), float64(r.run.forced)/float64(r.run.events))
 	}
 	fmt.Printf("BENCH lowrate idle: %.1f ms CPU/s, %.0f wake-ups/s\n", idleCPU*1000, idleWakes)
-	fmt.Printf("BENCH lowrate 100 ev/s: single %.3f ms/event (target <= 0.5), %.1fx the batched cost in the same run\n",
-		float64(single.cpuPerEvent())/1e6, float64(single.cpu)/float64(single.events)/(float64(batched.cpu)/float64(batched.events)))
+	fmt.Printf("BENCH lowrate 100 ev/s: single %.3f ms/event (target <= 0.5), %.1fx the batched cost, %.1fx the floor server's %.3f ms/event in the same run\n",
+		float64(single.cpuPerEvent())/1e6, perEvent(single)/perEvent(batched),
+		perEvent(single)/perEvent(floor), float64(floor.cpuPerEvent())/1e6)
+}
+
+func perEvent(r lowRateRun) float64 {
+	return float64(r.cpu) / float64(r.events)
 }

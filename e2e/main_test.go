@@ -12,6 +12,10 @@ func TestMain(m *testing.M) {
 		serveWSBaseline() // a benchmark's baseline server, not a test run
 		return
 	}
+	if hook := os.Getenv(lowRateFloorEnv); hook != "" {
+		serveLowRateFloor(hook) // the low-rate benchmark's floor server
+		return
+	}
 	code := m.Run()
 	chtest.StopShared()
 	os.Exit(code)
