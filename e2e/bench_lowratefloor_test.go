@@ -1,17 +1,12 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 )
@@ -28,14 +23,12 @@ const lowRateFloorEnv = "BRIDGE_BENCH_LOWRATE_FLOOR"
 func serveLowRateFloor(hookURL string) {
 	dir, err := os.MkdirTemp("", "bridge-floor-")
 	if err != nil {
-		fmt.Println("ERR", err)
-		os.Exit(1)
+		childFail(err)
 	}
 	defer os.RemoveAll(dir)
 	f, err := os.OpenFile(filepath.Join(dir, "log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		fmt.Println("ERR", err)
-		os.Exit(1)
+		childFail(err)
 	}
 	// One sender, bounded: the floor forwards in the background like the
 	// bridge's fast path, so the answer does not wait for the webhook.
@@ -82,34 +75,12 @@ func serveLowRateFloor(hookURL string) {
 			hooks <- ev
 		}
 	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		fmt.Println("ERR", err)
-		os.Exit(1)
-	}
-	fmt.Println("ADDR", ln.Addr())
-	_ = http.Serve(ln, h)
+	serveChild(h)
 }
 
 // startLowRateFloor runs serveLowRateFloor in a child process posting to
 // hookURL; it returns the child's pid and address and kills it at cleanup.
 func startLowRateFloor(t *testing.T, hookURL string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), lowRateFloorEnv+"="+hookURL)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "ADDR ")
-	if err != nil || !ok {
-		t.Fatalf("floor server: %q, %v", line, err)
-	}
-	return cmd.Process.Pid, addr
+	return startChildServer(t, lowRateFloorEnv+"="+hookURL)
 }

@@ -57,21 +57,41 @@ func serveWSBaseline() {
 			}
 		}
 	})
+	serveChild(h)
+}
+
+// serveChild is a benchmark child server's main: it listens on 127.0.0.1,
+// prints "ADDR host:port" and serves h until killed.
+func serveChild(h http.Handler) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		fmt.Println("ERR", err)
-		os.Exit(1)
+		childFail(err)
 	}
 	fmt.Println("ADDR", ln.Addr())
 	_ = http.Serve(ln, h)
+}
+
+// childFail ends a benchmark child server that could not start; the parent
+// reads the line instead of an address.
+func childFail(err error) {
+	fmt.Println("ERR", err)
+	os.Exit(1)
 }
 
 // startWSBaseline runs serveWSBaseline in a child process; it returns the
 // child's pid and address and kills it at cleanup.
 func startWSBaseline(t *testing.T) (int, string) {
 	t.Helper()
+	return startChildServer(t, wsBaselineEnv+"=1")
+}
+
+// startChildServer runs this test binary as a benchmark's server (TestMain
+// dispatches on env, NAME=value); the child prints "ADDR host:port". It
+// returns the child's pid and address and kills it at cleanup.
+func startChildServer(t *testing.T, env string) (int, string) {
+	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), wsBaselineEnv+"=1")
+	cmd.Env = append(os.Environ(), env)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -84,7 +104,7 @@ func startWSBaseline(t *testing.T) (int, string) {
 	line, err := bufio.NewReader(out).ReadString('\n')
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "ADDR ")
 	if err != nil || !ok {
-		t.Fatalf("baseline server: %q, %v", line, err)
+		t.Fatalf("%s server: %q, %v", env, line, err)
 	}
 	return cmd.Process.Pid, addr
 }
