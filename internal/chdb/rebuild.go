@@ -106,12 +106,18 @@ func (r rebuild) run(ctx context.Context, db *DB) error {
 	}
 	if left {
 		if err := r.copy(ctx, db, f); err != nil {
-			return fmt.Errorf("rebuild %s: %w", r.name, err)
+			// Another process may have copied every row and dropped old
+			// meanwhile (it drops old only after copying all of it).
+			if still, err2 := db.hasTable(ctx, f.storage(r.old)); err2 != nil || still {
+				return fmt.Errorf("rebuild %s: %w", r.name, err)
+			}
 		}
 	}
-	drops := []string{"DROP TABLE IF EXISTS {db}." + r.old + f.onCluster()}
+	// old's storage first: a process still copying then fails for want of
+	// it, which it takes as the copy being done (above).
+	drops := []string{"DROP TABLE IF EXISTS {db}." + f.storage(r.old) + f.onCluster()}
 	if f.Cluster != "" {
-		drops = append(drops, "DROP TABLE IF EXISTS {db}."+f.storage(r.old)+f.onCluster())
+		drops = append(drops, "DROP TABLE IF EXISTS {db}."+r.old+f.onCluster())
 	} else {
 		// An empty next a process created after another's swap (on a
 		// cluster it cannot exist: its replica path is the live table's).
