@@ -101,7 +101,9 @@ SETTINGS `+settings, eventsShardKey)
 
 // deliveriesDDL: one row per delivery attempt (CONTRACT §7, §10). Written by
 // the forwarder. ReplacingMergeTree with delivery_id and attempt in the key
-// makes a re-inserted identical attempt row collapse under FINAL.
+// makes a re-inserted identical attempt row collapse under FINAL (migration
+// 8 rebuilt the table with a key that also tells apart attempts of one
+// second: deliveriesAttemptKeyDDL).
 // next_attempt_at is 1970-01-01 00:00:00 (0) when no retry is planned.
 // state is one of the delivery states of internal/delivery (delivered,
 // retrying, dead, disabled, test, suppressed).

@@ -61,8 +61,9 @@ var deliveriesAttemptKey = rebuild{
 // from the tables (name has marker: step 1 is done; old exists: rows are
 // left to copy). A partition copied again (crash between its copy and its
 // drop, or two processes copying at once) adds identical rows, which
-// ReplacingMergeTree collapses like any re-inserted row. Nothing in 18.16
-// is needed beyond RENAME of several tables and DROP PARTITION ID.
+// ReplacingMergeTree collapses like any re-inserted row. It uses only what
+// 18.16 has: RENAME of several tables in one statement (there is no
+// EXCHANGE TABLES) and DROP PARTITION ID.
 type rebuild struct {
 	name, old, next string
 	shardKey        string
