@@ -2,7 +2,6 @@ package controlplane
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,7 +41,9 @@ const deliveryDetailColumns = deliveryColumns + ", request_url, request_headers,
 
 type rowScanner interface{ Scan(dest ...any) error }
 
-func scanDelivery(rows rowScanner, detail bool) (Delivery, error) {
+// scanDelivery reads deliveryColumns (deliveryDetailColumns when detail)
+// followed by extra.
+func scanDelivery(rows rowScanner, detail bool, extra ...any) (Delivery, error) {
 	var (
 		d                Delivery
 		attempt, latency uint32
@@ -56,7 +57,7 @@ func scanDelivery(rows rowScanner, detail bool) (Delivery, error) {
 	if detail {
 		dest = append(dest, &d.RequestURL, &reqHeaders, &d.RequestBody, &d.ResponseBody)
 	}
-	if err := rows.Scan(dest...); err != nil {
+	if err := rows.Scan(append(dest, extra...)...); err != nil {
 		return d, fmt.Errorf("scan deliveries: %w", err)
 	}
 	d.Attempt, d.StatusCode, d.OK, d.LatencyMS, d.Test = int(attempt), int(code), ok == 1, int64(latency), test == 1
@@ -94,104 +95,16 @@ func parseHeaders(s string) map[string]string {
 	return out
 }
 
-// deliveryCursor is the position after the last row of a page.
-type deliveryCursor struct {
-	at      int64
-	id      string
-	attempt int
-}
-
-func (c deliveryCursor) String() string {
-	return base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("%d|%d|%s", c.at, c.attempt, c.id)))
-}
-
-func parseDeliveryCursor(s string) (deliveryCursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return deliveryCursor{}, errBadCursor
-	}
-	parts := strings.SplitN(string(b), "|", 3)
-	if len(parts) != 3 {
-		return deliveryCursor{}, errBadCursor
-	}
-	at, err1 := strconv.ParseInt(parts[0], 10, 64)
-	n, err2 := strconv.Atoi(parts[1])
-	if err1 != nil || err2 != nil {
-		return deliveryCursor{}, errBadCursor
-	}
-	return deliveryCursor{at: at, attempt: n, id: parts[2]}, nil
-}
-
-// Deliveries implements History.
-func (h *ClickHouseHistory) Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, string, error) {
-	where := []string{"endpoint_id = ?"}
-	args := []any{q.EndpointID}
-	switch q.Status {
-	case "":
-	case "ok":
-		where = append(where, "ok = 1")
-	case "failed":
-		where = append(where, "ok = 0")
-	default:
-		n, err := strconv.Atoi(q.Status)
-		if err != nil {
-			return nil, "", fmt.Errorf("status %q: %w", q.Status, err)
-		}
-		where, args = append(where, "status_code = ?"), append(args, n)
-	}
-	if q.EventName != "" {
-		where, args = append(where, "event_name = ?"), append(args, q.EventName)
-	}
-	if !q.From.IsZero() {
-		where, args = append(where, "attempted_at >= toDateTime(?)"), append(args, q.From.Unix())
-	}
-	if !q.To.IsZero() {
-		where, args = append(where, "attempted_at < toDateTime(?)"), append(args, q.To.Unix())
-	}
-	if q.Cursor != "" {
-		c, err := parseDeliveryCursor(q.Cursor)
-		if err != nil {
-			return nil, "", err
-		}
-		where = append(where, "(attempted_at < toDateTime(?) OR (attempted_at = toDateTime(?) AND "+
-			"(delivery_id < ? OR (delivery_id = ? AND attempt < ?))))")
-		args = append(args, c.at, c.at, c.id, c.id, c.attempt)
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	query := "SELECT " + deliveryColumns + " FROM " + h.deliveries + " FINAL WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY attempted_at DESC, delivery_id DESC, attempt DESC LIMIT " + strconv.Itoa(limit+1)
-	rows, err := h.conn.Query(ctx, query, args...)
-	if err != nil {
-		return nil, "", fmt.Errorf("query deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out []Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows, false)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", fmt.Errorf("query deliveries: %w", err)
-	}
-	next := ""
-	if len(out) > limit {
-		out = out[:limit]
-		last := out[limit-1]
-		next = deliveryCursor{at: last.AttemptedAt.Unix(), id: last.DeliveryID, attempt: last.Attempt}.String()
-	}
-	return out, next, nil
-}
-
-// Delivery implements History.
+// Delivery implements History: the attempts by number, those of one
+// number (a replay starts again at 1) in time.
 func (h *ClickHouseHistory) Delivery(ctx context.Context, id string) ([]Delivery, error) {
+	return h.attempts(ctx, id, "attempt, "+chdb.DeliveriesAttemptedNSColumn+", trigger")
+}
+
+// attempts returns the attempts of delivery id in order (an ORDER BY list).
+func (h *ClickHouseHistory) attempts(ctx context.Context, id, order string) ([]Delivery, error) {
 	rows, err := h.conn.Query(ctx, "SELECT "+deliveryDetailColumns+" FROM "+h.deliveries+
-		" FINAL WHERE delivery_id = ? ORDER BY attempt, attempted_at LIMIT 1000", id)
+		" FINAL WHERE delivery_id = ? ORDER BY "+order+" LIMIT 1000", id)
 	if err != nil {
 		return nil, fmt.Errorf("query delivery: %w", err)
 	}
@@ -213,13 +126,19 @@ func (h *ClickHouseHistory) Delivery(ctx context.Context, id string) ([]Delivery
 	return out, nil
 }
 
+// latestLast orders a delivery's attempts in time, the latest last
+// (attempted_ns orders attempts within one second; rows written before
+// internal/chdb's migration 8 hold whole seconds, ordered by number).
+const latestLast = chdb.DeliveriesAttemptedNSColumn + ", attempt, trigger"
+
 // FailedSince implements History: deliveries with an attempt since `since`
-// that never succeeded and are not waiting for an automatic retry.
+// that never succeeded and are not waiting for an automatic retry (judged
+// by their latest attempt in time).
 func (h *ClickHouseHistory) FailedSince(ctx context.Context, endpointID string, since time.Time, limit int) ([]Delivery, error) {
 	q := `SELECT delivery_id FROM ` + h.deliveries + ` FINAL
 WHERE endpoint_id = ? AND test = 0 AND state != 'suppressed'
 GROUP BY delivery_id
-HAVING max(ok) = 0 AND max(attempted_at) >= toDateTime(?) AND argMax(state, (attempted_at, attempt)) != 'retrying'
+HAVING max(ok) = 0 AND max(attempted_at) >= toDateTime(?) AND argMax(state, (` + chdb.DeliveriesAttemptedNSColumn + `, attempt)) != 'retrying'
 ORDER BY max(attempted_at) LIMIT ` + strconv.Itoa(limit)
 	rows, err := h.conn.Query(ctx, q, endpointID, since.Unix())
 	if err != nil {
@@ -240,7 +159,7 @@ ORDER BY max(attempted_at) LIMIT ` + strconv.Itoa(limit)
 	}
 	var out []Delivery
 	for _, id := range ids {
-		all, err := h.Delivery(ctx, id)
+		all, err := h.attempts(ctx, id, latestLast)
 		if err != nil {
 			return nil, err
 		}

@@ -181,3 +181,51 @@ func TestClickHouseWriterAmbiguousFailure(t *testing.T) {
 		t.Errorf("failed deliveries: %d, want %d", got, n/2)
 	}
 }
+
+// TestClickHouseWriterKeepsEveryAttempt: attempts of one delivery made
+// within the same second — its first attempt 1 and a replay's attempt 1,
+// and a second replay — are separate rows after OPTIMIZE FINAL (a merge
+// keeps one row per key), while the first batch written again (the
+// Buffer's retry of an insert whose outcome it did not know) collapses
+// with its first copy.
+func TestClickHouseWriterKeepsEveryAttempt(t *testing.T) {
+	srv := chtest.Shared(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := chdb.NewDefaultConfig()
+	c.Addr, c.Database = srv.Addr(), fmt.Sprintf("dlog_same_second_%d", time.Now().UnixNano())
+	db, err := chdb.Open(ctx, c, chdb.Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	table := db.Table("deliveries")
+	w := NewClickHouseWriter(db.Conn(), table)
+	at := time.Date(2025, 3, 4, 5, 6, 7, 100_000_000, time.UTC)
+	attempt := func(trigger string, after time.Duration) Record {
+		return Record{DeliveryID: "d1", EventID: "ev1", EndpointID: "crm", EventName: "popin_captured", WebhookID: "ev1",
+			Attempt: 1, StatusCode: 500, Error: "status 500", AttemptedAt: at.Add(after), State: "dead", Trigger: trigger}
+	}
+	first := []Record{attempt("first", 0)}
+	for _, batch := range [][]Record{first, {attempt("replay", 300*time.Millisecond)}, {attempt("replay", 600*time.Millisecond)}, first} {
+		if err := w.WriteDeliveries(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := srv.Query(ctx, "OPTIMIZE TABLE "+table+" PARTITION 202503 FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := srv.Query(ctx, "SELECT trigger, toString(attempted_at), attempted_ns FROM "+table+" ORDER BY attempted_ns FORMAT CSV")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := at.UnixNano()
+	want := fmt.Sprintf("\"first\",\"2025-03-04 05:06:07\",%d\n\"replay\",\"2025-03-04 05:06:07\",%d\n\"replay\",\"2025-03-04 05:06:07\",%d",
+		ns, ns+300_000_000, ns+600_000_000)
+	if got != want {
+		t.Errorf("rows after OPTIMIZE FINAL:\n%s\nwant:\n%s", got, want)
+	}
+}

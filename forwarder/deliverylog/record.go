@@ -24,7 +24,7 @@ type Record struct {
 	OK             bool
 	LatencyMS      int64
 	Error          string
-	AttemptedAt    time.Time
+	AttemptedAt    time.Time // kept to the nanosecond (attempted_ns): part of the row's identity
 	NextAttemptAt  time.Time // zero when none is scheduled
 	Test           bool
 	RequestURL     string

@@ -32,14 +32,30 @@ func (f Features) onCluster() string {
 // the same shard and FINAL (applied per shard) still collapses them.
 func (f Features) replacingTable(name, columns, clauses, shardKey string) []string {
 	if f.Cluster == "" {
-		return []string{"CREATE TABLE IF NOT EXISTS {db}." + name + " (\n" + columns + "\n) ENGINE = ReplacingMergeTree()\n" + clauses}
+		return []string{f.storageDDL(name, columns, clauses)}
+	}
+	return []string{f.storageDDL(name, columns, clauses), f.distributed(name, shardKey)}
+}
+
+// storageDDL is the DDL of the table holding the rows of table name (see
+// replacingTable): name on one server, the Replicated name_local ON CLUSTER
+// on a cluster.
+func (f Features) storageDDL(name, columns, clauses string) string {
+	if f.Cluster == "" {
+		return "CREATE TABLE IF NOT EXISTS {db}." + name + " (\n" + columns + "\n) ENGINE = ReplacingMergeTree()\n" + clauses
 	}
 	local := name + LocalSuffix
-	return []string{
-		"CREATE TABLE IF NOT EXISTS {db}." + local + f.onCluster() + " (\n" + columns +
-			"\n) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{db_name}/" + local + "', '{replica}')\n" + clauses,
-		f.distributed(name, shardKey),
+	return "CREATE TABLE IF NOT EXISTS {db}." + local + f.onCluster() + " (\n" + columns +
+		"\n) ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{db_name}/" + local + "', '{replica}')\n" + clauses
+}
+
+// storage is the name of the table holding the rows of table name:
+// name_local on a cluster.
+func (f Features) storage(name string) string {
+	if f.Cluster == "" {
+		return name
 	}
+	return name + LocalSuffix
 }
 
 // clusterDDLTimeout is how long the connection running migrations waits for

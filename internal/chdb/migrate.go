@@ -40,9 +40,15 @@ ORDER BY version`, name)); err != nil {
 		if applied[m.Version] {
 			continue
 		}
-		for i, stmt := range m.Statements(f) {
-			if err := db.admin.Exec(ctx, expand(stmt, name)); err != nil && !alreadyApplied(stmt, err) {
-				return fmt.Errorf("migrate: %d %s: statement %d: %w", m.Version, m.Name, i+1, err)
+		if m.Run != nil {
+			if err := m.Run(ctx, db); err != nil {
+				return fmt.Errorf("migrate: %d %s: %w", m.Version, m.Name, err)
+			}
+		} else {
+			for i, stmt := range m.Statements(f) {
+				if err := db.admin.Exec(ctx, expand(stmt, name)); err != nil && !alreadyApplied(stmt, err) {
+					return fmt.Errorf("migrate: %d %s: statement %d: %w", m.Version, m.Name, i+1, err)
+				}
 			}
 		}
 		if err := db.record(ctx, m); err != nil {

@@ -71,7 +71,7 @@ func TestMigrateEmptyAndIdempotent(t *testing.T) {
 		t.Errorf("schema_migrations has %s rows, want %d", out, len(chdb.Migrations))
 	}
 	// The tables carry the columns the contract and other components rely on.
-	for table, cols := range map[string]string{"events": chdb.EventsColumns + ", " + chdb.EventsConsentColumns, "deliveries": chdb.DeliveriesColumns + ", " + chdb.DeliveriesMatchKeysColumn + ", " + chdb.DeliveriesTriggerColumn} {
+	for table, cols := range map[string]string{"events": chdb.EventsColumns + ", " + chdb.EventsConsentColumns, "deliveries": chdb.DeliveriesColumns + ", " + chdb.DeliveriesMatchKeysColumn + ", " + chdb.DeliveriesTriggerColumn + ", " + chdb.DeliveriesAttemptedNSColumn} {
 		desc, err := srv.Query(ctx, fmt.Sprintf("DESCRIBE TABLE %s.%s", db.Database(), table))
 		if err != nil {
 			t.Fatal(err)

@@ -1,6 +1,7 @@
 package chdb
 
 import (
+	"context"
 	"errors"
 	"strings"
 
@@ -21,6 +22,11 @@ type Migration struct {
 	// Statements returns the DDL for database db on a server with features f.
 	// "{db}" in the text is replaced by the quoted database name.
 	Statements func(f Features) []string
+	// Run, when set, carries out the step instead of Statements (which then
+	// only shows the table it builds, see DDLText in the tests). It must be
+	// safe to run again after a crash at any point, and alongside another
+	// process running it.
+	Run func(ctx context.Context, db *DB) error
 }
 
 // Migrations is the schema history, in order. Never edit an applied step:
@@ -33,6 +39,7 @@ var Migrations = []Migration{
 	{Version: 5, Name: "events_consent", Statements: eventsConsentDDL},
 	{Version: 6, Name: "deliveries_match_keys", Statements: deliveriesMatchKeysDDL},
 	{Version: 7, Name: "deliveries_trigger", Statements: deliveriesTriggerDDL},
+	{Version: 8, Name: "deliveries_attempt_key", Statements: deliveriesAttemptKeyDDL, Run: deliveriesAttemptKey.run},
 }
 
 // eventsDDL: one row per accepted event (CONTRACT §7).
@@ -94,17 +101,28 @@ SETTINGS `+settings, eventsShardKey)
 
 // deliveriesDDL: one row per delivery attempt (CONTRACT §7, §10). Written by
 // the forwarder. ReplacingMergeTree with delivery_id and attempt in the key
-// makes a re-inserted identical attempt row collapse under FINAL.
+// makes a re-inserted identical attempt row collapse under FINAL (migration
+// 8 rebuilt the table with a key that also tells apart attempts of one
+// second: deliveriesAttemptKeyDDL).
 // next_attempt_at is 1970-01-01 00:00:00 (0) when no retry is planned.
 // state is one of the delivery states of internal/delivery (delivered,
 // retrying, dead, disabled, test, suppressed).
 func deliveriesDDL(f Features) []string {
+	return f.replacingTable("deliveries", deliveriesV2Columns(f),
+		`PARTITION BY toYYYYMM(attempted_at)
+ORDER BY (endpoint_id, attempted_at, delivery_id, attempt)
+SETTINGS index_granularity = 8192`, "cityHash64(delivery_id)")
+}
+
+// deliveriesV2Columns is the column list of deliveries as migration 2
+// created it.
+func deliveriesV2Columns(f Features) string {
 	lc := f.lc("String")
-	return f.replacingTable("deliveries", `    delivery_id     String,
+	return `    delivery_id     String,
     event_id        String,
-    endpoint_id     `+lc+`,
-    site_id         `+lc+`,
-    event_name      `+lc+`,
+    endpoint_id     ` + lc + `,
+    site_id         ` + lc + `,
+    event_name      ` + lc + `,
     webhook_id      String,
     attempt         UInt32,
     status_code     UInt16,
@@ -116,12 +134,9 @@ func deliveriesDDL(f Features) []string {
     test            UInt8,
     request_url     String,
     request_headers String,
-    request_body    String`+f.zstd()+`,
-    response_body   String`+f.zstd()+`,
-    state           `+lc,
-		`PARTITION BY toYYYYMM(attempted_at)
-ORDER BY (endpoint_id, attempted_at, delivery_id, attempt)
-SETTINGS index_granularity = 8192`, "cityHash64(delivery_id)")
+    request_body    String` + f.zstd() + `,
+    response_body   String` + f.zstd() + `,
+    state           ` + lc
 }
 
 // deliveriesDedupDDL makes a retried insert of a deliveries batch a no-op
@@ -227,6 +242,14 @@ const DeliveriesMatchKeysColumn = "match_keys"
 // manual retry of a dead delivery) or "replay" (a replay of a time range);
 // "" in rows written before it and by inserts that leave it out.
 const DeliveriesTriggerColumn = "trigger"
+
+// DeliveriesAttemptedNSColumn is the column migration 8 added after
+// DeliveriesTriggerColumn: the attempt's time in nanoseconds since
+// 1970-01-01 UTC (attempted_at with its fraction of a second). It is part of
+// the row's identity, so attempts of a delivery made within one second stay
+// separate rows, and it orders them. An insert that leaves it out stores
+// attempted_at's whole second (as rows written before migration 8 have).
+const DeliveriesAttemptedNSColumn = "attempted_ns"
 
 // expand replaces "{db}" by the quoted database name and "{db_name}" by the
 // bare one (inside string literals: ZooKeeper paths, Distributed's

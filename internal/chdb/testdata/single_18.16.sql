@@ -67,3 +67,31 @@ ALTER TABLE {db}.events ADD COLUMN consent_functional Enum8('unknown' = 0, 'gran
 ALTER TABLE {db}.deliveries ADD COLUMN match_keys String;
 -- 7 deliveries_trigger
 ALTER TABLE {db}.deliveries ADD COLUMN trigger String;
+-- 8 deliveries_attempt_key
+CREATE TABLE IF NOT EXISTS {db}.deliveries_v8 (
+    delivery_id     String,
+    event_id        String,
+    endpoint_id     String,
+    site_id         String,
+    event_name      String,
+    webhook_id      String,
+    attempt         UInt32,
+    status_code     UInt16,
+    ok              UInt8,
+    latency_ms      UInt32,
+    error           String,
+    attempted_at    DateTime('UTC'),
+    next_attempt_at DateTime('UTC'),
+    test            UInt8,
+    request_url     String,
+    request_headers String,
+    request_body    String,
+    response_body   String,
+    state           String,
+    match_keys      String,
+    trigger         String,
+    attempted_ns    UInt64 DEFAULT toUInt64(attempted_at) * 1000000000
+) ENGINE = ReplacingMergeTree()
+PARTITION BY toYYYYMM(attempted_at)
+ORDER BY (endpoint_id, attempted_at, delivery_id, attempt, trigger, attempted_ns)
+SETTINGS index_granularity = 8192;
