@@ -193,16 +193,24 @@ func (fp *fastPath) start(d *delivery, s chan struct{}) {
 }
 
 func (fp *fastPath) worker(j attemptJob) {
+	// The idle timer is not reset per attempt: when it fires, the worker
+	// exits only if its last attempt ended workerIdle ago.
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
+	var ht *handoffTimer
 	for {
-		fp.attempt(j.d)
+		fp.attempt(j.d, &ht)
 		<-j.s
 		fp.r.inflight.Done()
-		idle.Reset(workerIdle) // no stale tick since Go 1.23
+		last := time.Now()
+	wait:
 		select {
 		case j = <-fp.jobs:
 		case <-idle.C:
+			if left := workerIdle - time.Since(last); left > 0 {
+				idle.Reset(left)
+				goto wait
+			}
 			return
 		case <-fp.r.ctx.Done():
 			return
@@ -218,8 +226,9 @@ func (fp *fastPath) abandon() {
 	}
 }
 
-// attempt makes the first attempt of a delivery on the fast path.
-func (fp *fastPath) attempt(d *delivery) {
+// attempt makes the first attempt of a delivery on the fast path; *ht is
+// the worker's hand-off timer (made on first use, replaced after it fired).
+func (fp *fastPath) attempt(d *delivery, ht **handoffTimer) {
 	r := fp.r
 	rt := r.runtime()
 	if rt == nil || !rt.active() || !rt.single() || rt.cfg.Limited() {
@@ -228,10 +237,14 @@ func (fp *fastPath) attempt(d *delivery) {
 	}
 	m := d.message()
 	at := time.Now()
-	handoff := time.AfterFunc(fp.budget, func() { fp.handOff(d, m, at) })
-	res := r.f.export(r.ctx, rt, []exporter.Item{{WebhookID: m.WebhookID, Event: &m.Event}})
+	handoff := fp.armHandoff(ht, d, at)
+	d.items[0] = exporter.Item{WebhookID: m.WebhookID, Event: &m.Event}
+	res := r.f.export(r.ctx, rt, d.items[:])
 	out := r.conclude(rt, m, 1, res, at)
-	if !handoff.Stop() {
+	if handoff.Stop() {
+		(*ht).clear()
+	} else {
+		*ht = nil // it fired: its callback keeps this delivery
 		// The segment no longer waits for this attempt: note the outcome
 		// for the hand-off copy in the queue.
 		switch out.action {
@@ -252,6 +265,46 @@ func (fp *fastPath) attempt(d *delivery) {
 	default:
 		d.settle(r.f, errStopped)
 	}
+}
+
+// handoffTimer is a worker's timer for the hand-off of its current
+// attempt: one AfterFunc per worker instead of one per attempt. Once it has
+// fired, its fields are never set again (the worker makes a new one), so
+// the callback hands off the attempt it was armed for.
+type handoffTimer struct {
+	t  *time.Timer
+	mu sync.Mutex
+	d  *delivery
+	at time.Time
+}
+
+// armHandoff arms the worker's hand-off timer (*ht) for d's attempt
+// started at at: fp.handOff runs after the budget unless it is stopped.
+func (fp *fastPath) armHandoff(ht **handoffTimer, d *delivery, at time.Time) *time.Timer {
+	h := *ht
+	if h == nil {
+		h = &handoffTimer{d: d, at: at}
+		h.t = time.AfterFunc(fp.budget, func() {
+			h.mu.Lock()
+			d, at := h.d, h.at
+			h.mu.Unlock()
+			fp.handOff(d, &d.msg, at)
+		})
+		*ht = h
+		return h.t
+	}
+	h.mu.Lock()
+	h.d, h.at = d, at
+	h.mu.Unlock()
+	h.t.Reset(fp.budget) // stopped before: no stale run since Go 1.23
+	return h.t
+}
+
+// clear lets the delivery of a stopped timer go.
+func (h *handoffTimer) clear() {
+	h.mu.Lock()
+	h.d = nil
+	h.mu.Unlock()
 }
 
 // handOff stores the copy of a first attempt that overran its budget, then
