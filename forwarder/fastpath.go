@@ -26,7 +26,8 @@ import (
 // deliveries) for long, so a segment waits for a delivery at most about
 // twice the budget (fast_path_budget):
 //   - a lane admits no more than the endpoint can attempt within the budget
-//     at its recent latency (Little's law); the rest is queued at once;
+//     at its recent latency (Little's law) or did attempt within the last
+//     budget, whichever is more; the rest is queued at once;
 //   - not attempted within the budget after the fan-out handed it over (no
 //     free slot) → it is put in the durable queue as it is;
 //   - attempt still running a budget after it started → a hand-off copy is put in the
@@ -69,10 +70,12 @@ type fastPath struct {
 	badUntil atomic.Int64
 	// latency (ns) is a moving average of attempt latencies.
 	latency atomic.Int64
+	// attempts counts the attempts made within the last budget.
+	attempts *attemptCount
 }
 
 func newFastPath(r *runner, budget, cooldown time.Duration) *fastPath {
-	fp := &fastPath{r: r, budget: budget, cooldown: cooldown, jobs: make(chan attemptJob)}
+	fp := &fastPath{r: r, budget: budget, cooldown: cooldown, jobs: make(chan attemptJob), attempts: newAttemptCount(budget)}
 	fp.lane.notify = make(chan struct{}, 1)
 	return fp
 }
@@ -81,7 +84,7 @@ func newFastPath(r *runner, budget, cooldown time.Duration) *fastPath {
 // queues the delivery instead) when the circuit is open, the runner is
 // stopping, or the lane already holds what the endpoint can attempt within
 // the budget at its recent latency (Little's law: concurrency × time /
-// latency).
+// latency) or did attempt within the last budget, whichever is more.
 func (fp *fastPath) offer(d *delivery, now time.Time) bool {
 	if !fp.healthy(now) || fp.lane.len() >= fp.laneCap() {
 		return false
@@ -110,6 +113,7 @@ func (fp *fastPath) observe(res exporter.Result, retryable bool) {
 		d = (7*old + d) / 8
 	}
 	fp.latency.Store(d)
+	fp.attempts.add(monoNow())
 	if retryable || time.Duration(d) > fp.budget {
 		fp.trip(time.Now())
 	}
@@ -124,6 +128,11 @@ func (fp *fastPath) laneCap() int {
 	// Twice the estimate: latency swings under load (GC, CPU) must not spill
 	// healthy traffic into the queue; the budget still bounds the wait.
 	n := 2 * int64(conc) * int64(fp.budget) / int64(max(lat, 50*time.Microsecond))
+	// The moving average follows the last few attempts only, so a stall of
+	// the process (all attempts in flight slowed at once) inflates it for a
+	// moment; what the endpoint did attempt within the last budget is then
+	// the better estimate of what it can.
+	n = max(n, 2*fp.attempts.last(monoNow()))
 	return int(min(max(n, 16*int64(conc)), maxLane))
 }
 
