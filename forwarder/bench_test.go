@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sync"
@@ -42,6 +43,7 @@ func TestBenchForwarder(t *testing.T) {
 	ev := testEvent("popin_captured")
 	body, _ := payload.DefaultBody(&ev)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc * 2}}
+	stopProfile := benchProfile(t, "plain.cpu")
 	plainUse := startUsage()
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -64,6 +66,7 @@ func TestBenchForwarder(t *testing.T) {
 	wg.Wait()
 	plain := float64(n) / time.Since(start).Seconds()
 	plainCPU, plainAllocs := plainUse.per(n)
+	stopProfile()
 
 	// Forwarder: events appended to the log, fanned out, queued, signed, sent, logged.
 	cfg := testConfig(webhookEP("bench", url, secret))
@@ -77,17 +80,7 @@ func TestBenchForwarder(t *testing.T) {
 	for i := range evs {
 		evs[i] = testEvent("popin_captured")
 	}
-	if dir := os.Getenv("BRIDGE_BENCH_PROFILE"); dir != "" {
-		// CPU profile of the forwarder phase only (not with -cpuprofile).
-		pf, err := os.Create(dir + "/forwarder.cpu")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			t.Fatal(err)
-		}
-		defer pf.Close()
-	}
+	stopProfile = benchProfile(t, "forwarder.cpu")
 	fwdUse := startUsage()
 	start = time.Now()
 	for i := 0; i < n; i += 500 {
@@ -101,9 +94,7 @@ func TestBenchForwarder(t *testing.T) {
 	})
 	fwd := float64(n) / time.Since(start).Seconds()
 	fwdCPU, fwdAllocs := fwdUse.per(n)
-	if os.Getenv("BRIDGE_BENCH_PROFILE") != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	testkit.Eventually(t, 10*time.Second, func() error {
 		if r := len(e.w.all()); r < n {
 			return fmt.Errorf("%d rows logged", r)
@@ -127,6 +118,25 @@ func TestBenchForwarder(t *testing.T) {
 	// both: steadier than wall-clock rates on a shared machine.
 	fmt.Printf("BENCH forwarder cpu: %.1f µs/delivery vs plain %.1f µs (ratio %.2f); allocs %.0f/delivery vs plain %.0f\n",
 		fwdCPU, plainCPU, plainCPU/fwdCPU, fwdAllocs, plainAllocs)
+}
+
+// benchProfile starts a CPU profile of one phase of a bench into
+// $BRIDGE_BENCH_PROFILE/name (not with -cpuprofile) and returns its stop; a
+// no-op when the variable is unset.
+func benchProfile(t *testing.T, name string) (stop func()) {
+	dir := os.Getenv("BRIDGE_BENCH_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	pf, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		t.Fatal(err)
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }
 }
 
 // usage is a snapshot of process CPU time and heap allocations.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/collector/eventlog"
+	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/endpoint"
 	"github.com/popinbridge/bridge/internal/event"
@@ -74,6 +75,10 @@ type delivery struct {
 	seg *segTracker
 	// deadline is set by the fast path: not attempted by then, it is queued.
 	deadline time.Time
+	// msg is the delivery as a queue message (message); items is what a
+	// fast-path attempt exports. Kept here: one allocation per delivery.
+	msg   queue.Message
+	items [1]exporter.Item
 }
 
 // settle reports the delivery done (err nil: attempted and settled, or
@@ -85,8 +90,10 @@ func (d *delivery) settle(f *Forwarder, err error) {
 	d.seg.settle(err)
 }
 
+// message returns the delivery as a queue message (set anew on each call).
 func (d *delivery) message() *queue.Message {
-	return &queue.Message{DeliveryID: d.id, WebhookID: queue.WebhookID(d.ev.ID), EndpointID: d.ep, Event: *d.ev, EnqueuedAt: time.Now()}
+	d.msg = queue.Message{DeliveryID: d.id, WebhookID: queue.WebhookID(d.ev.ID), EndpointID: d.ep, Event: *d.ev, EnqueuedAt: time.Now()}
+	return &d.msg
 }
 
 // deliveriesOf counts the deliveries a segment will make (for the window).
@@ -298,18 +305,29 @@ func (f *Forwarder) acker(stop <-chan struct{}) {
 type recentSet struct {
 	mu     sync.Mutex
 	window time.Duration
-	m      map[string]time.Time
-	order  []string
+	m      map[string]int64 // id → when added (monoNow)
+	order  []recentEntry    // oldest first
 }
+
+type recentEntry struct {
+	id string
+	at int64 // monoNow
+}
+
+// monoStart anchors monoNow.
+var monoStart = time.Now()
+
+// monoNow is a monotonic clock reading in ns (unaffected by wall-clock steps).
+func monoNow() int64 { return int64(time.Since(monoStart)) }
 
 const recentMax = 200_000
 
 func (s *recentSet) add(id string) {
-	now := time.Now()
+	now := monoNow()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
-		s.m = map[string]time.Time{}
+		s.m = map[string]int64{}
 	}
 	if _, ok := s.m[id]; ok {
 		return
@@ -317,19 +335,20 @@ func (s *recentSet) add(id string) {
 	// Evict expired entries and, at the bound, the oldest.
 	for len(s.order) > 0 {
 		old := s.order[0]
-		if len(s.order) < recentMax && now.Sub(s.m[old]) < s.window {
+		if len(s.order) < recentMax && now-old.at < int64(s.window) {
 			break
 		}
-		delete(s.m, old)
+		delete(s.m, old.id)
+		s.order[0] = recentEntry{}
 		s.order = s.order[1:]
 	}
 	s.m[id] = now
-	s.order = append(s.order, id)
+	s.order = append(s.order, recentEntry{id, now})
 }
 
 func (s *recentSet) has(id string) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	at, ok := s.m[id]
-	return ok && time.Since(at) < s.window
+	s.mu.Unlock()
+	return ok && monoNow()-at < int64(s.window)
 }

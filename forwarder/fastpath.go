@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/popinbridge/bridge/forwarder/exporter"
 	"github.com/popinbridge/bridge/forwarder/queue"
 )
@@ -28,7 +26,8 @@ import (
 // deliveries) for long, so a segment waits for a delivery at most about
 // twice the budget (fast_path_budget):
 //   - a lane admits no more than the endpoint can attempt within the budget
-//     at its recent latency (Little's law); the rest is queued at once;
+//     at its recent latency (Little's law) or did attempt within the last
+//     budget, whichever is more; the rest is queued at once;
 //   - not attempted within the budget after the fan-out handed it over (no
 //     free slot) → it is put in the durable queue as it is;
 //   - attempt still running a budget after it started → a hand-off copy is put in the
@@ -42,9 +41,10 @@ import (
 // the durable queue.
 
 //
-// It is all in this file; the runner holds one (nil when fast_path_budget
-// is 0) and calls it at three points: start (run), after every attempt
-// (observe) and for each hand-off copy fetched from the queue (copyReady).
+// It is in this file and fastpath_handoff.go (hand-offs); the runner holds
+// one (nil when fast_path_budget is 0) and calls it at three points: start
+// (run), after every attempt (observe) and for each hand-off copy fetched
+// from the queue (copyReady).
 
 // handoffMargin is how long after the fast-path attempt's timeout its
 // hand-off copy becomes due.
@@ -70,10 +70,12 @@ type fastPath struct {
 	badUntil atomic.Int64
 	// latency (ns) is a moving average of attempt latencies.
 	latency atomic.Int64
+	// attempts counts the attempts made within the last budget.
+	attempts *attemptCount
 }
 
 func newFastPath(r *runner, budget, cooldown time.Duration) *fastPath {
-	fp := &fastPath{r: r, budget: budget, cooldown: cooldown, jobs: make(chan attemptJob)}
+	fp := &fastPath{r: r, budget: budget, cooldown: cooldown, jobs: make(chan attemptJob), attempts: newAttemptCount(budget)}
 	fp.lane.notify = make(chan struct{}, 1)
 	return fp
 }
@@ -82,7 +84,7 @@ func newFastPath(r *runner, budget, cooldown time.Duration) *fastPath {
 // queues the delivery instead) when the circuit is open, the runner is
 // stopping, or the lane already holds what the endpoint can attempt within
 // the budget at its recent latency (Little's law: concurrency × time /
-// latency).
+// latency) or did attempt within the last budget, whichever is more.
 func (fp *fastPath) offer(d *delivery, now time.Time) bool {
 	if !fp.healthy(now) || fp.lane.len() >= fp.laneCap() {
 		return false
@@ -111,6 +113,7 @@ func (fp *fastPath) observe(res exporter.Result, retryable bool) {
 		d = (7*old + d) / 8
 	}
 	fp.latency.Store(d)
+	fp.attempts.add(monoNow())
 	if retryable || time.Duration(d) > fp.budget {
 		fp.trip(time.Now())
 	}
@@ -125,6 +128,11 @@ func (fp *fastPath) laneCap() int {
 	// Twice the estimate: latency swings under load (GC, CPU) must not spill
 	// healthy traffic into the queue; the budget still bounds the wait.
 	n := 2 * int64(conc) * int64(fp.budget) / int64(max(lat, 50*time.Microsecond))
+	// The moving average follows the last few attempts only, so a stall of
+	// the process (all attempts in flight slowed at once) inflates it for a
+	// moment; what the endpoint did attempt within the last budget is then
+	// the better estimate of what it can.
+	n = max(n, 2*fp.attempts.last(monoNow()))
 	return int(min(max(n, 16*int64(conc)), maxLane))
 }
 
@@ -193,16 +201,24 @@ func (fp *fastPath) start(d *delivery, s chan struct{}) {
 }
 
 func (fp *fastPath) worker(j attemptJob) {
+	// The idle timer is not reset per attempt: when it fires, the worker
+	// exits only if its last attempt ended workerIdle ago.
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
+	var ht *handoffTimer
 	for {
-		fp.attempt(j.d)
+		fp.attempt(j.d, &ht)
 		<-j.s
 		fp.r.inflight.Done()
-		idle.Reset(workerIdle) // no stale tick since Go 1.23
+		last := time.Now()
+	wait:
 		select {
 		case j = <-fp.jobs:
 		case <-idle.C:
+			if left := workerIdle - time.Since(last); left > 0 {
+				idle.Reset(left)
+				goto wait
+			}
 			return
 		case <-fp.r.ctx.Done():
 			return
@@ -218,8 +234,9 @@ func (fp *fastPath) abandon() {
 	}
 }
 
-// attempt makes the first attempt of a delivery on the fast path.
-func (fp *fastPath) attempt(d *delivery) {
+// attempt makes the first attempt of a delivery on the fast path; *ht is
+// the worker's hand-off timer (made on first use, replaced after it fired).
+func (fp *fastPath) attempt(d *delivery, ht **handoffTimer) {
 	r := fp.r
 	rt := r.runtime()
 	if rt == nil || !rt.active() || !rt.single() || rt.cfg.Limited() {
@@ -228,10 +245,14 @@ func (fp *fastPath) attempt(d *delivery) {
 	}
 	m := d.message()
 	at := time.Now()
-	handoff := time.AfterFunc(fp.budget, func() { fp.handOff(d, m, at) })
-	res := r.f.export(r.ctx, rt, []exporter.Item{{WebhookID: m.WebhookID, Event: &m.Event}})
+	handoff := fp.armHandoff(ht, d, at)
+	d.items[0] = exporter.Item{WebhookID: m.WebhookID, Event: &m.Event}
+	res := r.f.export(r.ctx, rt, d.items[:])
 	out := r.conclude(rt, m, 1, res, at)
-	if !handoff.Stop() {
+	if handoff.Stop() {
+		(*ht).clear()
+	} else {
+		*ht = nil // it fired: its callback keeps this delivery
 		// The segment no longer waits for this attempt: note the outcome
 		// for the hand-off copy in the queue.
 		switch out.action {
@@ -251,40 +272,6 @@ func (fp *fastPath) attempt(d *delivery) {
 		d.settle(r.f, r.f.q.Publish(context.Background(), &next, queue.RetryID(d.id, 1)))
 	default:
 		d.settle(r.f, errStopped)
-	}
-}
-
-// handOff stores the copy of a first attempt that overran its budget, then
-// releases its segment.
-func (fp *fastPath) handOff(d *delivery, m *queue.Message, at time.Time) {
-	cp := *m
-	cp.PriorAttempts, cp.Handoff, cp.NotBefore = 1, true, at.Add(fp.r.f.p.timeout+handoffMargin)
-	fp.r.f.q.Submit(context.Background(), &cp, queue.HandoffID(d.id), func(err error) { d.settle(fp.r.f, err) })
-}
-
-// copyReady decides on a hand-off copy fetched from the queue (see the
-// runner's ready): attempt it (true) when the attempt it stands for is
-// unknown here (e.g. after a restart) or failed and its retry is due; ack
-// it when that attempt settled the delivery; put it back until the retry
-// is due otherwise. fp may be nil (fast path off): the copy is attempted.
-func (fp *fastPath) copyReady(msg jetstream.Msg, m *queue.Message, now time.Time) bool {
-	if fp == nil {
-		return true
-	}
-	h := &fp.r.f.handoffs
-	switch o, ok := h.get(m.DeliveryID); {
-	case !ok:
-		return true
-	case o.settled:
-		h.del(m.DeliveryID)
-		_ = msg.Ack()
-		return false
-	case o.retryAt.After(now):
-		fp.r.putBack(msg, o.retryAt.Sub(now))
-		return false
-	default:
-		h.del(m.DeliveryID)
-		return true
 	}
 }
 
@@ -335,44 +322,4 @@ func (l *lane) len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.items)
-}
-
-// handoffs remembers the outcome of fast-path attempts that were handed
-// off, until the runner meets their copy in the queue. Bounded: beyond
-// maxHandoffs nothing more is noted (the copy is then attempted again:
-// at least once).
-type handoffs struct {
-	mu sync.Mutex
-	m  map[string]handoffOutcome
-}
-
-const maxHandoffs = 100_000
-
-type handoffOutcome struct {
-	settled bool      // delivered or dead-lettered: nothing more to do
-	retryAt time.Time // failed: the retry is due then
-}
-
-func (h *handoffs) put(id string, o handoffOutcome) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil {
-		h.m = map[string]handoffOutcome{}
-	}
-	if len(h.m) < maxHandoffs {
-		h.m[id] = o
-	}
-}
-
-func (h *handoffs) get(id string) (handoffOutcome, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	o, ok := h.m[id]
-	return o, ok
-}
-
-func (h *handoffs) del(id string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	delete(h.m, id)
 }

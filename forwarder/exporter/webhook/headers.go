@@ -61,3 +61,51 @@ func (x *Exporter) logHeaders(webhookID, ts, sig string) map[string]string {
 	}
 	return out
 }
+
+// reqHeaders are the request headers of one attempt: the static headers,
+// then webhook-id, webhook-timestamp and (auth signature) webhook-signature,
+// as http.Header.Set would store them. All values share one backing array,
+// so an attempt sets its three values without building a map; a set is
+// reused (Exporter.hdrs) once the transport is done with it.
+type reqHeaders struct {
+	h    http.Header
+	vals []string
+	id   int // index in vals of webhook-id; webhook-timestamp follows; then webhook-signature if signed
+}
+
+// headers returns a set of request headers for one attempt.
+func (x *Exporter) headers() *reqHeaders {
+	if hs, ok := x.hdrs.Get().(*reqHeaders); ok {
+		return hs
+	}
+	hs := &reqHeaders{h: make(http.Header, len(x.static)+3)}
+	n := 2
+	if x.auth == endpoint.AuthSignature {
+		n = 3
+	}
+	for _, v := range x.static {
+		n += len(v)
+	}
+	hs.vals = make([]string, 0, n)
+	for k, v := range x.static {
+		hs.vals = append(hs.vals, v...)
+		hs.h[k] = hs.vals[len(hs.vals)-len(v) : len(hs.vals) : len(hs.vals)]
+	}
+	hs.id = len(hs.vals)
+	hs.vals = append(hs.vals, "", "")
+	hs.h[canonID] = hs.vals[hs.id : hs.id+1 : hs.id+1]
+	hs.h[canonTimestamp] = hs.vals[hs.id+1 : hs.id+2 : hs.id+2]
+	if x.auth == endpoint.AuthSignature {
+		hs.vals = append(hs.vals, "")
+		hs.h[canonSignature] = hs.vals[hs.id+2 : hs.id+3 : hs.id+3]
+	}
+	return hs
+}
+
+// set sets the three per-attempt values (sig ignored when unsigned).
+func (hs *reqHeaders) set(id, ts, sig string) {
+	hs.vals[hs.id], hs.vals[hs.id+1] = id, ts
+	if len(hs.vals) > hs.id+2 {
+		hs.vals[hs.id+2] = sig
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/exporter"
@@ -37,6 +38,7 @@ type Exporter struct {
 	// (canonical keys) and staticLog the same for the delivery log.
 	static    http.Header
 	staticLog map[string]string
+	hdrs      sync.Pool     // *reqHeaders
 	post      *http.Request // the request template (httpsend.NewPost)
 	tmpl      *payload.Template
 	transform *rules.Transform
@@ -104,27 +106,21 @@ func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.R
 		return exporter.Result{Err: retry.Permanent(err), Request: exporter.Request{URL: x.url, RawPII: true}}
 	}
 	now := time.Now()
-	// The static headers, then webhook-id, webhook-timestamp and (auth
-	// signature) webhook-signature over them, as http.Header.Set would.
-	// All values share one backing array.
-	h := make(http.Header, len(x.static)+3)
-	vals := make([]string, 0, len(x.static)+3)
-	for k, v := range x.static {
-		vals = append(vals, v...)
-		h[k] = vals[len(vals)-len(v) : len(vals) : len(vals)]
-	}
 	ts := strconv.FormatInt(now.Unix(), 10)
-	vals = append(vals, it.WebhookID, ts)
-	h[canonID] = vals[len(vals)-2 : len(vals)-1 : len(vals)-1]
-	h[canonTimestamp] = vals[len(vals)-1 : len(vals) : len(vals)]
 	sig := ""
 	if x.auth == endpoint.AuthSignature {
 		var buf [3*64 + 8]byte
 		sig = string(signing.AppendSignatures(buf[:0], it.WebhookID, now, body, x.signersAt(now)...))
-		vals = append(vals, sig)
-		h[canonSignature] = vals[len(vals)-1 : len(vals) : len(vals)]
 	}
-	r := x.client.Post(ctx, x.post, x.url, h, body)
+	hs := x.headers()
+	hs.set(it.WebhookID, ts, sig)
+	r := x.client.Post(ctx, x.post, x.url, hs.h, body)
+	if r.StatusCode != 0 {
+		// An answer was read and its body closed: the transport is done
+		// with the request (http.RoundTripper), so its headers are reused.
+		hs.set("", "", "")
+		x.hdrs.Put(hs)
+	}
 	r.Request.Headers = x.logHeaders(it.WebhookID, ts, sig)
 	r.Request.RawPII = true
 	return r

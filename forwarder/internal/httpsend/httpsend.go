@@ -107,10 +107,12 @@ func (c *Client) Post(ctx context.Context, tmpl *http.Request, url string, h htt
 	r.ResponseBody = readLimited(resp.Body, resp.ContentLength, c.maxResponse)
 	r.Latency = time.Since(start)
 	r.StatusCode, r.ResponseHeader = resp.StatusCode, resp.Header
-	r.Err = retry.FromStatus(resp.StatusCode, resp.Header, time.Now())
-	var se *retry.StatusError
-	if errors.As(r.Err, &se) {
-		r.RetryAfter = se.RetryAfter
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		r.Err = retry.FromStatus(resp.StatusCode, resp.Header, time.Now())
+		var se *retry.StatusError
+		if errors.As(r.Err, &se) {
+			r.RetryAfter = se.RetryAfter
+		}
 	}
 	r.Gone = resp.StatusCode == http.StatusGone
 	return r
