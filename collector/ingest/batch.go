@@ -42,6 +42,9 @@ type Item struct {
 	value   any
 	decoded bool
 	pooled  bool // value is a dataMaps map, handed back by validate
+	// fits: the embedded schemas accept Data for Name (schemas.Shape), so
+	// the default validator need not run; value is then nil.
+	fits bool
 }
 
 type wireItem struct {

@@ -63,6 +63,9 @@ type decodedData struct {
 	// (schemas.RelevantKeys) are all value holds.
 	reducedFor string
 	pooled     bool // value is from dataMaps
+	// fits: value is nil and the schema of reducedFor surely accepts the
+	// data (schemas.Shape), for a browser event.
+	fits bool
 }
 
 // finishItem checks a decoded entry and builds its Item. dd, when not nil,
@@ -110,8 +113,12 @@ func finishItem(w *wireItem, dd *decodedData, huge bool) Item {
 		var uid string
 		var err error
 		if dd != nil {
-			if dd.reducedFor == "" || dd.reducedFor == w.Name {
-				it.value, it.decoded, it.pooled = dd.value, true, dd.pooled // else a later name differs
+			switch {
+			case dd.reducedFor != "" && dd.reducedFor != w.Name: // a later name differs
+			case dd.fits:
+				it.fits = it.Source == event.SourceBrowser
+			default:
+				it.value, it.decoded, it.pooled = dd.value, true, dd.pooled
 			}
 			uid, err = uidText(dd.uid)
 		} else {
