@@ -90,7 +90,7 @@ func ReadKinds(dec *jsontext.Decoder) (Kinds, error) {
 		if err != nil {
 			return 0, err
 		}
-		return numberKinds(v), nil
+		return NumberKinds(v), nil
 	case '"':
 		return KindString, dec.SkipValue()
 	case 'n':
@@ -105,28 +105,10 @@ func ReadKinds(dec *jsontext.Decoder) (Kinds, error) {
 	return 0, dec.SkipValue() // an error: PeekKind saw no value
 }
 
-// KindsOf returns the kinds of a value in DecodeValue's shapes.
-func KindsOf(v any) Kinds {
-	switch v := v.(type) {
-	case nil:
-		return KindNull
-	case bool:
-		return KindBool
-	case json.Number:
-		return numberKinds([]byte(v))
-	case string:
-		return KindString
-	case []any:
-		return KindArray
-	case map[string]any:
-		return KindObject
-	}
-	return 0
-}
-
-// numberKinds: a literal of digits alone (and a sign) is an integer to the
-// library too; anything else (1.0, 1e3) is left to it.
-func numberKinds(lit []byte) Kinds {
+// NumberKinds returns the kinds of a number literal: one of digits alone
+// (and a sign) is an integer to the library too; anything else (1.0, 1e3)
+// is only KindNumber, and the library judges it under "integer".
+func NumberKinds(lit []byte) Kinds {
 	for i, c := range lit {
 		if !(c >= '0' && c <= '9' || c == '-' && i == 0) {
 			return KindNumber

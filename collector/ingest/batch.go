@@ -57,6 +57,11 @@ type wireItem struct {
 	Src  string          `json:"src"`
 	Data json.RawMessage `json:"data"`
 	Ctx  wireContext     `json:"ctx"`
+
+	// ts and hasTS are TS as parseFast reads it (a pointer would move the
+	// parser's state to the heap); encoding/json sets TS instead.
+	ts    float64
+	hasTS bool
 }
 
 // wireContext is what a client may say about its page; ip, ua and country

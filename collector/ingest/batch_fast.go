@@ -17,9 +17,35 @@ import (
 // already known to be valid UTF-8.
 var jsontextOpts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
-// decoders recycles jsontext decoders. Reading a bytes.Buffer, a decoder
-// parses the caller's bytes in place, so offsets index raw.
-var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewBuffer(nil)) }}
+// decoders recycles jsontext decoders with the buffer each reads. Reading
+// a bytes.Buffer, a decoder parses the caller's bytes in place, so offsets
+// index raw.
+var decoders = sync.Pool{New: func() any { return new(pooledDecoder) }}
+
+type pooledDecoder struct {
+	dec *jsontext.Decoder
+	buf bytes.Buffer
+}
+
+// getDecoder returns a decoder reading raw, to be handed back with
+// putDecoder.
+func getDecoder(raw []byte) *pooledDecoder {
+	p := decoders.Get().(*pooledDecoder)
+	p.buf = *bytes.NewBuffer(raw)
+	if p.dec == nil {
+		p.dec = jsontext.NewDecoder(&p.buf, jsontextOpts...)
+	} else {
+		p.dec.Reset(&p.buf, jsontextOpts...)
+	}
+	return p
+}
+
+// putDecoder recycles p, which no longer refers to the bytes it read.
+func putDecoder(p *pooledDecoder) {
+	p.buf = bytes.Buffer{}
+	p.dec.Reset(&p.buf)
+	decoders.Put(p)
+}
 
 // parseFast decodes a well-formed frame in one jsontext pass: it walks every
 // entry's fields, and decodes each entry's data once, both as the raw bytes
@@ -32,12 +58,9 @@ var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewB
 // which names the field as encoding/json does. hint sizes the result; huge
 // false says that raw holds no number checkNumbers could refuse.
 func parseFast(raw []byte, lim Limits, hint int, huge bool) (items []Item, ok bool) {
-	dec := decoders.Get().(*jsontext.Decoder)
-	dec.Reset(bytes.NewBuffer(raw), jsontextOpts...)
-	defer func() {
-		dec.Reset(bytes.NewBuffer(nil)) // do not keep raw alive in the pool
-		decoders.Put(dec)
-	}()
+	p := getDecoder(raw)
+	defer putDecoder(p)
+	dec := p.dec
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil, false
 	}
@@ -100,7 +123,6 @@ type entryState struct {
 	idIsStr bool
 	data    decodedData
 	rawOnly bool // data is an object left undecoded: no schema applies
-	ts      float64
 }
 
 // parseEntry reads one entry. ok is false on a syntax error only.
@@ -174,7 +196,7 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 	case bytes.EqualFold(name, []byte("ts")):
 		switch dec.PeekKind() {
 		case 'n':
-			w.TS = nil
+			w.hasTS = false
 			_, err := dec.ReadToken()
 			return err
 		case '0':
@@ -186,8 +208,7 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 			if perr != nil {
 				st.bad = true
 			}
-			st.ts = f
-			w.TS = &st.ts
+			w.ts, w.hasTS = f, true
 			return nil
 		}
 	case bytes.EqualFold(name, []byte("seq")):

@@ -62,7 +62,8 @@ func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) e
 		return err
 	}
 	w.Data = raw[start:dec.InputOffset()]
-	st.data, st.rawOnly = decodedData{value: m, uid: uid}, false
+	st.data, st.rawOnly = decodedData{value: m}, false
+	st.data.uid, st.data.uidErr = uidText(uid)
 	if keys != nil {
 		st.data.reducedFor, st.data.pooled = w.Name, true
 	}
@@ -77,7 +78,8 @@ func (st *entryState) walkData(dec *jsontext.Decoder, raw []byte, w *wireItem, t
 	}
 	start := int(dec.InputOffset()) - 1
 	var ss schemas.ShapeState
-	var uid any
+	var uid string
+	var uidErr error
 	for dec.PeekKind() != '}' {
 		name, err := readName(dec) // valid until the next read
 		if err != nil {
@@ -85,11 +87,12 @@ func (st *entryState) walkData(dec *jsontext.Decoder, raw []byte, w *wireItem, t
 		}
 		i, rel := shape.Prop(name)
 		if bytes.EqualFold(name, []byte("uid")) {
-			if uid, err = schemas.DecodeValue(dec); err != nil {
+			var k schemas.Kinds
+			if k, uid, uidErr, err = readUID(dec); err != nil {
 				return err
 			}
 			if rel {
-				ss.Set(i, schemas.KindsOf(uid))
+				ss.Set(i, k)
 			}
 			continue
 		}
@@ -109,13 +112,34 @@ func (st *entryState) walkData(dec *jsontext.Decoder, raw []byte, w *wireItem, t
 		return err
 	}
 	w.Data = raw[start:dec.InputOffset()]
-	st.data, st.rawOnly = decodedData{uid: uid, reducedFor: w.Name, fits: true}, false
+	st.data, st.rawOnly = decodedData{uid: uid, uidErr: uidErr, reducedFor: w.Name, fits: true}, false
 	if !shape.Fits(&ss) {
 		// Rare: the library names the problem, from the relevant value.
 		st.data.fits = false
 		st.data.value, st.data.pooled = decodeReduced(w.Data, t.RelevantKeys()), true
 	}
 	return nil
+}
+
+// readUID reads the value of data.uid: its kinds and, as uidText gives
+// them, its text or what is wrong with it.
+func readUID(dec *jsontext.Decoder) (k schemas.Kinds, text string, bad, err error) {
+	switch dec.PeekKind() {
+	case '"':
+		text, err = schemas.ReadString(dec)
+		return schemas.KindString, text, nil, err
+	case '0':
+		v, err := dec.ReadValue()
+		if err != nil {
+			return 0, "", nil, err
+		}
+		return schemas.NumberKinds(v), string(v), nil, nil
+	}
+	k, err = schemas.ReadKinds(dec)
+	if k != schemas.KindNull {
+		_, bad = uidText(false) // neither a string, a number nor null
+	}
+	return k, "", bad, err
 }
 
 // decodeData decodes the rest of the object whose '{' dec has read
@@ -167,15 +191,13 @@ func decodeData(dec *jsontext.Decoder, keys map[string]string) (map[string]any, 
 // decodeReduced decodes the object data, already read once (so valid),
 // keeping only keys; the map is from dataMaps.
 func decodeReduced(data []byte, keys map[string]string) map[string]any {
-	dec := decoders.Get().(*jsontext.Decoder)
-	dec.Reset(bytes.NewBuffer(data), jsontextOpts...)
+	p := getDecoder(data)
 	var m map[string]any
-	_, err := dec.ReadToken() // '{'
+	_, err := p.dec.ReadToken() // '{'
 	if err == nil {
-		m, _, err = decodeData(dec, keys)
+		m, _, err = decodeData(p.dec, keys)
 	}
-	dec.Reset(bytes.NewBuffer(nil))
-	decoders.Put(dec)
+	putDecoder(p)
 	if err != nil { // unreachable: data was read before
 		return getDataMap()
 	}

@@ -58,7 +58,10 @@ func parseItem(raw json.RawMessage, lim Limits) Item {
 // decodedData is an item's data already decoded by parseFast.
 type decodedData struct {
 	value any // schemas.DecodeValue shapes
-	uid   any // the value of the last top-level key folding to "uid"
+	// uid and uidErr are uidText of the value of the last top-level key
+	// folding to "uid".
+	uid    string
+	uidErr error
 	// reducedFor, when set, is the event name whose schema's relevant keys
 	// (schemas.RelevantKeys) are all value holds.
 	reducedFor string
@@ -93,8 +96,11 @@ func finishItem(w *wireItem, dd *decodedData, huge bool) Item {
 	default:
 		return invalid(w.ID, `src: want "browser" or "custom"`)
 	}
+	ts, hasTS := w.ts, w.hasTS
 	if w.TS != nil {
-		ts := *w.TS
+		ts, hasTS = *w.TS, true
+	}
+	if hasTS {
 		if ts < 0 || ts > 1e14 || math.IsNaN(ts) {
 			return invalid(w.ID, "ts: want milliseconds since 1970")
 		}
@@ -120,7 +126,7 @@ func finishItem(w *wireItem, dd *decodedData, huge bool) Item {
 			default:
 				it.value, it.decoded, it.pooled = dd.value, true, dd.pooled
 			}
-			uid, err = uidText(dd.uid)
+			uid, err = dd.uid, dd.uidErr
 		} else {
 			uid, err = dataUID(data)
 		}
