@@ -75,6 +75,8 @@ func relevantOnly(it Item, v any) any {
 }
 
 var fastSeeds = []string{
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"popin_call_end","data":{"uid":"u","callId":7.0,"invited":false}},{"id":"1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"popin_call_end","data":{"UID":"v","uid":"u","callId":-7,"callId":"c"}}]}`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"popin_captured","data":{"name":{},"uid":null}},{"id":"1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"nudge_open","data":{"uid":[1],"x":"y"},"src":"browser"}]}`,
 	`{"batch":[]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"popin_captured","ts":1763920000123,"seq":7,"sid":"s","aid":"a","data":{"name":"Asha","uid":"u-1"},"ctx":{"url":"https://x","ref":"r","title":"t","utm":{"source":"fb"},"fbp":"p","fbc":"c","consent":{"ads":true},"user_id":"crm-7","ip":"6.6.6.6"}}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","ctx":{"ga_client_id":"123.456","GA_CLIENT_ID":"x"}},{"id":"1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"n","ctx":{"ga_client_id":5}}]}`,
@@ -244,4 +246,45 @@ func TestShapeVerdict(t *testing.T) {
 			t.Errorf("%s: validate = %v, want %q", tc.entry, err, tc.err)
 		}
 	}
+}
+
+// TestVerdictsMatchLibrary compares, for every browser event type, each
+// property its schema constrains set to values of every JSON type (one
+// at a time, and all together), with and without the others, what
+// validate says (a Shape's verdict or the library on a reduced value)
+// with what the library says of the whole Data, as before Shapes.
+func TestVerdictsMatchLibrary(t *testing.T) {
+	values := []string{`"s"`, `" 5 "`, `5`, `-5`, `5.0`, `5e0`, `1.5`, `null`, `true`, `{}`, `{"a":1}`, `[]`, `[1]`}
+	checked, fits := 0, 0
+	for _, et := range schemas.Catalog() {
+		typ, _ := schemas.Lookup(et.Source, et.Name)
+		if et.Source != event.SourceBrowser || typ.RelevantKeys() == nil {
+			continue
+		}
+		var datas []string
+		for k := range typ.RelevantKeys() {
+			for _, v := range values {
+				datas = append(datas, fmt.Sprintf(`{%q:%s}`, k, v), fmt.Sprintf(`{"uid":"u","x":1,%q:%s}`, k, v))
+				all := strings.TrimSuffix(string(et.Sample), "}")
+				datas = append(datas, all+fmt.Sprintf(`,%q:%s}`, k, v))
+			}
+		}
+		datas = append(datas, `{}`, string(et.Sample))
+		for _, data := range datas {
+			raw := []byte(`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"` + et.Name + `","data":` + data + `}]}`)
+			items, rerr := ParseBatch(raw, defaultLimits())
+			if rerr != nil || len(items) != 1 {
+				t.Fatalf("%s: %v", raw, rerr)
+			}
+			if items[0].fits {
+				fits++
+			}
+			sameVerdicts(t, raw, items)
+			checked++
+		}
+	}
+	if fits == 0 || fits == checked {
+		t.Fatalf("%d of %d payloads fit: the table does not exercise both paths", fits, checked)
+	}
+	t.Logf("%d payloads, %d fit their shape", checked, fits)
 }
