@@ -48,9 +48,11 @@ func putDecoder(p *pooledDecoder) {
 }
 
 // parseFast decodes a well-formed frame in one jsontext pass: it walks every
-// entry's fields, and decodes each entry's data once, both as the raw bytes
-// stored (Item.Data, a slice of raw) and as the value the schemas validate
-// (Item.value). It matches names case-insensitively as encoding/json does.
+// entry's fields, and reads each entry's data once, both as the raw bytes
+// stored (Item.Data, a slice of raw) and for validation: checked against
+// its schema's Shape (Item.fits) or decoded to the value the schemas
+// validate (Item.value); see readData. It matches names case-insensitively
+// as encoding/json does.
 //
 // It returns ok == false, having produced nothing, when the frame is not
 // JSON of the form {…"batch":[…]…} with a single batch; then parseStd
