@@ -23,8 +23,9 @@ var jsontextOpts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsonte
 var decoders = sync.Pool{New: func() any { return new(pooledDecoder) }}
 
 type pooledDecoder struct {
-	dec *jsontext.Decoder
-	buf bytes.Buffer
+	dec    *jsontext.Decoder
+	buf    bytes.Buffer
+	recent recentStrings // parseFast's, for one frame
 }
 
 // getDecoder returns a decoder reading raw, to be handed back with
@@ -40,10 +41,12 @@ func getDecoder(raw []byte) *pooledDecoder {
 	return p
 }
 
-// putDecoder recycles p, which no longer refers to the bytes it read.
+// putDecoder recycles p, which no longer refers to the bytes it read nor
+// to strings made from them.
 func putDecoder(p *pooledDecoder) {
 	p.buf = bytes.Buffer{}
 	p.dec.Reset(&p.buf)
+	p.recent = recentStrings{}
 	decoders.Put(p)
 }
 
@@ -82,7 +85,7 @@ func parseFast(raw []byte, lim Limits, hint int, huge bool) (items []Item, ok bo
 			return nil, false
 		}
 		found = true
-		if items, ok = parseEntries(dec, raw, lim, hint, huge); !ok {
+		if items, ok = parseEntries(dec, raw, lim, hint, huge, &p.recent); !ok {
 			return nil, false
 		}
 	}
@@ -99,7 +102,7 @@ func parseFast(raw []byte, lim Limits, hint int, huge bool) (items []Item, ok bo
 }
 
 // parseEntries reads the batch array.
-func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int, huge bool) ([]Item, bool) {
+func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int, huge bool, recent *recentStrings) ([]Item, bool) {
 	if _, err := dec.ReadToken(); err != nil { // '['
 		return nil, false
 	}
@@ -108,7 +111,7 @@ func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int, huge 
 		if len(items) == lim.MaxEventsPerBatch {
 			return nil, false
 		}
-		it, ok := parseEntry(dec, raw, lim, huge)
+		it, ok := parseEntry(dec, raw, lim, huge, recent)
 		if !ok {
 			return nil, false
 		}
@@ -124,11 +127,12 @@ type entryState struct {
 	lastID  string // the last "id" when it was a string, for peekID
 	idIsStr bool
 	data    decodedData
-	rawOnly bool // data is an object left undecoded: no schema applies
+	rawOnly bool           // data is an object left undecoded: no schema applies
+	recent  *recentStrings // the frame's, shared by its entries
 }
 
 // parseEntry reads one entry. ok is false on a syntax error only.
-func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits, huge bool) (Item, bool) {
+func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits, huge bool, recent *recentStrings) (Item, bool) {
 	if dec.PeekKind() != '{' {
 		v, err := dec.ReadValue()
 		if err != nil {
@@ -144,7 +148,7 @@ func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits, huge bool) (Item,
 	}
 	start := int(dec.InputOffset()) - 1
 	var w wireItem
-	var st entryState
+	st := entryState{recent: recent}
 	for dec.PeekKind() != '}' {
 		name, err := readName(dec)
 		if err != nil {
@@ -184,11 +188,11 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 	switch {
 	case bytes.EqualFold(name, []byte("id")):
 		st.idIsStr = dec.PeekKind() == '"'
-		err := st.str(dec, &w.ID)
+		err := st.strIn(dec, &w.ID, nil, false) // unique: not worth remembering
 		st.lastID = w.ID
 		return err
 	case bytes.EqualFold(name, []byte("name")):
-		return st.strIn(dec, &w.Name, knownNames())
+		return st.strIn(dec, &w.Name, knownNames(), true)
 	case bytes.EqualFold(name, []byte("sid")):
 		return st.str(dec, &w.SID)
 	case bytes.EqualFold(name, []byte("aid")):
@@ -241,6 +245,30 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 	return dec.SkipValue()
 }
 
+// recentStrings remembers the last strings read from a frame, so that a
+// value repeated across its events (session, page, campaign, visitor) is
+// allocated once per frame rather than once per event.
+type recentStrings struct {
+	s    [16]string
+	next int
+}
+
+// str returns b as a string, one remembered when equal.
+func (r *recentStrings) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	for _, s := range r.s {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := string(b)
+	r.s[r.next] = s
+	r.next = (r.next + 1) % len(r.s)
+	return s
+}
+
 // readName reads an object name, unescaped. The result is only valid until
 // the next read from dec.
 func readName(dec *jsontext.Decoder) ([]byte, error) {
@@ -260,12 +288,12 @@ func readName(dec *jsontext.Decoder) ([]byte, error) {
 
 // str reads a string field: null leaves it as it was, as in encoding/json.
 func (st *entryState) str(dec *jsontext.Decoder, dst *string) error {
-	return st.strIn(dec, dst, nil)
+	return st.strIn(dec, dst, nil, true)
 }
 
-// strIn is str taking the string from known, when there, instead of
-// allocating it.
-func (st *entryState) strIn(dec *jsontext.Decoder, dst *string, known map[string]string) error {
+// strIn is str taking the string from known, when there, or with share
+// from the frame's recent strings, instead of allocating it.
+func (st *entryState) strIn(dec *jsontext.Decoder, dst *string, known map[string]string, share bool) error {
 	switch dec.PeekKind() {
 	case '"':
 		b, err := readName(dec) // the same unquoting, for any string
@@ -274,6 +302,8 @@ func (st *entryState) strIn(dec *jsontext.Decoder, dst *string, known map[string
 		}
 		if s, ok := known[string(b)]; ok {
 			*dst = s
+		} else if share {
+			*dst = st.recent.str(b)
 		} else {
 			*dst = string(b)
 		}

@@ -88,7 +88,7 @@ func (st *entryState) walkData(dec *jsontext.Decoder, raw []byte, w *wireItem, t
 		i, rel := shape.Prop(name)
 		if bytes.EqualFold(name, []byte("uid")) {
 			var k schemas.Kinds
-			if k, uid, uidErr, err = readUID(dec); err != nil {
+			if k, uid, uidErr, err = st.readUID(dec); err != nil {
 				return err
 			}
 			if rel {
@@ -123,11 +123,14 @@ func (st *entryState) walkData(dec *jsontext.Decoder, raw []byte, w *wireItem, t
 
 // readUID reads the value of data.uid: its kinds and, as uidText gives
 // them, its text or what is wrong with it.
-func readUID(dec *jsontext.Decoder) (k schemas.Kinds, text string, bad, err error) {
+func (st *entryState) readUID(dec *jsontext.Decoder) (k schemas.Kinds, text string, bad, err error) {
 	switch dec.PeekKind() {
 	case '"':
-		text, err = schemas.ReadString(dec)
-		return schemas.KindString, text, nil, err
+		b, err := readName(dec)
+		if err != nil {
+			return 0, "", nil, err
+		}
+		return schemas.KindString, st.recent.str(b), nil, nil
 	case '0':
 		v, err := dec.ReadValue()
 		if err != nil {
