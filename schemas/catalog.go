@@ -27,6 +27,7 @@ type EventType struct {
 
 	compiled *jsonschema.Schema
 	relevant map[string]string // see RelevantKeys
+	shape    *Shape            // see Shape
 }
 
 type key struct {

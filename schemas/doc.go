@@ -18,6 +18,13 @@
 // are optional. Unknown event names are not an error: Validate reports them
 // as unknown and the caller stores them all the same.
 //
+// Validation uses github.com/santhosh-tekuri/jsonschema. For callers that
+// read a payload anyway, RelevantKeys says which properties an event's
+// schema can constrain and Shape decides, without the library, that a
+// payload surely fits (only the JSON types of those properties and the
+// required ones matter to most schemas); anything else is left to the
+// library, whose errors are the ones reported.
+//
 // The schemas are compiled once, on first use. All functions are safe for
 // concurrent use and never panic on input.
 package schemas

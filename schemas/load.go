@@ -82,11 +82,12 @@ func build(fsys fs.FS) (*registry, error) {
 				errs = append(errs, fmt.Errorf("%s/%s.json: no examples", g.dir, name))
 				continue
 			}
+			relevant := relevantKeys(raw)
 			t := &EventType{
 				Name: name, Source: g.source, Aliases: m.Aliases,
 				Title: m.Title, Description: m.Description, Proposed: m.Proposal,
 				Sample: m.Examples[0], Schema: raw, compiled: sch,
-				relevant: relevantKeys(raw),
+				relevant: relevant, shape: shapeOf(raw, relevant),
 			}
 			reg.types = append(reg.types, t)
 			for _, n := range append([]string{name}, m.Aliases...) {

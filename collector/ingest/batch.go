@@ -42,6 +42,9 @@ type Item struct {
 	value   any
 	decoded bool
 	pooled  bool // value is a dataMaps map, handed back by validate
+	// fits: the embedded schemas accept Data for Name (schemas.Shape), so
+	// the default validator need not run; value is then nil.
+	fits bool
 }
 
 type wireItem struct {
@@ -54,6 +57,11 @@ type wireItem struct {
 	Src  string          `json:"src"`
 	Data json.RawMessage `json:"data"`
 	Ctx  wireContext     `json:"ctx"`
+
+	// ts and hasTS are TS as parseFast reads it (a pointer would move the
+	// parser's state to the heap); encoding/json sets TS instead.
+	ts    float64
+	hasTS bool
 }
 
 // wireContext is what a client may say about its page; ip, ua and country

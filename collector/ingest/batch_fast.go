@@ -10,9 +10,6 @@ import (
 	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
-
-	"github.com/popinbridge/bridge/internal/event"
-	"github.com/popinbridge/bridge/schemas"
 )
 
 // jsontextOpts make jsontext accept what encoding/json accepts: repeated
@@ -20,14 +17,45 @@ import (
 // already known to be valid UTF-8.
 var jsontextOpts = []jsontext.Options{jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true)}
 
-// decoders recycles jsontext decoders. Reading a bytes.Buffer, a decoder
-// parses the caller's bytes in place, so offsets index raw.
-var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewBuffer(nil)) }}
+// decoders recycles jsontext decoders with the buffer each reads. Reading
+// a bytes.Buffer, a decoder parses the caller's bytes in place, so offsets
+// index raw.
+var decoders = sync.Pool{New: func() any { return new(pooledDecoder) }}
+
+type pooledDecoder struct {
+	dec    *jsontext.Decoder
+	buf    bytes.Buffer
+	recent recentStrings // parseFast's, for one frame
+}
+
+// getDecoder returns a decoder reading raw, to be handed back with
+// putDecoder.
+func getDecoder(raw []byte) *pooledDecoder {
+	p := decoders.Get().(*pooledDecoder)
+	p.buf = *bytes.NewBuffer(raw)
+	if p.dec == nil {
+		p.dec = jsontext.NewDecoder(&p.buf, jsontextOpts...)
+	} else {
+		p.dec.Reset(&p.buf, jsontextOpts...)
+	}
+	return p
+}
+
+// putDecoder recycles p, which no longer refers to the bytes it read nor
+// to strings made from them.
+func putDecoder(p *pooledDecoder) {
+	p.buf = bytes.Buffer{}
+	p.dec.Reset(&p.buf)
+	p.recent = recentStrings{}
+	decoders.Put(p)
+}
 
 // parseFast decodes a well-formed frame in one jsontext pass: it walks every
-// entry's fields, and decodes each entry's data once, both as the raw bytes
-// stored (Item.Data, a slice of raw) and as the value the schemas validate
-// (Item.value). It matches names case-insensitively as encoding/json does.
+// entry's fields, and reads each entry's data once, both as the raw bytes
+// stored (Item.Data, a slice of raw) and for validation: checked against
+// its schema's Shape (Item.fits) or decoded to the value the schemas
+// validate (Item.value); see readData. It matches names case-insensitively
+// as encoding/json does.
 //
 // It returns ok == false, having produced nothing, when the frame is not
 // JSON of the form {…"batch":[…]…} with a single batch; then parseStd
@@ -35,12 +63,9 @@ var decoders = sync.Pool{New: func() any { return jsontext.NewDecoder(bytes.NewB
 // which names the field as encoding/json does. hint sizes the result; huge
 // false says that raw holds no number checkNumbers could refuse.
 func parseFast(raw []byte, lim Limits, hint int, huge bool) (items []Item, ok bool) {
-	dec := decoders.Get().(*jsontext.Decoder)
-	dec.Reset(bytes.NewBuffer(raw), jsontextOpts...)
-	defer func() {
-		dec.Reset(bytes.NewBuffer(nil)) // do not keep raw alive in the pool
-		decoders.Put(dec)
-	}()
+	p := getDecoder(raw)
+	defer putDecoder(p)
+	dec := p.dec
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil, false
 	}
@@ -60,7 +85,7 @@ func parseFast(raw []byte, lim Limits, hint int, huge bool) (items []Item, ok bo
 			return nil, false
 		}
 		found = true
-		if items, ok = parseEntries(dec, raw, lim, hint, huge); !ok {
+		if items, ok = parseEntries(dec, raw, lim, hint, huge, &p.recent); !ok {
 			return nil, false
 		}
 	}
@@ -77,7 +102,7 @@ func parseFast(raw []byte, lim Limits, hint int, huge bool) (items []Item, ok bo
 }
 
 // parseEntries reads the batch array.
-func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int, huge bool) ([]Item, bool) {
+func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int, huge bool, recent *recentStrings) ([]Item, bool) {
 	if _, err := dec.ReadToken(); err != nil { // '['
 		return nil, false
 	}
@@ -86,7 +111,7 @@ func parseEntries(dec *jsontext.Decoder, raw []byte, lim Limits, hint int, huge 
 		if len(items) == lim.MaxEventsPerBatch {
 			return nil, false
 		}
-		it, ok := parseEntry(dec, raw, lim, huge)
+		it, ok := parseEntry(dec, raw, lim, huge, recent)
 		if !ok {
 			return nil, false
 		}
@@ -102,12 +127,12 @@ type entryState struct {
 	lastID  string // the last "id" when it was a string, for peekID
 	idIsStr bool
 	data    decodedData
-	rawOnly bool // data is an object left undecoded: no schema applies
-	ts      float64
+	rawOnly bool           // data is an object left undecoded: no schema applies
+	recent  *recentStrings // the frame's, shared by its entries
 }
 
 // parseEntry reads one entry. ok is false on a syntax error only.
-func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits, huge bool) (Item, bool) {
+func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits, huge bool, recent *recentStrings) (Item, bool) {
 	if dec.PeekKind() != '{' {
 		v, err := dec.ReadValue()
 		if err != nil {
@@ -123,7 +148,7 @@ func parseEntry(dec *jsontext.Decoder, raw []byte, lim Limits, huge bool) (Item,
 	}
 	start := int(dec.InputOffset()) - 1
 	var w wireItem
-	var st entryState
+	st := entryState{recent: recent}
 	for dec.PeekKind() != '}' {
 		name, err := readName(dec)
 		if err != nil {
@@ -163,11 +188,11 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 	switch {
 	case bytes.EqualFold(name, []byte("id")):
 		st.idIsStr = dec.PeekKind() == '"'
-		err := st.str(dec, &w.ID)
+		err := st.strIn(dec, &w.ID, nil, false) // unique: not worth remembering
 		st.lastID = w.ID
 		return err
 	case bytes.EqualFold(name, []byte("name")):
-		return st.strIn(dec, &w.Name, knownNames())
+		return st.strIn(dec, &w.Name, knownNames(), true)
 	case bytes.EqualFold(name, []byte("sid")):
 		return st.str(dec, &w.SID)
 	case bytes.EqualFold(name, []byte("aid")):
@@ -177,7 +202,7 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 	case bytes.EqualFold(name, []byte("ts")):
 		switch dec.PeekKind() {
 		case 'n':
-			w.TS = nil
+			w.hasTS = false
 			_, err := dec.ReadToken()
 			return err
 		case '0':
@@ -189,8 +214,7 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 			if perr != nil {
 				st.bad = true
 			}
-			st.ts = f
-			w.TS = &st.ts
+			w.ts, w.hasTS = f, true
 			return nil
 		}
 	case bytes.EqualFold(name, []byte("seq")):
@@ -221,6 +245,30 @@ func (st *entryState) field(dec *jsontext.Decoder, raw []byte, w *wireItem, name
 	return dec.SkipValue()
 }
 
+// recentStrings remembers the last strings read from a frame, so that a
+// value repeated across its events (session, page, campaign, visitor) is
+// allocated once per frame rather than once per event.
+type recentStrings struct {
+	s    [16]string
+	next int
+}
+
+// str returns b as a string, one remembered when equal.
+func (r *recentStrings) str(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	for _, s := range r.s {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := string(b)
+	r.s[r.next] = s
+	r.next = (r.next + 1) % len(r.s)
+	return s
+}
+
 // readName reads an object name, unescaped. The result is only valid until
 // the next read from dec.
 func readName(dec *jsontext.Decoder) ([]byte, error) {
@@ -240,12 +288,12 @@ func readName(dec *jsontext.Decoder) ([]byte, error) {
 
 // str reads a string field: null leaves it as it was, as in encoding/json.
 func (st *entryState) str(dec *jsontext.Decoder, dst *string) error {
-	return st.strIn(dec, dst, nil)
+	return st.strIn(dec, dst, nil, true)
 }
 
-// strIn is str taking the string from known, when there, instead of
-// allocating it.
-func (st *entryState) strIn(dec *jsontext.Decoder, dst *string, known map[string]string) error {
+// strIn is str taking the string from known, when there, or with share
+// from the frame's recent strings, instead of allocating it.
+func (st *entryState) strIn(dec *jsontext.Decoder, dst *string, known map[string]string, share bool) error {
 	switch dec.PeekKind() {
 	case '"':
 		b, err := readName(dec) // the same unquoting, for any string
@@ -254,6 +302,8 @@ func (st *entryState) strIn(dec *jsontext.Decoder, dst *string, known map[string
 		}
 		if s, ok := known[string(b)]; ok {
 			*dst = s
+		} else if share {
+			*dst = st.recent.str(b)
 		} else {
 			*dst = string(b)
 		}
@@ -264,119 +314,4 @@ func (st *entryState) strIn(dec *jsontext.Decoder, dst *string, known map[string
 	}
 	st.bad = true
 	return dec.SkipValue()
-}
-
-// readData reads data: an object is decoded to its value and kept as the
-// raw bytes it spans; anything else is kept raw for finishItem to judge.
-// When the event's name is known by now, the value holds only the
-// properties its schema can constrain (schemas.RelevantKeys), and notes the
-// name: finishItem drops a value reduced for another name.
-func (st *entryState) readData(dec *jsontext.Decoder, raw []byte, w *wireItem) error {
-	if dec.PeekKind() != '{' {
-		v, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		end := int(dec.InputOffset())
-		w.Data = raw[end-len(v) : end]
-		st.data, st.rawOnly = decodedData{}, false
-		return nil
-	}
-	need, keys := needsValue(w)
-	if !need {
-		v, err := dec.ReadValue()
-		if err != nil {
-			return err
-		}
-		end := int(dec.InputOffset())
-		w.Data = raw[end-len(v) : end]
-		st.data, st.rawOnly = decodedData{}, true
-		return nil
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	start := int(dec.InputOffset()) - 1
-	var m map[string]any
-	if keys != nil {
-		m = getDataMap()
-	} else {
-		m = make(map[string]any)
-	}
-	var uid any
-	for dec.PeekKind() != '}' {
-		name, err := readName(dec) // valid until the next read
-		if err != nil {
-			return err
-		}
-		isUID := bytes.EqualFold(name, []byte("uid"))
-		var k string
-		keep := true
-		if keys != nil {
-			k, keep = keys[string(name)]
-		} else {
-			k = string(name)
-		}
-		if !keep && !isUID {
-			if err := dec.SkipValue(); err != nil {
-				return err
-			}
-			continue
-		}
-		v, err := schemas.DecodeValue(dec)
-		if err != nil {
-			return err
-		}
-		if keep {
-			m[k] = v
-		}
-		if isUID {
-			uid = v
-		}
-	}
-	if _, err := dec.ReadToken(); err != nil {
-		return err
-	}
-	w.Data = raw[start:dec.InputOffset()]
-	st.data, st.rawOnly = decodedData{value: m, uid: uid}, false
-	if keys != nil {
-		st.data.reducedFor, st.data.pooled = w.Name, true
-	}
-	return nil
-}
-
-// knownNames maps the name and aliases of every browser event with a
-// schema to themselves, so that reading one allocates nothing.
-var knownNames = sync.OnceValue(func() map[string]string {
-	m := make(map[string]string)
-	for _, t := range schemas.Catalog() {
-		if t.Source == event.SourceBrowser {
-			for _, n := range append([]string{t.Name}, t.Aliases...) {
-				m[n] = n
-			}
-		}
-	}
-	return m
-})
-
-// needsValue reports whether an entry's data may need its decoded value:
-// not when what was read so far names an event no schema describes (a
-// custom event, an unknown name). Should a later field change that, the
-// item is simply not decoded and prepare validates Data's text instead.
-// keys, when not nil, are the only properties the value needs (the name is
-// known and its schema constrains no others).
-func needsValue(w *wireItem) (need bool, keys map[string]string) {
-	switch w.Src {
-	case "", string(event.SourceBrowser):
-	default:
-		return false, nil // custom events have no schemas; anything else is rejected
-	}
-	if w.Name == "" {
-		return true, nil // the name may follow
-	}
-	t, ok := schemas.Lookup(event.SourceBrowser, w.Name)
-	if !ok {
-		return false, nil
-	}
-	return true, t.RelevantKeys()
 }

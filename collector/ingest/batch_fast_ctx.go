@@ -133,10 +133,11 @@ func readObject[M ~map[string]V, V any](st *entryState, dec *jsontext.Decoder, m
 		*m = make(M)
 	}
 	for dec.PeekKind() != '}' {
-		k, err := schemas.ReadString(dec)
+		b, err := readName(dec) // valid until the next read
 		if err != nil {
 			return err
 		}
+		k := st.recent.str(b)
 		v, keep, err := read(k)
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/schemas"
 )
 
@@ -46,7 +47,10 @@ func sameItems(t *testing.T, raw []byte, got, want []Item) {
 				t.Fatalf("%q item %d: value %#v, Data %s decodes to %#v (%v)", raw, i, g.value, g.Data, v, err)
 			}
 		}
-		g.value, g.decoded, g.pooled = nil, false, false
+		if g.fits && (g.decoded || g.value != nil) {
+			t.Fatalf("%q item %d: fits, and decoded", raw, i)
+		}
+		g.value, g.decoded, g.pooled, g.fits = nil, false, false, false
 		if !reflect.DeepEqual(g, w) {
 			t.Fatalf("%q item %d:\n got %+v %+v\nwant %+v %+v", raw, i, g, g.Reject, w, w.Reject)
 		}
@@ -71,6 +75,8 @@ func relevantOnly(it Item, v any) any {
 }
 
 var fastSeeds = []string{
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"popin_call_end","data":{"uid":"u","callId":7.0,"invited":false}},{"id":"1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"popin_call_end","data":{"UID":"v","uid":"u","callId":-7,"callId":"c"}}]}`,
+	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"popin_captured","data":{"name":{},"uid":null}},{"id":"1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"nudge_open","data":{"uid":[1],"x":"y"},"src":"browser"}]}`,
 	`{"batch":[]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"popin_captured","ts":1763920000123,"seq":7,"sid":"s","aid":"a","data":{"name":"Asha","uid":"u-1"},"ctx":{"url":"https://x","ref":"r","title":"t","utm":{"source":"fb"},"fbp":"p","fbc":"c","consent":{"ads":true},"user_id":"crm-7","ip":"6.6.6.6"}}]}`,
 	`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"n","ctx":{"ga_client_id":"123.456","GA_CLIENT_ID":"x"}},{"id":"1c7e5d2f-9e4b-4a8f-8b3c-6d7e8f9a0b1c","name":"n","ctx":{"ga_client_id":5}}]}`,
@@ -122,7 +128,27 @@ func FuzzParseFast(f *testing.F) {
 			t.Fatalf("%q: error %v, want %v", raw, gerr, werr)
 		}
 		sameItems(t, raw, got, want)
+		sameVerdicts(t, raw, got)
 	})
+}
+
+// sameVerdicts checks that validate, from whatever ParseBatch prepared
+// (a Shape's verdict, a decoded value, or nothing), says what the schemas
+// say of each valid item's Data.
+func sameVerdicts(t *testing.T, raw []byte, items []Item) {
+	t.Helper()
+	in := &Ingest{validator: schemaValidator{}, valueVal: schemaValidator{}}
+	for i := range items {
+		it := items[i]
+		if it.Reject != nil {
+			continue
+		}
+		k1, e1 := in.validate(&it)
+		k2, e2 := schemas.Validate(it.Source, it.Name, it.Data)
+		if k1 != k2 || fmt.Sprint(e1) != fmt.Sprint(e2) {
+			t.Fatalf("%q item %d: validate = %v, %v; Validate(Data) = %v, %v", raw, i, k1, e1, k2, e2)
+		}
+	}
 }
 
 // TestDecodedValueValidatesAsData checks that an item's decoded value, all
@@ -170,4 +196,95 @@ func schemasErr(msg string) error {
 		return nil
 	}
 	return errors.New(msg)
+}
+
+// TestShapeVerdict checks when ParseBatch's Shape verdict spares the
+// library: for a browser event whose data surely fits its schema, read
+// under the name and source the item ends up with, and for no other; a
+// custom validator is still asked.
+func TestShapeVerdict(t *testing.T) {
+	id := `"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b"`
+	for _, tc := range []struct {
+		entry string
+		fits  bool
+		err   string
+	}{
+		{`"name":"popin_captured","data":{"name":"A","uid":"u","x":{"y":[1]}}`, true, ""},
+		{`"name":"popin_captured","data":{"name":7,"uid":"u"}`, false, "data/name: want string or null, got number"},
+		{`"name":"nudge_show","data":{"UID":"u","uid":"v"}`, true, ""},
+		{`"name":"nudge_show","data":{"uid":"v","UID":true}`, false, "data.uid"}, // rejected by finishItem
+		{`"name":"nudge_show","data":{"x":1}`, false, "data/uid: required"},
+		{`"name":"popin_call_end","data":{"uid":"u","callId":7.0}`, false, ""}, // the library decides
+		{`"name":"nudge_show","data":{"uid":"u"},"name":"popin_screen_change"`, false, "data/screen: required"},
+		{`"name":"nudge_show","data":{"uid":"u"},"src":"custom"`, false, ""},
+		{`"data":{"uid":"u"},"name":"nudge_show"`, false, ""},
+	} {
+		raw := []byte(`{"batch":[{` + id + `,` + tc.entry + `}]}`)
+		items, rerr := ParseBatch(raw, defaultLimits())
+		if rerr != nil || len(items) != 1 {
+			t.Fatalf("%s: %v %+v", tc.entry, rerr, items)
+		}
+		it := items[0]
+		if it.Reject != nil {
+			if !strings.Contains(it.Reject.Error, tc.err) || tc.err == "" {
+				t.Errorf("%s: rejected %v, want %q", tc.entry, it.Reject, tc.err)
+			}
+			continue
+		}
+		if it.fits != tc.fits {
+			t.Errorf("%s: fits %v, want %v", tc.entry, it.fits, tc.fits)
+		}
+		custom := ValidatorFunc(func(event.Source, string, json.RawMessage) (bool, error) {
+			return false, errors.New("asked")
+		})
+		if _, err := (&Ingest{validator: custom}).validate(&it); fmt.Sprint(err) != "asked" {
+			t.Errorf("%s: the custom validator was not asked: %v", tc.entry, err)
+		}
+		in := &Ingest{validator: schemaValidator{}, valueVal: schemaValidator{}}
+		_, err := in.validate(&it)
+		if fmt.Sprint(err) != fmt.Sprint(schemasErr(tc.err)) {
+			t.Errorf("%s: validate = %v, want %q", tc.entry, err, tc.err)
+		}
+	}
+}
+
+// TestVerdictsMatchLibrary compares, for every browser event type, each
+// property its schema constrains set to values of every JSON type (one
+// at a time, and all together), with and without the others, what
+// validate says (a Shape's verdict or the library on a reduced value)
+// with what the library says of the whole Data, as before Shapes.
+func TestVerdictsMatchLibrary(t *testing.T) {
+	values := []string{`"s"`, `" 5 "`, `5`, `-5`, `5.0`, `5e0`, `1.5`, `null`, `true`, `{}`, `{"a":1}`, `[]`, `[1]`}
+	checked, fits := 0, 0
+	for _, et := range schemas.Catalog() {
+		typ, _ := schemas.Lookup(et.Source, et.Name)
+		if et.Source != event.SourceBrowser || typ.RelevantKeys() == nil {
+			continue
+		}
+		var datas []string
+		for k := range typ.RelevantKeys() {
+			for _, v := range values {
+				datas = append(datas, fmt.Sprintf(`{%q:%s}`, k, v), fmt.Sprintf(`{"uid":"u","x":1,%q:%s}`, k, v))
+				all := strings.TrimSuffix(string(et.Sample), "}")
+				datas = append(datas, all+fmt.Sprintf(`,%q:%s}`, k, v))
+			}
+		}
+		datas = append(datas, `{}`, string(et.Sample))
+		for _, data := range datas {
+			raw := []byte(`{"batch":[{"id":"0b6f4c1e-8d3a-4f7e-9a2b-5c6d7e8f9a0b","name":"` + et.Name + `","data":` + data + `}]}`)
+			items, rerr := ParseBatch(raw, defaultLimits())
+			if rerr != nil || len(items) != 1 {
+				t.Fatalf("%s: %v", raw, rerr)
+			}
+			if items[0].fits {
+				fits++
+			}
+			sameVerdicts(t, raw, items)
+			checked++
+		}
+	}
+	if fits == 0 || fits == checked {
+		t.Fatalf("%d of %d payloads fit: the table does not exercise both paths", fits, checked)
+	}
+	t.Logf("%d payloads, %d fit their shape", checked, fits)
 }

@@ -58,11 +58,17 @@ func parseItem(raw json.RawMessage, lim Limits) Item {
 // decodedData is an item's data already decoded by parseFast.
 type decodedData struct {
 	value any // schemas.DecodeValue shapes
-	uid   any // the value of the last top-level key folding to "uid"
+	// uid and uidErr are uidText of the value of the last top-level key
+	// folding to "uid".
+	uid    string
+	uidErr error
 	// reducedFor, when set, is the event name whose schema's relevant keys
 	// (schemas.RelevantKeys) are all value holds.
 	reducedFor string
 	pooled     bool // value is from dataMaps
+	// fits: value is nil and the schema of reducedFor surely accepts the
+	// data (schemas.Shape), for a browser event.
+	fits bool
 }
 
 // finishItem checks a decoded entry and builds its Item. dd, when not nil,
@@ -90,8 +96,11 @@ func finishItem(w *wireItem, dd *decodedData, huge bool) Item {
 	default:
 		return invalid(w.ID, `src: want "browser" or "custom"`)
 	}
+	ts, hasTS := w.ts, w.hasTS
 	if w.TS != nil {
-		ts := *w.TS
+		ts, hasTS = *w.TS, true
+	}
+	if hasTS {
 		if ts < 0 || ts > 1e14 || math.IsNaN(ts) {
 			return invalid(w.ID, "ts: want milliseconds since 1970")
 		}
@@ -110,10 +119,14 @@ func finishItem(w *wireItem, dd *decodedData, huge bool) Item {
 		var uid string
 		var err error
 		if dd != nil {
-			if dd.reducedFor == "" || dd.reducedFor == w.Name {
-				it.value, it.decoded, it.pooled = dd.value, true, dd.pooled // else a later name differs
+			switch {
+			case dd.reducedFor != "" && dd.reducedFor != w.Name: // a later name differs
+			case dd.fits:
+				it.fits = it.Source == event.SourceBrowser
+			default:
+				it.value, it.decoded, it.pooled = dd.value, true, dd.pooled
 			}
-			uid, err = uidText(dd.uid)
+			uid, err = dd.uid, dd.uidErr
 		} else {
 			uid, err = dataUID(data)
 		}

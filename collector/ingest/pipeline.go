@@ -102,8 +102,14 @@ func (in *Ingest) validateParallel(items []Item) []verdict {
 
 // validate checks an item's data, from its decoded value when there is one.
 // The value is used up: with the default validator, which keeps no
-// reference to it, a pooled map goes back for reuse.
+// reference to it, a pooled map goes back for reuse. The default validator
+// is not asked about an item ParseBatch found to fit its schema.
 func (in *Ingest) validate(it *Item) (bool, error) {
+	if it.fits {
+		if _, isDefault := in.validator.(schemaValidator); isDefault {
+			return true, nil
+		}
+	}
 	if it.decoded && in.valueVal != nil {
 		known, err := in.valueVal.ValidateValue(it.Source, it.Name, it.value)
 		if _, isDefault := in.valueVal.(schemaValidator); isDefault && it.pooled {

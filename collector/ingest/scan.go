@@ -19,8 +19,13 @@ import "bytes"
 // bytes long, unless raw is but a number.
 func scanLimits(raw []byte, lim Limits) (entries int, hugeNumbers bool, _ *Error) {
 	// width[d] counts the commas seen in the container at depth d.
-	width := make([]int, lim.MaxJSONDepth+1)
-	isBatch := make([]bool, lim.MaxJSONDepth+1)
+	var widthBuf [scanStack]int
+	var isBatchBuf [scanStack]bool
+	width, isBatch := widthBuf[:], isBatchBuf[:]
+	if lim.MaxJSONDepth >= scanStack {
+		width = make([]int, lim.MaxJSONDepth+1)
+		isBatch = make([]bool, lim.MaxJSONDepth+1)
+	}
 	depth := 0
 	// sep is where the last string or structural character ended: a
 	// number lies between two of them.
@@ -79,6 +84,9 @@ func scanLimits(raw []byte, lim Limits) (entries int, hugeNumbers bool, _ *Error
 	}
 	return entries, hugeNumbers || sep < len(raw)-1-maxNumberBytes, nil
 }
+
+// scanStack is the depth scanLimits tracks without allocating.
+const scanStack = 64
 
 // closingQuote returns the index of the quote ending the string whose text
 // starts at raw[j]: the first quote after an even run of backslashes (each
