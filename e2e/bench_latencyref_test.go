@@ -18,11 +18,14 @@ import (
 	"github.com/popinbridge/bridge/internal/testkit"
 )
 
-// fsyncReference is the hardware floor of a durable ack: it appends one
-// 200-byte record to a file in dir and fsyncs it, rate times a second for
-// d (a slow disk ends it at 2d), and returns each write+fsync's duration,
-// sorted.
-func fsyncReference(t *testing.T, dir string, rate int, d time.Duration) []time.Duration {
+// fsyncReference is the hardware floor of a durable ack at this rate: an
+// ideal group commit on the filesystem of dir. Records of 200 bytes arrive
+// rate times a second for d; one loop writes every record that has arrived
+// and is not yet durable in one write and fsyncs it. It returns, sorted,
+// each record's time from its arrival to the end of the fsync that covered
+// it (what a client waiting for its ack would see, stalls included) and
+// each fsync's duration. A slow disk ends it at 2d.
+func fsyncReference(t *testing.T, dir string, rate int, d time.Duration) (perRecord, perSync []time.Duration) {
 	t.Helper()
 	f, err := os.CreateTemp(dir, "fsyncref-")
 	if err != nil {
@@ -30,24 +33,32 @@ func fsyncReference(t *testing.T, dir string, rate int, d time.Duration) []time.
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	rec := make([]byte, 200)
+	const recSize = 200
 	n := int(d.Seconds() * float64(rate))
 	every := time.Second / time.Duration(rate)
 	start := time.Now()
-	ds := make([]time.Duration, 0, n)
-	for i := 0; i < n && time.Since(start) < 2*d; i++ {
-		time.Sleep(time.Until(start.Add(time.Duration(i) * every)))
-		s := time.Now()
-		if _, err := f.Write(rec); err != nil {
+	arrival := func(i int) time.Time { return start.Add(time.Duration(i) * every) }
+	buf := make([]byte, 0, recSize*n)
+	perRecord = make([]time.Duration, 0, n)
+	for done := 0; done < n && time.Since(start) < 2*d; {
+		time.Sleep(time.Until(arrival(done)))
+		arrived := min(n, int(time.Since(start)/every)+1)
+		if _, err := f.Write(buf[:recSize*(arrived-done)]); err != nil {
 			t.Fatal(err)
 		}
+		s := time.Now()
 		if err := f.Sync(); err != nil {
 			t.Fatal(err)
 		}
-		ds = append(ds, time.Since(s))
+		end := time.Now()
+		perSync = append(perSync, end.Sub(s))
+		for ; done < arrived; done++ {
+			perRecord = append(perRecord, end.Sub(arrival(done)))
+		}
 	}
-	slices.Sort(ds)
-	return ds
+	slices.Sort(perRecord)
+	slices.Sort(perSync)
+	return perRecord, perSync
 }
 
 // promSnapshot is a Prometheus text exposition: "name{labels}" → value.
