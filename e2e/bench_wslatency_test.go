@@ -141,9 +141,9 @@ func fmtPct(ds []time.Duration) string {
 // in ClickHouse (its count polled every 50 ms over HTTP; clickhouse_sink
 // flush_interval at its default, 1s), against two references in the same
 // run: send → ack of a bare gorilla server that decodes and acks (same
-// client; it stores nothing) and an fsynced append of one small record at
-// the same rate on the filesystem of the bridge's data dir (the floor of a
-// durable ack). It also prints what the bridge's /metrics say about the
+// client; it stores nothing) and small records arriving at the same rate,
+// group-committed with fsync on the filesystem of the bridge's data dir
+// (fsyncReference: the floor of a durable ack). It also prints what the bridge's /metrics say about the
 // steady part (event log commits, GC) and the CPU the bridge, ClickHouse
 // and this process used in it. BRIDGE_BENCH_LATENCY_SECONDS sets the length;
 // BRIDGE_BENCH_LATENCY_CONFIG is YAML appended to the bridge's config (to
