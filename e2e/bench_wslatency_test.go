@@ -19,6 +19,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/popinbridge/bridge/internal/chtest"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // seenAt records when each id was first seen somewhere.
@@ -137,9 +138,16 @@ func fmtPct(ds []time.Duration) string {
 // TestBenchWSLatency: at a steady 500 events/s over WebSocket (one event
 // per frame, 10 connections) for 10 s, the p50/p99 of send → ack, send →
 // webhook received (one endpoint on a loopback receiver) and send → visible
-// in ClickHouse (polled every 50 ms; clickhouse_sink flush_interval at its
-// default, 1s), against send → ack of a bare gorilla server that decodes and
-// acks, same client, same run. BRIDGE_BENCH_LATENCY_SECONDS sets the length.
+// in ClickHouse (its count polled every 50 ms over HTTP; clickhouse_sink
+// flush_interval at its default, 1s), against two references in the same
+// run: send → ack of a bare gorilla server that decodes and acks (same
+// client; it stores nothing) and small records arriving at the same rate,
+// group-committed with fsync on the filesystem of the bridge's data dir
+// (fsyncReference: the floor of a durable ack). It also prints what the bridge's /metrics say about the
+// steady part (event log commits, GC) and the CPU the bridge, ClickHouse
+// and this process used in it. BRIDGE_BENCH_LATENCY_SECONDS sets the length;
+// BRIDGE_BENCH_LATENCY_CONFIG is YAML appended to the bridge's config (to
+// compare settings, e.g. "event_log: {max_inflight_commits: 1}").
 func TestBenchWSLatency(t *testing.T) {
 	skipUnlessBench(t)
 	const rate, conns = 500, 10
@@ -170,7 +178,7 @@ sites:
   - {id: acme, write_key: pk_acme, origins: ["*"]}
 endpoints:
   - {id: hook, site: acme, type: webhook, url: %q}
-`, srv.Addr(), db, recv.URL))
+%s`, srv.Addr(), db, recv.URL, os.Getenv("BRIDGE_BENCH_LATENCY_CONFIG")))
 	url := "ws://" + p.addr + "/v1/ws?key=pk_acme"
 
 	stored := newSeenAt()
@@ -179,12 +187,21 @@ endpoints:
 	polled := make(chan struct{})
 	go func() {
 		defer close(polled)
+		hc := &http.Client{Timeout: 10 * time.Second}
+		defer hc.CloseIdleConnections()
+		lastCount := ""
 		for pollCtx.Err() == nil {
-			out, err := srv.Query(pollCtx, "SELECT event_id FROM "+db+".events")
+			// The ids are fetched only when the count moved (once per sink
+			// flush), keeping ClickHouse's CPU for the sink's inserts.
+			count, err := chHTTPQuery(hc, srv.HTTPPort, "SELECT count() FROM "+db+".events")
 			now := time.Now()
-			if err == nil {
-				for _, id := range strings.Fields(out) {
-					stored.see(id, now)
+			if err == nil && count != lastCount {
+				out, err := chHTTPQuery(hc, srv.HTTPPort, "SELECT event_id FROM "+db+".events")
+				if err == nil {
+					lastCount = count
+					for _, id := range strings.Fields(out) {
+						stored.see(id, now)
+					}
 				}
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -192,7 +209,11 @@ endpoints:
 	}()
 
 	steadyWS(t, url, 50, 1, time.Second) // warm up
+	m0 := scrapeMetrics(t, p.addr)
+	bridgeCPU0, chCPU0, selfCPU0 := procCPU(t, p), testkit.CPUOfCommand(srv.Dir, "clickhouse"), testkit.SelfCPU()
 	sent, acked := steadyWS(t, url, rate, conns, d)
+	bridgeCPU, chCPU, selfCPU := procCPU(t, p)-bridgeCPU0, testkit.CPUOfCommand(srv.Dir, "clickhouse")-chCPU0, testkit.SelfCPU()-selfCPU0
+	m1 := scrapeMetrics(t, p.addr)
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) && (hooked.len() < sent.len()+50 || stored.len() < sent.len()+50) {
 		time.Sleep(100 * time.Millisecond)
@@ -200,6 +221,7 @@ endpoints:
 	stopPoll()
 	<-polled
 
+	floor, fsyncs := fsyncReference(t, dataDirOf(p), rate, d)
 	_, baseAddr := startWSBaseline(t)
 	baseSent, baseAcked := steadyWS(t, "ws://"+baseAddr+"/", rate, conns, d)
 
@@ -211,6 +233,11 @@ endpoints:
 		rate, sent.len(), fmtPct(ack), fmtPct(base))
 	fmt.Printf("BENCH ws latency: send->webhook %s (goal p99 <= 30 ms, %d missing); send->ClickHouse %s (goal p99 <= 2 s, %d missing)\n",
 		fmtPct(hook), hookMissing, fmtPct(ch), chMissing)
+	fmt.Printf("BENCH ws latency: reference, 200-byte records at %d/s group-committed with fsync beside the data dir: arrival->durable %s (the floor of send->ack); each fsync %s, max %.1f ms, %d fsyncs\n",
+		rate, fmtPct(floor), fmtPct(fsyncs), float64(fsyncs[len(fsyncs)-1])/1e6, len(fsyncs))
+	fmt.Printf("BENCH ws latency, steady part: %s; %s; CPU bridge %.0f%%, ClickHouse %.0f%%, bench client %.0f%% of one core\n",
+		m0.commitSummary(m1), m0.gcSummary(m1), 100*bridgeCPU.Seconds()/d.Seconds(),
+		100*chCPU.Seconds()/d.Seconds(), 100*selfCPU.Seconds()/d.Seconds())
 	if hookMissing > 0 || chMissing > 0 {
 		t.Errorf("%d events not delivered, %d not stored within a minute", hookMissing, chMissing)
 	}

@@ -307,7 +307,7 @@ func (c *wsConn) readLoop() *wsClose {
 
 // append stores one batch and acks it, or asks the client to retry later;
 // wire are the events' ids as sent; buf is the frame evs alias, handed back
-// once commit returned.
+// once commit returned. It writes the answer itself when no writer runs.
 func (c *wsConn) append(evs []event.Event, wire []string, buf *bytes.Buffer) {
 	defer c.inflight.Done()
 	defer func() { <-c.sem }()
@@ -322,18 +322,18 @@ func (c *wsConn) append(evs []event.Event, wire []string, buf *bytes.Buffer) {
 		b, _ := json.Marshal(struct {
 			Reject []Reject `json:"reject"`
 		}{rejects})
-		c.send(wsOut{text: b})
+		c.sendInline(wsOut{text: b})
 		return
 	}
 	if err != nil {
 		retry := c.in.cfg.RetryAfter
 		e := refuse(CodeUnavailable, "retry_after_ms=%d", retry.Milliseconds())
 		c.in.m.refusals.WithLabelValues(c.client.transport, string(e.Code)).Inc()
-		c.send(wsOut{text: retryMessage(retry, wire)})
+		c.send(wsOut{text: retryMessage(retry, wire)}) // the close request must not wait for the write
 		c.requestClose(e.closeCode(), e.Error())
 		return
 	}
-	c.send(wsOut{text: ackMessage(wire)})
+	c.sendInline(wsOut{text: ackMessage(wire)})
 }
 
 // linger drains what the client still sends for a moment after our close

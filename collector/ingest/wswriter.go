@@ -20,12 +20,29 @@ func (c *wsConn) send(m wsOut) bool {
 	}
 }
 
+// sendInline is send for an append goroutine, which may write itself:
+// when no writer runs, the caller becomes the writer until out is empty,
+// sparing each ack the hand-off to a new goroutine (a scheduling delay on a
+// busy machine). The reader uses send: it must not wait for a slow client.
+func (c *wsConn) sendInline(m wsOut) bool {
+	select {
+	case c.out <- m:
+		if c.writing.CompareAndSwap(false, true) {
+			c.writer()
+		}
+		return true
+	case <-c.dead:
+		return false
+	}
+}
+
 // finish marks the writer stopped for good.
 func (c *wsConn) finish() { c.deadOnce.Do(func() { close(c.dead) }) }
 
 // writer owns every write to the socket: messages, pings, the close frame.
-// It returns when out is empty (send starts another) or for good, after the
-// close frame or a failed write.
+// It runs on its own goroutine (send) or on an append goroutine
+// (sendInline), one at a time. It returns when out is empty (the next send
+// starts another) or for good, after the close frame or a failed write.
 func (c *wsConn) writer() {
 	cfg := c.in.cfg.WebSocket
 	for {
