@@ -3,7 +3,6 @@ package chdb_test
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"errors"
 	"log/slog"
 	"os"
@@ -33,7 +32,7 @@ func startTLSServer(t *testing.T) (*chlocal.Server, *testPKI) {
 		t.Skip(err)
 	}
 	ca := newPKI(t, "test-ca")
-	cert, key := ca.issue("server", x509.ExtKeyUsageServerAuth)
+	cert, key := ca.server("server")
 	srv, err := chlocal.StartWith(t.TempDir(), chlocal.Options{
 		TLSCertFile: cert, TLSKeyFile: key,
 		Users: map[string]string{tlsUser: tlsPassword},
@@ -177,8 +176,8 @@ func TestTLSClientCertificate(t *testing.T) {
 		t.Skip(err)
 	}
 	ca := newPKI(t, "mtls-ca")
-	cert, key := ca.issue("server", x509.ExtKeyUsageServerAuth)
-	clientCert, clientKey := ca.issue("client", x509.ExtKeyUsageClientAuth)
+	cert, key := ca.server("server")
+	clientCert, clientKey := ca.client("client")
 	srv, err := chlocal.StartWith(t.TempDir(), chlocal.Options{TLSCertFile: cert, TLSKeyFile: key, TLSClientCAFile: ca.CAFile})
 	if err != nil {
 		t.Fatal(err)

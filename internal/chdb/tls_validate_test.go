@@ -1,7 +1,6 @@
 package chdb_test
 
 import (
-	"crypto/x509"
 	"io"
 	"log/slog"
 	"os"
@@ -14,8 +13,8 @@ import (
 
 func TestTLSConfigValidate(t *testing.T) {
 	ca := newPKI(t, "validate-ca")
-	cert, key := ca.issue("client", x509.ExtKeyUsageClientAuth)
-	_, otherKey := ca.issue("other", x509.ExtKeyUsageClientAuth)
+	cert, key := ca.client("client")
+	_, otherKey := ca.client("other")
 	dir := t.TempDir()
 	notPEM := filepath.Join(dir, "not.pem")
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
