@@ -47,21 +47,7 @@ func TestTLSConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := chdb.NewDefaultConfig()
 			c.TLS = tt.tls
-			err := c.Validate()
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Validate() = nil, want errors naming %v", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			checkValidate(t, c.Validate(), tt.want)
 		})
 	}
 }
