@@ -1,18 +1,17 @@
 package chdb_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/chlocal"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 const (
@@ -44,28 +43,10 @@ func startTLSServer(t *testing.T) (*chlocal.Server, *testPKI) {
 	return srv, ca
 }
 
-// lockedBuffer collects log output from concurrent goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestTLS(t *testing.T) {
 	srv, ca := startTLSServer(t)
 	otherCA := newPKI(t, "other-ca")
-	var logs lockedBuffer
+	var logs testkit.LockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	base := func() chdb.Config {
