@@ -120,7 +120,7 @@ func TestAnalyticsPageInChromium(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db := migratedDB(t, ctx, "adminui_analytics")
+	db := migratedDB(t, "adminui_analytics")
 	insertSynth(t, db, analyticsTraffic(loc, time.Now()))
 
 	const token = "e2e-admin-token-0123456789"

@@ -2,7 +2,6 @@ package adminui_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -26,21 +25,13 @@ func needChromium(t *testing.T) {
 	}
 }
 
-// migratedDB opens a new database named prefix_<n> on the shared
-// ClickHouse with the bridge schema; it is closed at Cleanup.
-func migratedDB(t *testing.T, ctx context.Context, prefix string) *chdb.DB {
+// migratedDB is a new database named after prefix on the shared
+// ClickHouse, with the bridge schema; it is closed at Cleanup.
+func migratedDB(t *testing.T, prefix string) *chdb.DB {
 	t.Helper()
 	cfg := chdb.NewDefaultConfig()
-	cfg.Addr, cfg.Database = chtest.Shared(t).Addr(), fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano()%1e9)
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return db
+	cfg.Addr, cfg.Database = chtest.Shared(t).Addr(), chtest.DatabaseName(prefix)
+	return chtest.MigratedDB(t, cfg, chdb.Settings{})
 }
 
 // startChromium starts a headless Chromium and opens url in it; stop ends

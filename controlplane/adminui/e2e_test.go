@@ -133,7 +133,7 @@ func TestAdminUIInChromium(t *testing.T) {
 	// ClickHouse with the bridge schema, a JetStream, and the management plane.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db := migratedDB(t, ctx, "adminui_e2e")
+	db := migratedDB(t, "adminui_e2e")
 	const token = "e2e-admin-token-0123456789"
 	eng := &chEngine{db: db, gate: make(chan struct{})}
 	release := sync.OnceFunc(func() { close(eng.gate) })
