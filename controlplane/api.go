@@ -88,6 +88,22 @@ func notFound(what, id string) error {
 	return &apiError{http.StatusNotFound, "not_found", fmt.Sprintf("%s %q does not exist", what, id), "id"}
 }
 
+// getByID answers GET .../{id}: the view of the record find has under the
+// path's id, or 404 naming what.
+func getByID[R, V any](m *Manager, w http.ResponseWriter, r *http.Request, what string, find func(*store, string) (R, bool), view func(R) V) error {
+	st, err := m.ready()
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	rec, ok := find(st, id)
+	if !ok {
+		return notFound(what, id)
+	}
+	httpjson.WriteJSON(w, http.StatusOK, view(rec))
+	return nil
+}
+
 func unavailable(what string) error {
 	return &apiError{http.StatusServiceUnavailable, "unavailable", what + " is not available on this node", ""}
 }

@@ -174,16 +174,7 @@ func (m *Manager) listEndpoints(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (m *Manager) getEndpoint(w http.ResponseWriter, r *http.Request) error {
-	st, err := m.ready()
-	if err != nil {
-		return err
-	}
-	e, ok := st.endpoint(r.PathValue("id"))
-	if !ok {
-		return notFound("endpoint", r.PathValue("id"))
-	}
-	httpjson.WriteJSON(w, http.StatusOK, m.viewEndpoint(e))
-	return nil
+	return getByID(m, w, r, "endpoint", (*store).endpoint, m.viewEndpoint)
 }
 
 func (m *Manager) createEndpoint(w http.ResponseWriter, r *http.Request) error {

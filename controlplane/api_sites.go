@@ -89,16 +89,7 @@ func (m *Manager) listSites(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (m *Manager) getSite(w http.ResponseWriter, r *http.Request) error {
-	st, err := m.ready()
-	if err != nil {
-		return err
-	}
-	rec, ok := st.site(r.PathValue("id"))
-	if !ok {
-		return notFound("site", r.PathValue("id"))
-	}
-	httpjson.WriteJSON(w, http.StatusOK, viewSite(rec))
-	return nil
+	return getByID(m, w, r, "site", (*store).site, viewSite)
 }
 
 // writeKeyTaken reports whether another site uses key.

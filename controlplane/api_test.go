@@ -15,12 +15,7 @@ func TestSitesAPI(t *testing.T) {
 	f.mustSite("acme")
 	waitFor(t, "registry has acme", func() bool { _, ok := f.sites.ByWriteKey("pk_acme"); return ok })
 
-	cases := []struct {
-		name, method, path string
-		body               any
-		status             int
-		field              string
-	}{
+	cases := []apiCase{
 		{"create ok", "POST", "/api/v1/sites", map[string]any{"id": "beta", "write_key": "pk_beta", "popin_api_key": "k3y", "pii": "raw"}, 201, ""},
 		{"create generated ids", "POST", "/api/v1/sites", map[string]any{}, 201, ""},
 		{"create malformed", "POST", "/api/v1/sites", `{"id":`, 400, ""},
@@ -47,20 +42,7 @@ func TestSitesAPI(t *testing.T) {
 		{"wrong method", "PUT", "/api/v1/sites/acme", nil, 405, ""},
 		{"unknown path", "GET", "/api/v1/nothing", nil, 404, ""},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			st, body := f.do(c.method, c.path, c.body)
-			if st != c.status {
-				t.Fatalf("status %d, want %d: %v", st, c.status, body)
-			}
-			if st >= 400 && errField(body) != c.field {
-				t.Fatalf("field %q, want %q: %v", errField(body), c.field, body)
-			}
-			if st >= 400 && errCode(body) == "" {
-				t.Fatalf("error without code: %v", body)
-			}
-		})
-	}
+	f.runCases(t, cases)
 	_, body := f.do("GET", "/api/v1/sites/acme", nil)
 	if _, ok := body["popin_api_key"]; ok || body["popin_api_key_set"] != true {
 		t.Fatalf("popin_api_key leaked or not flagged: %v", body)
@@ -105,12 +87,7 @@ func TestEndpointsAPI(t *testing.T) {
 	if tok, _ := bearer["token"].(string); tok == "" || bearer["id"] == "" {
 		t.Fatalf("bearer create: %v", bearer)
 	}
-	cases := []struct {
-		name, method, path string
-		body               any
-		status             int
-		field              string
-	}{
+	cases := []apiCase{
 		{"dup", "POST", "/api/v1/endpoints", map[string]any{"id": "crm", "site": "acme", "url": "https://a.example.com"}, 409, "id"},
 		{"no site", "POST", "/api/v1/endpoints", map[string]any{"url": "https://a.example.com"}, 422, "site"},
 		{"unknown site", "POST", "/api/v1/endpoints", map[string]any{"site": "zzz", "url": "https://a.example.com"}, 422, "site"},
@@ -145,17 +122,7 @@ func TestEndpointsAPI(t *testing.T) {
 		{"rotate unknown field", "POST", "/api/v1/endpoints/crm/rotate-secret", map[string]any{"ttl": "1h"}, 422, "ttl"},
 		{"delete unknown", "DELETE", "/api/v1/endpoints/nope", nil, 404, "id"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			st, body := f.do(c.method, c.path, c.body)
-			if st != c.status {
-				t.Fatalf("status %d, want %d: %v", st, c.status, body)
-			}
-			if st >= 400 && errField(body) != c.field {
-				t.Fatalf("field %q, want %q: %v", errField(body), c.field, body)
-			}
-		})
-	}
+	f.runCases(t, cases)
 
 	// Reads never carry credentials.
 	for _, path := range []string{"/api/v1/endpoints/crm", "/api/v1/endpoints/meta", "/api/v1/endpoints"} {

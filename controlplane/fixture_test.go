@@ -264,3 +264,32 @@ func (f *fixture) mustEndpoint(body map[string]any) map[string]any {
 	}
 	return out
 }
+
+// apiCase is one API request and the answer it must get: status and, for
+// an error, the field it names ("" none).
+type apiCase struct {
+	name, method, path string
+	body               any
+	status             int
+	field              string
+}
+
+// runCases makes each request as a subtest and checks its status, and for
+// an error its field and that it has a code.
+func (f *fixture) runCases(t *testing.T, cases []apiCase) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, body := f.do(c.method, c.path, c.body)
+			if st != c.status {
+				t.Fatalf("status %d, want %d: %v", st, c.status, body)
+			}
+			if st >= 400 && errField(body) != c.field {
+				t.Fatalf("field %q, want %q: %v", errField(body), c.field, body)
+			}
+			if st >= 400 && errCode(body) == "" {
+				t.Fatalf("error without code: %v", body)
+			}
+		})
+	}
+}

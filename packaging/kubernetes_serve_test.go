@@ -103,7 +103,7 @@ func TestKubernetesBridgeServes(t *testing.T) {
 	}
 	cmd := exec.Command(bin, append(entry[1:], c.Args...)...)
 	cmd.Env = env
-	var logs lockedBuffer
+	var logs testkit.LockedBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

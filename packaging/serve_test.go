@@ -1,36 +1,18 @@
 package packaging
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
-
-// lockedBuffer collects a child's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestImageServe starts the image's entrypoint with the image's environment
 // from its exported file system, as its user, with ClickHouse unreachable
@@ -44,7 +26,7 @@ func TestImageServe(t *testing.T) {
 	args := append([]string{"--userspec=" + img.config.User, img.rootfs}, img.config.Entrypoint...)
 	cmd := exec.Command("chroot", args...)
 	cmd.Env = append(append([]string{}, img.config.Env...), "BRIDGE_LISTEN="+listen, "BRIDGE_CLICKHOUSE_ADDR="+closed)
-	var out lockedBuffer
+	var out testkit.LockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {

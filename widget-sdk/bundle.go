@@ -10,7 +10,6 @@ package widgetsdk
 import (
 	"embed"
 	"fmt"
-	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
 
@@ -33,12 +32,6 @@ const (
 	mangle = "_$"
 )
 
-var (
-	bundleOnce sync.Once
-	bundleJS   []byte
-	bundleErr  error
-)
-
 // Bundle returns the minified SDK. It is built on the first call and cached;
 // every call returns a fresh copy that the caller may modify. An error means
 // the embedded sources do not build, which is a programming error caught by
@@ -52,26 +45,15 @@ func Bundle() ([]byte, error) {
 }
 
 // cached returns the shared bundle; callers must not modify it.
-func cached() ([]byte, error) {
-	bundleOnce.Do(func() { bundleJS, bundleErr = build() })
-	return bundleJS, bundleErr
-}
-
-func build() ([]byte, error) {
-	js, err := bundle.Build(bundle.Options{
-		Sources:     sources,
-		Entry:       entry,
-		Outfile:     "sdk.js",
-		Namespace:   namespace,
-		Target:      api.ES2017,
-		TreeShaking: api.TreeShakingTrue,
-		MangleProps: mangle,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("widgetsdk: %w", err)
-	}
-	return js, nil
-}
+var cached = bundle.Cached("widgetsdk", bundle.Options{
+	Sources:     sources,
+	Entry:       entry,
+	Outfile:     "sdk.js",
+	Namespace:   namespace,
+	Target:      api.ES2017,
+	TreeShaking: api.TreeShakingTrue,
+	MangleProps: mangle,
+})
 
 // ESM returns the npm package's ES module: init() and the PopinBridge calls
 // as exports (src/esm.ts), minified ES2017 sharing the tag's code. Built on

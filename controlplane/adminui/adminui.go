@@ -11,9 +11,7 @@ package adminui
 
 import (
 	"embed"
-	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
 
@@ -28,33 +26,18 @@ var static embed.FS
 
 const entry = "src/main.ts"
 
-var (
-	bundleOnce sync.Once
-	bundleJS   []byte
-	bundleErr  error
-)
+var built = bundle.Cached("adminui", bundle.Options{
+	Sources:   sources,
+	Entry:     entry,
+	Outfile:   "app.js",
+	Namespace: "adminui",
+	Target:    api.ES2020,
+})
 
 // Bundle returns the UI's JavaScript, built on first use and cached. An
 // error means the embedded sources do not build (caught by this package's
 // tests).
-func Bundle() ([]byte, error) {
-	bundleOnce.Do(func() { bundleJS, bundleErr = build() })
-	return bundleJS, bundleErr
-}
-
-func build() ([]byte, error) {
-	js, err := bundle.Build(bundle.Options{
-		Sources:   sources,
-		Entry:     entry,
-		Outfile:   "app.js",
-		Namespace: "adminui",
-		Target:    api.ES2020,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("adminui: %w", err)
-	}
-	return js, nil
-}
+func Bundle() ([]byte, error) { return built() }
 
 // Handler serves the UI under prefix (normally "/admin/"): index.html for
 // the prefix itself, app.js and app.css beside it.

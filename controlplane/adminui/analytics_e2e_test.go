@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -114,29 +113,14 @@ func insertSynth(t *testing.T, db *chdb.DB, evs []synth) {
 }
 
 func TestAnalyticsPageInChromium(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium missing at %s: %v", chromium, err)
-		}
-		t.Skipf("chromium missing at %s", chromium)
-	}
+	needChromium(t)
 	loc, err := time.LoadLocation(browserTZ)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := chtest.Shared(t)
-	cfg := chdb.NewDefaultConfig()
-	cfg.Addr, cfg.Database = srv.Addr(), fmt.Sprintf("adminui_analytics_%d", time.Now().UnixNano()%1e9)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedDB(t, "adminui_analytics")
 	insertSynth(t, db, analyticsTraffic(loc, time.Now()))
 
 	const token = "e2e-admin-token-0123456789"
@@ -161,17 +145,8 @@ func TestAnalyticsPageInChromium(t *testing.T) {
 	app := httptest.NewServer(mux)
 	defer app.Close()
 
-	actx, acancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1400))
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	if err := chromedp.Do(bctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
+	bctx, stopChromium := startChromium(t, "about:blank")
+	defer stopChromium()
 
 	// Console errors and uncaught exceptions, from now on.
 	var (
@@ -199,15 +174,7 @@ func TestAnalyticsPageInChromium(t *testing.T) {
 		return append([]string(nil), console...)
 	}
 
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			shot(t, bctx, "failed-"+strings.ReplaceAll(name, " ", "-"))
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	step := stepper(t, bctx)
 	eval := func(js string) string {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(bctx, 10*time.Second)

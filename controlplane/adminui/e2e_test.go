@@ -129,26 +129,11 @@ func outputDir(t *testing.T) string {
 }
 
 func TestAdminUIInChromium(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("chromium missing at %s: %v", chromium, err)
-		}
-		t.Skipf("chromium missing at %s", chromium)
-	}
+	needChromium(t)
 	// ClickHouse with the bridge schema, a JetStream, and the management plane.
-	srv := chtest.Shared(t)
-	cfg := chdb.NewDefaultConfig()
-	cfg.Addr, cfg.Database = srv.Addr(), fmt.Sprintf("adminui_e2e_%d", time.Now().UnixNano()%1e9)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := chdb.Open(ctx, cfg, chdb.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := migratedDB(t, "adminui_e2e")
 	const token = "e2e-admin-token-0123456789"
 	eng := &chEngine{db: db, gate: make(chan struct{})}
 	release := sync.OnceFunc(func() { close(eng.gate) })
@@ -193,26 +178,9 @@ func TestAdminUIInChromium(t *testing.T) {
 	app := httptest.NewServer(mux)
 	defer app.Close()
 
-	actx, acancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-quic", true), chromedp.NoFirstRun,
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1400))
-	defer acancel()
-	bctx, bcancel := chromedp.NewContext(actx)
-	defer bcancel()
-	if err := chromedp.Do(bctx, chromedp.Navigate(app.URL+"/admin/")); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	step := func(name string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		sctx, cancel := context.WithTimeout(bctx, 20*time.Second)
-		defer cancel()
-		if err := chromedp.Do(sctx, steps...); err != nil {
-			shot(t, bctx, "failed-"+strings.ReplaceAll(name, " ", "-"))
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	bctx, stopChromium := startChromium(t, app.URL+"/admin/")
+	defer stopChromium()
+	step := stepper(t, bctx)
 	text := func(sel string) string {
 		t.Helper()
 		sctx, cancel := context.WithTimeout(bctx, 20*time.Second)

@@ -7,9 +7,7 @@ package apidocs
 
 import (
 	"embed"
-	"fmt"
 	"net/http"
-	"sync"
 
 	"github.com/evanw/esbuild/pkg/api"
 
@@ -22,22 +20,10 @@ var sources embed.FS
 //go:embed static/index.html static/docs.css
 var static embed.FS
 
-var (
-	bundleOnce sync.Once
-	bundleJS   []byte
-	bundleErr  error
-)
+var built = bundle.Cached("apidocs", bundle.Options{Sources: sources, Entry: "src/main.ts", Outfile: "docs.js", Namespace: "apidocs", Target: api.ES2020})
 
 // Bundle returns the renderer's JavaScript, built on first use and cached.
-func Bundle() ([]byte, error) {
-	bundleOnce.Do(func() {
-		bundleJS, bundleErr = bundle.Build(bundle.Options{Sources: sources, Entry: "src/main.ts", Outfile: "docs.js", Namespace: "apidocs", Target: api.ES2020})
-		if bundleErr != nil {
-			bundleErr = fmt.Errorf("apidocs: %w", bundleErr)
-		}
-	})
-	return bundleJS, bundleErr
-}
+func Bundle() ([]byte, error) { return built() }
 
 // Handler serves the reference under prefix ("/api/v1/docs/"): the page,
 // docs.js, docs.css and the OpenAPI document spec.

@@ -13,6 +13,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/popinbridge/bridge/internal/bgwork"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/piicrypt"
@@ -140,16 +141,7 @@ func (s *Service) Shutdown(ctx context.Context) error {
 	cancel, done := s.cancel, s.done
 	s.kv, s.cancel, s.done = nil, nil, nil
 	s.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("erasure shutdown: %w", ctx.Err())
-	}
+	return bgwork.Stop(ctx, "erasure shutdown", cancel, done)
 }
 
 func (s *Service) bucket() jetstream.KeyValue {

@@ -82,3 +82,20 @@ func TestBuildMangleProps(t *testing.T) {
 		t.Errorf("mangled output %q: want inner_ renamed, wire and quoted_ kept", s)
 	}
 }
+
+func TestCached(t *testing.T) {
+	src := fstest.MapFS{"src/a.ts": {Data: []byte(`console.log("a")`)}}
+	get := Cached("pkg", Options{Sources: src, Entry: "src/a.ts", Outfile: "a.js", Namespace: "t", Target: api.ES2020})
+	one, err := get()
+	if err != nil || !strings.Contains(string(one), `console.log("a")`) {
+		t.Fatalf("Cached: %q %v", one, err)
+	}
+	src["src/a.ts"].Data = []byte(`syntax error(`) // built once: not read again
+	if two, err := get(); err != nil || &two[0] != &one[0] {
+		t.Fatalf("second call built again: %q %v", two, err)
+	}
+	_, err = Cached("pkg", Options{Sources: src, Entry: "src/a.ts", Outfile: "a.js", Namespace: "t", Target: api.ES2020})()
+	if err == nil || !strings.HasPrefix(err.Error(), "pkg: bundling src/a.ts") {
+		t.Fatalf("a failing build: %v, want it named pkg", err)
+	}
+}

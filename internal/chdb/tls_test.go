@@ -1,19 +1,17 @@
 package chdb_test
 
 import (
-	"bytes"
 	"context"
-	"crypto/x509"
 	"errors"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/chlocal"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 const (
@@ -33,7 +31,7 @@ func startTLSServer(t *testing.T) (*chlocal.Server, *testPKI) {
 		t.Skip(err)
 	}
 	ca := newPKI(t, "test-ca")
-	cert, key := ca.issue("server", x509.ExtKeyUsageServerAuth)
+	cert, key := ca.server("server")
 	srv, err := chlocal.StartWith(t.TempDir(), chlocal.Options{
 		TLSCertFile: cert, TLSKeyFile: key,
 		Users: map[string]string{tlsUser: tlsPassword},
@@ -45,28 +43,10 @@ func startTLSServer(t *testing.T) (*chlocal.Server, *testPKI) {
 	return srv, ca
 }
 
-// lockedBuffer collects log output from concurrent goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestTLS(t *testing.T) {
 	srv, ca := startTLSServer(t)
 	otherCA := newPKI(t, "other-ca")
-	var logs lockedBuffer
+	var logs testkit.LockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 
 	base := func() chdb.Config {
@@ -177,8 +157,8 @@ func TestTLSClientCertificate(t *testing.T) {
 		t.Skip(err)
 	}
 	ca := newPKI(t, "mtls-ca")
-	cert, key := ca.issue("server", x509.ExtKeyUsageServerAuth)
-	clientCert, clientKey := ca.issue("client", x509.ExtKeyUsageClientAuth)
+	cert, key := ca.server("server")
+	clientCert, clientKey := ca.client("client")
 	srv, err := chlocal.StartWith(t.TempDir(), chlocal.Options{TLSCertFile: cert, TLSKeyFile: key, TLSClientCAFile: ca.CAFile})
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package chdb_test
 
 import (
-	"crypto/x509"
 	"io"
 	"log/slog"
 	"os"
@@ -14,8 +13,8 @@ import (
 
 func TestTLSConfigValidate(t *testing.T) {
 	ca := newPKI(t, "validate-ca")
-	cert, key := ca.issue("client", x509.ExtKeyUsageClientAuth)
-	_, otherKey := ca.issue("other", x509.ExtKeyUsageClientAuth)
+	cert, key := ca.client("client")
+	_, otherKey := ca.client("other")
 	dir := t.TempDir()
 	notPEM := filepath.Join(dir, "not.pem")
 	if err := os.WriteFile(notPEM, []byte("hello"), 0o600); err != nil {
@@ -48,21 +47,7 @@ func TestTLSConfigValidate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c := chdb.NewDefaultConfig()
 			c.TLS = tt.tls
-			err := c.Validate()
-			if len(tt.want) == 0 {
-				if err != nil {
-					t.Fatalf("Validate() = %v, want nil", err)
-				}
-				return
-			}
-			if err == nil {
-				t.Fatalf("Validate() = nil, want errors naming %v", tt.want)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			checkValidate(t, c.Validate(), tt.want)
 		})
 	}
 }

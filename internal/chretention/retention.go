@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/popinbridge/bridge/internal/bgwork"
 	"github.com/popinbridge/bridge/internal/chdb"
 	"github.com/popinbridge/bridge/internal/promreg"
 	"github.com/popinbridge/bridge/internal/site"
@@ -91,16 +92,7 @@ func (r *Runner) Shutdown(ctx context.Context) error {
 	cancel, done := r.cancel, r.done
 	r.cancel, r.done = nil, nil
 	r.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("retention shutdown: %w", ctx.Err())
-	}
+	return bgwork.Stop(ctx, "retention shutdown", cancel, done)
 }
 
 func (r *Runner) loop(ctx context.Context, done chan struct{}) {

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/popinbridge/bridge/internal/bgwork"
 	"github.com/popinbridge/bridge/internal/consent"
 	"github.com/popinbridge/bridge/internal/natsrv"
 )
@@ -116,16 +117,7 @@ func (s *Store) Shutdown(ctx context.Context) error {
 	cancel, done := s.cancel, s.done
 	s.kv, s.cancel, s.done = nil, nil, nil
 	s.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("consentstore shutdown: %w", ctx.Err())
-	}
+	return bgwork.Stop(ctx, "consentstore shutdown", cancel, done)
 }
 
 // Observe remembers the consent of a browser event of uid on a site. It

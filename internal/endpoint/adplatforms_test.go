@@ -6,31 +6,18 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 func ga4Endpoint(mod func(*Endpoint)) Endpoint {
-	e := Endpoint{ID: "ga", Site: "acme", Type: TypeGA4, AdPlatforms: AdPlatforms{MeasurementID: "G-ABC123XYZ", APISecret: "s3cr3t"}}
-	if mod != nil {
-		mod(&e)
-	}
-	return e
+	return edited(Endpoint{ID: "ga", Site: "acme", Type: TypeGA4, AdPlatforms: AdPlatforms{MeasurementID: "G-ABC123XYZ", APISecret: "s3cr3t"}}, mod)
 }
 
 func tiktokEndpoint(mod func(*Endpoint)) Endpoint {
-	e := Endpoint{ID: "tt", Site: "acme", Type: TypeTikTok, AccessToken: "tok", AdPlatforms: AdPlatforms{PixelCode: "COQDA8RC77U2TMR44LI0"}}
-	if mod != nil {
-		mod(&e)
-	}
-	return e
+	return edited(Endpoint{ID: "tt", Site: "acme", Type: TypeTikTok, AccessToken: "tok", AdPlatforms: AdPlatforms{PixelCode: "COQDA8RC77U2TMR44LI0"}}, mod)
 }
 
 func TestValidateAdPlatforms(t *testing.T) {
-	guard, err := ssrf.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	guard := testGuard(t)
 	for _, tc := range []struct {
 		name      string
 		ep        Endpoint
@@ -67,17 +54,7 @@ func TestValidateAdPlatforms(t *testing.T) {
 		{"capi measurement id", capiEndpoint(func(e *Endpoint) { e.MeasurementID = "G-ABC123XYZ" }), "measurement_id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.ep.Validate(Checks{Guard: guard})
-			if tc.wantField == "" {
-				if err != nil {
-					t.Fatalf("want valid, got %v", err)
-				}
-				return
-			}
-			probs := Problems(err)
-			if len(probs) == 0 || probs[0].Field != tc.wantField {
-				t.Fatalf("want a problem with %q first, got %v", tc.wantField, err)
-			}
+			checkFirstProblem(t, tc.ep.Validate(Checks{Guard: guard}), tc.wantField)
 		})
 	}
 }

@@ -4,14 +4,10 @@ import (
 	"testing"
 
 	"github.com/popinbridge/bridge/internal/consent"
-	"github.com/popinbridge/bridge/internal/ssrf"
 )
 
 func TestValidateLimitedDataUse(t *testing.T) {
-	guard, err := ssrf.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	guard := testGuard(t)
 	ldu := func(c, s int) func(*Endpoint) {
 		return func(e *Endpoint) { e.LimitedDataUse = &consent.LimitedDataUse{Country: c, State: s} }
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/popinbridge/bridge/internal/bgwork"
 	"github.com/popinbridge/bridge/internal/event"
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/promreg"
@@ -197,16 +198,7 @@ func (l *List) Shutdown(ctx context.Context) error {
 	cancel, done := l.cancel, l.done
 	l.kv, l.cancel, l.done = nil, nil, nil
 	l.mu.Unlock()
-	if cancel == nil {
-		return nil
-	}
-	cancel()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("suppress shutdown: %w", ctx.Err())
-	}
+	return bgwork.Stop(ctx, "suppress shutdown", cancel, done)
 }
 
 // Add puts an identifier of kind, already normalised (Normalise), on the

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -32,17 +31,7 @@ func testConfig(t *testing.T) *config.Config {
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func TestRoutesWithoutClickHouse(t *testing.T) {
-	a, err := New(testConfig(t), quietLogger(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer a.Shutdown(ctx)
-	base := "http://" + a.Addr()
+	_, _, base := serveApp(t, testConfig(t), 30*time.Second)
 	cases := []struct {
 		method, path string
 		auth         bool

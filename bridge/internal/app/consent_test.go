@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -37,38 +35,16 @@ func TestWebhookInheritsBrowserConsent(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"events_received":1,"fbtrace_id":"x"}`))
 	}))
-	defer rcv.Close()
+	t.Cleanup(rcv.Close)
 	cfg := testConfig(t)
 	cfg.Forwarder.AllowedPrivateTargets = []string{"127.0.0.0/8"}
-	a, err := New(cfg, quietLogger(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer a.Shutdown(ctx)
-	base := "http://" + a.Addr()
+	_, _, base := serveApp(t, cfg, 60*time.Second)
 	apiCall(t, base, "POST", "/api/v1/endpoints", map[string]any{"id": "crm", "site": "demo", "url": rcv.URL + "/hook", "auth": "none",
 		"events": []string{"popin_call_successful"}, "consent": []string{"ads"}}, 201)
 	apiCall(t, base, "POST", "/api/v1/endpoints", map[string]any{"id": "meta", "site": "demo", "type": "facebook_capi",
 		"pixel_id": "1234567890", "access_token": "EAAB", "graph_url": rcv.URL, "event_map": map[string]string{"popin_call_successful": "Contact"},
 		"limited_data_use": map[string]int{"country": 1, "state": 1000}}, 201)
 
-	post := func(path string, body []byte) {
-		t.Helper()
-		resp, err := http.Post(base+path, "application/json", bytes.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || bytes.Contains(b, []byte(`"code"`)) {
-			t.Fatalf("POST %s: %d %s", path, resp.StatusCode, b)
-		}
-	}
 	for i, c := range []struct {
 		uid     string
 		consent map[string]any
@@ -76,30 +52,13 @@ func TestWebhookInheritsBrowserConsent(t *testing.T) {
 		ev := map[string]any{"id": fmt.Sprintf("0c6f0000-0000-4000-8000-%012d", i+1), "name": "popin_widget_open", "ts": time.Now().UnixMilli(),
 			"seq": 1, "sid": "s-1", "aid": "a-1", "data": map[string]any{"uid": c.uid}, "ctx": map[string]any{"url": "https://www.acme.com/", "consent": c.consent}}
 		body, _ := json.Marshal(map[string]any{"batch": []any{ev}})
-		post("/v1/events?key=pk_demo", body)
-	}
-	hook := func(uid string) []byte {
-		return []byte(`{"event":"popin_call_successful","user_id":"` + uid + `","email":"asha@example.com","timestamp":"` + fmt.Sprint(time.Now().Unix()) + `",
-			"properties":{"customer_name":"Asha Rao","call_duration":"185","url":"https://www.acme.com/p/1"}}`)
+		postOK(t, base+"/v1/events?key=pk_demo", body)
 	}
 	for _, uid := range []string{"u-denied", "u-granted", "u-never-seen"} {
-		post("/v1/hooks/popin?key=pk_demo", hook(uid))
+		postOK(t, base+"/v1/hooks/popin?key=pk_demo",
+			popinHook(uid, "asha@example.com", `{"customer_name":"Asha Rao","call_duration":"185","url":"https://www.acme.com/p/1"}`))
 	}
 
-	metric := func(name string) string {
-		resp, err := http.Get(base + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if strings.HasPrefix(line, name+" ") {
-				return strings.TrimPrefix(line, name+" ")
-			}
-		}
-		return ""
-	}
 	testkit.Eventually(t, 30*time.Second, func() error {
 		mu.Lock()
 		defer mu.Unlock()
@@ -108,7 +67,7 @@ func TestWebhookInheritsBrowserConsent(t *testing.T) {
 			return fmt.Errorf("webhook endpoint got %d events, Conversions API %d; want 2 each", len(hooks), capi)
 		}
 		for _, ep := range []string{"crm", "meta"} {
-			if v := metric(`bridge_forwarder_suppressed_total{endpoint="` + ep + `",purpose="ads"}`); v != "1" {
+			if v := metricValue(t, base, `bridge_forwarder_suppressed_total{endpoint="`+ep+`",purpose="ads"}`); v != "1" {
 				return fmt.Errorf("%s suppressed %q, want 1", ep, v)
 			}
 		}
@@ -134,17 +93,7 @@ func TestWebhookInheritsBrowserConsent(t *testing.T) {
 // Without ClickHouse an erasure request is refused with 503 (Retry-After),
 // after it was checked: an invalid one is still answered 422.
 func TestErasureWithoutClickHouse(t *testing.T) {
-	a, err := New(testConfig(t), quietLogger(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer a.Shutdown(ctx)
-	base := "http://" + a.Addr()
+	_, _, base := serveApp(t, testConfig(t), 60*time.Second)
 	apiCall(t, base, "POST", "/api/v1/erasures", map[string]any{"site": "demo", "email": "nope"}, 422)
 	apiCall(t, base, "POST", "/api/v1/erasures", map[string]any{"site": "demo", "uid": "u-1"}, 503)
 }

@@ -1,8 +1,6 @@
 package app
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -32,37 +30,17 @@ func TestErasedPersonSuppressed(t *testing.T) {
 		hooks = append(hooks, string(b))
 		mu.Unlock()
 	}))
-	defer rcv.Close()
+	t.Cleanup(rcv.Close)
 	cfg := testConfig(t)
 	cfg.ClickHouse.Addr = chtest.Shared(t).Addr()
 	cfg.ClickHouse.Database = fmt.Sprintf("erased_%d", os.Getpid())
 	cfg.Forwarder.AllowedPrivateTargets = []string{"127.0.0.0/8"}
-	a, err := New(cfg, quietLogger(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer a.Shutdown(ctx)
-	base := "http://" + a.Addr()
+	a, ctx, base := serveApp(t, cfg, 90*time.Second)
 	apiCall(t, base, "POST", "/api/v1/endpoints", map[string]any{"id": "crm", "site": "demo", "url": rcv.URL + "/hook", "auth": "none",
 		"events": []string{"popin_call_successful"}}, 201)
 	hook := func(uid, email string) {
 		t.Helper()
-		body := `{"event":"popin_call_successful","user_id":"` + uid + `","email":"` + email + `","timestamp":"` + fmt.Sprint(time.Now().Unix()) + `",
-			"properties":{"customer_name":"Someone","call_duration":"185"}}`
-		resp, err := http.Post(base+"/v1/hooks/popin?key=pk_demo", "application/json", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != 200 || bytes.Contains(b, []byte(`"code"`)) {
-			t.Fatalf("hook: %d %s", resp.StatusCode, b)
-		}
+		postOK(t, base+"/v1/hooks/popin?key=pk_demo", popinHook(uid, email, `{"customer_name":"Someone","call_duration":"185"}`))
 	}
 	query := func(q string) ([][2]string, error) {
 		db := a.DB()
@@ -139,20 +117,4 @@ func TestErasedPersonSuppressed(t *testing.T) {
 	if v := metricValue(t, base, `bridge_forwarder_suppressed_total{endpoint="crm",purpose="erased"}`); v != "1" {
 		t.Errorf("suppressed metric %q, want 1", v)
 	}
-}
-
-func metricValue(t *testing.T, base, name string) string {
-	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			return v
-		}
-	}
-	return ""
 }

@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -87,16 +86,7 @@ endpoints:
 	base := testConfig(t)
 	cfg.Listen, cfg.DataDir, cfg.AdminToken = base.Listen, base.DataDir, base.AdminToken
 	cfg.ClickHouse.Addr = chtest.New(t).Addr()
-	a, err := New(cfg, quietLogger(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer a.Shutdown(ctx)
+	a, _, _ := serveApp(t, cfg, 60*time.Second)
 
 	var missing []string
 	testkit.Eventually(t, 60*time.Second, func() error { // ClickHouse connects in the background

@@ -119,39 +119,3 @@ func TestPoisonedEndpointIsolatedAcrossRestart(t *testing.T) {
 		t.Error("metric bridge_forwarder_endpoints_invalid does not show the poisoned endpoint")
 	}
 }
-
-// apiCall makes an admin API request and checks its status.
-func apiCall(t *testing.T, base, method, path string, body any, want int) map[string]any {
-	t.Helper()
-	a := apiCallAny(t, base, method, path, body)
-	if a.status != want {
-		t.Fatalf("%s %s: %d %v, want %d", method, path, a.status, a.body, want)
-	}
-	return a.body
-}
-
-type apiAnswer struct {
-	status int
-	body   map[string]any
-}
-
-// apiCallAny makes an admin API request and returns its answer.
-func apiCallAny(t *testing.T, base, method, path string, body any) apiAnswer {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, base+path, rd)
-	req.Header.Set("Authorization", "Bearer test-admin-token-0123456789")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return apiAnswer{resp.StatusCode, out}
-}

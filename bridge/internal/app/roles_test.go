@@ -2,7 +2,6 @@ package app
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -65,15 +64,8 @@ func (h *hookRecorder) counts() (map[string]int, map[string]int) {
 // status.
 func postEvent(t *testing.T, base, id string) int {
 	t.Helper()
-	ev := map[string]any{"id": id, "name": "nudge_show", "ts": time.Now().UnixMilli(), "seq": 1, "sid": "s-1", "aid": "a-1",
-		"data": map[string]any{"uid": "u-1"}, "ctx": map[string]any{"url": "https://www.acme.com/"}}
-	body, _ := json.Marshal(map[string]any{"batch": []any{ev}})
-	resp, err := http.Post(base+"/v1/events?key=pk_demo", "application/json", bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	status, _ := ingestEvent(t, base, id)
+	return status
 }
 
 func eventID(i int) string { return fmt.Sprintf("0b6f0000-0000-4000-8000-%012d", i) }

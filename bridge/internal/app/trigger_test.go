@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -37,24 +36,14 @@ func TestAttemptTriggers(t *testing.T) {
 		mu.Unlock()
 		w.WriteHeader(code)
 	}))
-	defer rcv.Close()
+	t.Cleanup(rcv.Close)
 	cfg := testConfig(t)
 	cfg.ClickHouse.Addr = chtest.Shared(t).Addr()
 	cfg.ClickHouse.Database = fmt.Sprintf("trigger_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
 	cfg.ClickHouseSink.FlushInterval = 200 * time.Millisecond
 	cfg.Forwarder.LogFlushInterval = "200ms"
 	allowLoopback(cfg)
-	a, err := New(cfg, quietLogger(), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if err := a.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer a.Shutdown(ctx)
-	base := "http://" + a.Addr()
+	a, ctx, base := serveApp(t, cfg, 90*time.Second)
 	apiCall(t, base, "POST", "/api/v1/endpoints", map[string]any{"id": "crm", "site": "demo", "url": rcv.URL + "/hook", "auth": "none",
 		"events": []string{"nudge_show"}, "retry_schedule": []string{"100ms"}}, 201)
 
