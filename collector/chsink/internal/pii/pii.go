@@ -105,6 +105,26 @@ func AppendApply(dst, data []byte, policy site.PIIPolicy, region Region, seal Se
 // scalars by piinorm.Hash(piinorm.Name(value)) unless the policy seals or
 // drops them; drop removes name members whatever the policy.
 func AppendApplyNames(dst, data []byte, policy site.PIIPolicy, names string, region Region, seal Sealer) ([]byte, error) {
+	p := effective(policy, seal)
+	n := names
+	if n == site.PIINamesKeep {
+		n = ""
+	}
+	classify := !(p == site.PIIRaw && n == "") && mayContainPII(data, p != site.PIIHash || n != "")
+	st := states.Get().(*state)
+	st.names = n
+	out, ok := st.fast(dst, data, p, region, seal, classify)
+	st.names = ""
+	states.Put(st)
+	if ok {
+		return out, nil
+	}
+	return appendApplyPlain(dst, data, policy, names, region, seal)
+}
+
+// appendApplyPlain is AppendApplyNames without the fast path: it decodes
+// the payload token by token and encodes what it keeps.
+func appendApplyPlain(dst, data []byte, policy site.PIIPolicy, names string, region Region, seal Sealer) ([]byte, error) {
 	policy = effective(policy, seal)
 	if names == site.PIINamesKeep {
 		names = ""
@@ -140,6 +160,19 @@ func AppendApplyNames(dst, data []byte, policy site.PIIPolicy, names string, reg
 // removed (as PIIDrop) and every visitor identifier member too (see
 // Identifier): what is stored of an event whose visitor denied analytics.
 func AppendAnonymous(dst, data []byte) ([]byte, error) {
+	st := states.Get().(*state)
+	st.anon = true
+	out, ok := st.fast(dst, data, site.PIIDrop, Region{}, nil, true)
+	st.anon = false
+	states.Put(st)
+	if ok {
+		return out, nil
+	}
+	return appendAnonymousPlain(dst, data)
+}
+
+// appendAnonymousPlain is AppendAnonymous without the fast path.
+func appendAnonymousPlain(dst, data []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return append(dst, "{}"...), nil
 	}
@@ -159,6 +192,35 @@ func AppendAnonymous(dst, data []byte) ([]byte, error) {
 // aid, anon_id, anonymous_id, sid, session_id, visitor_id, client_id,
 // device_id, ip, ip_address, fbp, fbc, gclid, fbclid.
 func Identifier(key string) bool {
+	var buf [len("anonymous_id")]byte // the longest
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		switch {
+		case c >= 0x80:
+			return identifierSlow(key)
+		case i >= len(buf):
+			continue // too long, unless a later byte is not ASCII
+		case c == '-' || c == ' ':
+			c = '_'
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	if len(key) > len(buf) {
+		return false
+	}
+	switch string(buf[:len(key)]) {
+	case "uid", "user_id", "userid", "aid", "anon_id", "anonymous_id", "anonymousid", "sid", "session_id", "sessionid",
+		"visitor_id", "client_id", "device_id", "ip", "ip_address", "fbp", "fbc", "gclid", "fbclid":
+		return true
+	}
+	return false
+}
+
+// identifierSlow is Identifier for names with non-ASCII bytes (whose
+// lower-case form may be ASCII: the Kelvin sign is a "k").
+func identifierSlow(key string) bool {
 	switch strings.ToLower(keyReplacer.Replace(key)) {
 	case "uid", "user_id", "userid", "aid", "anon_id", "anonymous_id", "anonymousid", "sid", "session_id", "sessionid",
 		"visitor_id", "client_id", "device_id", "ip", "ip_address", "fbp", "fbc", "gclid", "fbclid":
@@ -213,6 +275,7 @@ type state struct {
 	enc  jsontext.Encoder
 	seal Sealer
 
+	fs          fastScan
 	anon        bool   // also drop identifier members (AppendAnonymous)
 	names       string // pii_names: "" (keep), hash or drop
 	data        []byte // the payload being transformed
