@@ -19,7 +19,8 @@ func newMemo(size int) *memo {
 }
 
 // get returns f() for key, from memory when key was seen recently. key
-// may share memory that changes after the call: the memo keeps a copy.
+// (and the value f computes from it) may share memory that changes after
+// the call: the memo keeps copies.
 func (m *memo) get(key string, f func() string) string {
 	m.mu.Lock()
 	v, ok := m.cur[key]
@@ -44,5 +45,5 @@ func (m *memo) put(key, v string) {
 	if len(m.cur) >= m.size {
 		m.old, m.cur = m.cur, make(map[string]string, m.size)
 	}
-	m.cur[strings.Clone(key)] = v
+	m.cur[strings.Clone(key)] = strings.Clone(v) // neither may alias memory the caller reuses
 }
