@@ -305,22 +305,33 @@ func (f *fastScan) member(name string, depth, lvl, mark int) bool {
 // fast path does not take (an escape, a control character, invalid UTF-8)
 // or an unterminated one.
 func (f *fastScan) str() ([]byte, bool) {
-	start := f.i + 1
+	d, start := f.data, f.i+1
 	ascii := true
-	for j := start; j < len(f.data); j++ {
-		switch c := f.data[j]; {
+	for j := start; j < len(d); j++ {
+		c := d[j]
+		if plainByte[c] {
+			continue
+		}
+		switch {
 		case c == '"':
-			s := f.data[start:j]
 			f.i = j + 1
-			return s, ascii || utf8.Valid(s)
-		case c == '\\' || c < 0x20:
-			return nil, false
+			return d[start:j], ascii || utf8.Valid(d[start:j])
 		case c >= utf8.RuneSelf:
 			ascii = false
+		default: // an escape or a control character
+			return nil, false
 		}
 	}
 	return nil, false
 }
+
+// plainByte: ASCII that stands for itself inside a JSON string.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // number consumes a number at f.i (RFC 8259 grammar) and returns its text.
 func (f *fastScan) number() ([]byte, bool) {
