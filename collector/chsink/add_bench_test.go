@@ -14,7 +14,8 @@ import (
 // lead with PII); "leads" are all captured leads, each with a distinct
 // phone number, written in the shapes browsers send; in "leads-repeat"
 // each number comes three times in a row (a lead's later events, or a
-// redelivered segment).
+// redelivered segment); "mix-cached" is "mix" with 100 numbers, all
+// remembered (as in TestBenchSink).
 func BenchmarkRowsAdd(b *testing.B) {
 	phones := []string{"98765%05d", "+91 98765 %05d", "098765%05d", "0091 98765%05d"}
 	mk := func(i, phone int, lead bool) event.Event {
@@ -35,6 +36,7 @@ func BenchmarkRowsAdd(b *testing.B) {
 		phone func(i int) int
 	}{
 		{"mix", func(i int) bool { return i%10 == 0 }, func(i int) int { return i }},
+		{"mix-cached", func(i int) bool { return i%10 == 0 }, func(i int) int { return i % 1000 }}, // as TestBenchSink: 100 numbers
 		{"leads", func(int) bool { return true }, func(i int) int { return i }},
 		{"leads-repeat", func(int) bool { return true }, func(i int) int { return i / 3 }},
 	} {

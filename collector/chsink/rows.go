@@ -47,6 +47,8 @@ type rows struct {
 	fbp, fbc, country, ip, userAgent, data, userID         strCol
 	consentAnalytics, consentAds, consentFunctional        []int8 // consent.State: the Enum8 values
 
+	pii pii.Scratch // for converting payloads
+
 	// Scratch for insert: string views of one column, dates as time.Time.
 	views []string
 	dates []time.Time
@@ -128,9 +130,9 @@ func (r *rows) addAs(e *event.Event, policy site.PIIPolicy, names, siteRegion st
 	var err error
 	if anon {
 		policy = site.PIIDrop
-		r.data.buf, err = pii.AppendAnonymous(r.data.buf, e.Data)
+		r.data.buf, err = r.pii.AppendAnonymous(r.data.buf, e.Data)
 	} else {
-		r.data.buf, err = pii.AppendApplyNames(r.data.buf, e.Data, policy, names, pii.Region{Seen: e.Context.Country, Site: siteRegion}, seal)
+		r.data.buf, err = r.pii.AppendApplyNames(r.data.buf, e.Data, policy, names, pii.Region{Seen: e.Context.Country, Site: siteRegion}, seal)
 	}
 	valid := err == nil
 	if !valid {
@@ -148,9 +150,13 @@ func (r *rows) addAs(e *event.Event, policy site.PIIPolicy, names, siteRegion st
 		r.growFixed(len(r.known) + max(len(r.known), 256))
 	}
 	r.known = append(r.known, b2u(e.Known))
-	r.consentAnalytics = append(r.consentAnalytics, int8(consent.Of(e.Context.Consent, consent.Analytics)))
-	r.consentAds = append(r.consentAds, int8(consent.Of(e.Context.Consent, consent.Ads)))
-	r.consentFunctional = append(r.consentFunctional, int8(consent.Of(e.Context.Consent, consent.Functional)))
+	analytics, ads, functional := consent.Unknown, consent.Unknown, consent.Unknown
+	if cs := e.Context.Consent; len(cs) > 0 { // most events carry none
+		analytics, ads, functional = consent.Of(cs, consent.Analytics), consent.Of(cs, consent.Ads), consent.Of(cs, consent.Functional)
+	}
+	r.consentAnalytics = append(r.consentAnalytics, int8(analytics))
+	r.consentAds = append(r.consentAds, int8(ads))
+	r.consentFunctional = append(r.consentFunctional, int8(functional))
 	c := &e.Context
 	uid, aid, sid, url, referrer, fbp, fbc, ua, userID := e.UID, e.AnonID, e.SessionID, c.URL, c.Referrer, c.FBP, c.FBC, c.UserAgent, c.UserID
 	if anon { // no visitor identifier; URLs without query or fragment (click ids, e-mails in links)
@@ -168,11 +174,11 @@ func (r *rows) addAs(e *event.Event, policy site.PIIPolicy, names, siteRegion st
 	r.url.add(url)
 	r.referrer.add(referrer)
 	r.title.add(c.Title)
-	r.utmSource.add(utm(c.UTM, "source"))
-	r.utmMedium.add(utm(c.UTM, "medium"))
-	r.utmCampaign.add(utm(c.UTM, "campaign"))
-	r.utmTerm.add(utm(c.UTM, "term"))
-	r.utmContent.add(utm(c.UTM, "content"))
+	r.utmSource.add(utm(c.UTM, "source", "utm_source"))
+	r.utmMedium.add(utm(c.UTM, "medium", "utm_medium"))
+	r.utmCampaign.add(utm(c.UTM, "campaign", "utm_campaign"))
+	r.utmTerm.add(utm(c.UTM, "term", "utm_term"))
+	r.utmContent.add(utm(c.UTM, "content", "utm_content"))
 	r.fbp.add(fbp)
 	r.fbc.add(fbc)
 	r.country.add(c.Country)
@@ -210,15 +216,15 @@ func eventTime(client, received int64, clientZero, receivedZero bool) int64 {
 	return client
 }
 
-// utm reads "source" or "utm_source" from the context's utm map.
-func utm(m map[string]string, key string) string {
+// utm reads key ("source") or else long ("utm_source") from the context's utm map.
+func utm(m map[string]string, key, long string) string {
 	if len(m) == 0 {
 		return ""
 	}
 	if v, ok := m[key]; ok {
 		return v
 	}
-	return m["utm_"+key]
+	return m[long]
 }
 
 // clampTime is t in whole Unix seconds within the DateTime range.

@@ -1,6 +1,9 @@
 package piinorm
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // memo remembers results of a pure, costly function of a string: at most
 // 2*size entries, the older half forgotten when the newer fills, so memory
@@ -15,7 +18,9 @@ func newMemo(size int) *memo {
 	return &memo{size: size, cur: make(map[string]string, size)}
 }
 
-// get returns f() for key, from memory when key was seen recently.
+// get returns f() for key, from memory when key was seen recently. key
+// (and the value f computes from it) may share memory that changes after
+// the call: the memo keeps copies.
 func (m *memo) get(key string, f func() string) string {
 	m.mu.Lock()
 	v, ok := m.cur[key]
@@ -40,5 +45,5 @@ func (m *memo) put(key, v string) {
 	if len(m.cur) >= m.size {
 		m.old, m.cur = m.cur, make(map[string]string, m.size)
 	}
-	m.cur[key] = v
+	m.cur[strings.Clone(key)] = strings.Clone(v) // neither may alias memory the caller reuses
 }

@@ -3,6 +3,7 @@ package piinorm
 import (
 	"fmt"
 	"testing"
+	"unsafe"
 )
 
 // memo answers like the function it remembers, calls it once for a key
@@ -41,5 +42,21 @@ func TestPhoneRemembered(t *testing.T) {
 				t.Errorf("Phone(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
 			}
 		}
+	}
+}
+
+// A key whose memory changes after the call is remembered as it was (the
+// sink passes keys that share an event payload's memory).
+func TestMemoCopiesKey(t *testing.T) {
+	m := newMemo(4)
+	b := []byte("abc")
+	m.get(unsafe.String(&b[0], len(b)), func() string { return "v1" })
+	copy(b, "xyz")
+	calls := 0
+	if got := m.get("abc", func() string { calls++; return "v2" }); got != "v1" || calls != 0 {
+		t.Errorf(`get("abc") = %q after %d calls, want "v1" remembered`, got, calls)
+	}
+	if got := m.get("xyz", func() string { calls++; return "v3" }); got != "v3" || calls != 1 {
+		t.Errorf(`get("xyz") = %q after %d calls, want "v3" computed`, got, calls)
 	}
 }

@@ -2,6 +2,7 @@ package piinorm
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/nyaruka/phonenumbers"
 )
@@ -24,7 +25,10 @@ func Phone(raw, region string) string {
 		return ""
 	}
 	region = strings.ToUpper(region)
-	return phones.get(region+"\x00"+raw, func() string { return parsePhone(raw, region) })
+	var buf [64 + maxField]byte
+	key := append(buf[:0], region...) // on the stack unless region is long
+	key = append(append(key, 0), raw...)
+	return phones.get(unsafe.String(unsafe.SliceData(key), len(key)), func() string { return parsePhone(raw, region) })
 }
 
 // phones remembers recent results of parsePhone: a lead's number comes

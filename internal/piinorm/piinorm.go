@@ -15,6 +15,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"unsafe"
 )
 
 // maxField bounds the work done on one input value.
@@ -27,6 +28,15 @@ func Hash(s string) string {
 	}
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// AppendHash appends Hash(s) to dst without allocating (given room).
+func AppendHash(dst []byte, s string) []byte {
+	if s == "" {
+		return dst
+	}
+	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(s), len(s))) // read only
+	return hex.AppendEncode(dst, sum[:])
 }
 
 // clip trims and bounds a raw value.

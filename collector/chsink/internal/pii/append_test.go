@@ -65,3 +65,37 @@ func TestMayContainPII(t *testing.T) {
 		}
 	}
 }
+
+// The IPv4 shortcut stores what parsing the address stores.
+func TestAppendIPShortcut(t *testing.T) {
+	for _, ip := range ipSeeds {
+		sameIP(t, ip)
+	}
+	if _, ok := canonicalIPv4("203.0.113.77"); !ok {
+		t.Error("a canonical address did not take the shortcut")
+	}
+}
+
+var ipSeeds = []string{"203.0.113.77", "0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.5", "01.2.3.4",
+	"1..2.3", "1.2.3.", ".1.2.3", "1.2.3.4%eth0", "::ffff:1.2.3.4", "2001:db8::1", "1.2.3.255", "1.2.3.299", "10.0.0.1 ", ""}
+
+func sameIP(t *testing.T, ip string) {
+	t.Helper()
+	for _, p := range []site.PIIPolicy{site.PIIHash, site.PIIRaw, site.PIIDrop, ""} {
+		got := string(AppendIP([]byte("x"), ip, p))
+		want := "x"
+		if ip != "" && p != site.PIIDrop {
+			want = string(appendIPParsed([]byte("x"), ip, p))
+		}
+		if got != want {
+			t.Fatalf("AppendIP(%q, %s) = %q, parsed %q", ip, p, got, want)
+		}
+	}
+}
+
+func FuzzAppendIP(f *testing.F) {
+	for _, ip := range ipSeeds {
+		f.Add(ip)
+	}
+	f.Fuzz(sameIP)
+}

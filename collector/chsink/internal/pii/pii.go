@@ -94,8 +94,9 @@ func ApplySealed(data []byte, policy site.PIIPolicy, region Region, seal Sealer)
 }
 
 // AppendApply appends ApplySealed(data, policy, region, seal) to dst and
-// returns the extended buffer; on error dst is returned unchanged. It
-// allocates nothing when data holds no personal data and dst has room.
+// returns the extended buffer; on error dst is returned unchanged. Given
+// room in dst it allocates nothing, unless the payload takes the plain path
+// (see fast.go), is sealed, or holds a phone number not seen recently.
 func AppendApply(dst, data []byte, policy site.PIIPolicy, region Region, seal Sealer) ([]byte, error) {
 	return AppendApplyNames(dst, data, policy, site.PIINamesKeep, region, seal)
 }
@@ -105,6 +106,45 @@ func AppendApply(dst, data []byte, policy site.PIIPolicy, region Region, seal Se
 // scalars by piinorm.Hash(piinorm.Name(value)) unless the policy seals or
 // drops them; drop removes name members whatever the policy.
 func AppendApplyNames(dst, data []byte, policy site.PIIPolicy, names string, region Region, seal Sealer) ([]byte, error) {
+	st := states.Get().(*state)
+	defer states.Put(st)
+	return st.appendApplyNames(dst, data, policy, names, region, seal)
+}
+
+// Scratch is the reusable state of the Append functions for one goroutine,
+// for a caller that converts payload after payload (instead of borrowing
+// from a pool per call). The zero value is ready to use.
+type Scratch struct{ st state }
+
+// AppendApplyNames is the package's AppendApplyNames.
+func (sc *Scratch) AppendApplyNames(dst, data []byte, policy site.PIIPolicy, names string, region Region, seal Sealer) ([]byte, error) {
+	return sc.st.appendApplyNames(dst, data, policy, names, region, seal)
+}
+
+// AppendAnonymous is the package's AppendAnonymous.
+func (sc *Scratch) AppendAnonymous(dst, data []byte) ([]byte, error) {
+	return sc.st.appendAnonymous(dst, data)
+}
+
+func (st *state) appendApplyNames(dst, data []byte, policy site.PIIPolicy, names string, region Region, seal Sealer) ([]byte, error) {
+	p := effective(policy, seal)
+	n := names
+	if n == site.PIINamesKeep {
+		n = ""
+	}
+	classify := !(p == site.PIIRaw && n == "") && mayContainPII(data, p != site.PIIHash || n != "")
+	st.names = n
+	out, ok := st.fast(dst, data, p, region, seal, classify)
+	st.names = ""
+	if ok {
+		return out, nil
+	}
+	return appendApplyPlain(dst, data, policy, names, region, seal)
+}
+
+// appendApplyPlain is AppendApplyNames without the fast path: it decodes
+// the payload token by token and encodes what it keeps.
+func appendApplyPlain(dst, data []byte, policy site.PIIPolicy, names string, region Region, seal Sealer) ([]byte, error) {
 	policy = effective(policy, seal)
 	if names == site.PIINamesKeep {
 		names = ""
@@ -140,6 +180,23 @@ func AppendApplyNames(dst, data []byte, policy site.PIIPolicy, names string, reg
 // removed (as PIIDrop) and every visitor identifier member too (see
 // Identifier): what is stored of an event whose visitor denied analytics.
 func AppendAnonymous(dst, data []byte) ([]byte, error) {
+	st := states.Get().(*state)
+	defer states.Put(st)
+	return st.appendAnonymous(dst, data)
+}
+
+func (st *state) appendAnonymous(dst, data []byte) ([]byte, error) {
+	st.anon = true
+	out, ok := st.fast(dst, data, site.PIIDrop, Region{}, nil, true)
+	st.anon = false
+	if ok {
+		return out, nil
+	}
+	return appendAnonymousPlain(dst, data)
+}
+
+// appendAnonymousPlain is AppendAnonymous without the fast path.
+func appendAnonymousPlain(dst, data []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return append(dst, "{}"...), nil
 	}
@@ -152,19 +209,6 @@ func AppendAnonymous(dst, data []byte) ([]byte, error) {
 		return dst, err
 	}
 	return append(dst, out...), nil
-}
-
-// Identifier reports whether an object member name holds a visitor or
-// session identifier (case- and separator-insensitive): uid, user_id,
-// aid, anon_id, anonymous_id, sid, session_id, visitor_id, client_id,
-// device_id, ip, ip_address, fbp, fbc, gclid, fbclid.
-func Identifier(key string) bool {
-	switch strings.ToLower(keyReplacer.Replace(key)) {
-	case "uid", "user_id", "userid", "aid", "anon_id", "anonymous_id", "anonymousid", "sid", "session_id", "sessionid",
-		"visitor_id", "client_id", "device_id", "ip", "ip_address", "fbp", "fbc", "gclid", "fbclid":
-		return true
-	}
-	return false
 }
 
 // transform applies a hash or drop policy to data token by token; the
@@ -213,6 +257,7 @@ type state struct {
 	enc  jsontext.Encoder
 	seal Sealer
 
+	fs          fastScan
 	anon        bool   // also drop identifier members (AppendAnonymous)
 	names       string // pii_names: "" (keep), hash or drop
 	data        []byte // the payload being transformed
