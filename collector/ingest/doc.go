@@ -68,8 +68,11 @@
 //     Google Consent Mode string "granted"/"denied" (any case) is stored as
 //     true/false; any other value (null, another string, a number, an
 //     object, an array) is left out of the stored map and never rejects the
-//     event. An IAB TCF v2 string (conventionally under "tcf") is such a
-//     value: accepted, not decoded yet, not stored. A repeated key or
+//     event. The key "tcf" holds an IAB TCF v2 TC string: it is decoded
+//     (internal/consent) into the keys tcf_functional, tcf_analytics and
+//     tcf_ads, and the string itself is not stored; a value that is not a
+//     version-2 TC string sets none of them. tcf_* keys sent by the client
+//     are ignored. A repeated key or
 //     consent object: the last value of a key wins. A consent that is
 //     neither an object nor null rejects the event, invalid_event
 //     "ctx.consent: …".
