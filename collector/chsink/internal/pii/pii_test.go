@@ -36,6 +36,7 @@ func TestApply(t *testing.T) {
 		{"implausible values stored empty", site.PIIHash, "IN", `{"mobile":"123","email":"asha at example"}`, `{"mobile":"","email":""}`},
 		{"hash no pii fast path compacts", site.PIIHash, "", "{ \"uid\": \"u-1\",\n \"screen\": \"home page\" }", `{"uid":"u-1","screen":"home page"}`},
 		{"hash escaped key", site.PIIHash, "", `{"em\u0061il":"asha@example.com"}`, `{"email":"` + email + `"}`},
+		{"hash dotted capital I key", site.PIIHash, "", `{"EMAİL":"asha@example.com"}`, `{"EMAİL":"` + email + `"}`},
 		{"unknown policy hashes", site.PIIPolicy(""), "", `{"email":"asha@example.com"}`, `{"email":"` + email + `"}`},
 		{"drop", site.PIIDrop, "",
 			`{"name":"Asha","email":"a@b.c","mobile":"1","captured":{"name":"A","mobile":"2"},"city":"Pune","uid":"u"}`,

@@ -9,10 +9,15 @@ import (
 )
 
 // mayContainPII is a fast pre-check: false only when no member name can be
-// personal data. Escapes force the full check (a name may be escaped). One
-// pass over data, ignoring ASCII case.
+// personal data. Escapes force the full check (a name may be escaped), and
+// so do the two runes that Classify's Unicode lower-casing turns into ASCII
+// letters (U+0130 'İ' → 'i', U+212A Kelvin sign → 'k'): "EMAİL" is an e-mail
+// member. One pass over data, ignoring ASCII case.
 func mayContainPII(data []byte, names bool) bool {
 	for i, c := range data {
+		if c >= 0xC4 && foldsToASCIIAt(data, i) {
+			return true
+		}
 		switch c | 0x20 {
 		case 'm':
 			if hasFoldAt(data, i, "mail") || hasFoldAt(data, i, "mobile") || hasFoldAt(data, i, "msisdn") {
@@ -33,6 +38,12 @@ func mayContainPII(data []byte, names bool) bool {
 		}
 	}
 	return false
+}
+
+// foldsToASCIIAt reports whether b holds at i the UTF-8 encoding of a rune
+// whose lower case is an ASCII letter (TestFoldsToASCIIIsComplete lists them).
+func foldsToASCIIAt(b []byte, i int) bool {
+	return bytes.HasPrefix(b[i:], []byte("\u0130")) || bytes.HasPrefix(b[i:], []byte("\u212A"))
 }
 
 // hasFoldAt reports whether needle (lower-case ASCII letters) occurs in b at
