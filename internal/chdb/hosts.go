@@ -19,7 +19,8 @@ import (
 // connects as the cluster's remote_servers say (user, password, secure).
 // Before, it is remote() over the hosts system.clusters lists, connecting
 // with this connection's username and password (which must then be valid
-// on every host) to each host's plain native port.
+// on every host; the password is in the query text, so in the server's
+// query_log where enabled) to each host's plain native port.
 func (db *DB) EveryHost(ctx context.Context, sys string) (string, error) {
 	f := db.Features()
 	if f.Cluster == "" || f.AllReplicas {
