@@ -13,24 +13,31 @@ import (
 	"github.com/popinbridge/bridge/internal/testkit"
 )
 
-// TestErasureCluster erases a person on a cluster (clickhouse.cluster: one
-// shard of two 18.16 replicas): the rows are gone, and the delivery bodies
-// emptied, on both replicas' local tables; another person's stay.
+// TestErasureCluster erases a person, through shard 1, on a cluster
+// (clickhouse.cluster) of two shards of 18.16 servers — shard 1 of two
+// replicas, shard 2 of one — whose rows the Distributed tables spread over
+// both shards. While shard 2 runs no mutation (SYSTEM STOP MERGES) the job
+// finishes shard 1 and stays running; once shard 2 runs them the job is
+// done, and then the person's rows are gone, their bodies emptied, on
+// every server; another person's stay.
 func TestErasureCluster(t *testing.T) {
 	const cluster = "bridge_test"
-	_, srvs := chtest.Cluster(t, cluster, 2)
+	_, srvs := chtest.Shards(t, cluster, 2, 1) // shard 1: srvs[0], srvs[1]; shard 2: srvs[2]
 	cfg := chdb.NewDefaultConfig()
 	cfg.Addr, cfg.Database, cfg.Cluster = srvs[0].Addr(), chtest.DatabaseName("erasure_cluster"), cluster
 	db := chtest.MigratedDB(t, cfg, chdb.Settings{})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	e := newEnvOn(t, db)
-	asha := []string{e.event(t, "hashco", "u-asha", "a-1", `{"screen":"home"}`), e.event(t, "hashco", "u-asha", "a-1", `{"name":"Asha"}`)}
+	var asha []string // cityHash64 puts the 6th event, and the 2nd, 5th and 6th deliveries, on shard 2
+	for range 6 {
+		asha = append(asha, e.event(t, "hashco", "u-asha", "a-1", `{"screen":"home"}`))
+	}
 	bob := e.event(t, "hashco", "u-bob", "a-2", `{"screen":"home"}`)
 
-	// onReplica counts, on replica i's local table, the rows of ids (and,
-	// for deliveries, those still holding a body).
-	onReplica := func(i int, ids ...string) string {
+	// on is, on server i's local tables, the count of the rows of ids and
+	// of their deliveries still holding a body.
+	on := func(i int, ids ...string) string {
 		t.Helper()
 		in := "'" + strings.Join(ids, "','") + "'"
 		out, err := srvs[i].Query(ctx, fmt.Sprintf(
@@ -41,34 +48,72 @@ func TestErasureCluster(t *testing.T) {
 		}
 		return out
 	}
-	// The positive control: every row reached both replicas.
-	for i := range srvs {
+	// The positive control: the person's rows are on both shards, and on
+	// both replicas of shard 1.
+	testkit.Eventually(t, 30*time.Second, func() error {
+		got := [3]string{on(0, asha...), on(1, asha...), on(2, asha...)}
+		if got != [3]string{"5\t3", "5\t3", "1\t3"} {
+			return fmt.Errorf("the person's events and bodies per server: %q, want 5 and 3 on shard 1's replicas, 1 and 3 on shard 2", got)
+		}
+		return nil
+	})
+	bobBefore := [3]string{on(0, bob), on(1, bob), on(2, bob)}
+
+	if _, err := srvs[2].Query(ctx, "SYSTEM STOP MERGES"); err != nil {
+		t.Fatal(err)
+	}
+	j, err := e.svc.Submit(ctx, erasure.Request{Site: "hashco", UID: "u-asha"}, "admin_token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		t.Helper()
+		got, err := e.svc.Job(ctx, j.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		j = got
+		return got.Status
+	}
+	// Shard 1 has done its part (the positive control) ...
+	for i := range 2 {
 		testkit.Eventually(t, 30*time.Second, func() error {
-			if got := onReplica(i, append(asha, bob)...); got != "3\t3" {
-				return fmt.Errorf("replica %d holds %q of the fixture's events and bodies, want 3 and 3", i+1, got)
+			if got := on(i, asha...); got != "0\t0" {
+				return fmt.Errorf("server %d still holds %q of the person's events and bodies", i+1, got)
 			}
 			return nil
 		})
+	}
+	// ... and the job waits for shard 2: it stays running through several
+	// of its polls of system.mutations (at most 2s apart).
+	for range 25 {
+		if s := status(); s != erasure.StatusRunning {
+			t.Fatalf("job %s while shard 2 runs no mutation and holds %q of the person's events and bodies", s, on(2, asha...))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := on(2, asha...); got != "1\t3" {
+		t.Fatalf("shard 2 holds %q of the person's events and bodies with merges stopped, want 1 and 3", got)
 	}
 
-	j := e.erase(t, erasure.Request{Site: "hashco", UID: "u-asha"})
-	if j.Counts.Events != 2 || j.Counts.Deliveries != 2 {
-		t.Errorf("counts %+v, want 2 events, 2 deliveries", j.Counts)
+	if _, err := srvs[2].Query(ctx, "SYSTEM START MERGES"); err != nil {
+		t.Fatal(err)
 	}
-	// The job is done once the mutations finished on the replica it runs
-	// through; the other replica applies them from the replication log.
-	if got := onReplica(0, asha...); got != "0\t0" {
-		t.Errorf("job done while its replica still holds %q of the person's events and bodies", got)
+	testkit.Eventually(t, 60*time.Second, func() error {
+		if s := status(); s != erasure.StatusDone {
+			return fmt.Errorf("job %s", s)
+		}
+		return nil
+	})
+	if j.Counts.Events != 6 || j.Counts.Deliveries != 6 {
+		t.Errorf("counts %+v, want 6 events, 6 deliveries", j.Counts)
 	}
 	for i := range srvs {
-		testkit.Eventually(t, 30*time.Second, func() error {
-			if got := onReplica(i, asha...); got != "0\t0" {
-				return fmt.Errorf("replica %d still holds %q of the person's events and bodies", i+1, got)
-			}
-			return nil
-		})
-		if got := onReplica(i, bob); got != "1\t1" {
-			t.Errorf("replica %d holds %q of another person's event and body, want 1 and 1", i+1, got)
+		if got := on(i, asha...); got != "0\t0" {
+			t.Errorf("job done while server %d holds %q of the person's events and bodies", i+1, got)
+		}
+		if got := on(i, bob); got != bobBefore[i] {
+			t.Errorf("server %d holds %q of another person's event and body, had %q", i+1, got, bobBefore[i])
 		}
 	}
 }

@@ -22,8 +22,9 @@
 //     history);
 //  3. waits until ClickHouse reports both mutations done (system.mutations).
 //     Both go through chdb.DB.Alter: on a ClickHouse cluster to the
-//     <table>_local tables ON CLUSTER, and "done" is on the replica this
-//     node is connected to; the others apply them from the replication log;
+//     <table>_local tables ON CLUSTER, and "done" is on every replica of
+//     every shard (chdb.DB.EveryHost; a host that does not answer fails
+//     the job, which can be requested again);
 //  4. forgets the consent remembered for each of the person's uids
 //     (internal/consentstore).
 //

@@ -77,11 +77,15 @@ func (s *Service) erase(ctx context.Context, db *chdb.DB, j Job, w work) (Counts
 
 // waitMutations polls system.mutations until no mutation of events or
 // deliveries is left unfinished (ours, and any queued before them). On a
-// cluster that is this server's replica; the others apply the same
-// mutations from the replication log on their own.
+// cluster that is on every replica of every shard (chdb.DB.EveryHost); a
+// host that does not answer fails the job.
 func (s *Service) waitMutations(ctx context.Context, db *chdb.DB) error {
-	q := fmt.Sprintf("SELECT count() FROM system.mutations WHERE database = %s AND table IN (%s, %s) AND is_done = 0",
-		quote(db.Database()), quote(db.StorageTable("events")), quote(db.StorageTable("deliveries")))
+	mutations, err := db.EveryHost(ctx, "mutations")
+	if err != nil {
+		return fmt.Errorf("read system.mutations: %w", err)
+	}
+	q := fmt.Sprintf("SELECT count() FROM %s WHERE database = %s AND table IN (%s, %s) AND is_done = 0",
+		mutations, quote(db.Database()), quote(db.StorageTable("events")), quote(db.StorageTable("deliveries")))
 	wait := 50 * time.Millisecond
 	for {
 		var n uint64

@@ -62,8 +62,8 @@ func TestFeaturesFor(t *testing.T) {
 		want chdb.Features
 	}{
 		{chdb.Version{18, 16, 1}, chdb.Features{}},
-		{chdb.Version{20, 3, 0}, chdb.Features{LowCardinality: true, Codecs: true}},
-		{chdb.Version{24, 8, 0}, chdb.Features{LowCardinality: true, Codecs: true, InsertDedup: true}},
+		{chdb.Version{20, 3, 0}, chdb.Features{LowCardinality: true, Codecs: true, AllReplicas: true}},
+		{chdb.Version{24, 8, 0}, chdb.Features{LowCardinality: true, Codecs: true, InsertDedup: true, AllReplicas: true}},
 	}
 	for _, tt := range tests {
 		if got := chdb.FeaturesFor(tt.v); got != tt.want {

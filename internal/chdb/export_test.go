@@ -19,3 +19,9 @@ func DDLText(f Features) string {
 	}
 	return b.String()
 }
+
+// EveryHostText is DB.EveryHost's source for features f, given the
+// cluster's hosts where the server has no clusterAllReplicas.
+func EveryHostText(f Features, sys string, hosts []string, user, password string) string {
+	return f.everyHost(sys, hosts, user, password)
+}

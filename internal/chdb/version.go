@@ -24,6 +24,10 @@ type Features struct {
 	// InsertDedup: non_replicated_deduplication_window, so that a retried
 	// identical insert block is dropped by the server (20.10; used from 21.8).
 	InsertDedup bool
+	// AllReplicas: the clusterAllReplicas table function, which reads a
+	// table on every replica of a cluster (20.1; used from 20.3). Not used
+	// by the schema: see DB.EveryHost.
+	AllReplicas bool
 	// Cluster is the ClickHouse cluster the schema spans (Config.Cluster):
 	// DDL runs ON CLUSTER and tables are Replicated + Distributed. Not a
 	// server capability: "" from FeaturesFor, set by DB.Features.
@@ -36,6 +40,7 @@ func FeaturesFor(v Version) Features {
 		LowCardinality: v.AtLeast(20, 3),
 		Codecs:         v.AtLeast(20, 3),
 		InsertDedup:    v.AtLeast(21, 8),
+		AllReplicas:    v.AtLeast(20, 3),
 	}
 }
 

@@ -8,16 +8,16 @@ import (
 	"sync"
 )
 
-// ClusterNode is a server's place in a test cluster: one shard whose
-// replicas are all on 127.0.0.1, coordinated by one ZooKeeper.
+// ClusterNode is a server's place in a test cluster: shards of replicas,
+// all on 127.0.0.1, coordinated by one ZooKeeper.
 type ClusterNode struct {
 	Name      string // the cluster's name in remote_servers
 	ZooKeeper string // host:port
 	// Shard and Replica are the {shard} and {replica} macros of this server.
 	Shard, Replica string
-	// Ports are the native ports of every replica of the shard, this one
-	// included, in order.
-	Ports []int
+	// Shards are the native ports of every replica of every shard, this
+	// server included, in order: Shards[i] is shard i+1.
+	Shards [][]int
 }
 
 // clusterXML declares the cluster (internal_replication: the Replicated
@@ -30,45 +30,70 @@ func (s *Server) clusterXML() string {
 		return ""
 	}
 	host, port, _ := strings.Cut(c.ZooKeeper, ":")
-	var replicas strings.Builder
-	for _, p := range c.Ports {
-		fmt.Fprintf(&replicas, "<replica><host>127.0.0.1</host><port>%d</port></replica>", p)
+	var shards strings.Builder
+	for _, ports := range c.Shards {
+		shards.WriteString("<shard><internal_replication>true</internal_replication>")
+		for _, p := range ports {
+			fmt.Fprintf(&shards, "<replica><host>127.0.0.1</host><port>%d</port></replica>", p)
+		}
+		shards.WriteString("</shard>")
 	}
 	return fmt.Sprintf(`
   <interserver_http_host>127.0.0.1</interserver_http_host>
   <interserver_http_port>%d</interserver_http_port>
-  <remote_servers><%s><shard><internal_replication>true</internal_replication>%s</shard></%s></remote_servers>
+  <remote_servers><%s>%s</%s></remote_servers>
   <zookeeper><node><host>%s</host><port>%s</port></node><session_timeout_ms>30000</session_timeout_ms></zookeeper>
   <macros><shard>%s</shard><replica>%s</replica></macros>
   <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>`,
-		s.InterserverPort, c.Name, replicas.String(), c.Name, xmlEscape(host), xmlEscape(port), xmlEscape(c.Shard), xmlEscape(c.Replica))
+		s.InterserverPort, c.Name, shards.String(), c.Name, xmlEscape(host), xmlEscape(port), xmlEscape(c.Shard), xmlEscape(c.Replica))
 }
 
 // StartCluster starts n servers forming cluster name — one shard of n
-// replicas (macros shard "01", replica "r1".."rN") using the ZooKeeper at
-// zk — each in its own subdirectory of dir, and waits until all answer.
+// replicas — as StartShards does.
 func StartCluster(dir, name, zk string, n int) ([]*Server, error) {
-	if n < 1 {
-		return nil, errors.New("chlocal: a cluster needs at least one server")
+	return StartShards(dir, name, zk, n)
+}
+
+// StartShards starts the servers of cluster name: len(replicas) shards,
+// shard i (macro shard "01", "02", ...) with replicas[i] replicas (macro
+// replica "r1".."rN"), using the ZooKeeper at zk, each server in its own
+// subdirectory of dir (r<replica> with one shard, s<shard>-r<replica> with
+// more). It waits until all answer and returns them shard by shard.
+func StartShards(dir, name, zk string, replicas ...int) ([]*Server, error) {
+	if len(replicas) == 0 {
+		return nil, errors.New("chlocal: a cluster needs at least one shard")
 	}
-	ports := make([]int, n)
-	for i := range ports {
-		p, err := freePort()
-		if err != nil {
-			return nil, err
+	type place struct{ shard, replica, port int }
+	var places []place
+	shards := make([][]int, len(replicas))
+	for s, n := range replicas {
+		if n < 1 {
+			return nil, errors.New("chlocal: a shard needs at least one server")
 		}
-		ports[i] = p
+		for r := range n {
+			p, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			shards[s] = append(shards[s], p)
+			places = append(places, place{s + 1, r + 1, p})
+		}
 	}
-	servers := make([]*Server, n)
-	errs := make([]error, n)
+	servers := make([]*Server, len(places))
+	errs := make([]error, len(places))
 	var wg sync.WaitGroup
-	for i := range n {
+	for i, pl := range places {
+		sub := fmt.Sprintf("r%d", pl.replica)
+		if len(replicas) > 1 {
+			sub = fmt.Sprintf("s%d-r%d", pl.shard, pl.replica)
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			servers[i], errs[i] = StartWith(filepath.Join(dir, fmt.Sprintf("r%d", i+1)), Options{
-				TCPPort: ports[i],
-				Cluster: &ClusterNode{Name: name, ZooKeeper: zk, Shard: "01", Replica: fmt.Sprintf("r%d", i+1), Ports: ports},
+			servers[i], errs[i] = StartWith(filepath.Join(dir, sub), Options{
+				TCPPort: pl.port,
+				Cluster: &ClusterNode{Name: name, ZooKeeper: zk, Shard: fmt.Sprintf("%02d", pl.shard),
+					Replica: fmt.Sprintf("r%d", pl.replica), Shards: shards},
 			})
 		}()
 	}

@@ -19,7 +19,9 @@
 // Every ALTER goes through chdb.DB.Alter: on a ClickHouse cluster it names
 // the <table>_local tables ON CLUSTER (ClickHouse runs no mutation or
 // partition drop on the Distributed tables), and the partitions are those
-// this server's system.parts lists for <table>_local.
+// the system.parts of any replica of any shard lists for <table>_local
+// (chdb.DB.EveryHost; while a host does not answer no partition is dropped,
+// the pass reports an error and the next one tries again).
 //
 // Cutoffs are whole days in UTC: with N days, rows of dates before today -
 // N are removed, those of that day and later kept. Events are dated by

@@ -191,10 +191,14 @@ func (r *Runner) Pass(ctx context.Context, db *chdb.DB) error {
 }
 
 // dropPartitions drops the monthly partitions of table wholly before day.
-// On a cluster it lists this server's partitions and drops each on every
-// shard (chdb.DB.Alter).
+// On a cluster it lists the partitions of every replica of every shard
+// (chdb.DB.EveryHost) and drops each on every shard (chdb.DB.Alter).
 func (r *Runner) dropPartitions(ctx context.Context, db *chdb.DB, table string, day time.Time) error {
-	rows, err := db.Conn().Query(ctx, "SELECT DISTINCT partition FROM system.parts WHERE database = ? AND table = ? AND active",
+	parts, err := db.EveryHost(ctx, "parts")
+	if err != nil {
+		return fmt.Errorf("retention: list partitions of %s: %w", table, err)
+	}
+	rows, err := db.Conn().Query(ctx, "SELECT DISTINCT partition FROM "+parts+" WHERE database = ? AND table = ? AND active",
 		db.Database(), db.StorageTable(table))
 	if err != nil {
 		return fmt.Errorf("retention: list partitions of %s: %w", table, err)

@@ -40,11 +40,18 @@ func openDB(t *testing.T) *chdb.DB {
 // delivery attempt (with bodies) made at the same time; it returns its id.
 func row(t *testing.T, db *chdb.DB, siteID string, ago int) string {
 	t.Helper()
+	return rowIn(t, db, "", siteID, ago)
+}
+
+// rowIn is row writing to the tables events<suffix> and
+// deliveries<suffix> (chdb.LocalSuffix: a cluster node's own tables).
+func rowIn(t *testing.T, db *chdb.DB, suffix, siteID string, ago int) string {
+	t.Helper()
 	id := fmt.Sprintf("%s-%d", siteID, ago)
 	at := now.AddDate(0, 0, -ago)
 	day := at.Truncate(24 * time.Hour)
 	ctx := context.Background()
-	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events")+" ("+chtest.SyntheticEventColumns+")")
+	b, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("events"+suffix)+" ("+chtest.SyntheticEventColumns+")")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +62,7 @@ func row(t *testing.T, db *chdb.DB, siteID string, ago int) string {
 	if err := b.Send(); err != nil {
 		t.Fatal(err)
 	}
-	d, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("deliveries")+" ("+chdb.DeliveriesColumns+")")
+	d, err := db.Conn().PrepareBatch(ctx, "INSERT INTO "+db.Table("deliveries"+suffix)+" ("+chdb.DeliveriesColumns+")")
 	if err != nil {
 		t.Fatal(err)
 	}

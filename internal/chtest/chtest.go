@@ -76,13 +76,20 @@ func missing(tb testing.TB, err error) {
 // is skipped otherwise.
 func Cluster(tb testing.TB, name string, n int) (*chlocal.ZooKeeper, []*Server) {
 	tb.Helper()
+	return Shards(tb, name, n)
+}
+
+// Shards is Cluster with len(replicas) shards, shard i of replicas[i]
+// servers; the servers are returned shard by shard (chlocal.StartShards).
+func Shards(tb testing.TB, name string, replicas ...int) (*chlocal.ZooKeeper, []*Server) {
+	tb.Helper()
 	dir := tb.TempDir()
 	zk, err := chlocal.StartZooKeeper(filepath.Join(dir, "zk"))
 	if err != nil {
 		missing(tb, err)
 	}
 	tb.Cleanup(zk.Stop)
-	servers, err := chlocal.StartCluster(dir, name, zk.Addr(), n)
+	servers, err := chlocal.StartShards(dir, name, zk.Addr(), replicas...)
 	if err != nil {
 		missing(tb, err)
 	}
