@@ -120,11 +120,13 @@ func (s *memSeg) Deliveries() uint64        { return s.deliveries }
 func (s *memSeg) Ack() error                { s.r.mu.Lock(); s.r.acked++; s.r.mu.Unlock(); return nil }
 func (s *memSeg) Nak(d time.Duration) error { go func() { time.Sleep(d); s.r.ch <- s }(); return nil }
 
-// memWriter collects delivery-log rows.
+// memWriter collects delivery-log rows (or, countOnly, counts them).
 type memWriter struct {
-	mu   sync.Mutex
-	rows []deliverylog.Record
-	fail bool
+	mu        sync.Mutex
+	rows      []deliverylog.Record
+	fail      bool
+	countOnly bool // count rows, keep none (benches: like a real writer)
+	n         int
 }
 
 func (w *memWriter) WriteDeliveries(_ context.Context, rows []deliverylog.Record) error {
@@ -133,8 +135,18 @@ func (w *memWriter) WriteDeliveries(_ context.Context, rows []deliverylog.Record
 	if w.fail {
 		return fmt.Errorf("clickhouse down")
 	}
-	w.rows = append(w.rows, rows...)
+	w.n += len(rows)
+	if !w.countOnly {
+		w.rows = append(w.rows, rows...)
+	}
 	return nil
+}
+
+// count is how many rows were written.
+func (w *memWriter) count() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.n
 }
 
 func (w *memWriter) all() []deliverylog.Record {
@@ -174,13 +186,23 @@ type env struct {
 	js  jetstream.JetStream
 }
 
-// attemptLog is an Observer that keeps every attempt.
+// attemptLog is an Observer that keeps every attempt (or, countOnly,
+// counts them).
 type attemptLog struct {
-	mu sync.Mutex
-	as []Attempt
+	mu        sync.Mutex
+	as        []Attempt
+	countOnly bool
+	n         int
 }
 
-func (l *attemptLog) AttemptDone(a Attempt) { l.mu.Lock(); l.as = append(l.as, a); l.mu.Unlock() }
+func (l *attemptLog) AttemptDone(a Attempt) {
+	l.mu.Lock()
+	l.n++
+	if !l.countOnly {
+		l.as = append(l.as, a)
+	}
+	l.mu.Unlock()
+}
 
 func (l *attemptLog) all() []Attempt {
 	l.mu.Lock()

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"maps"
 	"net/http"
 
 	"github.com/popinbridge/bridge/forwarder/internal/httpsend"
@@ -50,9 +51,11 @@ func staticHeaders(c *endpoint.Endpoint) (http.Header, map[string]string) {
 // logHeaders is the redacted form of the headers Export sent, built from
 // the precomputed static part.
 func (x *Exporter) logHeaders(webhookID, ts, sig string) map[string]string {
-	out := make(map[string]string, len(x.staticLog)+3)
-	for k, v := range x.staticLog {
-		out[k] = v
+	// A clone copies the static part's table as it is (no insert per
+	// entry); a small map has room left for the three values.
+	out := maps.Clone(x.staticLog)
+	if out == nil {
+		out = make(map[string]string, 3)
 	}
 	out[signing.HeaderID] = httpsend.LogValue(signing.HeaderID, webhookID, x.apiKey)
 	out[signing.HeaderTimestamp] = httpsend.LogValue(signing.HeaderTimestamp, ts, x.apiKey)

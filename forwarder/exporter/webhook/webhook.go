@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/popinbridge/bridge/forwarder/exporter"
@@ -42,6 +43,25 @@ type Exporter struct {
 	post      *http.Request // the request template (httpsend.NewPost)
 	tmpl      *payload.Template
 	transform *rules.Transform
+	// ts is the last webhook-timestamp formatted (one string per second,
+	// not per attempt).
+	ts atomic.Pointer[unixText]
+}
+
+// unixText is a Unix time in seconds and its decimal form.
+type unixText struct {
+	sec int64
+	s   string
+}
+
+// timestamp is sec in decimal (webhook-timestamp).
+func (x *Exporter) timestamp(sec int64) string {
+	if t := x.ts.Load(); t != nil && t.sec == sec {
+		return t.s
+	}
+	t := &unixText{sec: sec, s: strconv.FormatInt(sec, 10)}
+	x.ts.Store(t)
+	return t.s
 }
 
 var _ exporter.Exporter = (*Exporter)(nil)
@@ -106,7 +126,7 @@ func (x *Exporter) Export(ctx context.Context, items []exporter.Item) exporter.R
 		return exporter.Result{Err: retry.Permanent(err), Request: exporter.Request{URL: x.url, RawPII: true}}
 	}
 	now := time.Now()
-	ts := strconv.FormatInt(now.Unix(), 10)
+	ts := x.timestamp(now.Unix())
 	sig := ""
 	if x.auth == endpoint.AuthSignature {
 		var buf [3*64 + 8]byte
