@@ -169,7 +169,7 @@ func (fp *fastPath) run() {
 		}
 		if !ok {
 			if r.ctx.Err() != nil {
-				d.settle(r.f, errStopped)
+				r.f.enqueueFirst(d)
 				fp.abandon()
 				return
 			}
@@ -226,11 +226,12 @@ func (fp *fastPath) worker(j attemptJob) {
 	}
 }
 
-// abandon gives back what is waiting when the runner stops: the segments
-// are read again later.
+// abandon queues what is waiting when the runner stops, so its segments
+// settle and are acked: nak'ed, they would be read again after a restart
+// and their deliveries already made on the fast path made twice.
 func (fp *fastPath) abandon() {
 	for _, d := range fp.lane.drain() {
-		d.settle(fp.r.f, errStopped)
+		fp.r.f.enqueueFirst(d)
 	}
 }
 
@@ -247,7 +248,7 @@ func (fp *fastPath) attempt(d *delivery, ht **handoffTimer) {
 	at := time.Now()
 	handoff := fp.armHandoff(ht, d, at)
 	d.items[0] = exporter.Item{WebhookID: m.WebhookID, Event: &m.Event}
-	res := r.f.export(r.ctx, rt, d.items[:])
+	res := r.f.export(r.actx, rt, d.items[:])
 	out := r.conclude(rt, m, 1, res, at)
 	if handoff.Stop() {
 		(*ht).clear()

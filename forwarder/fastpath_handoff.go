@@ -76,7 +76,7 @@ func (fp *fastPath) copyReady(msg jetstream.Msg, m *queue.Message, now time.Time
 		return true
 	case o.settled:
 		h.del(m.DeliveryID)
-		_ = msg.Ack()
+		_ = fp.r.ack(msg)
 		return false
 	case o.retryAt.After(now):
 		fp.r.putBack(msg, o.retryAt.Sub(now))

@@ -318,6 +318,7 @@ func (f *Forwarder) syncRunnersLocked(ctx context.Context) error {
 	for id, r := range f.runners {
 		if _, ok := routes.byID[id]; !ok {
 			r.stop()
+			r.abort() // nobody waits for it: attempts in flight are cut
 			delete(f.runners, id)
 			f.m.drop(id)
 			continue

@@ -51,7 +51,7 @@ func (r *runner) handle(msgs []jetstream.Msg) {
 		return
 	}
 	at := time.Now()
-	res := r.f.export(r.ctx, rt, items)
+	res := r.f.export(r.actx, rt, items)
 	if res.Err != nil && retry.IsPermanent(res.Err) && len(send) > 1 && !errors.Is(res.Err, ssrf.ErrBlocked) {
 		for i := range send {
 			for _, m := range send[i:] {
@@ -61,7 +61,7 @@ func (r *runner) handle(msgs []jetstream.Msg) {
 				_ = send[i].Nak() // stopping
 				continue
 			}
-			one := r.f.export(r.ctx, rt, items[i:i+1])
+			one := r.f.export(r.actx, rt, items[i:i+1])
 			r.finish(rt, send[i], ms[i], one, time.Now())
 		}
 		return
@@ -87,7 +87,7 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *queue.Message
 	out := r.conclude(rt, m, n, res, at)
 	switch out.action {
 	case actDone:
-		if err := msg.Ack(); err != nil {
+		if err := r.ack(msg); err != nil {
 			r.f.logs.Warn(r.id, "ack failed; the delivery may be sent again (same webhook-id)", "endpoint", r.id, "delivery", m.DeliveryID, "err", err)
 		}
 	case actRetry:
@@ -102,7 +102,7 @@ func (r *runner) finish(rt *endpointRuntime, msg jetstream.Msg, m *queue.Message
 			r.putBack(msg, out.delay)
 			return
 		}
-		if err := msg.Ack(); err != nil {
+		if err := r.ack(msg); err != nil {
 			r.f.logs.Warn(r.id, "ack after queuing the retry failed; the delivery may be attempted twice", "endpoint", r.id, "err", err)
 		}
 	default:
@@ -129,7 +129,7 @@ type outcome struct {
 // then settles the delivery per the returned action.
 func (r *runner) conclude(rt *endpointRuntime, m *queue.Message, n int, res exporter.Result, at time.Time) outcome {
 	f := r.f
-	if res.Err != nil && r.ctx.Err() != nil && errors.Is(res.Err, context.Canceled) {
+	if res.Err != nil && r.actx.Err() != nil && errors.Is(res.Err, context.Canceled) {
 		return outcome{action: actAbandon}
 	}
 	rec := f.record(rt, m, n, res, at, false)

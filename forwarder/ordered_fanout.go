@@ -115,7 +115,11 @@ func (f *Forwarder) orderedFanout(ctx context.Context, reader eventlog.Reader) {
 		}
 		backoff.Reset()
 		for _, seg := range segs {
-			if ok := f.dispatchOrdered(ctx, seg); !ok {
+			// A segment in hand is finished even when stopping: nak'ed
+			// half-written, it would be written again after a restart, and
+			// a partition message already delivered and removed is no
+			// longer known to the queue's dedup then (made twice).
+			if ok := f.dispatchOrdered(context.WithoutCancel(ctx), seg); !ok {
 				f.m.fanoutErrors.Inc()
 				_ = seg.Nak(time.Second)
 				continue

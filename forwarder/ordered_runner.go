@@ -178,7 +178,9 @@ func (o *orderedRunner) retryHead(msg jetstream.Msg, w *queue.Message) {
 		o.putBack(msg) // the attempt is repeated (same webhook-id)
 		return
 	}
-	_ = msg.Ack()
+	if err := r.ackSure(msg); err != nil {
+		r.f.logs.Warn(r.id, "ordered delivery: wake-up ack failed; the step is repeated", "endpoint", r.id, "err", err)
+	}
 }
 
 func (o *orderedRunner) putBack(msg jetstream.Msg) {
@@ -222,7 +224,9 @@ func (o *orderedRunner) handle(msg jetstream.Msg) {
 		done = o.first(rt, msg, m)
 	}
 	if done {
-		if err := msg.Ack(); err != nil {
+		// Confirmed: a partition holds its next message until this one is
+		// acked, and an ack lost at a stop would make the attempt again.
+		if err := r.ackSure(msg); err != nil {
 			r.f.logs.Warn(r.id, "ordered delivery: ack failed; the step is repeated (same webhook-id)", "endpoint", r.id, "err", err)
 		}
 	} else if r.ctx.Err() != nil {
@@ -323,7 +327,7 @@ func (o *orderedRunner) attempt(rt *endpointRuntime, msg jetstream.Msg, m *queue
 	} else if err := rt.exp.Check(it, now); err != nil {
 		res.Err, res.Unsent = err, true
 	} else {
-		res = r.f.export(r.ctx, rt, []exporter.Item{it})
+		res = r.f.export(r.actx, rt, []exporter.Item{it})
 	}
 	out := r.conclude(rt, m, n, res, now)
 	return out, out.action != actAbandon

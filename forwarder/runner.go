@@ -52,8 +52,13 @@ type runner struct {
 	// ordStarted: the ordered loops run (ordered_runner.go; under f.mu).
 	ordStarted bool
 
+	// ctx ends when the runner stops: nothing new is fetched or started.
+	// actx is what attempts run on: a stop lets those in flight finish
+	// and settle (a clean stop repeats none), abort cuts them short.
 	ctx      context.Context
 	cancel   context.CancelFunc
+	actx     context.Context
+	abort    context.CancelFunc
 	wakeCh   chan struct{}
 	done     chan struct{}
 	inflight sync.WaitGroup
@@ -61,7 +66,8 @@ type runner struct {
 
 func newRunner(f *Forwarder, id string, cons jetstream.Consumer) *runner {
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runner{f: f, id: id, cons: cons, ctx: ctx, cancel: cancel,
+	actx, abort := context.WithCancel(context.Background())
+	r := &runner{f: f, id: id, cons: cons, ctx: ctx, cancel: cancel, actx: actx, abort: abort,
 		wakeCh: make(chan struct{}, 1), done: make(chan struct{}),
 		fetchBackoff: retry.Backoff{Min: 100 * time.Millisecond, Max: 5 * time.Second}}
 	r.aimd.kick = make(chan struct{}, 1)
@@ -87,6 +93,8 @@ func (r *runner) start() {
 	go r.loop()
 }
 
+// stop stops fetching and starting attempts; those in flight go on
+// (wait) unless aborted.
 func (r *runner) stop() { r.cancel() }
 
 func (r *runner) wake() {
@@ -96,16 +104,37 @@ func (r *runner) wake() {
 	}
 }
 
-// wait waits for the loop and the attempts in flight.
+// wait waits for the loop and the attempts in flight; when ctx ends
+// first, those are aborted (and made again after a restart).
 func (r *runner) wait(ctx context.Context) error {
 	all := make(chan struct{})
 	go func() { <-r.done; r.inflight.Wait(); close(all) }()
+	defer r.abort()
 	select {
 	case <-all:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// ackSure acks msg and waits for the server to confirm it. A plain Ack is
+// one-way: one sent as the process stops may never be applied, and the
+// delivery it settled would be handed out, and made, again after a
+// restart.
+func (r *runner) ackSure(msg jetstream.Msg) error {
+	ctx, cancel := context.WithTimeout(context.Background(), queue.PublishTimeout)
+	defer cancel()
+	return msg.DoubleAck(ctx)
+}
+
+// ack acks a settled delivery: one-way while running, confirmed once
+// stopping (ackSure).
+func (r *runner) ack(msg jetstream.Msg) error {
+	if r.ctx.Err() != nil {
+		return r.ackSure(msg)
+	}
+	return msg.Ack()
 }
 
 func (r *runner) metrics() *endpointMetrics {
