@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +32,7 @@ func TestErasedPersonSuppressed(t *testing.T) {
 	t.Cleanup(rcv.Close)
 	cfg := testConfig(t)
 	cfg.ClickHouse.Addr = chtest.Shared(t).Addr()
-	cfg.ClickHouse.Database = fmt.Sprintf("erased_%d", os.Getpid())
+	cfg.ClickHouse.Database = chtest.DatabaseName("erased")
 	cfg.Forwarder.AllowedPrivateTargets = []string{"127.0.0.0/8"}
 	a, ctx, base := serveApp(t, cfg, 90*time.Second)
 	apiCall(t, base, "POST", "/api/v1/endpoints", map[string]any{"id": "crm", "site": "demo", "url": rcv.URL + "/hook", "auth": "none",

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -39,7 +38,7 @@ func TestAttemptTriggers(t *testing.T) {
 	t.Cleanup(rcv.Close)
 	cfg := testConfig(t)
 	cfg.ClickHouse.Addr = chtest.Shared(t).Addr()
-	cfg.ClickHouse.Database = fmt.Sprintf("trigger_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	cfg.ClickHouse.Database = chtest.DatabaseName("trigger")
 	cfg.ClickHouseSink.FlushInterval = 200 * time.Millisecond
 	cfg.Forwarder.LogFlushInterval = "200ms"
 	allowLoopback(cfg)
