@@ -84,8 +84,18 @@ func TestErasureCluster(t *testing.T) {
 			return nil
 		})
 	}
+	// ... shard 2 has the job's mutations queued, not done (what the job
+	// must wait for) ...
+	testkit.Eventually(t, 30*time.Second, func() error {
+		out, err := srvs[2].Query(ctx, fmt.Sprintf("SELECT count() FROM system.mutations WHERE database = '%s' AND is_done = 0", cfg.Database))
+		if err != nil || strings.TrimSpace(out) == "0" {
+			return fmt.Errorf("shard 2 has no pending mutation yet: %q %v", out, err)
+		}
+		return nil
+	})
 	// ... and the job waits for shard 2: it stays running through several
-	// of its polls of system.mutations (at most 2s apart).
+	// of its polls of system.mutations (at most 2s apart; the old check of
+	// the connected replica alone answered done within one poll).
 	for range 25 {
 		if s := status(); s != erasure.StatusRunning {
 			t.Fatalf("job %s while shard 2 runs no mutation and holds %q of the person's events and bodies", s, on(2, asha...))
