@@ -9,7 +9,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/popinbridge/bridge/forwarder/queue"
 	"github.com/popinbridge/bridge/internal/retry"
 )
 
@@ -118,25 +117,6 @@ func (r *runner) wait(ctx context.Context) error {
 	}
 }
 
-// ackSure acks msg and waits for the server to confirm it. A plain Ack is
-// one-way: one sent as the process stops may never be applied, and the
-// delivery it settled would be handed out, and made, again after a
-// restart.
-func (r *runner) ackSure(msg jetstream.Msg) error {
-	ctx, cancel := context.WithTimeout(context.Background(), queue.PublishTimeout)
-	defer cancel()
-	return msg.DoubleAck(ctx)
-}
-
-// ack acks a settled delivery: one-way while running, confirmed once
-// stopping (ackSure).
-func (r *runner) ack(msg jetstream.Msg) error {
-	if r.ctx.Err() != nil {
-		return r.ackSure(msg)
-	}
-	return msg.Ack()
-}
-
 func (r *runner) metrics() *endpointMetrics {
 	if m := r.m.Load(); m != nil {
 		return m
@@ -147,56 +127,6 @@ func (r *runner) metrics() *endpointMetrics {
 }
 
 func (r *runner) runtime() *endpointRuntime { return r.f.routes.Load().byID[r.id] }
-
-// slotPool returns the current slot pool, resized when the endpoint's
-// concurrency changed (attempts holding the old pool finish on it).
-func (r *runner) slotPool(rt *endpointRuntime) chan struct{} {
-	r.slotMu.Lock()
-	defer r.slotMu.Unlock()
-	if rt != nil && cap(r.slots) != rt.conc {
-		r.slots = make(chan struct{}, rt.conc)
-		eff := rt.conc
-		if r.aimd.lowered.Load() { // lock order: slotMu, then aimd.mu
-			r.aimd.mu.Lock()
-			eff = min(r.aimd.limit, rt.conc)
-			r.aimd.mu.Unlock()
-		}
-		r.f.m.concurrency.WithLabelValues(r.id).Set(float64(eff))
-		select {
-		case r.aimd.kick <- struct{}{}: // the throttle moves to the new pool
-		default:
-		}
-	}
-	return r.slots
-}
-
-// acquire takes one slot, or fails when the runner stops or deadline (if
-// not nil) fires first. It returns the pool to release the slot to.
-func (r *runner) acquire(deadline <-chan time.Time) (chan struct{}, bool) {
-	s := r.slotPool(r.runtime())
-	select {
-	case s <- struct{}{}:
-		return s, true
-	case <-r.ctx.Done():
-		return nil, false
-	case <-deadline:
-		return nil, false
-	}
-}
-
-// tryAcquire takes one slot if one is free now (not when stopping).
-func (r *runner) tryAcquire() (chan struct{}, bool) {
-	if r.ctx.Err() != nil {
-		return nil, false
-	}
-	s := r.slotPool(r.runtime())
-	select {
-	case s <- struct{}{}:
-		return s, true
-	default:
-		return nil, false
-	}
-}
 
 // idleWait waits until the runner should look at its queue again (see
 // dueTimes), or it is woken or stopped.
@@ -355,53 +285,4 @@ func (r *runner) updateDepth() {
 		r.depth.Store(n)
 		r.f.m.queueDepth.WithLabelValues(r.id).Set(float64(n))
 	}
-}
-
-// decode reads a queued delivery; an unreadable one is dropped (terminated)
-// with a log line, since no retry can fix it.
-func (r *runner) decode(msg jetstream.Msg) (*queue.Message, bool) {
-	m, err := queue.Decode(msg.Data())
-	if err != nil {
-		r.f.logs.Error(r.id, "unreadable delivery dropped", "endpoint", r.id, "err", err)
-		_ = msg.Term()
-		return nil, false
-	}
-	return m, true
-}
-
-// putBack returns a fetched delivery to the queue for d without an attempt.
-func (r *runner) putBack(msg jetstream.Msg, d time.Duration) {
-	if err := msg.NakWithDelay(d); err != nil {
-		r.f.logs.Warn(r.id, "delivery not put back; redelivered after the ack wait", "endpoint", r.id, "err", err)
-	}
-	if r.dues.add(time.Now().Add(d)) {
-		r.wake() // an idle loop waiting past this recomputes its wait
-	}
-}
-
-// ready decodes a fetched delivery and decides whether to attempt it now:
-// not before its NotBefore (put back until then), not while the endpoint is
-// inactive, and for a hand-off copy as the fast path says (copyReady).
-func (r *runner) ready(rt *endpointRuntime, msg jetstream.Msg) (*queue.Message, bool) {
-	m, ok := r.decode(msg)
-	if !ok {
-		return nil, false
-	}
-	now := time.Now()
-	if rt == nil || !rt.active() {
-		r.putBack(msg, inactiveDelay)
-		return nil, false
-	}
-	if m.NotBefore.After(now) {
-		r.putBack(msg, m.NotBefore.Sub(now))
-		return nil, false
-	}
-	if until := r.pausedUntil.Load(); now.UnixNano() < until {
-		r.putBack(msg, time.Unix(0, until).Sub(now))
-		return nil, false
-	}
-	if m.Handoff && !r.fast.copyReady(msg, m, now) {
-		return nil, false
-	}
-	return m, true
 }
