@@ -26,15 +26,8 @@ func TestClickHouseWriter(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	c := chdb.NewDefaultConfig()
-	c.Addr, c.Database = srv.Addr(), fmt.Sprintf("dlog_%d", time.Now().UnixNano())
-	db, err := chdb.Open(ctx, c, chdb.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c.Addr, c.Database = srv.Addr(), chtest.DatabaseName("dlog")
+	db := chtest.MigratedDB(t, c, chdb.Settings{})
 	table := db.Table("deliveries")
 	b, err := New(NewClickHouseWriter(db.Conn(), table), 100, 10*time.Millisecond, nil, nil)
 	if err != nil {
@@ -125,15 +118,8 @@ func TestClickHouseWriterAmbiguousFailure(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := chdb.NewDefaultConfig()
-	c.Addr, c.Database = srv.Addr(), fmt.Sprintf("dlog_retry_%d", time.Now().UnixNano())
-	db, err := chdb.Open(ctx, c, chdb.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c.Addr, c.Database = srv.Addr(), chtest.DatabaseName("dlog_retry")
+	db := chtest.MigratedDB(t, c, chdb.Settings{})
 	table := db.Table("deliveries")
 	if err := db.Conn().Exec(ctx, "SYSTEM STOP MERGES "+table); err != nil {
 		t.Fatal(err)
@@ -193,15 +179,8 @@ func TestClickHouseWriterKeepsEveryAttempt(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	c := chdb.NewDefaultConfig()
-	c.Addr, c.Database = srv.Addr(), fmt.Sprintf("dlog_same_second_%d", time.Now().UnixNano())
-	db, err := chdb.Open(ctx, c, chdb.Settings{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c.Addr, c.Database = srv.Addr(), chtest.DatabaseName("dlog_same_second")
+	db := chtest.MigratedDB(t, c, chdb.Settings{})
 	table := db.Table("deliveries")
 	w := NewClickHouseWriter(db.Conn(), table)
 	at := time.Date(2025, 3, 4, 5, 6, 7, 100_000_000, time.UTC)
