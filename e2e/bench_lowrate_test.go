@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -28,13 +29,20 @@ type lowRateBridge struct {
 	stored    func() int   // events durably stored so far
 	delivered atomic.Int64 // webhooks received
 	sent      int
+	noHook    bool // no webhooks will come: settle waits only for storage
 	client    *http.Client
 }
 
-func startLowRateBridge(t *testing.T) *lowRateBridge {
+// startLowRateBridge starts the bridge with one webhook endpoint, or with
+// none (withHook false: ingest, log and ClickHouse only).
+func startLowRateBridge(t *testing.T, withHook bool) *lowRateBridge {
 	t.Helper()
 	srv, db := chtest.Shared(t), uniqueDB("bench_lowrate")
 	lb, recv := newLowRateTarget(t)
+	endpoints := fmt.Sprintf("endpoints:\n  - {id: hook, site: acme, type: webhook, url: %q}\n", recv)
+	if !withHook {
+		endpoints, lb.noHook = "", true
+	}
 	p := startBridgeBin(t, benchBinary(t), fmt.Sprintf(`log_level: warn
 ingest:
   rate_limit: {per_ip_events_per_second: 0, per_site_events_per_second: 0}
@@ -42,9 +50,7 @@ clickhouse: {addr: %q, database: %q}
 forwarder: {allowed_private_targets: ["127.0.0.0/8"]}
 sites:
   - {id: acme, write_key: pk_acme, origins: ["*"]}
-endpoints:
-  - {id: hook, site: acme, type: webhook, url: %q}
-`, srv.Addr(), db, recv))
+`+endpoints, srv.Addr(), db))
 	lb.procID, lb.url = p.cmd.Process.Pid, "http://"+p.addr+"/v1/events?key=pk_acme"
 	lb.stored = func() int {
 		out, err := srv.Query(context.Background(), "SELECT count() FROM "+db+".events")
@@ -59,12 +65,15 @@ endpoints:
 
 // startLowRateFloor is the same trickle against the floor server
 // (serveLowRateFloor): its answer means stored.
-func startLowRateFloorTarget(t *testing.T) *lowRateBridge {
+func startLowRateFloorTarget(t *testing.T, parts string) *lowRateBridge {
 	t.Helper()
 	lb, recv := newLowRateTarget(t)
-	pid, addr := startLowRateFloor(t, recv)
+	pid, addr := startLowRateFloor(t, recv, parts)
 	lb.procID, lb.url = pid, "http://"+addr+"/v1/events"
 	lb.stored = func() int { return lb.sent }
+	if strings.Contains(parts, "nohook") {
+		lb.noHook = true
+	}
 	return lb
 }
 
@@ -109,7 +118,7 @@ func (lb *lowRateBridge) settle(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
-		if int(lb.delivered.Load()) >= lb.sent && lb.stored() >= lb.sent {
+		if (lb.noHook || int(lb.delivered.Load()) >= lb.sent) && lb.stored() >= lb.sent {
 			return
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -165,12 +174,8 @@ func TestBenchLowRate(t *testing.T) {
 		secs = v
 	}
 	d := time.Duration(secs) * time.Second
-	lb := startLowRateBridge(t)
-	// Warm up: connections to ClickHouse and the receiver, the tables, the JIT-free caches.
-	for range 20 {
-		lb.post(t, 1)
-	}
-	lb.settle(t)
+	lb := startLowRateBridge(t, true)
+	lb.warm(t)
 
 	idle0 := sampleProc(t, lb.pid())
 	time.Sleep(5 * time.Second)
@@ -181,27 +186,43 @@ func TestBenchLowRate(t *testing.T) {
 
 	single := lb.steady(t, 100, 1, d)
 	batched := lb.steady(t, 100, 50, d)
-
-	fl := startLowRateFloorTarget(t)
-	for range 20 {
-		fl.post(t, 1)
+	noHook := startLowRateBridge(t, false).warm(t).steady(t, 100, 1, d)
+	floorRun := func(parts string) lowRateRun {
+		return startLowRateFloorTarget(t, parts).warm(t).steady(t, 100, 1, d)
 	}
-	fl.settle(t)
-	floor := fl.steady(t, 100, 1, d)
+	floor := floorRun("")
+	// The floor's parts: a bare request, then with its fdatasync'd append.
+	bare, synced := floorRun("nofsync,nohook"), floorRun("nohook")
 	for _, r := range []struct {
 		name string
 		run  lowRateRun
-	}{{"single", single}, {"batch50", batched}, {"floor single", floor}} {
+	}{{"single", single}, {"batch50", batched}, {"single, no endpoint", noHook}, {"floor single", floor},
+		{"floor request only", bare}, {"floor request+fdatasync", synced}} {
 		fmt.Printf("BENCH lowrate %s: %d events in %.1fs, CPU %.3fs = %.3f ms/event, %.1f wake-ups/event (+%.1f forced)\n",
 			r.name, r.run.events, r.run.took.Seconds(), r.run.cpu.Seconds(),
-			float64(r.run.cpuPerEvent())/1e6, r.run.wakesPerEvent(), float64(r.run.forced)/float64(r.run.events))
+			ms(r.run), r.run.wakesPerEvent(), float64(r.run.forced)/float64(r.run.events))
 	}
 	fmt.Printf("BENCH lowrate idle: %.1f ms CPU/s, %.0f wake-ups/s\n", idleCPU*1000, idleWakes)
 	fmt.Printf("BENCH lowrate 100 ev/s: single %.3f ms/event (target <= 0.5), %.1fx the batched cost, %.1fx the floor server's %.3f ms/event in the same run\n",
-		float64(single.cpuPerEvent())/1e6, perEvent(single)/perEvent(batched),
-		perEvent(single)/perEvent(floor), float64(floor.cpuPerEvent())/1e6)
+		ms(single), ms(single)/ms(batched), ms(single)/ms(floor), ms(floor))
+	// Each part's cost, the bridge's beside the floor's: what it costs to
+	// store an event (request, durable append and, for the bridge, its
+	// ClickHouse row) and what one webhook adds.
+	fmt.Printf("BENCH lowrate parts (ms/event, bridge vs floor): request %.3f floor; store %.3f vs %.3f (%.1fx); webhook %.3f vs %.3f (%.1fx)\n",
+		ms(bare), ms(noHook), ms(synced), ms(noHook)/ms(synced),
+		ms(single)-ms(noHook), ms(floor)-ms(synced), (ms(single)-ms(noHook))/(ms(floor)-ms(synced)))
 }
 
-func perEvent(r lowRateRun) float64 {
-	return float64(r.cpu) / float64(r.events)
+// warm sends 20 lone events and waits for them: connections to ClickHouse and
+// the receiver, the tables and the caches are then ready.
+func (lb *lowRateBridge) warm(t *testing.T) *lowRateBridge {
+	t.Helper()
+	for range 20 {
+		lb.post(t, 1)
+	}
+	lb.settle(t)
+	return lb
 }
+
+// ms is a run's CPU milliseconds per event.
+func ms(r lowRateRun) float64 { return float64(r.cpuPerEvent()) / 1e6 }

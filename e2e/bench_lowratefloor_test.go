@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -14,6 +15,10 @@ import (
 // lowRateFloorEnv makes the test binary serve the low-rate floor instead of
 // running tests (see TestMain); its value is the webhook receiver's URL.
 const lowRateFloorEnv = "BRIDGE_BENCH_LOWRATE_FLOOR"
+
+// lowRateFloorPartsEnv leaves parts out of the floor server to show what each
+// costs: "nofsync" writes without the fdatasync, "nohook" sends no webhook.
+const lowRateFloorPartsEnv = "BRIDGE_BENCH_LOWRATE_FLOOR_PARTS"
 
 // serveLowRateFloor is the least a durable collector can do per event in Go
 // on this machine: per request it reads the batch, appends it to a file with
@@ -26,6 +31,8 @@ func serveLowRateFloor(hookURL string) {
 		childFail(err)
 	}
 	defer os.RemoveAll(dir)
+	parts := os.Getenv(lowRateFloorPartsEnv)
+	fsync, hook := !strings.Contains(parts, "nofsync"), !strings.Contains(parts, "nohook")
 	f, err := os.OpenFile(filepath.Join(dir, "log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		childFail(err)
@@ -61,7 +68,7 @@ func serveLowRateFloor(hookURL string) {
 		}
 		<-appends
 		_, err = f.Write(append(body, '\n'))
-		if err == nil {
+		if err == nil && fsync {
 			err = syscall.Fdatasync(int(f.Fd()))
 		}
 		appends <- struct{}{}
@@ -72,7 +79,9 @@ func serveLowRateFloor(hookURL string) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte(`{"ok":true}`))
 		for _, ev := range frame.Batch {
-			hooks <- ev
+			if hook {
+				hooks <- ev
+			}
 		}
 	})
 	serveChild(h)
@@ -80,7 +89,7 @@ func serveLowRateFloor(hookURL string) {
 
 // startLowRateFloor runs serveLowRateFloor in a child process posting to
 // hookURL; it returns the child's pid and address and kills it at cleanup.
-func startLowRateFloor(t *testing.T, hookURL string) (int, string) {
+func startLowRateFloor(t *testing.T, hookURL, parts string) (int, string) {
 	t.Helper()
-	return startChildServer(t, lowRateFloorEnv+"="+hookURL)
+	return startChildServer(t, lowRateFloorEnv+"="+hookURL, lowRateFloorPartsEnv+"="+parts)
 }

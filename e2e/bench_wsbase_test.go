@@ -88,10 +88,10 @@ func startWSBaseline(t *testing.T) (int, string) {
 // startChildServer runs this test binary as a benchmark's server (TestMain
 // dispatches on env, NAME=value); the child prints "ADDR host:port". It
 // returns the child's pid and address and kills it at cleanup.
-func startChildServer(t *testing.T, env string) (int, string) {
+func startChildServer(t *testing.T, env ...string) (int, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), env)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
