@@ -88,6 +88,7 @@ var want = map[string][]string{
 	"Delivery outcomes per endpoint per day": {
 		"D1 crm 5 3 2 1",
 		"D2 capi 1 1 1 0",
+		"D0 slack 2 2 1 0",
 	},
 	"Screens reached": {
 		"D1 acme home 2 2",
@@ -118,8 +119,8 @@ func TestDocumentedQueriesCluster(t *testing.T) {
 }
 
 // checkDocumentedQueries migrates and seeds the database of cfg and checks
-// every query of docs/queries.md against the expected rows, run through
-// read (cfg when not given).
+// every query of docs/queries.md, then every statement of README.md's sql
+// blocks, against the expected rows, run through read (cfg when not given).
 func checkDocumentedQueries(t *testing.T, cfg chdb.Config, read ...chdb.Config) {
 	t.Helper()
 	md, err := os.ReadFile("../../docs/queries.md")
@@ -165,7 +166,7 @@ func checkDocumentedQueries(t *testing.T, cfg chdb.Config, read ...chdb.Config) 
 	for k, v := range want {
 		expect[k] = v
 	}
-	d1, d2 := today.AddDate(0, 0, -2).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly)
+	d0, d1, d2 := today.Format(time.DateOnly), today.AddDate(0, 0, -2).Format(time.DateOnly), today.AddDate(0, 0, -1).Format(time.DateOnly)
 	seen := map[string]bool{}
 	for _, q := range queries {
 		t.Run(q.Title, func(t *testing.T) {
@@ -180,7 +181,7 @@ func checkDocumentedQueries(t *testing.T, cfg chdb.Config, read ...chdb.Config) 
 			}
 			var wantRows []string
 			for _, r := range exp {
-				wantRows = append(wantRows, strings.NewReplacer("D1", d1, "D2", d2).Replace(r))
+				wantRows = append(wantRows, strings.NewReplacer("D0", d0, "D1", d1, "D2", d2).Replace(r))
 			}
 			if strings.Join(got, "\n") != strings.Join(wantRows, "\n") {
 				t.Errorf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"))
@@ -192,6 +193,7 @@ func checkDocumentedQueries(t *testing.T, cfg chdb.Config, read ...chdb.Config) 
 			t.Errorf("query %q is expected but not in docs/queries.md", title)
 		}
 	}
+	checkReadmeQueries(t, ctx, reader, cfg.Database, today)
 }
 
 func insertSeeds(t *testing.T, ctx context.Context, db *chdb.DB, today time.Time) {
@@ -225,7 +227,8 @@ type deliverySeed struct {
 
 // Delivery rows (D1 = two days ago): crm's d1 succeeds, d2 dies after two
 // attempts, d3 succeeds on its second; t1 is a test send; capi's d4 on D2
-// succeeds; d5 is outside the window.
+// succeeds; d5 is outside the window; today (D0) slack's d6 succeeds and d7
+// fails (README's last-24-hours query sees these).
 var deliverySeeds = []deliverySeed{
 	{2, "crm", "d1", 1, 200, true, false, "succeeded"},
 	{2, "crm", "d2", 1, 500, false, false, "failed"},
@@ -235,6 +238,8 @@ var deliverySeeds = []deliverySeed{
 	{2, "crm", "t1", 1, 200, true, true, "test"},
 	{1, "capi", "d4", 1, 200, true, false, "succeeded"},
 	{40, "crm", "d5", 1, 200, true, false, "succeeded"},
+	{0, "slack", "d6", 1, 200, true, false, "succeeded"},
+	{0, "slack", "d7", 1, 500, false, false, "retrying"},
 }
 
 func insertDeliverySeeds(t *testing.T, ctx context.Context, db *chdb.DB, today time.Time) {
@@ -250,7 +255,7 @@ func insertDeliverySeeds(t *testing.T, ctx context.Context, db *chdb.DB, today t
 		return 0
 	}
 	for i, s := range deliverySeeds {
-		at := today.AddDate(0, 0, -s.day).Add(time.Duration(i) * time.Minute)
+		at := deliverySeedTime(today, i, s)
 		if err := b.Append(s.endpoint+"-"+s.id, "ev-"+s.id, s.endpoint, "acme", "popin_captured", "wh-"+s.id,
 			uint32(s.attempt), uint16(s.code), u8(s.ok), uint32(10), "", at, time.Unix(0, 0), u8(s.test),
 			"https://crm.example/h", "{}", "", "", s.state); err != nil {
@@ -260,6 +265,11 @@ func insertDeliverySeeds(t *testing.T, ctx context.Context, db *chdb.DB, today t
 	if err := b.Send(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// deliverySeedTime is when the i-th delivery seed s was attempted.
+func deliverySeedTime(today time.Time, i int, s deliverySeed) time.Time {
+	return today.AddDate(0, 0, -s.day).Add(time.Duration(i) * time.Minute)
 }
 
 // eventsPerDay computes the first query's expected rows from the seeds.
