@@ -93,14 +93,22 @@ func TestErasureCluster(t *testing.T) {
 		}
 		return nil
 	})
-	// ... and the job waits for shard 2: it stays running through several
-	// of its polls of system.mutations (at most 2s apart; the old check of
-	// the connected replica alone answered done within one poll).
-	for range 25 {
+	// ... and the job waits for shard 2: it stays running through two of
+	// its reads of system.mutations that found shard 2's pending (the
+	// read under way now may have begun before; the old check of the
+	// connected replica alone answered done within one read).
+	from := e.svc.PendingChecks()
+	testkit.Eventually(t, 30*time.Second, func() error {
 		if s := status(); s != erasure.StatusRunning {
 			t.Fatalf("job %s while shard 2 runs no mutation and holds %q of the person's events and bodies", s, on(2, asha...))
 		}
-		time.Sleep(200 * time.Millisecond)
+		if n := e.svc.PendingChecks() - from; n < 3 {
+			return fmt.Errorf("the job read system.mutations %d times since shard 2's were seen pending, want 3", n)
+		}
+		return nil
+	})
+	if s := status(); s != erasure.StatusRunning {
+		t.Fatalf("job %s after reading shard 2's mutations pending", s)
 	}
 	if got := on(2, asha...); got != "1\t3" {
 		t.Fatalf("shard 2 holds %q of the person's events and bodies with merges stopped, want 1 and 3", got)

@@ -14,6 +14,12 @@
 //
 // The job then
 //
+//  0. waits while a migration rebuilds events or deliveries on some host
+//     (chdb.DB.RebuildPending: migration 8 copies deliveries' old rows
+//     month by month into the new table, and a mutation of the new table
+//     would miss the months not copied yet, which the copy then brings
+//     back unchanged). The job stays running, Job.Waiting saying why;
+//     steps 1–3 are made again if a rebuild began while they ran;
 //  1. deletes the person's rows from events
 //     (ALTER TABLE … DELETE WHERE site_id = … AND event_id IN (…), in chunks;
 //     a mutation, supported from ClickHouse 18.12 on MergeTree tables);

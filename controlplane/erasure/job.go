@@ -88,6 +88,9 @@ type Job struct {
 	FinishedAt  *time.Time `json:"finished_at,omitempty"`
 	Counts      Counts     `json:"counts"`
 	Error       string     `json:"error,omitempty"`
+	// Waiting says why a running job waits (WaitingRebuild); "" when it
+	// does not.
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // record is a Job as the bucket stores it: plus, until it finishes, the

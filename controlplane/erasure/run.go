@@ -17,8 +17,9 @@ type work struct {
 	id, kind, value string
 }
 
-// erase carries out one job and returns what it removed.
-func (s *Service) erase(ctx context.Context, db *chdb.DB, j Job, w work) (Counts, error) {
+// erase carries out one job and returns what it removed. note records
+// why a running job waits ("" once it no longer does).
+func (s *Service) erase(ctx context.Context, db *chdb.DB, j Job, w work, note func(string)) (Counts, error) {
 	var c Counts
 	region := ""
 	if st, ok := s.set.Sites.ByID(j.Site); ok {
@@ -44,25 +45,22 @@ func (s *Service) erase(ctx context.Context, db *chdb.DB, j Job, w work) (Counts
 	}
 	ids := keys(f.ids)
 	slices.Sort(ids)
-	for lo := 0; lo < len(ids); lo += chunk {
-		in := quoteList(ids[lo:min(lo+chunk, len(ids))])
-		var n uint64
-		if err := db.Conn().QueryRow(ctx, "SELECT count() FROM "+db.Table("deliveries")+" WHERE event_id IN ("+in+")").Scan(&n); err != nil {
-			return c, fmt.Errorf("count deliveries: %w", err)
+	// No mutation while a table rebuild is unfinished: it would miss the
+	// rows the rebuild copies later (see awaitRebuilds). A rebuild begun
+	// while the mutations ran may have copied rows they had not reached
+	// yet: then they are made again once it is over (they are idempotent).
+	for {
+		if err := s.awaitRebuilds(ctx, db, note); err != nil {
+			return c, err
 		}
-		c.Deliveries += n
-		if err := db.Alter(ctx, "events", fmt.Sprintf("DELETE WHERE site_id = %s AND event_id IN (%s)", quote(j.Site), in)); err != nil {
-			return c, fmt.Errorf("delete events: %w", err)
+		if c, err = s.mutate(ctx, db, j.Site, ids); err != nil {
+			return c, err
 		}
-		if n > 0 {
-			if err := db.Alter(ctx, "deliveries", "UPDATE request_body = '', response_body = '' WHERE event_id IN ("+in+")"); err != nil {
-				return c, fmt.Errorf("empty delivery bodies: %w", err)
-			}
+		if pending, err := rebuildPending(ctx, db); err != nil {
+			return c, err
+		} else if !pending {
+			break
 		}
-	}
-	c.Events = uint64(len(ids))
-	if err := s.waitMutations(ctx, db); err != nil {
-		return c, err
 	}
 	if s.set.Consent != nil {
 		for uid := range f.uids {
@@ -73,6 +71,30 @@ func (s *Service) erase(ctx context.Context, db *chdb.DB, j Job, w work) (Counts
 		}
 	}
 	return c, nil
+}
+
+// mutate deletes the events ids of siteID and empties the bodies of their
+// deliveries, and waits until the mutations are done.
+func (s *Service) mutate(ctx context.Context, db *chdb.DB, siteID string, ids []string) (Counts, error) {
+	var c Counts
+	for lo := 0; lo < len(ids); lo += chunk {
+		in := quoteList(ids[lo:min(lo+chunk, len(ids))])
+		var n uint64
+		if err := db.Conn().QueryRow(ctx, "SELECT count() FROM "+db.Table("deliveries")+" WHERE event_id IN ("+in+")").Scan(&n); err != nil {
+			return c, fmt.Errorf("count deliveries: %w", err)
+		}
+		c.Deliveries += n
+		if err := db.Alter(ctx, "events", fmt.Sprintf("DELETE WHERE site_id = %s AND event_id IN (%s)", quote(siteID), in)); err != nil {
+			return c, fmt.Errorf("delete events: %w", err)
+		}
+		if n > 0 {
+			if err := db.Alter(ctx, "deliveries", "UPDATE request_body = '', response_body = '' WHERE event_id IN ("+in+")"); err != nil {
+				return c, fmt.Errorf("empty delivery bodies: %w", err)
+			}
+		}
+	}
+	c.Events = uint64(len(ids))
+	return c, s.waitMutations(ctx, db)
 }
 
 // waitMutations polls system.mutations until no mutation of events or
@@ -95,6 +117,7 @@ func (s *Service) waitMutations(ctx context.Context, db *chdb.DB) error {
 		if n == 0 {
 			return nil
 		}
+		s.pendingChecks.Add(1)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

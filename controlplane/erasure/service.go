@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
@@ -78,6 +79,10 @@ type Service struct {
 	set   Settings
 	log   *slog.Logger
 	queue chan work
+
+	// pendingChecks counts the reads of system.mutations that found a
+	// mutation unfinished (tests wait on it).
+	pendingChecks atomic.Uint64
 
 	mu     sync.Mutex
 	kv     jetstream.KeyValue
@@ -316,13 +321,22 @@ func (s *Service) process(ctx context.Context, w work) {
 	if db == nil {
 		err = ErrUnavailable
 	} else {
-		counts, err = s.erase(ctx, db, rec.Job, w)
+		note := func(why string) {
+			rec.Waiting = why
+			if err := s.put(ctx, kv, rec, false); err != nil {
+				s.log.Warn("erasure record not updated", "id", w.id, "err", err)
+			}
+			if why != "" {
+				s.log.Info("erasure waits", "id", w.id, "reason", why)
+			}
+		}
+		counts, err = s.erase(ctx, db, rec.Job, w, note)
 	}
 	if ctx.Err() != nil {
 		return // shutting down: stays running, resumed by the next Start
 	}
 	end := s.set.Now().UTC()
-	rec.Counts, rec.FinishedAt, rec.Sealed = counts, &end, ""
+	rec.Counts, rec.FinishedAt, rec.Sealed, rec.Waiting = counts, &end, "", ""
 	rec.Status, rec.Error = StatusDone, ""
 	if err != nil {
 		rec.Status, rec.Error = StatusFailed, auditError(err)

@@ -74,6 +74,10 @@ func TestMigrateRebuildsDeliveriesFromV7(t *testing.T) {
 				query("RENAME TABLE " + d + ".deliveries TO " + d + ".deliveries_v7, " + d + ".deliveries_v8 TO " + d + ".deliveries")
 			}
 
+			// Pending before the swap (still to come) and after it (rows to copy).
+			if pending, err := db.RebuildPending(ctx, "deliveries"); err != nil || !pending {
+				t.Fatalf("before migration 8 finished: RebuildPending = %v (%v), want true", pending, err)
+			}
 			for run := 1; run <= 2; run++ {
 				if err := db.Migrate(ctx); err != nil {
 					t.Fatalf("Migrate run %d: %v", run, err)
@@ -81,6 +85,9 @@ func TestMigrateRebuildsDeliveriesFromV7(t *testing.T) {
 			}
 			if applied, err := db.AppliedMigrations(ctx); err != nil || !applied[8] {
 				t.Fatalf("applied %v (%v), want 8", applied, err)
+			}
+			if pending, err := db.RebuildPending(ctx, "deliveries"); err != nil || pending {
+				t.Errorf("after migration 8: RebuildPending = %v (%v), want false", pending, err)
 			}
 			if got := query("SELECT name FROM system.tables WHERE database = '" + d + "' AND name LIKE 'deliveries%'"); got != "deliveries" {
 				t.Errorf("tables left: %q, want only deliveries", got)
