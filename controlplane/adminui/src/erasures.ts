@@ -16,6 +16,7 @@ interface Erasure {
   finished_at?: string;
   counts: { events: number; deliveries: number; uids: number };
   error?: string;
+  waiting?: string;
 }
 
 const KINDS: [string, string][] = [
@@ -98,7 +99,7 @@ function table(rows: Erasure[]): HTMLElement {
           h("td", {}, when(e.requested_at)),
           h("td", {}, e.site),
           h("td", {}, e.kind, " ", h("code", { title: "SHA-256 of site, kind and the normalised identifier" }, e.subject_hash.slice(0, 12) + "…")),
-          h("td", {}, h("span", { class: "badge erasure " + e.status }, e.status), e.error ? [" ", e.error] : null),
+          h("td", {}, h("span", { class: "badge erasure " + e.status }, e.status), e.error ? [" ", e.error] : null, e.waiting ? [" ", e.waiting] : null),
           h("td", {}, removed(e)),
           h("td", {}, e.finished_at ? when(e.finished_at) : "—"),
           h("td", {}, h("code", {}, e.id)),
