@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/popinbridge/bridge/internal/chdb"
 )
 
@@ -102,16 +104,22 @@ func (s *Service) mutate(ctx context.Context, db *chdb.DB, siteID string, ids []
 // cluster that is on every replica of every shard (chdb.DB.EveryHost); a
 // host that does not answer fails the job.
 func (s *Service) waitMutations(ctx context.Context, db *chdb.DB) error {
-	mutations, err := db.EveryHost(ctx, "mutations")
-	if err != nil {
-		return fmt.Errorf("read system.mutations: %w", err)
+	query := func(mutations string) string {
+		return fmt.Sprintf("SELECT count() FROM %s WHERE database = %s AND table IN (%s, %s) AND is_done = 0",
+			mutations, quote(db.Database()), quote(db.StorageTable("events")), quote(db.StorageTable("deliveries")))
 	}
-	q := fmt.Sprintf("SELECT count() FROM %s WHERE database = %s AND table IN (%s, %s) AND is_done = 0",
-		mutations, quote(db.Database()), quote(db.StorageTable("events")), quote(db.StorageTable("deliveries")))
 	wait := 50 * time.Millisecond
 	for {
-		var n uint64
-		if err := db.Conn().QueryRow(ctx, q).Scan(&n); err != nil {
+		var n uint64 // summed over the hosts when each is read on its own
+		err := db.EveryHost(ctx, "mutations", query, func(rows driver.Rows) error {
+			var c uint64
+			if err := rows.Scan(&c); err != nil {
+				return err
+			}
+			n += c
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("read system.mutations: %w", err)
 		}
 		if n == 0 {

@@ -20,8 +20,6 @@ func DDLText(f Features) string {
 	return b.String()
 }
 
-// EveryHostText is DB.EveryHost's source for features f, given the
-// cluster's hosts where the server has no clusterAllReplicas.
-func EveryHostText(f Features, sys string, hosts []string, user, password string) string {
-	return f.everyHost(sys, hosts, user, password)
-}
+// EveryHostSource is DB.EveryHost's source (what follows FROM) for
+// features f.
+func EveryHostSource(f Features, sys string) string { return f.everyHost(sys) }

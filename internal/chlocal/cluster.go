@@ -60,6 +60,12 @@ func StartCluster(dir, name, zk string, n int) ([]*Server, error) {
 // subdirectory of dir (r<replica> with one shard, s<shard>-r<replica> with
 // more). It waits until all answer and returns them shard by shard.
 func StartShards(dir, name, zk string, replicas ...int) ([]*Server, error) {
+	return StartShardsWith(dir, name, zk, Options{}, replicas...)
+}
+
+// StartShardsWith is StartShards with o's Users on every server (o's
+// other fields are not used).
+func StartShardsWith(dir, name, zk string, o Options, replicas ...int) ([]*Server, error) {
 	if len(replicas) == 0 {
 		return nil, errors.New("chlocal: a cluster needs at least one shard")
 	}
@@ -91,7 +97,7 @@ func StartShards(dir, name, zk string, replicas ...int) ([]*Server, error) {
 		go func() {
 			defer wg.Done()
 			servers[i], errs[i] = StartWith(filepath.Join(dir, sub), Options{
-				TCPPort: pl.port,
+				TCPPort: pl.port, Users: o.Users,
 				Cluster: &ClusterNode{Name: name, ZooKeeper: zk, Shard: fmt.Sprintf("%02d", pl.shard),
 					Replica: fmt.Sprintf("r%d", pl.replica), Shards: shards},
 			})

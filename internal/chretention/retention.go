@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/internal/bgwork"
@@ -194,32 +195,30 @@ func (r *Runner) Pass(ctx context.Context, db *chdb.DB) error {
 // On a cluster it lists the partitions of every replica of every shard
 // (chdb.DB.EveryHost) and drops each on every shard (chdb.DB.Alter).
 func (r *Runner) dropPartitions(ctx context.Context, db *chdb.DB, table string, day time.Time) error {
-	parts, err := db.EveryHost(ctx, "parts")
-	if err != nil {
-		return fmt.Errorf("retention: list partitions of %s: %w", table, err)
-	}
-	rows, err := db.Conn().Query(ctx, "SELECT DISTINCT partition FROM "+parts+" WHERE database = ? AND table = ? AND active",
-		db.Database(), db.StorageTable(table))
-	if err != nil {
-		return fmt.Errorf("retention: list partitions of %s: %w", table, err)
-	}
 	var old []string
-	for rows.Next() {
+	seen := map[int]bool{} // a partition is listed by each host holding it
+	query := func(parts string) string {
+		return "SELECT DISTINCT partition FROM " + parts + " WHERE database = ? AND table = ? AND active"
+	}
+	err := db.EveryHost(ctx, "parts", query, func(rows driver.Rows) error {
 		var p string
 		if err := rows.Scan(&p); err != nil {
-			rows.Close()
-			return fmt.Errorf("retention: list partitions of %s: %w", table, err)
+			return err
 		}
 		ym, err := strconv.Atoi(strings.Trim(p, "'"))
-		if err != nil || ym < 100001 {
-			continue
+		if err != nil || ym < 100001 || seen[ym] {
+			return nil
 		}
+		seen[ym] = true
 		nextMonth := time.Date(ym/100, time.Month(ym%100)+1, 1, 0, 0, 0, 0, time.UTC)
 		if !nextMonth.After(day) {
 			old = append(old, strconv.Itoa(ym))
 		}
+		return nil
+	}, db.Database(), db.StorageTable(table))
+	if err != nil {
+		return fmt.Errorf("retention: list partitions of %s: %w", table, err)
 	}
-	rows.Close()
 	for _, p := range old {
 		if err := db.Alter(ctx, table, "DROP PARTITION "+p); err != nil {
 			return fmt.Errorf("retention: drop partition %s of %s: %w", p, table, err)

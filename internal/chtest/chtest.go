@@ -83,13 +83,20 @@ func Cluster(tb testing.TB, name string, n int) (*chlocal.ZooKeeper, []*Server) 
 // servers; the servers are returned shard by shard (chlocal.StartShards).
 func Shards(tb testing.TB, name string, replicas ...int) (*chlocal.ZooKeeper, []*Server) {
 	tb.Helper()
+	return ShardsWith(tb, name, chlocal.Options{}, replicas...)
+}
+
+// ShardsWith is Shards with o's Users on every server
+// (chlocal.StartShardsWith).
+func ShardsWith(tb testing.TB, name string, o chlocal.Options, replicas ...int) (*chlocal.ZooKeeper, []*Server) {
+	tb.Helper()
 	dir := tb.TempDir()
 	zk, err := chlocal.StartZooKeeper(filepath.Join(dir, "zk"))
 	if err != nil {
 		missing(tb, err)
 	}
 	tb.Cleanup(zk.Stop)
-	servers, err := chlocal.StartShards(dir, name, zk.Addr(), replicas...)
+	servers, err := chlocal.StartShardsWith(dir, name, zk.Addr(), o, replicas...)
 	if err != nil {
 		missing(tb, err)
 	}
