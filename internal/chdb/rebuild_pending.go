@@ -3,6 +3,8 @@ package chdb
 import (
 	"context"
 	"fmt"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
 // rebuilds are the migrations that rebuild a table (see rebuild), for
@@ -25,26 +27,34 @@ var rebuilds = []rebuild{deliveriesAttemptKey}
 // runs the migration (one that crashed mid-copy): Migrate finishes it.
 func (db *DB) RebuildPending(ctx context.Context, name string) (bool, error) {
 	f := db.Features()
-	tables, err := db.EveryHost(ctx, "tables")
-	if err != nil {
-		return false, err
-	}
-	columns, err := db.EveryHost(ctx, "columns")
-	if err != nil {
-		return false, err
-	}
+	d := quoteString(db.cfg.Database)
 	for _, r := range rebuilds {
 		if r.name != name {
 			continue
 		}
 		cur, old := quoteString(f.storage(r.name)), quoteString(f.storage(r.old))+", "+quoteString(r.old)
+		// Summed over the hosts: old tables left, hosts holding the
+		// current table, and those of them where it has the marker.
 		var left, hosts, swapped uint64
-		d := quoteString(db.cfg.Database)
-		q := fmt.Sprintf("SELECT (SELECT count() FROM %[1]s WHERE database = %[3]s AND name IN (%[5]s)), "+
-			"(SELECT count() FROM %[1]s WHERE database = %[3]s AND name = %[4]s), "+
-			"(SELECT count() FROM %[2]s WHERE database = %[3]s AND table = %[4]s AND name = %[6]s)",
-			tables, columns, d, cur, old, quoteString(r.marker))
-		if err := db.conn.QueryRow(ctx, q).Scan(&left, &hosts, &swapped); err != nil {
+		err := db.EveryHost(ctx, "tables", func(src string) string {
+			return fmt.Sprintf("SELECT countIf(name IN (%s)), countIf(name = %s) FROM %s WHERE database = %s", old, cur, src, d)
+		}, func(rows driver.Rows) error {
+			var l, h uint64
+			err := rows.Scan(&l, &h)
+			left, hosts = left+l, hosts+h
+			return err
+		})
+		if err == nil {
+			err = db.EveryHost(ctx, "columns", func(src string) string {
+				return fmt.Sprintf("SELECT count() FROM %s WHERE database = %s AND table = %s AND name = %s", src, d, cur, quoteString(r.marker))
+			}, func(rows driver.Rows) error {
+				var n uint64
+				err := rows.Scan(&n)
+				swapped += n
+				return err
+			})
+		}
+		if err != nil {
 			return false, fmt.Errorf("look for a rebuild of %s: %w", name, err)
 		}
 		if left > 0 || swapped < hosts {
