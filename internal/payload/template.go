@@ -259,8 +259,8 @@ func (l valueLeaf) render(view map[string]any, buf *bytes.Buffer) error {
 		out.WriteString("null")
 	}
 	s := out.String()
-	if !json.Valid([]byte(s)) {
-		return fmt.Errorf("template value %q is not JSON", s)
+	if !json.Valid([]byte(s)) { // named by its place: the value may be personal data
+		return fmt.Errorf("template value at %s is not JSON (%d bytes)", l.t.Name(), len(s))
 	}
 	buf.WriteString(s)
 	return nil

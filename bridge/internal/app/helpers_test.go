@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,7 +22,13 @@ import (
 // so they outlive the App.
 func serveApp(t *testing.T, cfg *config.Config, timeout time.Duration) (a *App, ctx context.Context, base string) {
 	t.Helper()
-	a, err := New(cfg, quietLogger(), Options{})
+	return serveAppLogging(t, cfg, timeout, quietLogger())
+}
+
+// serveAppLogging is serveApp with the App logging to logger.
+func serveAppLogging(t *testing.T, cfg *config.Config, timeout time.Duration, logger *slog.Logger) (a *App, ctx context.Context, base string) {
+	t.Helper()
+	a, err := New(cfg, logger, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,4 +44,8 @@
 // Work per evaluation is thus linear in the expression's size, the budget
 // and the event's size. Evaluation never panics: runtime errors (a type
 // mismatch, the budget exceeded) are returned as *Error values.
+// Their messages never quote the event's values: expr names the operands of
+// a failed operation, and each string and number of the event found in the
+// message is replaced by Redacted, since the error reaches the delivery
+// log, operational events and the process log.
 package rules

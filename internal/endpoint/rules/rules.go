@@ -135,23 +135,26 @@ func compile(src string, kind expr.Option) (*vm.Program, error) {
 	return prog, nil
 }
 
-// run evaluates a program within the budget; it never panics.
+// run evaluates a program within the budget; it never panics. Its error
+// never quotes the event's values (redact).
 func run(prog *vm.Program, env *Env) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, &Error{Msg: fmt.Sprintf("evaluation failed: %v", r)}
+			out, err = nil, &Error{Msg: redact(fmt.Sprintf("evaluation failed: %v", r), env)}
 		}
 	}()
 	m := vm.VM{MemoryBudget: Budget}
 	out, err = m.Run(prog, env)
 	if err != nil {
-		return nil, asError(err)
+		e := asError(err)
+		e.Msg = redact(e.Msg, env)
+		return nil, e
 	}
 	return out, nil
 }
 
 // asError converts expr's errors, which carry a position, to *Error.
-func asError(err error) error {
+func asError(err error) *Error {
 	var fe *file.Error
 	if errors.As(err, &fe) {
 		e := &Error{Msg: fe.Message}
