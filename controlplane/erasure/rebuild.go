@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/retry"
 )
 
 // WaitingRebuild is Job.Waiting while a table rebuild holds the job back.
@@ -54,12 +55,8 @@ func (s *Service) awaitRebuilds(ctx context.Context, db *chdb.DB, note func(stri
 			note(WaitingRebuild)
 			noted = true
 		}
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !retry.Sleep(ctx, wait) {
 			return ctx.Err()
-		case <-t.C:
 		}
 		wait = min(wait*2, 5*time.Second)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/popinbridge/bridge/internal/chdb"
+	"github.com/popinbridge/bridge/internal/retry"
 )
 
 // chunk is the most event ids named in one mutation.
@@ -126,12 +127,8 @@ func (s *Service) waitMutations(ctx context.Context, db *chdb.DB) error {
 			return nil
 		}
 		s.pendingChecks.Add(1)
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !retry.Sleep(ctx, wait) {
 			return ctx.Err()
-		case <-t.C:
 		}
 		wait = min(wait*2, 2*time.Second)
 	}

@@ -42,7 +42,7 @@ func readmeStatements(t *testing.T) []chquery.Query {
 func checkReadmeQueries(t *testing.T, ctx context.Context, db *chdb.DB, database string, today time.Time) {
 	t.Helper()
 	expect := map[string][]string{
-		"events per day by name":                readmeEventsPerDay(today),
+		"events per day by name":                eventsPerDay(today, false),
 		"camera/mic permission given vs denied": {"D1 3 1 0.75"},
 	}
 	d1 := today.AddDate(0, 0, -2).Format(time.DateOnly)
@@ -85,32 +85,6 @@ func checkReadmeQueries(t *testing.T, ctx context.Context, db *chdb.DB, database
 			t.Errorf("README query %q is expected but not in README.md", title)
 		}
 	}
-}
-
-// readmeEventsPerDay computes the README's events-per-day rows (all sites
-// together) from the seeds.
-func readmeEventsPerDay(today time.Time) []string {
-	ids := map[string]map[string]bool{}
-	for i, s := range seeds {
-		if s.day > 30 {
-			continue
-		}
-		id := s.id
-		if id == "" {
-			id = fmt.Sprint(i)
-		}
-		k := today.AddDate(0, 0, -s.day).Format(time.DateOnly) + " " + s.name
-		if ids[k] == nil {
-			ids[k] = map[string]bool{}
-		}
-		ids[k][id] = true
-	}
-	var out []string
-	for k, v := range ids {
-		out = append(out, fmt.Sprintf("%s %d", k, len(v)))
-	}
-	sort.Strings(out)
-	return out
 }
 
 // readmeDeliverySuccess computes the README's delivery-success rows from the

@@ -41,26 +41,7 @@ func TestErasedPersonSuppressed(t *testing.T) {
 		t.Helper()
 		postOK(t, base+"/v1/hooks/popin?key=pk_demo", popinHook(uid, email, `{"customer_name":"Someone","call_duration":"185"}`))
 	}
-	query := func(q string) ([][2]string, error) {
-		db := a.DB()
-		if db == nil {
-			return nil, fmt.Errorf("ClickHouse not connected")
-		}
-		rows, err := db.Conn().Query(ctx, strings.ReplaceAll(q, "$db", db.Database()))
-		if err != nil {
-			return nil, err
-		}
-		defer rows.Close()
-		var out [][2]string
-		for rows.Next() {
-			var x, y string
-			if err := rows.Scan(&x, &y); err != nil {
-				return nil, err
-			}
-			out = append(out, [2]string{x, y})
-		}
-		return out, rows.Err()
-	}
+	query := func(q string) ([][]string, error) { return queryStrings(ctx, a, q) }
 
 	hook("u-ann", "ann@example.com")
 	testkit.Eventually(t, 60*time.Second, func() error {

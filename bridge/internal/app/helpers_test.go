@@ -130,3 +130,30 @@ func metricValue(t *testing.T, base, name string) string {
 	}
 	return ""
 }
+
+// queryStrings runs q on a's ClickHouse ($db: its database) and returns
+// each row's columns, which must all be strings.
+func queryStrings(ctx context.Context, a *App, q string) ([][]string, error) {
+	db := a.DB()
+	if db == nil {
+		return nil, fmt.Errorf("ClickHouse not connected")
+	}
+	rows, err := db.Conn().Query(ctx, strings.ReplaceAll(q, "$db", db.Database()))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out [][]string
+	for rows.Next() {
+		row := make([]string, len(rows.Columns()))
+		dest := make([]any, len(row))
+		for i := range row {
+			dest[i] = &row[i]
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	return out, rows.Err()
+}
