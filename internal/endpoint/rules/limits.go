@@ -132,7 +132,7 @@ func boundedJoin(params ...any) (any, error) {
 	if len(params) == 2 {
 		g, ok := params[1].(string)
 		if !ok {
-			return nil, fmt.Errorf("join: the separator is %s, not a string", typeName(params[1]))
+			return nil, builtinErrorf("join: the separator is %s, not a string", typeName(params[1]))
 		}
 		glue = g
 	}
@@ -145,12 +145,12 @@ func boundedJoin(params ...any) (any, error) {
 		for i, x := range a {
 			s, ok := x.(string)
 			if !ok {
-				return nil, fmt.Errorf("join: element %d is %s, not a string", i, typeName(x))
+				return nil, builtinErrorf("join: element %d is %s, not a string", i, typeName(x))
 			}
 			parts[i] = s
 		}
 	default:
-		return nil, fmt.Errorf("join: %s is not an array of strings", typeName(params[0]))
+		return nil, builtinErrorf("join: %s is not an array of strings", typeName(params[0]))
 	}
 	n := 0
 	if len(parts) > 1 {
@@ -159,7 +159,7 @@ func boundedJoin(params ...any) (any, error) {
 	for _, p := range parts {
 		n += len(p)
 		if n > MaxString {
-			return nil, fmt.Errorf("join: the result would be over %d bytes", MaxString)
+			return nil, builtinErrorf("join: the result would be over %d bytes", MaxString)
 		}
 	}
 	return strings.Join(parts, glue), nil
@@ -171,7 +171,7 @@ func boundedReplace(params ...any) (any, error) {
 	for i := range str {
 		s, ok := params[i].(string)
 		if !ok {
-			return nil, fmt.Errorf("replace: argument %d is %s, not a string", i+1, typeName(params[i]))
+			return nil, builtinErrorf("replace: argument %d is %s, not a string", i+1, typeName(params[i]))
 		}
 		str[i] = s
 	}
@@ -180,7 +180,7 @@ func boundedReplace(params ...any) (any, error) {
 	if len(params) == 4 {
 		l, ok := params[3].(int)
 		if !ok {
-			return nil, fmt.Errorf("replace: the count is %s, not an int", typeName(params[3]))
+			return nil, builtinErrorf("replace: the count is %s, not an int", typeName(params[3]))
 		}
 		limit = l
 	}
@@ -189,7 +189,17 @@ func boundedReplace(params ...any) (any, error) {
 		count = limit
 	}
 	if grow := len(repl) - len(old); grow > 0 && len(s)+count*grow > MaxString {
-		return nil, fmt.Errorf("replace: the result would be over %d bytes", MaxString)
+		return nil, builtinErrorf("replace: the result would be over %d bytes", MaxString)
 	}
 	return strings.Replace(s, old, repl, limit), nil
+}
+
+// builtinError is an error of this package's builtins (join, replace):
+// worded from types, positions and limits only, never from a value.
+type builtinError struct{ msg string }
+
+func (e *builtinError) Error() string { return e.msg }
+
+func builtinErrorf(format string, args ...any) error {
+	return &builtinError{msg: fmt.Sprintf(format, args...)}
 }

@@ -140,14 +140,16 @@ func compile(src string, kind expr.Option) (*vm.Program, error) {
 func run(prog *vm.Program, env *Env) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, &Error{Msg: redact(fmt.Sprintf("evaluation failed: %v", r), env)}
+			out, err = nil, &Error{Msg: redact(fmt.Sprintf("evaluation failed: %v", r), prog.Source().String())}
 		}
 	}()
 	m := vm.VM{MemoryBudget: Budget}
 	out, err = m.Run(prog, env)
 	if err != nil {
 		e := asError(err)
-		e.Msg = redact(e.Msg, env)
+		if !errors.As(err, new(*builtinError)) { // the builtins' own errors hold no values
+			e.Msg = redact(e.Msg, prog.Source().String())
+		}
 		return nil, e
 	}
 	return out, nil
