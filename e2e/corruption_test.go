@@ -26,34 +26,34 @@ func TestCorruptLogRecovers(t *testing.T) {
 	cases := []struct {
 		name    string
 		corrupt func(t *testing.T, js string)
-		// quarantined is bridge_nats_quarantined_consumers_total after the restart.
-		quarantined float64
+		// want are metrics after the restart (bridge_ omitted); others at 0.
+		want map[string]float64
 	}{
 		{"torn tail segment", func(t *testing.T, js string) {
 			truncateLastRecord(t, newestBlock(t, filepath.Join(js, "streams", "BRIDGE_EVENTS")))
-		}, 0},
+		}, map[string]float64{"eventlog_lost_tail_segments_total": 1}},
 		{"bit flip in tail segment", func(t *testing.T, js string) {
 			flipLastRecordBit(t, newestBlock(t, filepath.Join(js, "streams", "BRIDGE_EVENTS")))
-		}, 0},
+		}, map[string]float64{"eventlog_lost_tail_segments_total": 1}},
 		// A consumer's o.dat: magic, version, then uvarints: ack floor
 		// (consumer, stream), delivered (consumer, stream), counts.
 		{"bit flip in sink cursor's ack floor", func(t *testing.T, js string) {
 			flipBit(t, filepath.Join(js, "streams", "BRIDGE_EVENTS", "obs", "clickhouse", "o.dat"), 0x40, at(3))
-		}, 0},
+		}, nil},
 		{"varint continuation bit in forwarder cursor", func(t *testing.T, js string) {
 			flipBit(t, filepath.Join(js, "streams", "BRIDGE_EVENTS", "obs", "forwarder", "o.dat"), 0x80, at(2))
-		}, 0},
+		}, nil},
 		// A consumer's meta.inf is its JSON config: a flipped bit in a key
 		// makes an unknown field, one in the syntax makes it unreadable.
 		{"bit flip in a key of sink cursor config", func(t *testing.T, js string) {
 			flipBit(t, filepath.Join(js, "streams", "BRIDGE_EVENTS", "obs", "clickhouse", "meta.inf"), 0x01, inString("durable_name"))
-		}, 1},
+		}, map[string]float64{"nats_quarantined_consumers_total": 1}},
 		{"bit flip in the syntax of forwarder cursor config", func(t *testing.T, js string) {
 			flipBit(t, filepath.Join(js, "streams", "BRIDGE_EVENTS", "obs", "forwarder", "meta.inf"), 0x01, at(0))
-		}, 1},
+		}, map[string]float64{"nats_quarantined_consumers_total": 1}},
 		{"torn tail of dedup keys", func(t *testing.T, js string) {
 			truncateLastRecord(t, newestBlock(t, filepath.Join(js, "streams", "BRIDGE_EVENTS_DEDUP")))
-		}, 0},
+		}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -83,8 +83,10 @@ endpoints:
 			if logs := b.logs(); strings.Contains(logs, "panic") {
 				t.Fatalf("the bridge panicked\n%s", logs)
 			}
-			if got := metricValue(t, b.addr, "bridge_nats_quarantined_consumers_total"); got != tc.quarantined {
-				t.Errorf("bridge_nats_quarantined_consumers_total = %v, want %v\n%s", got, tc.quarantined, b.logs())
+			for _, name := range []string{"nats_quarantined_consumers_total", "eventlog_lost_tail_segments_total", "eventlog_corrupt_segments_total"} {
+				if got := metricValue(t, b.addr, "bridge_"+name); got != tc.want[name] {
+					t.Errorf("bridge_%s = %v, want %v\n%s", name, got, tc.want[name], b.logs())
+				}
 			}
 			t.Logf("webhooks per event: at most %d (at least once)", hooks.maxCount())
 		})
