@@ -51,6 +51,9 @@ func TestCorruptLogRecovers(t *testing.T) {
 		{"bit flip in the syntax of forwarder cursor config", func(t *testing.T, js string) {
 			flipBit(t, filepath.Join(js, "streams", "BRIDGE_EVENTS", "obs", "forwarder", "meta.inf"), 0x01, at(0))
 		}, map[string]float64{"nats_quarantined_consumers_total": 1}},
+		{"bit flip in a key of an endpoint queue's cursor config", func(t *testing.T, js string) {
+			flipBit(t, filepath.Join(js, "streams", "BRIDGE_DELIVERIES", "obs", "fwd_crm", "meta.inf"), 0x01, inString("durable_name"))
+		}, map[string]float64{"nats_quarantined_consumers_total": 1}},
 		{"torn tail of dedup keys", func(t *testing.T, js string) {
 			truncateLastRecord(t, newestBlock(t, filepath.Join(js, "streams", "BRIDGE_EVENTS_DEDUP")))
 		}, nil},
