@@ -23,8 +23,27 @@ type bridgeProc struct {
 	cfg    string
 	addr   string
 	cmd    *exec.Cmd
-	output *bytes.Buffer
+	output *lockedBuffer
 	mu     sync.Mutex
+}
+
+// lockedBuffer is the child's output: written by exec's copying goroutine
+// while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 var (
@@ -83,7 +102,7 @@ func startBridgeBin(t *testing.T, bin, cfgYAML string) *bridgeProc {
 func (p *bridgeProc) start(bin string) {
 	p.t.Helper()
 	p.mu.Lock()
-	p.output = &bytes.Buffer{}
+	p.output = &lockedBuffer{}
 	p.cmd = exec.Command(bin, "serve", "--config", p.cfg)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -20,6 +20,7 @@ type metrics struct {
 	dedupEntries   prometheus.Gauge
 	purged         prometheus.Counter
 	corrupt        prometheus.Counter
+	lostTail       prometheus.Counter
 
 	dedupPersisted    prometheus.Counter
 	dedupPersistFails prometheus.Counter
@@ -80,6 +81,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "bridge_eventlog_corrupt_segments_total",
 			Help: "Segments that could not be decoded and were terminated.",
 		}),
+		lostTail: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bridge_eventlog_lost_tail_segments_total",
+			Help: "Segments the store lost from the end of the log when it recovered (a torn or damaged tail it cut), found at start from their persisted dedup keys.",
+		}),
 		dedupPersisted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bridge_eventlog_dedup_persisted_keys_total",
 			Help: "Event IDs written to the dedup key stream.",
@@ -106,7 +111,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 	}
 	if err := promreg.Register(reg, m.commits, m.appended, m.duplicates, m.commitLatency,
-		m.segmentBytes, m.segmentEvents, m.fullRejections, m.dedupEvictions, m.dedupEntries, m.purged, m.corrupt,
+		m.segmentBytes, m.segmentEvents, m.fullRejections, m.dedupEvictions, m.dedupEntries, m.purged, m.corrupt, m.lostTail,
 		m.dedupPersisted, m.dedupPersistFails, m.siteRefusals, m.siteBytesMax, m.bytes, m.maxBytes); err != nil {
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}

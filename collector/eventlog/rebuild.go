@@ -21,7 +21,7 @@ import (
 // sequence of the event stream: every segment up to it has its keys persisted.
 func (l *Log) rebuild(ctx context.Context, index *dedup.Index, ks *keyStore) (uint64, error) {
 	started := time.Now()
-	info, err := l.stream.Info(ctx)
+	info, err := l.stream.Info(ctx, jetstream.WithDeletedDetails(true))
 	if err != nil {
 		return 0, fmt.Errorf("eventlog: rebuild dedup index: stream info: %w", err)
 	}
@@ -35,7 +35,11 @@ func (l *Log) rebuild(ctx context.Context, index *dedup.Index, ks *keyStore) (ui
 	}
 	// Keys persisted for segments of the window (and before: harmless).
 	persisted := make(map[uint64]struct{})
+	tail := newLostTail(l.nats.Embedded(), info.State)
 	err = scanStream(ctx, ks.stream, 1, false, func(msg jetstream.Msg, meta *jetstream.MsgMetadata) error {
+		if tail.stale(msg.Data(), meta.Sequence.Stream) {
+			return nil
+		}
 		werr := walkKeyRecords(msg.Data(), func(seq uint64, k dedup.Key) {
 			if inWindow && seq >= first {
 				persisted[seq] = struct{}{}
@@ -51,6 +55,9 @@ func (l *Log) rebuild(ctx context.Context, index *dedup.Index, ks *keyStore) (ui
 	})
 	if err != nil {
 		return 0, fmt.Errorf("eventlog: rebuild dedup index from %s: %w", ks.name, err)
+	}
+	if err := tail.forget(ctx, l, ks, index); err != nil {
+		return 0, fmt.Errorf("eventlog: rebuild dedup index: %w", err)
 	}
 	segments := 0
 	var missing []keyRec

@@ -22,6 +22,9 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/internal/promreg"
 )
 
 var (
@@ -37,7 +40,9 @@ type Settings struct {
 	Logger *slog.Logger // nil: slog.Default()
 	// Name is the client connection's name as servers report it. Default "bridge".
 	Name string
-	_    struct{}
+	// Registerer takes the metrics (quarantine.go); nil: not registered.
+	Registerer prometheus.Registerer
+	_          struct{}
 }
 
 type lifecycle int
@@ -56,6 +61,8 @@ type Server struct {
 	urls   []string // external servers; nil for the embedded one
 	name   string
 	logger *slog.Logger
+	// quarantined counts consumers moved aside at Start (quarantine.go).
+	quarantined prometheus.Counter
 
 	mu    sync.Mutex
 	state lifecycle
@@ -72,7 +79,13 @@ func New(cfg Config, set Settings) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, name: set.Name, logger: set.Logger}
+	s := &Server{cfg: cfg, name: set.Name, logger: set.Logger, quarantined: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "bridge_nats_quarantined_consumers_total",
+		Help: "JetStream consumers of the embedded server moved aside at start because their config file was damaged; their owners recreated them.",
+	})}
+	if err := promreg.Register(set.Registerer, s.quarantined); err != nil {
+		return nil, fmt.Errorf("natsrv: %w", err)
+	}
 	if s.name == "" {
 		s.name = "bridge"
 	}
@@ -126,6 +139,11 @@ func (s *Server) start(ctx context.Context) error {
 	}
 	var err error
 	if s.urls == nil {
+		n, err := quarantineBadConsumers(s.cfg.Dir, s.logger)
+		s.quarantined.Add(float64(n))
+		if err != nil {
+			return fmt.Errorf("natsrv: %w", err)
+		}
 		if s.srv, err = startEmbedded(ctx, s.cfg.Dir, s.logger); err != nil {
 			return fmt.Errorf("natsrv: %w", err)
 		}

@@ -100,7 +100,7 @@ func New(cfg *config.Config, logger *slog.Logger, opts Options) (*App, error) {
 		natsCfg.Dir = filepath.Join(cfg.DataDir, "log")
 	}
 	var err error
-	if a.nats, err = natsrv.New(natsCfg, natsrv.Settings{Logger: logger.With("part", "nats")}); err != nil {
+	if a.nats, err = natsrv.New(natsCfg, natsrv.Settings{Logger: logger.With("part", "nats"), Registerer: a.reg}); err != nil {
 		return nil, fmt.Errorf("event_log: %w", err)
 	}
 	if a.elog, err = eventlog.New(cfg.EventLog.Config, eventlog.Settings{
