@@ -40,8 +40,8 @@ ORDER BY version`, name)); err != nil {
 		if applied[m.Version] {
 			continue
 		}
-		if m.Run != nil {
-			if err := m.Run(ctx, db); err != nil {
+		if m.Rebuild != nil {
+			if err := m.Rebuild.run(ctx, db); err != nil {
 				return fmt.Errorf("migrate: %d %s: %w", m.Version, m.Name, err)
 			}
 		} else {

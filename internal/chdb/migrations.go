@@ -1,7 +1,6 @@
 package chdb
 
 import (
-	"context"
 	"errors"
 	"strings"
 
@@ -22,11 +21,12 @@ type Migration struct {
 	// Statements returns the DDL for database db on a server with features f.
 	// "{db}" in the text is replaced by the quoted database name.
 	Statements func(f Features) []string
-	// Run, when set, carries out the step instead of Statements (which then
-	// only shows the table it builds, see DDLText in the tests). It must be
-	// safe to run again after a crash at any point, and alongside another
-	// process running it.
-	Run func(ctx context.Context, db *DB) error
+	// Rebuild, when set, carries out the step instead of Statements (which
+	// then only shows the table it builds, see DDLText in the tests): the
+	// table is rebuilt and its rows copied (rebuild.run, safe to run again
+	// after a crash at any point and alongside another process running it).
+	// RebuildPending finds unfinished rebuilds through it.
+	Rebuild *rebuild
 }
 
 // Migrations is the schema history, in order. Never edit an applied step:
@@ -39,7 +39,7 @@ var Migrations = []Migration{
 	{Version: 5, Name: "events_consent", Statements: eventsConsentDDL},
 	{Version: 6, Name: "deliveries_match_keys", Statements: deliveriesMatchKeysDDL},
 	{Version: 7, Name: "deliveries_trigger", Statements: deliveriesTriggerDDL},
-	{Version: 8, Name: "deliveries_attempt_key", Statements: deliveriesAttemptKeyDDL, Run: deliveriesAttemptKey.run},
+	{Version: 8, Name: "deliveries_attempt_key", Statements: deliveriesAttemptKeyDDL, Rebuild: &deliveriesAttemptKey},
 }
 
 // eventsDDL: one row per accepted event (CONTRACT §7).

@@ -7,10 +7,6 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 )
 
-// rebuilds are the migrations that rebuild a table (see rebuild), for
-// RebuildPending. A new rebuild must be listed here.
-var rebuilds = []rebuild{deliveriesAttemptKey}
-
 // RebuildPending reports whether a rebuild of table name ("deliveries") is
 // unfinished on some host: its new table is not in place yet (a migration
 // will rename the table holding the rows away), or its old table still
@@ -28,8 +24,9 @@ var rebuilds = []rebuild{deliveriesAttemptKey}
 func (db *DB) RebuildPending(ctx context.Context, name string) (bool, error) {
 	f := db.Features()
 	d := quoteString(db.cfg.Database)
-	for _, r := range rebuilds {
-		if r.name != name {
+	for _, m := range Migrations {
+		r := m.Rebuild
+		if r == nil || r.name != name {
 			continue
 		}
 		cur, old := quoteString(f.storage(r.name)), quoteString(f.storage(r.old))+", "+quoteString(r.old)
