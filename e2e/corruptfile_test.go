@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/minio/highwayhash"
 )
 
 // The layout of a nats-server file store message block (*.blk): records of
@@ -103,4 +107,26 @@ func at(i int) func([]byte) int { return func([]byte) int { return i } }
 // inString returns a where func for flipBit picking the first byte of s.
 func inString(s string) func([]byte) int {
 	return func(buf []byte) int { return strings.Index(string(buf), s) }
+}
+
+// flipBitResum flips bits of a stream's config (meta.inf in the stream
+// directory sdir) as flipBit does and writes the checksum nats-server would
+// (meta.sum), as if the damage happened before the server wrote the file.
+func flipBitResum(t *testing.T, sdir string, mask byte, where func(buf []byte) int) {
+	t.Helper()
+	meta := filepath.Join(sdir, "meta.inf")
+	flipBit(t, meta, mask, where)
+	buf, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := sha256.Sum256([]byte(filepath.Base(sdir)))
+	hh, err := highwayhash.NewDigest64(key[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	hh.Write(buf)
+	if err := os.WriteFile(filepath.Join(sdir, "meta.sum"), []byte(hex.EncodeToString(hh.Sum(nil))), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -63,6 +63,9 @@ type Server struct {
 	logger *slog.Logger
 	// quarantined counts consumers moved aside at Start (quarantine.go).
 	quarantined prometheus.Counter
+	// streamConfigs counts stream configs moved aside at Start
+	// (quarantine_stream.go).
+	streamConfigs prometheus.Counter
 
 	mu    sync.Mutex
 	state lifecycle
@@ -83,7 +86,11 @@ func New(cfg Config, set Settings) (*Server, error) {
 		Name: "bridge_nats_quarantined_consumers_total",
 		Help: "JetStream consumers of the embedded server moved aside at start because their config file was damaged; their owners recreated them.",
 	})}
-	if err := promreg.Register(set.Registerer, s.quarantined); err != nil {
+	s.streamConfigs = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "bridge_nats_quarantined_stream_configs_total",
+		Help: "JetStream stream config files of the embedded server moved aside at start because the server would not load them; the stream's owner created it again over its stored messages.",
+	})
+	if err := promreg.Register(set.Registerer, s.quarantined, s.streamConfigs); err != nil {
 		return nil, fmt.Errorf("natsrv: %w", err)
 	}
 	if s.name == "" {
@@ -139,7 +146,12 @@ func (s *Server) start(ctx context.Context) error {
 	}
 	var err error
 	if s.urls == nil {
-		n, err := quarantineBadConsumers(s.cfg.Dir, s.logger)
+		n, err := quarantineBadStreamConfigs(s.cfg.Dir, s.logger)
+		s.streamConfigs.Add(float64(n))
+		if err != nil {
+			return fmt.Errorf("natsrv: %w", err)
+		}
+		n, err = quarantineBadConsumers(s.cfg.Dir, s.logger)
 		s.quarantined.Add(float64(n))
 		if err != nil {
 			return fmt.Errorf("natsrv: %w", err)

@@ -70,16 +70,31 @@ func badConsumerMeta(file string) string {
 		return "unreadable: " + err.Error()
 	}
 	var cfg server.FileConsumerInfo
+	if why := decodeStrict(buf, &cfg); why != "" {
+		return why
+	}
+	return unsupportedLevel(cfg.Metadata)
+}
+
+// decodeStrict decodes the JSON config buf into v as the server does at
+// recovery, refusing unknown fields; it says why that fails, or "".
+func decodeStrict(buf []byte, v any) string {
 	dec := json.NewDecoder(bytes.NewReader(buf))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
+	if err := dec.Decode(v); err != nil {
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
 			return "not JSON"
 		}
 		return "does not decode: " + err.Error()
 	}
-	if l, ok := cfg.Metadata[server.JSRequiredLevelMetadataKey]; ok && l != "" {
+	return ""
+}
+
+// unsupportedLevel says why the server would refuse a config with metadata
+// md (a required API level above its own), or "".
+func unsupportedLevel(md map[string]string) string {
+	if l, ok := md[server.JSRequiredLevelMetadataKey]; ok && l != "" {
 		if n, err := strconv.Atoi(l); err != nil || n > server.JSApiLevel {
 			return "required API level " + strconv.Quote(l) + " not supported"
 		}

@@ -83,7 +83,7 @@ func TestDamagedConsumerConfigIsQuarantined(t *testing.T) {
 			}
 			_, err = st.Consumer(ctx, "c")
 			moved, _ := filepath.Glob(filepath.Join(dir, "quarantine", "$G", "S", "c-*", "meta.inf"))
-			n := quarantinedCount(t, reg)
+			n := counterValue(t, reg, "bridge_nats_quarantined_consumers_total")
 			if tc.quarantined {
 				if !errors.Is(err, jetstream.ErrConsumerNotFound) || len(moved) != 1 || n != 1 {
 					t.Fatalf("consumer lookup %v, %d moved, counted %v; want not found, 1 and 1", err, len(moved), n)
@@ -100,18 +100,18 @@ func TestDamagedConsumerConfigIsQuarantined(t *testing.T) {
 	}
 }
 
-// quarantinedCount reads bridge_nats_quarantined_consumers_total from reg.
-func quarantinedCount(t *testing.T, reg *prometheus.Registry) float64 {
+// counterValue reads the counter name from reg.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Helper()
 	mfs, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() == "bridge_nats_quarantined_consumers_total" {
+		if mf.GetName() == name {
 			return mf.GetMetric()[0].GetCounter().GetValue()
 		}
 	}
-	t.Fatal("bridge_nats_quarantined_consumers_total not registered")
+	t.Fatalf("%s not registered", name)
 	return 0
 }
