@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -157,7 +158,18 @@ func waitStoredAndDelivered(t *testing.T, srv *chtest.Server, db string, hooks *
 	waitDelivered(t, hooks, ids)
 	n, u := waitCount(t, srv, db, len(ids), 30*time.Second)
 	if n != len(ids) || u != len(ids) {
-		t.Fatalf("ClickHouse has %d rows (FINAL) and %d unique ids; want %d\n%s", n, u, len(ids), b.logs())
+		out, _ := srv.Query(context.Background(), "SELECT event_id FROM "+db+".events")
+		stored := map[string]bool{}
+		for _, id := range strings.Fields(out) {
+			stored[id] = true
+		}
+		var missing []int
+		for i, id := range ids {
+			if !stored[id] {
+				missing = append(missing, i)
+			}
+		}
+		t.Fatalf("ClickHouse has %d rows (FINAL) and %d unique ids; want %d; missing the events sent %v-th\n%s", n, u, len(ids), missing, b.logs())
 	}
 }
 

@@ -113,6 +113,17 @@ func (r *reader) bind(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("eventlog: reader %s: %w", r.name, err)
 	}
+	if info := cons.CachedInfo(); r.l.nats.Embedded() && info != nil && info.NumAckPending > 0 {
+		// The server took this cursor's state from its files only now
+		// (its stream was created again over them, natsrv's quarantine):
+		// what a previous run fetched is pending, as rewindStale handles.
+		if err := r.rewindStale(ctx, &cfg); err != nil {
+			return err
+		}
+		if cons, err = r.l.stream.CreateOrUpdateConsumer(ctx, cfg); err != nil {
+			return fmt.Errorf("eventlog: reader %s: %w", r.name, err)
+		}
+	}
 	r.mu.Lock()
 	r.cons = cons
 	if r.pull == nil {
