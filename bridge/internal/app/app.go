@@ -160,6 +160,21 @@ func (a *App) Start(ctx context.Context) error {
 	if err := a.nats.Start(ctx); err != nil {
 		return fmt.Errorf("nats: %w", err)
 	}
+	// A deliver node's readers are registered before the log starts, so it
+	// binds them before its purge loop runs: a cursor the server has not
+	// loaded (its stream created again over its files, natsrv's quarantine)
+	// holds back the purge only once it is bound. An ingest node reads
+	// nothing from the log: the sink and the forwarder run on deliver nodes
+	// (config/role.go).
+	if a.cfg.Delivers() {
+		var err error
+		if a.store.reader, err = a.elog.Reader("clickhouse"); err != nil {
+			return fmt.Errorf("event_log: reader: %w", err)
+		}
+		if _, err := a.elog.Reader(a.cfg.Forwarder.ReaderName); err != nil {
+			return fmt.Errorf("event_log: reader: %w", err)
+		}
+	}
 	if err := a.elog.Start(ctx); err != nil {
 		return fmt.Errorf("event_log: %w", err)
 	}
@@ -168,14 +183,6 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if err := a.suppress.Start(ctx); err != nil {
 		return fmt.Errorf("suppression list: %w", err)
-	}
-	// An ingest node reads nothing from the log: the sink and the
-	// forwarder run on deliver nodes (config/role.go).
-	if a.cfg.Delivers() {
-		var err error
-		if a.store.reader, err = a.elog.Reader("clickhouse"); err != nil {
-			return fmt.Errorf("event_log: reader: %w", err)
-		}
 	}
 	if err := a.turns.start(ctx, a); err != nil {
 		return err
