@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // bridgeProc is the real `bridge serve` binary run as a child process, so a
@@ -23,27 +24,8 @@ type bridgeProc struct {
 	cfg    string
 	addr   string
 	cmd    *exec.Cmd
-	output *lockedBuffer
+	output *testkit.LockedBuffer // the child's output, written by exec's copying goroutine
 	mu     sync.Mutex
-}
-
-// lockedBuffer is the child's output: written by exec's copying goroutine
-// while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 var (
@@ -102,7 +84,7 @@ func startBridgeBin(t *testing.T, bin, cfgYAML string) *bridgeProc {
 func (p *bridgeProc) start(bin string) {
 	p.t.Helper()
 	p.mu.Lock()
-	p.output = &lockedBuffer{}
+	p.output = &testkit.LockedBuffer{}
 	p.cmd = exec.Command(bin, "serve", "--config", p.cfg)
 	p.cmd.Stdout, p.cmd.Stderr = p.output, p.output
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

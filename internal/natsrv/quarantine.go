@@ -31,20 +31,15 @@ const quarantineDir = "quarantine"
 // inspection. It returns how many consumers it moved; a missing store is no
 // error.
 func quarantineBadConsumers(dir string, logger *slog.Logger) (int, error) {
-	metas, err := filepath.Glob(filepath.Join(dir, "jetstream", "*", "streams", "*", "obs", "*", server.JetStreamMetaFile))
+	bad, err := damagedConfigs(filepath.Join(dir, "jetstream", "*", "streams", "*", "obs", "*"), func(odir string) string {
+		return badConsumerMeta(filepath.Join(odir, server.JetStreamMetaFile))
+	})
 	if err != nil {
-		return 0, fmt.Errorf("quarantine: %w", err)
+		return 0, err
 	}
 	moved := 0
-	for _, meta := range metas {
-		odir := filepath.Dir(meta)
-		if _, err := os.Stat(filepath.Join(odir, server.JetStreamMetaFileKey)); err == nil {
-			continue // encrypted: only the server can read it
-		}
-		why := badConsumerMeta(meta)
-		if why == "" {
-			continue
-		}
+	for _, d := range bad {
+		odir, why := d.dir, d.why
 		consumer := filepath.Base(odir)
 		stream := filepath.Base(filepath.Dir(filepath.Dir(odir)))
 		account := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(odir)))))
@@ -100,4 +95,30 @@ func unsupportedLevel(md map[string]string) string {
 		}
 	}
 	return ""
+}
+
+// damaged is a stream's or consumer's directory whose config the server
+// would not load, and why.
+type damaged struct{ dir, why string }
+
+// damagedConfigs returns the directories matching pattern (a glob) that
+// hold a config file (meta.inf) and that bad finds something wrong with
+// (a reason; "" when the server would load it). Encrypted configs are left:
+// only the server can read them.
+func damagedConfigs(pattern string, bad func(dir string) string) ([]damaged, error) {
+	metas, err := filepath.Glob(filepath.Join(pattern, server.JetStreamMetaFile))
+	if err != nil {
+		return nil, fmt.Errorf("quarantine: %w", err)
+	}
+	var out []damaged
+	for _, meta := range metas {
+		dir := filepath.Dir(meta)
+		if _, err := os.Stat(filepath.Join(dir, server.JetStreamMetaFileKey)); err == nil {
+			continue
+		}
+		if why := bad(dir); why != "" {
+			out = append(out, damaged{dir, why})
+		}
+	}
+	return out, nil
 }

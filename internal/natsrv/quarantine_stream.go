@@ -29,20 +29,13 @@ import (
 // is moved, never messages. It returns how many streams it repaired so; a
 // missing store is no error.
 func quarantineBadStreamConfigs(dir string, logger *slog.Logger) (int, error) {
-	metas, err := filepath.Glob(filepath.Join(dir, "jetstream", "*", "streams", "*", server.JetStreamMetaFile))
+	bad, err := damagedConfigs(filepath.Join(dir, "jetstream", "*", "streams", "*"), badStreamMeta)
 	if err != nil {
-		return 0, fmt.Errorf("quarantine: %w", err)
+		return 0, err
 	}
 	moved := 0
-	for _, meta := range metas {
-		sdir := filepath.Dir(meta)
-		if _, err := os.Stat(filepath.Join(sdir, server.JetStreamMetaFileKey)); err == nil {
-			continue // encrypted: only the server can read it
-		}
-		why := badStreamMeta(sdir)
-		if why == "" {
-			continue
-		}
+	for _, d := range bad {
+		sdir, why := d.dir, d.why
 		stream := filepath.Base(sdir)
 		account := filepath.Base(filepath.Dir(filepath.Dir(sdir)))
 		dst := filepath.Join(dir, quarantineDir, account, stream, "stream-config-"+strconv.FormatInt(time.Now().UnixNano(), 10))
