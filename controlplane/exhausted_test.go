@@ -2,41 +2,30 @@ package controlplane
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/popinbridge/bridge/internal/natsrv"
 	"github.com/popinbridge/bridge/internal/signing"
 	"github.com/popinbridge/bridge/internal/ssrf"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // logCapture is a JSON slog destination read back as lines.
-type logCapture struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (c *logCapture) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
+type logCapture struct{ testkit.LockedBuffer }
 
 // lines returns the records whose msg contains sub.
 func (c *logCapture) lines(t *testing.T, sub string) []map[string]any {
 	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(c.buf.Bytes()))
+	sc := bufio.NewScanner(strings.NewReader(c.String()))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var m map[string]any
@@ -51,9 +40,7 @@ func (c *logCapture) lines(t *testing.T, sub string) []map[string]any {
 }
 
 func (c *logCapture) size() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Len()
+	return len(c.String())
 }
 
 // 10 000 dead deliveries to three endpoints within two minutes give each

@@ -1,34 +1,16 @@
 package eventlog
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
-
-// lockedBuffer is a bytes.Buffer safe for the log's goroutines and the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *lockedBuffer) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *lockedBuffer) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 // TestReaderRestartLogsNoUncleanStop (issue 9.9): a reader's start never
 // calls the previous stop unclean. After a clean Shutdown with every
@@ -68,7 +50,7 @@ func TestReaderRestartLogsNoUncleanStop(t *testing.T) {
 			}
 			shutdown(t, l)
 
-			var out lockedBuffer
+			var out testkit.LockedBuffer
 			logger := slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			l2 := newLog(t, cfg, Settings{Logger: logger, Registerer: prometheus.NewRegistry()})
 			startCtx, cancel := context.WithTimeout(ctx, 30*time.Second)

@@ -71,23 +71,6 @@ func newBuffer(t *testing.T, w Writer, maxRows int, interval time.Duration) (*Bu
 	return b, reg
 }
 
-// metric is the value of a registered counter or gauge.
-func metric(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			m := mf.GetMetric()[0]
-			return m.GetCounter().GetValue() + m.GetGauge().GetValue()
-		}
-	}
-	t.Fatalf("metric %s not registered", name)
-	return 0
-}
-
 const (
 	dropped  = "bridge_forwarder_delivery_log_dropped_total"
 	errs     = "bridge_forwarder_delivery_log_write_errors_total"
@@ -137,7 +120,7 @@ func TestBufferBound(t *testing.T) {
 	w := &memWriter{}
 	b, reg := newBuffer(t, w, 3, time.Hour)
 	add(b, 0, 5)
-	if d, n := metric(t, reg, dropped), metric(t, reg, buffered); d != 2 || n != 3 {
+	if d, n := testkit.Metric(t, reg, dropped), testkit.Metric(t, reg, buffered); d != 2 || n != 3 {
 		t.Fatalf("dropped %v buffered %v, want 2 and 3", d, n)
 	}
 	if err := b.Shutdown(context.Background()); err != nil {
@@ -146,11 +129,11 @@ func TestBufferBound(t *testing.T) {
 	if _, got := w.sizes(); strings.Join(got, ",") != ids(0, 3) {
 		t.Errorf("written %v, want %s", got, ids(0, 3))
 	}
-	if d := metric(t, reg, dropped); d != 2 {
+	if d := testkit.Metric(t, reg, dropped); d != 2 {
 		t.Errorf("dropped %v after Shutdown, want 2", d)
 	}
 	b.Add(Record{DeliveryID: "late"})
-	if d := metric(t, reg, dropped); d != 3 {
+	if d := testkit.Metric(t, reg, dropped); d != 3 {
 		t.Errorf("a row added after Shutdown: dropped %v, want 3", d)
 	}
 }
@@ -181,7 +164,7 @@ func TestBufferBatches(t *testing.T) {
 	if strings.Join(got, ",") != ids(0, 3*batchRows) {
 		t.Errorf("%d rows written (batches %v), want %d in order", len(got), sizes, 3*batchRows)
 	}
-	if d, n := metric(t, reg, dropped), metric(t, reg, buffered); d != 0 || n != 0 {
+	if d, n := testkit.Metric(t, reg, dropped), testkit.Metric(t, reg, buffered); d != 0 || n != 0 {
 		t.Errorf("dropped %v buffered %v, want 0 and 0", d, n)
 	}
 }
@@ -196,7 +179,7 @@ func TestBufferKeepsFailedBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, 10*time.Second, func() error {
-		if e := metric(t, reg, errs); e < 2 {
+		if e := testkit.Metric(t, reg, errs); e < 2 {
 			return fmt.Errorf("%v write errors", e)
 		}
 		return nil
@@ -211,7 +194,7 @@ func TestBufferKeepsFailedBatch(t *testing.T) {
 		}
 		return nil
 	})
-	if d := metric(t, reg, dropped); d != 0 {
+	if d := testkit.Metric(t, reg, dropped); d != 0 {
 		t.Errorf("dropped %v", d)
 	}
 }
@@ -225,7 +208,7 @@ func TestBufferShutdownDropsUnwritten(t *testing.T) {
 	if err := b.Shutdown(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if e, d, n := metric(t, reg, errs), metric(t, reg, dropped), metric(t, reg, buffered); e != 1 || d != 2 || n != 0 {
+	if e, d, n := testkit.Metric(t, reg, errs), testkit.Metric(t, reg, dropped), testkit.Metric(t, reg, buffered); e != 1 || d != 2 || n != 0 {
 		t.Errorf("write errors %v dropped %v buffered %v, want 1, 2, 0", e, d, n)
 	}
 }
@@ -246,7 +229,7 @@ func TestBufferShutdownTimeout(t *testing.T) {
 	if err := b.Shutdown(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if d := metric(t, reg, dropped); d != 2 {
+	if d := testkit.Metric(t, reg, dropped); d != 2 {
 		t.Errorf("dropped %v, want 2", d)
 	}
 	close(w.hold)
@@ -284,7 +267,7 @@ func TestBufferRetriesTheSameBatch(t *testing.T) {
 	ctx := context.Background()
 	add(b, 0, 3)
 	b.flush(ctx)
-	if e := metric(t, reg, errs); e != 1 {
+	if e := testkit.Metric(t, reg, errs); e != 1 {
 		t.Fatalf("%v write errors, want 1", e)
 	}
 	add(b, 3, 5)

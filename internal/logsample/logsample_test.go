@@ -2,34 +2,25 @@ package logsample
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // capture is a JSON slog handler writing to a buffer, read back as lines.
-type capture struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (c *capture) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.buf.Write(p)
-}
+type capture struct{ testkit.LockedBuffer }
 
 func (c *capture) lines(t *testing.T) []map[string]any {
 	t.Helper()
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var out []map[string]any
-	sc := bufio.NewScanner(bytes.NewReader(c.buf.Bytes()))
+	sc := bufio.NewScanner(strings.NewReader(c.String()))
 	for sc.Scan() {
 		var m map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {

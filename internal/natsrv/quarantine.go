@@ -43,7 +43,7 @@ func quarantineBadConsumers(dir string, logger *slog.Logger) (int, error) {
 		consumer := filepath.Base(odir)
 		stream := filepath.Base(filepath.Dir(filepath.Dir(odir)))
 		account := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(odir)))))
-		dst := filepath.Join(dir, quarantineDir, account, stream, consumer+"-"+strconv.FormatInt(time.Now().UnixNano(), 10))
+		dst := quarantinePath(dir, account, stream, consumer)
 		if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
 			return moved, fmt.Errorf("quarantine consumer %s > %s: %w", stream, consumer, err)
 		}
@@ -121,4 +121,11 @@ func damagedConfigs(pattern string, bad func(dir string) string) ([]damaged, err
 		}
 	}
 	return out, nil
+}
+
+// quarantinePath is where a damaged config named name of account's stream
+// goes: dir/quarantine/<account>/<stream>/<name>-<unix ns>, a new place
+// each time.
+func quarantinePath(dir, account, stream, name string) string {
+	return filepath.Join(dir, quarantineDir, account, stream, name+"-"+strconv.FormatInt(time.Now().UnixNano(), 10))
 }

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
-	"time"
 
 	"github.com/minio/highwayhash"
 	"github.com/nats-io/nats-server/v2/server"
@@ -38,7 +36,7 @@ func quarantineBadStreamConfigs(dir string, logger *slog.Logger) (int, error) {
 		sdir, why := d.dir, d.why
 		stream := filepath.Base(sdir)
 		account := filepath.Base(filepath.Dir(filepath.Dir(sdir)))
-		dst := filepath.Join(dir, quarantineDir, account, stream, "stream-config-"+strconv.FormatInt(time.Now().UnixNano(), 10))
+		dst := quarantinePath(dir, account, stream, "stream-config")
 		if err := os.MkdirAll(dst, 0o750); err != nil {
 			return moved, fmt.Errorf("quarantine stream config %s: %w", stream, err)
 		}

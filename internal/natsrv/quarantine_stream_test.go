@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/internal/natsrv"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // TestDamagedStreamConfigIsQuarantined: a stream's config file (meta.inf)
@@ -95,7 +96,7 @@ func TestDamagedStreamConfigIsQuarantined(t *testing.T) {
 			start(t, s2)
 			_, err = s2.JetStream().Stream(ctx, "S")
 			moved, _ := filepath.Glob(filepath.Join(dir, "quarantine", "$G", "S", "stream-config-*", "meta.inf"))
-			n := counterValue(t, reg, "bridge_nats_quarantined_stream_configs_total")
+			n := testkit.Metric(t, reg, "bridge_nats_quarantined_stream_configs_total")
 			if tc.quarantined {
 				if !errors.Is(err, jetstream.ErrStreamNotFound) || len(moved) != 1 || n != 1 {
 					t.Fatalf("stream lookup %v, %d moved, counted %v; want not found, 1 and 1", err, len(moved), n)

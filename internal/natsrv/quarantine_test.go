@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/popinbridge/bridge/internal/natsrv"
+	"github.com/popinbridge/bridge/internal/testkit"
 )
 
 // TestDamagedConsumerConfigIsQuarantined: a durable consumer's meta.inf is
@@ -83,7 +84,7 @@ func TestDamagedConsumerConfigIsQuarantined(t *testing.T) {
 			}
 			_, err = st.Consumer(ctx, "c")
 			moved, _ := filepath.Glob(filepath.Join(dir, "quarantine", "$G", "S", "c-*", "meta.inf"))
-			n := counterValue(t, reg, "bridge_nats_quarantined_consumers_total")
+			n := testkit.Metric(t, reg, "bridge_nats_quarantined_consumers_total")
 			if tc.quarantined {
 				if !errors.Is(err, jetstream.ErrConsumerNotFound) || len(moved) != 1 || n != 1 {
 					t.Fatalf("consumer lookup %v, %d moved, counted %v; want not found, 1 and 1", err, len(moved), n)
@@ -98,20 +99,4 @@ func TestDamagedConsumerConfigIsQuarantined(t *testing.T) {
 			}
 		})
 	}
-}
-
-// counterValue reads the counter name from reg.
-func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	t.Fatalf("%s not registered", name)
-	return 0
 }
